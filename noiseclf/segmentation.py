@@ -1,0 +1,275 @@
+"""Segmentation: HTML (bytes or str, any encoding) or plain text -> a Document of ordered blocks.
+
+HTML blocks break at block-level elements and <br>, so that the blocks overlapping a gold text
+reproduce it almost exactly; each block carries the layout context its features need.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+import charset_normalizer
+from lxml import etree
+
+from .types import ANCESTOR_BIT, HINT_BIT, HINT_WORDS, Block, Document, Format, InputError
+
+BLOCK_TAGS = frozenset(
+    "p div h1 h2 h3 h4 h5 h6 li td th tr table ul ol dl dt dd section article header footer nav "
+    "aside blockquote pre figure figcaption form main address fieldset legend caption details "
+    "summary center hr br body html tbody thead tfoot option dialog menu noframes".split()
+)
+DROP_TAGS = (
+    "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed",
+    "canvas", "video", "audio", "map", "select", "textarea", "input", "head", "title", "link", "meta",
+)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_PARSER = etree.HTMLParser(
+    encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True, huge_tree=True
+)
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.I)
+_XML_DECL = re.compile(rb"""^\s*<\?xml[^>]{0,100}?encoding\s*=\s*["']([A-Za-z0-9_.\-]+)""", re.I)
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# Browsers read these labels as windows-1252; so do we.
+_ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252",
+            "ascii": "cp1252", "iso8859-1": "cp1252", "x-user-defined": "cp1252", "utf8": "utf-8"}
+_HINT_RE = re.compile("|".join(sorted(HINT_WORDS, key=len, reverse=True)))
+_TOKEN_SPLIT = re.compile(r"[\s_\-]+")
+_HAS_WORD = re.compile(r"\w")
+_TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|·|»|:)\s+")
+_HEADINGS = {f"h{i}": i for i in range(1, 7)}
+_ATTR_DEPTH = 3  # class/id tokens kept from the block's element and this many ancestors
+
+
+def _codec(label: str | bytes | None) -> str | None:
+    if not label:
+        return None
+    name = (label.decode("ascii", "ignore") if isinstance(label, bytes) else label).strip().lower()
+    name = _ALIASES.get(name, name)
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def decode_html(data: bytes, declared: str | None = None, source: str = "") -> str:
+    """Decode page bytes: BOM, then declared/meta charset, then UTF-8, then a content guess."""
+    if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        if data[:4096].count(b"\x00") > 16:
+            raise InputError(f"{source or 'input'}: binary content, not a text or HTML page")
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return data.decode(name, errors="replace")
+    head = data[:4096]
+    match = _XML_DECL.search(head) or _META_CHARSET.search(head)
+    for name in (_codec(declared), _codec(match.group(1) if match else None)):
+        if name:
+            try:
+                return data.decode(name)
+            except (UnicodeDecodeError, LookupError):
+                continue
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    guess = charset_normalizer.from_bytes(data[:65536]).best()
+    name = _codec(guess.encoding) if guess is not None else None
+    return data.decode(name or "cp1252", errors="replace")
+
+
+def _parse(html: str, source: str) -> etree._Element | None:
+    try:
+        return etree.fromstring(html.encode("utf-8", errors="replace"), _PARSER)
+    except (etree.ParserError, ValueError) as exc:
+        raise InputError(f"{source or 'input'}: HTML could not be parsed: {exc}") from exc
+
+
+def _meta_title(root: etree._Element) -> tuple[str, str]:
+    """The page's <title> text and og:title, whitespace-normalised."""
+    title = " ".join("".join(root.xpath("//title[1]//text()")).split())
+    og = root.xpath("//meta[@property='og:title' or @name='twitter:title']/@content")
+    return title, " ".join(og[0].split()) if og else ""
+
+
+_HINT_CACHE: dict[tuple, tuple[int, str]] = {}
+
+
+def _hint_bits(el: etree._Element) -> tuple[int, str]:
+    """Hint bits and cleaned tokens of an element's class/id/role/itemprop, memoised across pages."""
+    key = (el.get("class"), el.get("id"), el.get("role"), el.get("itemprop"))
+    cached = _HINT_CACHE.get(key)
+    if cached is None:
+        low = " ".join(filter(None, key)).lower()
+        bits = 0
+        for word in set(_HINT_RE.findall(low)):
+            bits |= HINT_BIT[word]
+        if len(_HINT_CACHE) > 200_000:
+            _HINT_CACHE.clear()
+        cached = _HINT_CACHE[key] = (bits, " ".join(t for t in _TOKEN_SPLIT.split(low) if t)[:120])
+    return cached
+
+
+_DROP = frozenset(DROP_TAGS)
+_SKIPPED = (0, 0, (), 0, "", 0, 0, "#skipped")
+
+
+def _is_hidden(el: etree._Element) -> bool:
+    style = el.get("style")
+    return bool((style and _HIDDEN_STYLE.search(style)) or el.get("hidden") is not None
+                or el.get("aria-hidden") == "true")
+
+
+def _walk(root: etree._Element) -> list[Block]:
+    """Walk the cleaned tree once, cutting text into blocks with their layout context.
+
+    One tight loop with local state: this is the hot path of inference.
+    """
+    blocks: list[Block] = []
+    parts: list[str] = []
+    link_parts: list[str] = []
+    offset = 0
+    has_text = False
+    # A frame per open element: (ancestor bits, hint bits, attr tokens, depth, path, heading, in-anchor, tag)
+    stack: list[tuple] = [(0, 0, (), 0, "", 0, 0, "body")]
+    block_stack: list[tuple] = [stack[0]]
+    block_tags, ancestor_bit, has_word, drop_tags = BLOCK_TAGS, ANCESTOR_BIT, _HAS_WORD.search, _DROP
+
+    def flush() -> None:
+        nonlocal offset, has_text
+        has_text = False
+        text = " ".join("".join(parts).split())
+        link_chars = len(" ".join("".join(link_parts).split())) if link_parts else 0
+        parts.clear()
+        link_parts.clear()
+        if text and has_word(text):
+            anc, hints, attrs, depth, path, heading, _, tag = block_stack[-1]
+            blocks.append(Block(text, tag, depth, path, heading, min(link_chars, len(text)), anc, hints,
+                                " ".join(attrs), offset))
+            offset += len(text) + 1
+
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for event, el in walker:
+        if event == "start":
+            tag = el.tag
+            if type(tag) is not str or tag in drop_tags or (el.keys() and _is_hidden(el)):
+                walker.skip_subtree()
+                stack.append(_SKIPPED)
+                continue
+            anc, hints, attrs, depth, path, heading, anchor, _ = stack[-1]
+            if el.keys():
+                own, tokens = _hint_bits(el)
+                hints |= own
+                if tokens:
+                    attrs = (attrs + (tokens,))[-_ATTR_DEPTH:]
+            anc |= ancestor_bit.get(tag, 0)
+            if tag in _HEADINGS:
+                heading = _HEADINGS[tag]
+            frame = (anc, hints, attrs, depth + 1, path + "/" + tag if depth < 40 else path, heading,
+                     anchor or tag == "a", tag)
+            stack.append(frame)
+            if tag in block_tags:
+                if has_text:
+                    flush()
+                else:
+                    parts.clear()
+                    link_parts.clear()
+                block_stack.append(frame)
+            text = el.text
+            if text:
+                parts.append(text)
+                has_text = has_text or not text.isspace()
+                if frame[6]:
+                    link_parts.append(text)
+        else:
+            if stack.pop()[7] in block_tags:
+                if has_text:
+                    flush()
+                else:
+                    parts.clear()
+                    link_parts.clear()
+                block_stack.pop()
+            text = el.tail
+            if text:
+                parts.append(text)
+                has_text = has_text or not text.isspace()
+                if stack[-1][6]:
+                    link_parts.append(text)
+    if has_text:
+        flush()
+    return blocks
+
+
+def _best_title(title: str, og: str, blocks: list[Block]) -> str:
+    if og:
+        return og
+    first_h1 = next((b.text for b in blocks if b.heading == 1), "")
+    if first_h1 and title and first_h1.lower() in title.lower():
+        return first_h1
+    if title:
+        parts = _TITLE_SEPARATORS.split(title)
+        return max(parts, key=len) if len(parts) > 1 else title
+    return first_h1
+
+
+def segment_html(content: str | bytes, *, source: str = "", encoding: str | None = None) -> Document:
+    """Cut an HTML page into text blocks; scripts, styles and hidden elements are dropped."""
+    html = decode_html(content, encoding, source) if isinstance(content, bytes) else content
+    if not html.strip():
+        return Document(blocks=(), format="html", source=source)
+    root = _parse(html, source)
+    if root is None:
+        return Document(blocks=(), format="html", source=source)
+    title, og = _meta_title(root)
+    blocks = _walk(root)
+    return Document(blocks=tuple(blocks), title=_best_title(title, og, blocks), format="html", source=source)
+
+
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
+
+
+def segment_text(text: str, *, source: str = "", title: str = "") -> Document:
+    """Cut plain text into blocks: paragraphs between blank lines, or lines where there are none."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    pieces = _BLANK_LINE.split(text) if _BLANK_LINE.search(text) else text.split("\n")
+    blocks: list[Block] = []
+    offset = 0
+    for piece in pieces:
+        clean = " ".join(piece.split())
+        if clean and _HAS_WORD.search(clean):
+            blocks.append(Block(text=clean, tag="line", offset=offset))
+            offset += len(clean) + 1
+    if not title and blocks and len(blocks[0].text.split()) <= 25:
+        title = next((b.text for b in blocks[:5] if 3 <= len(b.text.split()) <= 25), "")
+    return Document(blocks=tuple(blocks), title=title, format="text", source=source)
+
+
+def flatten(doc: Document) -> str:
+    """Render a Document as a plain-text dump: one block a paragraph, as scrapers flatten pages."""
+    return "\n\n".join(b.text for b in doc.blocks)
+
+
+_HTML_SNIFF = re.compile(
+    r"<(?:!doctype\s+html|html|head|body|div|p|span|a\s|table|meta|title|script|article|section)\b", re.I
+)
+
+
+def sniff_format(content: str | bytes) -> Format:
+    """Guess whether content is HTML or plain text from the content itself, not a file name."""
+    head = content[:8192]
+    if isinstance(head, bytes):
+        head = head.decode("utf-8", errors="ignore")
+    tags = len(_HTML_SNIFF.findall(head))
+    return "html" if tags >= 2 or head.lstrip().lower().startswith(("<!doctype", "<html")) else "text"
+
+
+def segment(content: str | bytes, *, format: str = "auto", source: str = "",
+            encoding: str | None = None) -> Document:
+    """Segment content as HTML or text; `format="auto"` sniffs the content."""
+    if format not in ("auto", "html", "text"):
+        raise InputError(f"{source or 'input'}: unknown format {format!r} (use auto, html or text)")
+    fmt = sniff_format(content) if format == "auto" else format
+    if fmt == "html":
+        return segment_html(content, source=source, encoding=encoding)
+    text = decode_html(content, encoding, source) if isinstance(content, bytes) else content
+    return segment_text(text, source=source)
