@@ -1,31 +1,136 @@
-"""Inference: load a model once, extract the main text of pages (HTML or plain text).
+"""Inference: load models once, then extract the main text of HTML or plain-text pages.
 
-INTERFACE CONTRACT (bodies being written by the lead; signatures are stable):
-
-    ex = Extractor.load()                 # default shipped models (html + text)
-    ex = Extractor.load("path/model.joblib")
-    result: Extraction = ex.extract(content, format="auto", source="name", url=None, with_blocks=False)
-        content: str | bytes (bytes are decoded: BOM, meta charset, content sniffing)
-        format: "auto" | "html" | "text"
-        raises InputError (names `source`) on unreadable input.
-    ex.extract_document(doc: Document, with_blocks=False) -> Extraction
+An Extractor holds one model per input format (html, text) and no other state, so it can be
+shared across threads and two extractors never interfere.
 """
 
 from __future__ import annotations
 
-from .types import Document, Extraction
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .features import block_features, block_path_ids, block_words
+from .model import BlockClassifier, Manifest, load_model
+from .segmentation import segment
+from .types import Document, Extraction, Format, ModelError, ScoredBlock
+
+DEFAULT_MODEL_FILES: dict[str, str] = {"html": "default-html.joblib", "text": "default-text.joblib"}
+
+
+def default_model_dir() -> Path:
+    """Where the shipped models live: the installed `noiseclf.artifacts` package or the checkout's artifacts/."""
+    try:
+        from importlib.resources import files
+
+        path = Path(str(files("noiseclf.artifacts")))
+        if (path / DEFAULT_MODEL_FILES["html"]).is_file():
+            return path
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parents[1] / "artifacts"
+
+
+def default_model_path(format: Format = "html") -> Path:
+    return default_model_dir() / DEFAULT_MODEL_FILES[format]
+
+
+def page_confidence(proba: np.ndarray, words: np.ndarray, keep: np.ndarray, model: BlockClassifier) -> float:
+    """How sure the model is that the kept text is the page's main content, in [0, 1].
+
+    The raw score is the word-weighted certainty of the kept and dropped blocks; a model trained
+    with a calibrator maps it to the probability that the page's word F1 is at least 0.8.
+    """
+    raw = confidence_inputs(proba, words, keep)
+    calibrator = getattr(model, "confidence_calibrator_", None)
+    if calibrator is None:
+        return float(raw[0])
+    return float(calibrator.predict_proba(raw[None, :])[0, 1])
+
+
+def confidence_inputs(proba: np.ndarray, words: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Page-level summary of block scores that the confidence is computed from."""
+    if not keep.any():
+        return np.zeros(4, np.float32)
+    kept_w = words * keep
+    dropped_w = words * ~keep
+    sure_kept = float((proba * kept_w).sum() / kept_w.sum())
+    sure_dropped = float(((1 - proba) * dropped_w).sum() / dropped_w.sum()) if dropped_w.any() else 1.0
+    ambiguous = float((words * (np.abs(proba - 0.5) < 0.25)).sum() / max(words.sum(), 1.0))
+    return np.array([sure_kept * sure_dropped, sure_kept, 1 - ambiguous, np.log1p(kept_w.sum())], np.float32)
 
 
 class Extractor:
-    """Placeholder: the real body lands with the model."""
+    """Loads the models once; `extract` then runs segmentation, features and the classifier per page."""
+
+    def __init__(self, models: dict[str, tuple[BlockClassifier, Manifest]]):
+        if not models:
+            raise ModelError("an Extractor needs at least one model")
+        self._models = dict(models)
 
     @classmethod
-    def load(cls, path: str | None = None) -> "Extractor":
-        raise NotImplementedError
+    def load(cls, path: str | Path | None = None, *, text_path: str | Path | None = None) -> "Extractor":
+        """The shipped models, or the model at `path` (its manifest says html or text) plus the default other."""
+        models: dict[str, tuple[BlockClassifier, Manifest]] = {}
+        for given in (path, text_path):
+            if given is not None:
+                model, manifest = load_model(given)
+                models[manifest.format] = (model, manifest)
+        for fmt in ("html", "text"):
+            default = default_model_path(fmt)  # type: ignore[arg-type]
+            if fmt not in models and default.is_file():
+                models[fmt] = load_model(default)
+        if not models:
+            raise ModelError(f"no model given and no default model in {default_model_dir()}")
+        return cls(models)
 
-    def extract(self, content: str | bytes, *, format: str = "auto", source: str = "",
-                url: str | None = None, with_blocks: bool = False) -> Extraction:
-        raise NotImplementedError
+    @property
+    def manifests(self) -> dict[str, Manifest]:
+        return {fmt: manifest for fmt, (_, manifest) in self._models.items()}
+
+    def model_for(self, fmt: str) -> tuple[BlockClassifier, Manifest]:
+        if fmt in self._models:
+            return self._models[fmt]
+        fallback = "html" if fmt == "text" else "text"
+        if fallback in self._models:  # a text model reads flattened HTML blocks too, and vice versa
+            return self._models[fallback]
+        raise ModelError(f"no model loaded for {fmt} input")
+
+    def classify(self, doc: Document) -> np.ndarray:
+        """Content probability of every block of a segmented page."""
+        if not doc.blocks:
+            return np.zeros(0)
+        model, _ = self.model_for(doc.format)
+        X = block_features(doc)
+        return model.predict_proba(X, words=block_words(doc), paths=block_path_ids(doc))[:, 1]
 
     def extract_document(self, doc: Document, *, with_blocks: bool = False) -> Extraction:
-        raise NotImplementedError
+        """Classify the blocks of a segmented page and assemble the result."""
+        if not doc.blocks:
+            return Extraction(title=doc.title, text="", format=doc.format, confidence=0.0)
+        model, _ = self.model_for(doc.format)
+        proba = self.classify(doc)
+        keep = proba >= model.threshold
+        words = block_words(doc)
+        text = "\n\n".join(b.text for b, k in zip(doc.blocks, keep) if k)
+        scored = tuple(ScoredBlock(b, float(p), bool(k)) for b, p, k in zip(doc.blocks, proba, keep)) \
+            if with_blocks else ()
+        return Extraction(title=doc.title, text=text, format=doc.format,
+                          confidence=page_confidence(proba, words, keep, model), blocks=scored)
+
+    def extract(self, content: str | bytes, *, format: str = "auto", source: str = "",
+                url: str | None = None, with_blocks: bool = False, encoding: str | None = None) -> Extraction:
+        """Extract the title and main text of one page (HTML or plain text, str or bytes)."""
+        doc = segment(content, format=format, source=source or url or "", encoding=encoding)
+        return self.extract_document(doc, with_blocks=with_blocks)
+
+
+@lru_cache(maxsize=1)
+def _default_extractor() -> Extractor:
+    return Extractor.load()
+
+
+def extract(content: str | bytes, *, format: str = "auto", with_blocks: bool = False) -> Extraction:
+    """One-call extraction with the shipped default models (loaded once, on first use)."""
+    return _default_extractor().extract(content, format=format, with_blocks=with_blocks)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import threading
 
 import charset_normalizer
 from lxml import etree
@@ -24,9 +25,10 @@ DROP_TAGS = (
     "canvas", "video", "audio", "map", "select", "textarea", "input", "head", "title", "link", "meta",
 )
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-_PARSER = etree.HTMLParser(
-    encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True, huge_tree=True
-)
+_LOCAL = threading.local()  # lxml parsers must not be shared between threads
+# Containers whose tags are dropped to re-parse a page nested deeper than libxml2 accepts.
+_NESTING_TAGS = re.compile(r"</?(?:div|span|font|section|center|b|i|u|em|strong|small|big|table|tbody|tr|td|th|a)\b[^>]*>", re.I)
+_CONTROL_BYTES = bytes(range(0, 9)) + bytes(range(14, 32))
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.I)
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]{0,100}?encoding\s*=\s*["']([A-Za-z0-9_.\-]+)""", re.I)
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
@@ -55,13 +57,14 @@ def _codec(label: str | bytes | None) -> str | None:
 
 def decode_html(data: bytes, declared: str | None = None, source: str = "") -> str:
     """Decode page bytes: BOM, then declared/meta charset, then UTF-8, then a content guess."""
-    if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        if data[:4096].count(b"\x00") > 16:
-            raise InputError(f"{source or 'input'}: binary content, not a text or HTML page")
+    head = data[:4096]
+    if not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        control = len(head) - len(head.translate(None, _CONTROL_BYTES))
+        if control > max(4, len(head) // 100):
+            raise InputError(f"{source or 'input'}: binary content (not a text or HTML page)")
     for bom, name in _BOMS:
         if data.startswith(bom):
             return data.decode(name, errors="replace")
-    head = data[:4096]
     match = _XML_DECL.search(head) or _META_CHARSET.search(head)
     for name in (_codec(declared), _codec(match.group(1) if match else None)):
         if name:
@@ -78,9 +81,22 @@ def decode_html(data: bytes, declared: str | None = None, source: str = "") -> s
     return data.decode(name or "cp1252", errors="replace")
 
 
+def _parser() -> etree.HTMLParser:
+    parser = getattr(_LOCAL, "parser", None)
+    if parser is None:
+        parser = _LOCAL.parser = etree.HTMLParser(
+            encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True, huge_tree=True)
+    return parser
+
+
 def _parse(html: str, source: str) -> etree._Element | None:
+    """Parse HTML leniently; a page nested past libxml2's depth limit is re-parsed without its containers."""
+    parser = _parser()
     try:
-        return etree.fromstring(html.encode("utf-8", errors="replace"), _PARSER)
+        root = etree.fromstring(html.encode("utf-8", errors="replace"), parser)
+        if any("depth" in e.message for e in parser.error_log):
+            root = etree.fromstring(_NESTING_TAGS.sub("\n", html).encode("utf-8", errors="replace"), parser)
+        return root
     except (etree.ParserError, ValueError) as exc:
         raise InputError(f"{source or 'input'}: HTML could not be parsed: {exc}") from exc
 
@@ -201,15 +217,17 @@ def _walk(root: etree._Element) -> list[Block]:
 
 
 def _best_title(title: str, og: str, blocks: list[Block]) -> str:
+    """og:title, else the first <h1> when it restates the <title>, else the <title> minus its site suffix."""
     if og:
         return og
+    parts = _TITLE_SEPARATORS.split(title) if title else []
+    main = max(parts, key=len) if parts else ""
     first_h1 = next((b.text for b in blocks if b.heading == 1), "")
-    if first_h1 and title and first_h1.lower() in title.lower():
-        return first_h1
-    if title:
-        parts = _TITLE_SEPARATORS.split(title)
-        return max(parts, key=len) if len(parts) > 1 else title
-    return first_h1
+    if first_h1 and main:
+        shared = set(main.lower().split()) & set(first_h1.lower().split())
+        if len(shared) >= 0.5 * len(set(main.lower().split())):
+            return first_h1
+    return main or first_h1
 
 
 def segment_html(content: str | bytes, *, source: str = "", encoding: str | None = None) -> Document:

@@ -1,0 +1,87 @@
+"""CPU time per page, single process, noiseclf against trafilatura on the same pages in the same run.
+
+    python benchmarks/bench_speed.py [--corpus wcxb:test] [--limit N] [--model PATH] [--profile]
+
+Each page is timed with time.process_time from raw bytes to extracted text (decoding and parsing
+included) for both systems, alternating between them page by page so both see the same machine
+state. Prints the median, mean and p90 per system, the ratio, and noiseclf's time by stage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from noiseclf.corpora import DEFAULT_TEST_SPLIT, load_corpus
+from noiseclf.features import block_features, block_path_ids, block_words
+from noiseclf.inference import Extractor
+from noiseclf.segmentation import segment_html
+
+
+def _stats(values: list[float]) -> str:
+    values = sorted(values)
+    return (f"median {statistics.median(values):6.2f} ms  mean {statistics.fmean(values):6.2f} ms  "
+            f"p90 {values[int(0.9 * (len(values) - 1))]:6.2f} ms")
+
+
+def _stage_times(ex: Extractor, pages: list) -> dict[str, list[float]]:
+    """noiseclf's CPU time split into segmentation, features and the classifier."""
+    model, _ = ex.model_for("html")
+    out: dict[str, list[float]] = {"segment": [], "features": [], "classify": []}
+    for page in pages:
+        t0 = time.process_time()
+        doc = segment_html(page.content)
+        t1 = time.process_time()
+        X = block_features(doc)
+        t2 = time.process_time()
+        if len(X):
+            model.predict_proba(X, words=block_words(doc), paths=block_path_ids(doc))
+        t3 = time.process_time()
+        for key, value in zip(out, (t1 - t0, t2 - t1, t3 - t2)):
+            out[key].append(value * 1000)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default="wcxb:test")
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--no-peer", action="store_true", help="skip trafilatura")
+    args = parser.parse_args()
+    corpus, _, split = args.corpus.partition(":")
+    pages = list(load_corpus(corpus, split or DEFAULT_TEST_SPLIT[corpus], limit=args.limit))
+    ex = Extractor.load(args.model)
+    try:
+        import trafilatura
+    except ImportError:
+        trafilatura = None
+    if args.no_peer:
+        trafilatura = None
+    for page in pages[:5]:  # warm caches and lazy imports before timing
+        ex.extract(page.content, format="html")
+        if trafilatura:
+            trafilatura.extract(page.content)
+    ours: list[float] = []
+    theirs: list[float] = []
+    for page in pages:
+        t0 = time.process_time()
+        ex.extract(page.content, format="html")
+        ours.append((time.process_time() - t0) * 1000)
+        if trafilatura:
+            t0 = time.process_time()
+            trafilatura.extract(page.content)
+            theirs.append((time.process_time() - t0) * 1000)
+    print(f"{len(pages)} pages of {args.corpus}, CPU time per page, single process")
+    print(f"noiseclf     {_stats(ours)}")
+    if theirs:
+        print(f"trafilatura  {_stats(theirs)}  (version {trafilatura.__version__})")
+        print(f"ratio trafilatura/noiseclf: median {statistics.median(theirs) / statistics.median(ours):.2f}x, "
+              f"mean {statistics.fmean(theirs) / statistics.fmean(ours):.2f}x")
+    for stage, values in _stage_times(ex, pages).items():
+        print(f"  noiseclf {stage:9s} {_stats(values)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,932 @@
+"""Batch inference at crawl scale: many pages in, one output row per record out.
+
+Inputs (`iter_records`): files and folders (recursive) of HTML or text pages (.html, .htm, .xhtml,
+.txt, each optionally .gz), JSON Lines (.jsonl, .ndjson, .json, optionally .gz), WARC and WET files
+(.warc, .warc.gz, .wet, .warc.wet.gz...) read with fastwarc, and standard input ("-"), which is
+sniffed: WARC (plain or gzip), JSON Lines (first non-blank byte "{"), else one page. A file with
+another name given explicitly is sniffed the same way; inside folders such files are ignored.
+Reading is lazy, one record at a time, so memory stays flat whatever the input size.
+
+Outputs: one row per record, in input order unless `unordered`, to JSON Lines or Parquet (fixed
+schema `row_schema`), in a file or on standard output. Every row has the keys path, id, url, title,
+text, confidence, status, error (plus blocks with `with_blocks`); unknown values are null.
+`status` is "ok", "empty" (empty input or nothing kept), "error" (message in `error`) or
+"skipped" (a WARC response that is not HTML; the reason in `error`). Which records exist:
+  * a page file: one row, `path` = the file as read, `id` null;
+  * a JSON Lines file: one row per non-blank line, `id` = the id field (else the 1-based line number);
+  * a WARC/WET file: one row per response or conversion record (warcinfo, request, metadata, revisit
+    records have none), `id` = WARC-Record-ID, `url` = WARC-Target-URI, `path` = the WARC file;
+  * an input that cannot be read at all (missing, unreadable, corrupt gzip or WARC mid-file): one
+    error row with `id` null naming it, after the rows of the records read before the damage.
+
+Resume: rows go to a partial file beside the output, `.<name>.partial`, moved into place
+(os.replace) when the run completes. An interrupted run (KeyboardInterrupt, an exception, or a hard
+kill) leaves the partial file. With `resume=True` the rows already in it (or, when there is no
+partial file, in a finished output, which is then moved back to the partial name) are counted by
+their (path, id) key; the same inputs are read again in the same order, the records whose key has
+a row are skipped (a key that occurs n times skips its first n records) and the others are
+appended; at the end the partial file is moved into place. JSON Lines: rows are appended to the
+partial file itself; a torn last line (hard kill mid-write) is cut off first. Parquet cannot be
+appended to: every run writes `.<name>.partial.writing`, a resumed run first copying the partial's
+rows into it batch by batch, and that file replaces the partial one when the writer is closed,
+cleanly or on an exception; after a hard kill the `.writing` file is incomplete and ignored, the
+partial file keeping the rows of the run before. Without `resume`, a leftover partial is overwritten.
+Rows already written are final: resume does not retry records that ended with an error.
+
+Time limits: each record's decoding and extraction runs under `signal.setitimer(ITIMER_REAL)`; the
+SIGALRM handler raises `RecordTimeout`, a BaseException so that `except Exception` in extractor
+code cannot swallow it, and the record gets an error row. The signal is handled between Python
+bytecodes: a single native call (one lxml parse) finishes first, which `max_bytes` keeps bounded.
+Workers always enforce the limit (POSIX); with jobs=1 it is enforced when `run_batch` runs in the
+main thread, and not at all on platforms without SIGALRM. A worker process that dies (the kernel's
+OOM killer, a crash in native code) is detected within seconds: `run_batch` raises BatchError
+instead of waiting forever, keeping the partial output for resume.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import json
+import multiprocessing as mp
+import os
+import re
+import signal
+import sys
+import threading
+import time
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Protocol
+
+from .segmentation import decode_html
+from .types import Extraction, InputError, NoiseclfError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+Status = Literal["ok", "empty", "error", "skipped"]
+Key = tuple[str, "str | None"]
+
+ROW_FIELDS: tuple[str, ...] = ("path", "id", "url", "title", "text", "confidence", "status", "error")
+_WARC_NAMES = (".warc", ".warc.gz", ".wet", ".wet.gz")
+_JSONL_NAMES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".json", ".json.gz")
+_PAGE_FORMATS = {".html": "html", ".htm": "html", ".xhtml": "html", ".txt": "text"}
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:\-]+)", re.I)
+_GZIP_MAGIC = b"\x1f\x8b"
+_SNIFF_BYTES = 4096
+_PARQUET_ROWS = 1024  # rows buffered per Parquet row group: bounds memory, keeps groups useful
+_WATCH_SECONDS = 2.0  # how long the parent waits for a row before checking that workers live
+_READ_ERRORS = (OSError, EOFError, zlib.error)
+
+
+class BatchError(NoiseclfError):
+    """A batch run cannot go on: a worker died, the model did not load, or resume found bad output."""
+
+
+class RecordTimeout(BaseException):
+    """One record ran past `timeout`; a BaseException so extractor code cannot swallow it."""
+
+
+class ExtractorLike(Protocol):
+    """What a batch run needs of an extractor: `noiseclf.inference.Extractor.extract`'s signature."""
+
+    def extract(self, content: str | bytes, *, format: str = "auto", source: str = "",
+                url: str | None = None, with_blocks: bool = False) -> Extraction: ...
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """Every knob of a batch run; each field maps to one CLI option.
+
+    output: output file; None or "-" writes to standard output (where `resume` is refused).
+    output_format: "jsonl" or "parquet"; None picks parquet for a name ending in .parquet, else jsonl.
+    format: "auto" (per record: the file suffix, JSONL field or WARC record type says, else sniffing),
+        or "html" / "text" to force one format for every record.
+    content_field: JSON Lines field holding the page; "text" is tried when it is absent. Records from
+        "html" are read as HTML, from "text" as plain text, from any other field as "auto".
+    id_field: JSON Lines field holding the record id (else the 1-based line number is the id).
+    url_field: JSON Lines field holding the page URL (optional).
+    with_blocks: add `blocks` to each row: a list of {text, tag, probability, keep}.
+    jobs: worker processes; None means one per CPU this process may use; 1 runs in-process, no pool.
+    chunk_size: records sent to a worker at a time (fewer round trips versus finer balancing).
+    unordered: write rows as workers finish chunks instead of in input order (no head-of-line wait).
+    max_bytes: a record larger than this many bytes (characters for JSON Lines text) gets an error
+        row without being extracted; None for no limit.
+    timeout: seconds one record may take to decode and extract before it gets an error row; None for
+        no limit. Enforced with SIGALRM (see the module docstring for when it applies).
+    resume: continue an interrupted run into the same output, skipping records it already has.
+    quiet: no progress bar and no summary line on standard error (the bar only shows on a terminal).
+    model: model path for `Extractor.load(model)`; None loads the shipped default models.
+    extractor_factory: called as `factory(model)` once per worker to build the extractor, instead of
+        `Extractor.load`; must be picklable (a top-level function or class) since workers are
+        separate processes. A hook for tests and custom extractors.
+    start_method: multiprocessing start method; "spawn" (default) is safe with the threads of the
+        progress bar and pyarrow, "forkserver" too, "fork" starts faster but is not.
+    """
+
+    output: str | None = None
+    output_format: Literal["jsonl", "parquet"] | None = None
+    format: Literal["auto", "html", "text"] = "auto"
+    content_field: str = "html"
+    id_field: str = "id"
+    url_field: str = "url"
+    with_blocks: bool = False
+    jobs: int | None = None
+    chunk_size: int = 64
+    unordered: bool = False
+    max_bytes: int | None = 10_000_000
+    timeout: float | None = 30.0
+    resume: bool = False
+    quiet: bool = False
+    model: str | None = None
+    extractor_factory: Callable[[str | None], ExtractorLike] | None = None
+    start_method: Literal["spawn", "forkserver", "fork"] = "spawn"
+
+    def __post_init__(self) -> None:
+        checks = (
+            (self.format in ("auto", "html", "text"), f"format must be auto, html or text, not {self.format!r}"),
+            (self.output_format in (None, "jsonl", "parquet"), f"unknown output format {self.output_format!r}"),
+            (self.jobs is None or self.jobs >= 1, "jobs must be at least 1"),
+            (self.chunk_size >= 1, "chunk_size must be at least 1"),
+            (self.max_bytes is None or self.max_bytes > 0, "max_bytes must be positive (or None)"),
+            (self.timeout is None or self.timeout > 0, "timeout must be positive (or None)"),
+            (not self.resume or self.output not in (None, "-"), "resume needs an output file, not standard output"),
+        )
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """What a run did: rows written per status, records skipped by resume, time taken."""
+
+    records: int
+    ok: int
+    empty: int
+    error: int
+    skipped: int
+    resumed: int  # records not processed because the output already had their rows
+    seconds: float
+    output: str | None  # the output file, None for standard output
+
+    @property
+    def records_per_second(self) -> float:
+        return self.records / self.seconds if self.seconds > 0 else 0.0
+
+    def line(self) -> str:
+        """The one-line summary written to standard error at the end of a run."""
+        resumed = f", {self.resumed:,} already done" if self.resumed else ""
+        return (f"noiseclf batch: {self.records:,} records (ok {self.ok:,}, empty {self.empty:,}, "
+                f"error {self.error:,}, skipped {self.skipped:,}){resumed} in {self.seconds:.1f} s, "
+                f"{self.records_per_second:,.1f} records/s -> {self.output or 'standard output'}")
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One page read from an input; a set `status` means the reader already decided the row."""
+
+    id: str | None  # WARC-Record-ID or JSON Lines id; None for a page file
+    url: str | None
+    content: bytes | str
+    format: str  # "auto", "html" or "text", as the input says
+    source: str  # the file it came from ("-" for standard input): the row's `path`
+    charset: str | None = None  # a declared charset (HTTP Content-Type), tried first on bytes
+    status: str = ""  # "error" or "skipped" for a record not to extract
+    error: str = ""
+
+    @property
+    def key(self) -> Key:
+        return (self.source, self.id)
+
+    @property
+    def name(self) -> str:
+        """How messages name the record: its URL, else file and id."""
+        return self.url or (f"{self.source} {self.id}" if self.id else self.source)
+
+
+def _failed(source: str, rid: str | None, message: str, url: str | None = None,
+            status: Status = "error") -> Record:
+    return Record(rid, url, b"", "auto", source, status=status, error=message)
+
+
+def _describe(exc: BaseException) -> str:
+    """A short reason for a read failure, without the traceback."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def _is_read_failure(exc: BaseException) -> bool:
+    """Whether an exception from a reader means damaged input (fastwarc panics are BaseExceptions)."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
+# ---------------------------------------------------------------------------------------------
+# Readers
+
+
+def iter_records(inputs: Sequence[str], options: BatchOptions) -> Iterator[Record]:
+    """Every record of every input, lazily and in order; never raises for bad input."""
+    for given in inputs:
+        given = os.fspath(given)
+        if given == "-":
+            yield from _stream_records(sys.stdin.buffer, "-", options)
+        elif os.path.isdir(given):
+            yield from _folder_records(given, options)
+        else:
+            yield from _file_records(given, _kind(given), options)
+
+
+def _kind(path: str) -> tuple[str, str] | None:
+    """The input kind ("warc", "jsonl" or "page") and page format a file name says, else None."""
+    name = path.lower()
+    if name.endswith(_WARC_NAMES):
+        return "warc", "auto"
+    if name.endswith(_JSONL_NAMES):
+        return "jsonl", "auto"
+    fmt = _PAGE_FORMATS.get(os.path.splitext(name.removesuffix(".gz"))[1])
+    return ("page", fmt) if fmt else None
+
+
+def _folder_records(folder: str, options: BatchOptions) -> Iterator[Record]:
+    """Records of the known files under a folder, sorted by path; unlistable folders get error rows."""
+    errors: list[OSError] = []
+    for root, dirs, files in os.walk(folder, onerror=errors.append):
+        dirs.sort()
+        yield from _listing_errors(errors)
+        for name in sorted(files):
+            kind = _kind(name)
+            if kind:
+                yield from _file_records(os.path.join(root, name), kind, options)
+    yield from _listing_errors(errors)
+
+
+def _listing_errors(errors: list[OSError]) -> Iterator[Record]:
+    while errors:
+        exc = errors.pop(0)
+        where = str(exc.filename or "")
+        yield _failed(where, None, f"{where}: {_describe(exc)}")
+
+
+def _file_records(path: str, kind: tuple[str, str] | None, options: BatchOptions) -> Iterator[Record]:
+    if kind is None or kind[0] == "jsonl":
+        try:
+            stream = _open_binary(path)
+        except _READ_ERRORS as exc:
+            yield _failed(path, None, f"{path}: {_describe(exc)}")
+            return
+        with stream:
+            yield from (_jsonl_records(stream, path, options) if kind else _stream_records(stream, path, options))
+    elif kind[0] == "warc":
+        yield from _warc_records(path, path, options)
+    else:
+        yield _page_file(path, kind[1], options)
+
+
+def _open_binary(path: str) -> BinaryIO:
+    return gzip.open(path, "rb") if path.lower().endswith(".gz") else open(path, "rb")  # type: ignore[return-value]
+
+
+def _page_file(path: str, fmt: str, options: BatchOptions) -> Record:
+    try:
+        with _open_binary(path) as stream:
+            return _page_record(stream, path, fmt, options)
+    except _READ_ERRORS as exc:
+        return _failed(path, None, f"{path}: {_describe(exc)}")
+
+
+def _page_record(stream: BinaryIO, source: str, fmt: str, options: BatchOptions) -> Record:
+    """A whole stream as one page, reading at most max_bytes + 1 bytes of it."""
+    cap = options.max_bytes
+    data = stream.read(cap + 1) if cap else stream.read()
+    if cap and len(data) > cap:
+        return _failed(source, None, f"{source}: over max_bytes ({cap:,} bytes)")
+    return Record(None, None, data, fmt, source)
+
+
+def _stream_records(stream: BinaryIO, source: str, options: BatchOptions) -> Iterator[Record]:
+    """Records of a stream whose kind its first bytes tell: WARC, JSON Lines or one page (gzip or not)."""
+    try:
+        if stream.peek(2)[:2] == _GZIP_MAGIC:  # type: ignore[attr-defined]
+            stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
+        head = stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES].lstrip()  # type: ignore[attr-defined]
+    except _READ_ERRORS as exc:
+        yield _failed(source, None, f"{source}: {_describe(exc)}")
+        return
+    if head.startswith(b"WARC/"):
+        yield from _warc_records(_ForwardReader(stream), source, options)
+    elif head.startswith(b"{"):
+        yield from _jsonl_records(stream, source, options)
+    else:
+        try:
+            yield _page_record(stream, source, "auto", options)
+        except _READ_ERRORS as exc:
+            yield _failed(source, None, f"{source}: {_describe(exc)}")
+
+
+class _ForwardReader:
+    """A non-seekable stream (a pipe) as fastwarc wants it: read, plus tell counted by hand."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._pos = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self._pos += len(data)
+        return data
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if (whence, offset) in ((0, self._pos), (1, 0)):
+            return self._pos
+        raise OSError(29, "Illegal seek")
+
+    def close(self) -> None:
+        """The stream belongs to the caller."""
+
+
+def _jsonl_records(lines: Iterable[bytes], source: str, options: BatchOptions) -> Iterator[Record]:
+    lineno = 0
+    try:
+        for lineno, line in enumerate(lines, 1):
+            if line.strip():
+                yield _jsonl_record(line, lineno, source, options)
+    except _READ_ERRORS as exc:
+        yield _failed(source, None, f"{source}: unreadable after line {lineno}: {_describe(exc)}")
+
+
+def _jsonl_record(line: bytes, lineno: int, source: str, options: BatchOptions) -> Record:
+    """One JSON Lines row as a record; a row without usable content becomes an error record."""
+    where = f"{source}:{lineno}"
+    try:
+        obj = json.loads(line)
+    except ValueError as exc:
+        return _failed(source, str(lineno), f"{where}: not valid JSON: {exc}")
+    if not isinstance(obj, dict):
+        return _failed(source, str(lineno), f"{where}: not a JSON object")
+    rid = str(lineno) if obj.get(options.id_field) is None else str(obj[options.id_field])
+    url = obj.get(options.url_field)
+    url = url if isinstance(url, str) and url else None
+    fields = (options.content_field, "text") if options.content_field != "text" else ("text",)
+    name = next((f for f in fields if obj.get(f) is not None), None)
+    if name is None:
+        return _failed(source, rid, f"{where}: no {' or '.join(map(repr, fields))} field", url)
+    content = obj[name]
+    if not isinstance(content, str):
+        return _failed(source, rid, f"{where}: field {name!r} is not a string", url)
+    cap = options.max_bytes
+    if cap and len(content) > cap:
+        return _failed(source, rid, f"{where}: over max_bytes ({cap:,})", url)
+    return Record(rid, url, content, name if name in ("html", "text") else "auto", source)
+
+
+def _warc_records(stream: Any, source: str, options: BatchOptions) -> Iterator[Record]:
+    """Response and conversion records of a WARC/WET file or stream; damage ends it with an error row."""
+    from fastwarc.warc import ArchiveIterator, WarcRecordType
+
+    try:
+        archive = ArchiveIterator(stream, record_types=WarcRecordType.response | WarcRecordType.conversion)
+    except Exception as exc:
+        yield _failed(source, None, f"{source}: {_describe(exc)}")
+        return
+    count = 0
+    try:
+        for warc_record in archive:
+            count += 1
+            yield _warc_record(warc_record, source, options.max_bytes)
+    except BaseException as exc:
+        if not _is_read_failure(exc):
+            raise
+        yield _failed(source, None, f"{source}: corrupt WARC after {count} records: {_describe(exc)}")
+
+
+def _warc_record(rec: Any, source: str, cap: int | None) -> Record:
+    """One WARC record as a Record: HTML responses and WET text; other payloads are skipped."""
+    rid = rec.record_id or f"offset {rec.stream_pos}"
+    url = rec.headers.get("WARC-Target-URI") or None
+    if "Content-Length" not in rec.headers:
+        return _failed(source, rid, f"{source}: record {rid} has no Content-Length (truncated WARC?)", url)
+    fmt, charset, skip = _warc_payload(rec)
+    if skip:
+        return _failed(source, rid, skip, url, status="skipped")
+    if cap and rec.content_length > cap:
+        return _failed(source, rid, f"{url or rid}: over max_bytes ({rec.content_length:,} > {cap:,})", url)
+    try:
+        body = rec.reader.read()
+        if len(body) < rec.content_length:
+            return _failed(source, rid, f"{url or rid}: truncated record ({len(body):,} of "
+                                        f"{rec.content_length:,} bytes)", url)
+        if rec.is_http:
+            body = _undo_encodings(body, rec.http_headers, cap)
+    except BaseException as exc:
+        if not _is_read_failure(exc):
+            raise
+        return _failed(source, rid, f"{url or rid}: unreadable payload: {_describe(exc)}", url)
+    return Record(rid, url, body, fmt, source, charset)
+
+
+def _warc_payload(rec: Any) -> tuple[str, str | None, str]:
+    """(format, declared charset, skip reason) of a record's payload; the reason is empty to keep it."""
+    from fastwarc.warc import WarcRecordType
+
+    if rec.record_type == WarcRecordType.conversion:
+        match = _CHARSET.search(rec.headers.get("Content-Type") or "")
+        return "text", match.group(1) if match else None, ""
+    if not rec.is_http:
+        return "auto", None, "not an HTTP response"
+    mime = (rec.http_content_type or "").strip().lower()
+    if mime and mime not in _HTML_TYPES:
+        return "auto", None, f"not HTML: {mime}"
+    return ("html" if mime else "auto"), rec.http_charset, ""
+
+
+def _undo_encodings(body: bytes, headers: Any, cap: int | None) -> bytes:
+    """Undo chunked transfer and gzip/deflate/br content encoding, per record, so damage stays local.
+
+    A body declared gzip that has no gzip header is taken as stored already decoded (some crawlers
+    keep the header); the decoded size is held to `cap` too (compression bombs).
+    """
+    from fastwarc.stream_io import BrotliReader, ChunkedReader, GzipReader
+
+    transfer = (headers.get("Transfer-Encoding") or "").lower()
+    codings = [c.strip() for c in (headers.get("Content-Encoding") or "").lower().split(",")]
+    codings = [c for c in codings if c not in ("", "identity")]
+    if "chunked" not in transfer and not codings:
+        return body
+    if "chunked" in transfer:
+        body = ChunkedReader(io.BytesIO(body)).read()
+    readers = {"gzip": GzipReader, "x-gzip": GzipReader, "br": BrotliReader,
+               "deflate": lambda raw: GzipReader(raw, zlib=True)}
+    for coding in reversed(codings):  # listed in the order they were applied
+        if coding in ("gzip", "x-gzip") and not body.startswith(_GZIP_MAGIC):
+            continue
+        if coding not in readers:
+            raise ValueError(f"unsupported Content-Encoding {coding!r}")
+        body = readers[coding](io.BytesIO(body)).read(cap + 1 if cap else -1)
+        if cap and len(body) > cap:
+            raise ValueError(f"over max_bytes ({cap:,}) once decoded")
+    return body
+
+
+# ---------------------------------------------------------------------------------------------
+# Extraction: records to rows
+
+
+class RecordProcessor:
+    """Turns records into output rows with one loaded extractor; what every worker runs."""
+
+    def __init__(self, extractor: ExtractorLike, *, format: str = "auto", with_blocks: bool = False,
+                 timeout: float | None = None) -> None:
+        self.extractor = extractor
+        self.format = format
+        self.with_blocks = with_blocks
+        self.timeout = timeout  # only set where a SIGALRM handler raising RecordTimeout is installed
+
+    def __call__(self, record: Record) -> dict[str, Any]:
+        if record.status:
+            return self._row(record, record.status, error=record.error)
+        try:
+            with _time_limit(self.timeout):
+                result = self._extract(record)
+        except RecordTimeout:
+            return self._row(record, "error", error=f"{record.name}: timed out after {self.timeout:g} s")
+        except InputError as exc:
+            return self._row(record, "error", error=str(exc))
+        except Exception as exc:
+            return self._row(record, "error", error=f"{record.name}: {type(exc).__name__}: {exc}")
+        if result is None:
+            return self._row(record, "empty", title="", text="", blocks=[])
+        blocks = [{"text": b.text, "tag": b.block.tag, "probability": float(b.probability), "keep": bool(b.keep)}
+                  for b in result.blocks]
+        return self._row(record, "ok" if result.text.strip() else "empty", title=result.title,
+                         text=result.text, confidence=float(result.confidence), blocks=blocks)
+
+    def _extract(self, record: Record) -> Extraction | None:
+        """Decode (declared charset first) and extract; None for an empty page."""
+        content = record.content
+        if isinstance(content, bytes):
+            content = decode_html(content, record.charset, record.name)
+        if not content or content.isspace():
+            return None
+        fmt = self.format if self.format != "auto" else record.format
+        return self.extractor.extract(content, format=fmt, source=record.name, url=record.url,
+                                      with_blocks=self.with_blocks)
+
+    def _row(self, record: Record, status: Status, *, title: str | None = None, text: str | None = None,
+             confidence: float | None = None, error: str | None = None,
+             blocks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        row = {"path": record.source, "id": record.id, "url": record.url, "title": title, "text": text,
+               "confidence": confidence, "status": status, "error": error or None}
+        if self.with_blocks:
+            row["blocks"] = blocks
+        return row
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise RecordTimeout
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise RecordTimeout in this thread after `seconds` (needs the SIGALRM handler installed)."""
+    if not seconds:
+        yield
+        return
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+@contextlib.contextmanager
+def _alarm_handler() -> Iterator[bool]:
+    """Install the SIGALRM handler for in-process runs; yields whether time limits can be enforced."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield False
+        return
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    try:
+        yield True
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _load_extractor(model: str | None) -> ExtractorLike:
+    from .inference import Extractor
+
+    return Extractor.load(model)
+
+
+def make_processor(options: BatchOptions, *, enforce_timeout: bool) -> RecordProcessor:
+    """Load the extractor (`extractor_factory` or `Extractor.load`) and wrap it in a processor."""
+    extractor = (options.extractor_factory or _load_extractor)(options.model)
+    return RecordProcessor(extractor, format=options.format, with_blocks=options.with_blocks,
+                           timeout=options.timeout if enforce_timeout else None)
+
+
+_WORKER: RecordProcessor | BaseException | None = None
+
+
+def _init_worker(options: BatchOptions) -> None:
+    """Pool initializer: load the model once per worker; Ctrl-C is the parent's to handle."""
+    global _WORKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    alarm = hasattr(signal, "setitimer")
+    if alarm:
+        signal.signal(signal.SIGALRM, _on_alarm)
+    try:
+        _WORKER = make_processor(options, enforce_timeout=alarm)
+    except Exception as exc:  # raised with the first chunk, so the parent fails instead of hanging
+        _WORKER = exc
+
+
+def _work(chunk: list[Record]) -> list[dict[str, Any]]:
+    """Rows of one chunk of records, in a worker."""
+    if not isinstance(_WORKER, RecordProcessor):
+        raise BatchError(f"the extractor could not be loaded in a worker: {type(_WORKER).__name__}: {_WORKER}")
+    return [_WORKER(record) for record in chunk]
+
+
+def _cpu_count() -> int:
+    """CPUs this process may run on (affinity and containers), not all the machine has."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def _row_source(options: BatchOptions) -> Iterator[Callable[[Iterator[Record]], Iterator[dict[str, Any]]]]:
+    """The model loaded (in-process, or in a started pool); yields records -> rows."""
+    jobs = options.jobs or _cpu_count()
+    if jobs == 1:
+        with _alarm_handler() as armed:
+            processor = make_processor(options, enforce_timeout=armed)
+            yield lambda records: map(processor, records)
+        return
+    before = {p.pid for p in mp.active_children()}
+    with mp.get_context(options.start_method).Pool(jobs, _init_worker, (options,)) as pool:
+        workers = {p.pid for p in mp.active_children()} - before
+        yield lambda records: _pool_rows(pool, workers, records, options)
+
+
+def _pool_rows(pool: Any, workers: set[int | None], records: Iterator[Record],
+               options: BatchOptions) -> Iterator[dict[str, Any]]:
+    """Rows from the pool in input order (or as finished), checking for dead workers while waiting.
+
+    Chunks are made here rather than by imap's chunksize, whose iterator has no timeout to wait with.
+    """
+    imap = pool.imap_unordered if options.unordered else pool.imap
+    results = imap(_work, _chunks(records, options.chunk_size))
+    while True:
+        try:
+            yield from results.next(timeout=_WATCH_SECONDS)
+        except StopIteration:
+            return
+        except mp.TimeoutError:
+            lost = workers - {p.pid for p in mp.active_children()}
+            if lost:
+                raise BatchError(f"worker process {', '.join(map(str, sorted(lost)))} died (out of memory, "
+                                 f"or a crash in native code); its records have no rows. Rows written so "
+                                 f"far are kept: rerun with resume to go on") from None
+
+
+def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
+    chunk: list[Record] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# ---------------------------------------------------------------------------------------------
+# Writers
+
+
+def row_schema(with_blocks: bool = False) -> pa.Schema:
+    """The fixed Parquet schema of output rows."""
+    import pyarrow as pa
+
+    fields = [(name, pa.string()) for name in ROW_FIELDS]
+    fields[ROW_FIELDS.index("confidence")] = ("confidence", pa.float64())
+    if with_blocks:
+        block = pa.struct([("text", pa.string()), ("tag", pa.string()), ("probability", pa.float64()),
+                           ("keep", pa.bool_())])
+        fields.append(("blocks", pa.list_(block)))
+    return pa.schema(fields)
+
+
+def _utf8(text: str) -> bytes:
+    """UTF-8, with lone surrogates (possible in JSON input) replaced instead of failing the run."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace")
+
+
+def _clean(value: Any) -> Any:
+    """A row value with every string made encodable."""
+    if isinstance(value, str):
+        return _utf8(value).decode("utf-8")
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+class _JsonlSink:
+    """Rows as JSON Lines on a binary stream."""
+
+    def __init__(self, stream: BinaryIO, owned: bool) -> None:
+        self._stream = stream
+        self._owned = owned
+
+    def write(self, row: dict[str, Any]) -> None:
+        self._stream.write(_utf8(json.dumps(row, ensure_ascii=False)) + b"\n")
+
+    def close(self) -> None:
+        self._stream.flush()
+        if self._owned:
+            self._stream.close()
+
+
+class _ParquetSink:
+    """Rows as Parquet, written in row groups of _PARQUET_ROWS with a ParquetWriter."""
+
+    def __init__(self, where: Any, schema: pa.Schema) -> None:
+        import pyarrow.parquet as pq
+
+        self._schema = schema
+        self._writer = pq.ParquetWriter(where, schema, compression="zstd")
+        self._rows: list[dict[str, Any]] = []
+
+    def copy(self, path: str) -> None:
+        """Write the rows of an earlier partial file first (resume), batch by batch."""
+        import pyarrow.parquet as pq
+
+        source = pq.ParquetFile(path)
+        if not source.schema_arrow.equals(self._schema, check_metadata=False):
+            raise BatchError(f"{path}: partial output has other columns (was `with_blocks` different?); "
+                             f"delete it or run without resume")
+        for batch in source.iter_batches():
+            self._writer.write_batch(batch)
+
+    def write(self, row: dict[str, Any]) -> None:
+        self._rows.append(row)
+        if len(self._rows) >= _PARQUET_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+
+        if not self._rows:
+            return
+        try:
+            table = pa.Table.from_pylist(self._rows, schema=self._schema)
+        except UnicodeEncodeError:
+            table = pa.Table.from_pylist([_clean(row) for row in self._rows], schema=self._schema)
+        self._writer.write_table(table)
+        self._rows.clear()
+
+    def close(self) -> None:
+        self._flush()
+        self._writer.close()
+
+
+class _Output:
+    """Where rows go: standard output, or a partial file beside the target, moved into place at the end."""
+
+    def __init__(self, options: BatchOptions) -> None:
+        self.path = None if options.output in (None, "-") else os.path.abspath(options.output)
+        by_name = self.path is not None and self.path.lower().endswith(".parquet")
+        self.parquet = options.output_format == "parquet" or (options.output_format is None and by_name)
+        self.with_blocks = options.with_blocks
+        folder, name = os.path.split(self.path or "")
+        self.partial = os.path.join(folder, f".{name}.partial")  # both unused for standard output
+        self.writing = self.partial + ".writing"  # Parquet only
+
+    def resume_keys(self) -> Counter[Key]:
+        """Keys of the rows already written; a finished output is moved back to the partial name."""
+        if not os.path.exists(self.partial) and os.path.exists(self.path):
+            os.replace(self.path, self.partial)
+        if not os.path.exists(self.partial):
+            return Counter()
+        return _parquet_keys(self.partial) if self.parquet else _jsonl_keys(self.partial)
+
+    @contextlib.contextmanager
+    def sink(self, resume: bool) -> Iterator[_JsonlSink | _ParquetSink]:
+        """A sink to write rows to; closed however the block ends, the partial file kept."""
+        sink: _JsonlSink | _ParquetSink
+        if self.path is None:
+            out = sys.stdout.buffer
+            sink = _ParquetSink(out, row_schema(self.with_blocks)) if self.parquet else _JsonlSink(out, owned=False)
+        elif self.parquet:
+            sink = self._parquet_partial(resume)
+        else:
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            sink = _JsonlSink(open(self.partial, "ab" if resume else "wb", buffering=1 << 20), owned=True)
+        try:
+            yield sink
+        finally:
+            sink.close()
+            if self.path is not None and self.parquet:
+                os.replace(self.writing, self.partial)
+
+    def _parquet_partial(self, resume: bool) -> _ParquetSink:
+        """A Parquet sink on the .writing file, given the partial file's rows first when resuming."""
+        os.makedirs(os.path.dirname(self.writing), exist_ok=True)
+        sink = _ParquetSink(self.writing, row_schema(self.with_blocks))
+        if resume and os.path.exists(self.partial):
+            try:
+                sink.copy(self.partial)
+            except BaseException:
+                sink.close()
+                os.remove(self.writing)  # the partial file stays as it was
+                raise
+        return sink
+
+    def commit(self) -> None:
+        """Move the finished output into place."""
+        if self.path is not None:
+            os.replace(self.partial, self.path)
+
+
+def _jsonl_keys(path: str) -> Counter[Key]:
+    """(path, id) of each row of a partial JSON Lines output, after cutting off a torn last line."""
+    _cut_torn_line(path)
+    keys: Counter[Key] = Counter()
+    with open(path, "rb") as rows:
+        for lineno, line in enumerate(rows, 1):
+            try:
+                row = json.loads(line)
+                keys[(row["path"], row["id"])] += 1
+            except (ValueError, KeyError, TypeError) as exc:
+                raise BatchError(f"{path}:{lineno}: not an output row ({exc}); delete the file or run "
+                                 f"without resume") from None
+    return keys
+
+
+def _cut_torn_line(path: str) -> None:
+    """Truncate a file after its last newline: a hard kill can leave half a row."""
+    with open(path, "r+b") as f:
+        end = f.seek(0, os.SEEK_END)
+        while end > 0:
+            start = max(0, end - (1 << 16))
+            f.seek(start)
+            newline = f.read(end - start).rfind(b"\n")
+            if newline >= 0:
+                f.truncate(start + newline + 1)
+                return
+            end = start
+        f.truncate(0)
+
+
+def _parquet_keys(path: str) -> Counter[Key]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        batches = pq.ParquetFile(path).iter_batches(columns=["path", "id"])
+        keys: Counter[Key] = Counter()
+        for batch in batches:
+            keys.update(zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()))
+    except (pa.ArrowException, OSError) as exc:
+        raise BatchError(f"{path}: partial output unreadable ({exc}); delete it or run without resume") from None
+    return keys
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+
+@dataclass
+class _Tally:
+    records: int = 0
+    ok: int = 0
+    empty: int = 0
+    error: int = 0
+    skipped: int = 0
+    resumed: int = 0
+
+    def add(self, status: Status) -> None:
+        self.records += 1
+        setattr(self, status, getattr(self, status) + 1)
+
+
+def _skip_done(records: Iterable[Record], done: Counter[Key], tally: _Tally) -> Iterator[Record]:
+    """Drop records whose rows a resumed output already has (the first n of a key seen n times)."""
+    for record in records:
+        if done[record.key] > 0:
+            done[record.key] -= 1
+            tally.resumed += 1
+        else:
+            yield record
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[_Tally], None]]:
+    """A live line on standard error (records, records/s, errors), refreshed at most 10 times a second."""
+    if not enabled:
+        yield lambda tally: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.completed:,.0f} records"),
+               TextColumn("{task.fields[rate]:,.1f} records/s"), TextColumn("{task.fields[errors]:,} errors"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("batch", total=None, rate=0.0, errors=0)
+        start = last = time.perf_counter()
+
+        def update(tally: _Tally) -> None:
+            nonlocal last
+            now = time.perf_counter()
+            if now - last >= 0.1:
+                last = now
+                bar.update(task, completed=tally.records, rate=tally.records / (now - start), errors=tally.error)
+
+        yield update
+
+
+def run_batch(inputs: Sequence[str], options: BatchOptions) -> BatchSummary:
+    """Extract every record of `inputs` into one row each; what the CLI's batch command calls.
+
+    Raises BatchError when the run cannot go on (a worker died, the model failed to load in a
+    worker, unusable partial output on resume), ModelError when the model fails to load with
+    jobs=1, and re-raises KeyboardInterrupt; in every such case the rows written so far stay in
+    the partial file for `resume`. Unless `quiet`, writes `BatchSummary.line()` to standard error.
+    """
+    start = time.perf_counter()
+    output = _Output(options)
+    tally = _Tally()
+    show = not options.quiet and sys.stderr.isatty()
+    with _row_source(options) as rows_of:  # the model loads (in-process) before any output is touched
+        done = output.resume_keys() if options.resume else Counter()
+        records = _skip_done(iter_records(inputs, options), done, tally)
+        with output.sink(options.resume) as sink, _progress(show) as progress:
+            for row in rows_of(records):
+                sink.write(row)
+                tally.add(row["status"])
+                progress(tally)
+    output.commit()
+    summary = BatchSummary(tally.records, tally.ok, tally.empty, tally.error, tally.skipped, tally.resumed,
+                           time.perf_counter() - start, output.path)
+    if not options.quiet:
+        sys.stderr.write(summary.line() + "\n")
+    return summary

@@ -1,0 +1,188 @@
+"""The `noiseclf` command line: extract, train, evaluate, explain, info."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .types import NoiseclfError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Separate the main story of web pages from their boilerplate with a trained block classifier.")
+err = Console(stderr=True)
+
+
+def _fail(exc: Exception) -> None:
+    err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+    raise typer.Exit(2)
+
+
+def _sources(specs: list[str]) -> list[tuple[str, Optional[str]]]:
+    """Parse CORPUS[:SPLIT] arguments."""
+    out = []
+    for spec in specs:
+        corpus, _, split = spec.partition(":")
+        out.append((corpus, split or None))
+    return out
+
+
+@app.command()
+def extract(
+    inputs: list[str] = typer.Argument(..., help="HTML/text files or folders (.gz too), .jsonl, .warc(.gz), or - for stdin."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file (.jsonl or .parquet); stdout if omitted."),
+    output_format: Optional[str] = typer.Option(None, "--output-format", help="jsonl or parquet (default: from the suffix)."),
+    format: str = typer.Option("auto", "--format", "-f", help="auto, html or text: how to read pages."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="A model file (default: the shipped models)."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Worker processes (default: all cores)."),
+    unordered: bool = typer.Option(False, "--unordered", help="Write rows as they finish, not in input order."),
+    blocks: bool = typer.Option(False, "--blocks", help="Add every block with its label and probability."),
+    content_field: str = typer.Option("html", "--content-field", help="JSON Lines field holding the page."),
+    id_field: str = typer.Option("id", "--id-field", help="JSON Lines field holding the record id."),
+    url_field: str = typer.Option("url", "--url-field", help="JSON Lines field holding the URL."),
+    max_bytes: int = typer.Option(10_000_000, "--max-bytes", help="Records larger than this get an error row."),
+    timeout: float = typer.Option(30.0, "--timeout", help="Seconds a record may take before it gets an error row."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run into the same output."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+) -> None:
+    """Extract the main text of pages, one JSON object (or Parquet row) per page or record."""
+    from .batch import BatchOptions, run_batch
+
+    if format not in ("auto", "html", "text"):
+        _fail(ValueError(f"--format must be auto, html or text, not {format!r}"))
+    if output_format not in (None, "jsonl", "parquet"):
+        _fail(ValueError(f"--output-format must be jsonl or parquet, not {output_format!r}"))
+    if jobs is not None and jobs < 1:
+        _fail(ValueError("--jobs must be at least 1"))
+    if model is not None and not model.is_file():
+        _fail(FileNotFoundError(f"{model}: model file not found"))
+    options = BatchOptions(output=output, output_format=output_format, format=format, content_field=content_field,
+                           id_field=id_field, url_field=url_field, with_blocks=blocks, jobs=jobs, unordered=unordered,
+                           max_bytes=max_bytes, timeout=timeout, resume=resume, quiet=quiet,
+                           model=str(model) if model else None)
+    try:
+        run_batch(inputs, options)
+    except NoiseclfError as exc:
+        _fail(exc)
+
+
+@app.command()
+def train(
+    corpus: list[str] = typer.Option(["wcxb:dev"], "--corpus", "-c", help="CORPUS[:SPLIT] to train on (repeatable)."),
+    out: Path = typer.Option(Path("model.joblib"), "--out", "-o", help="Where to write the model (+ .manifest.json)."),
+    format: str = typer.Option("html", "--format", "-f", help="html or text: the input the model will classify."),
+    estimator: str = typer.Option("trees", "--estimator", help="trees (gradient boosting), forest or logistic."),
+    max_iter: int = typer.Option(250, "--max-iter", help="Boosting iterations (trees) or the size knob of others."),
+    two_pass: bool = typer.Option(True, "--two-pass/--one-pass", help="Second pass over neighbours' scores."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="At most this many pages per corpus (quick runs)."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Folder holding the corpora (default ../shared/data)."),
+    user_data: list[Path] = typer.Option([], "--pages", help="Your labelled pages: JSON Lines of {html, text} (repeatable)."),
+    base: Optional[Path] = typer.Option(None, "--base", help="A model to compare the new one with on held-out pages."),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="Block-table cache folder."),
+) -> None:
+    """Train a block classifier on labelled corpora and/or your own pages."""
+    from .training import ESTIMATORS, TrainConfig, train_and_save
+
+    if format not in ("html", "text"):
+        _fail(ValueError(f"--format must be html or text, not {format!r}"))
+    if estimator not in ESTIMATORS:
+        _fail(ValueError(f"--estimator must be one of {', '.join(ESTIMATORS)}"))
+    sources = _sources(corpus) if corpus and not user_data else _sources([c for c in corpus if c != "wcxb:dev"])
+    try:
+        extra = ()
+        if user_data:
+            from .userdata import user_tables
+
+            extra = user_tables(user_data, format=format, cache_dir=cache)
+        result = train_and_save(
+            TrainConfig(sources=sources, format=format, estimator=estimator, max_iter=max_iter, two_pass=two_pass,
+                        limit=limit, root=data, cache_dir=cache, extra_tables=extra),
+            out, log=lambda s: err.print(s, highlight=False),
+        )
+        if base is not None:
+            from .userdata import compare_with_base
+
+            err.print(compare_with_base(result, base, user_data, format), highlight=False)
+    except NoiseclfError as exc:
+        _fail(exc)
+
+
+def _print_reports(rows: list[dict]) -> None:
+    table = Table(title="noiseclf evaluation")
+    for col in ("system", "corpus", "split", "format", "metric", "f1", "precision", "recall", "cpu_ms_median",
+                "related_kept"):
+        table.add_column(col, justify="right" if col not in ("system", "corpus", "split", "format", "metric") else "left")
+    for r in rows:
+        table.add_row(*[("" if r.get(c) is None else (f"{r[c]:.4f}" if isinstance(r[c], float) else str(r[c])))
+                        for c in ("system", "corpus", "split", "format", "metric", "f1", "precision", "recall",
+                                  "cpu_ms_median", "related_kept")])
+    Console().print(table)
+
+
+@app.command()
+def evaluate(
+    corpus: list[str] = typer.Option(["scrapinghub_aeb", "wcxb:test", "dragnet:test", "l3s_gn1", "cleaneval:final"],
+                                     "--corpus", "-c", help="CORPUS[:SPLIT] to evaluate on (repeatable)."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="A model file (default: the shipped models)."),
+    format: str = typer.Option("html", "--format", "-f", help="html, or text to score on pages flattened to text."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="At most this many pages per corpus."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Folder holding the corpora (default ../shared/data)."),
+    report: Optional[Path] = typer.Option(None, "--report", "-r", help="Write the JSON report here."),
+    worst: int = typer.Option(0, "--worst", help="List the N pages with the lowest score, with kept and missed text."),
+) -> None:
+    """Score a model on labelled corpora with each benchmark's own metric."""
+    from .evaluation import NoiseclfSystem, evaluate as run_eval, reports_table, worst_pages
+    from .inference import Extractor
+
+    if format not in ("html", "text"):
+        _fail(ValueError(f"--format must be html or text, not {format!r}"))
+    try:
+        system = NoiseclfSystem(Extractor.load(model) if format == "html" else Extractor.load(text_path=model))
+        reports = []
+        for name, split in _sources(corpus):
+            reports.append(run_eval(system, name, split, format=format, limit=limit, root=data, keep_texts=worst > 0))
+            err.print(f"{name}: {reports[-1].summary}", highlight=False)
+    except NoiseclfError as exc:
+        _fail(exc)
+    rows = reports_table(reports)
+    _print_reports(rows)
+    payload = {"table": rows, "reports": [r.to_json() for r in reports]}
+    if worst:
+        payload["worst"] = {r.corpus: worst_pages(r, worst) for r in reports}
+        for r in reports:
+            for w in payload["worst"][r.corpus]:
+                Console().print(f"[bold]{w['page']}[/bold] {w['score']}", highlight=False)
+                for x in w["kept_not_gold"][:5]:
+                    Console().print(f"  [red]+ {x[:160]}[/red]", highlight=False)
+                for x in w["gold_missed"][:5]:
+                    Console().print(f"  [yellow]- {x[:160]}[/yellow]", highlight=False)
+    if report:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(json.dumps(payload, indent=1))
+        err.print(f"wrote {report}")
+
+
+@app.command()
+def info(model: Optional[Path] = typer.Option(None, "--model", "-m", help="A model file (default: shipped).")) -> None:
+    """Show the manifest of a model: versions, features, training data, validation scores."""
+    from dataclasses import asdict
+
+    from .inference import Extractor
+
+    try:
+        ex = Extractor.load(model)
+    except NoiseclfError as exc:
+        _fail(exc)
+    for fmt, manifest in ex.manifests.items():
+        data = asdict(manifest)
+        data["feature_names"] = f"{len(manifest.feature_names)} features"
+        sys.stdout.write(json.dumps({fmt: data}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    app()

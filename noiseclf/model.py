@@ -1,0 +1,196 @@
+"""The block classifier (a scikit-learn estimator) and its artifact: a joblib file plus a manifest.
+
+The classifier makes two passes: gradient-boosted trees on block features, then a second model
+that also sees the first pass's scores of the neighbouring blocks (out-of-fold while training).
+The artifact's manifest records versions, feature names, training data and scores; loading
+verifies the file's sha256 *before* unpickling and refuses a model the code cannot use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import joblib
+import numpy as np
+import sklearn
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.model_selection import GroupKFold
+
+from . import __version__
+from .features import FEATURE_NAMES, NEIGHBOUR_NAMES, neighbour_features
+from .types import ModelError
+
+MODEL_FORMAT = 1  # bump when the artifact layout changes
+
+
+def default_trees(max_iter: int = 250, random_state: int = 0) -> HistGradientBoostingClassifier:
+    """The gradient-boosted trees both passes start from."""
+    return HistGradientBoostingClassifier(
+        max_iter=max_iter, learning_rate=0.1, max_leaf_nodes=48, min_samples_leaf=40,
+        l2_regularization=1.0, early_stopping=False, random_state=random_state,
+    )
+
+
+def _page_slices(pages: np.ndarray) -> list[slice]:
+    """Contiguous runs of equal page ids (blocks of a page are adjacent and in order)."""
+    if len(pages) == 0:
+        return []
+    cuts = np.flatnonzero(pages[1:] != pages[:-1]) + 1
+    bounds = np.concatenate(([0], cuts, [len(pages)]))
+    return [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+class BlockClassifier(ClassifierMixin, BaseEstimator):
+    """Two-pass content/boilerplate classifier over the blocks of many pages.
+
+    `pages` (one id per row, blocks of a page contiguous and in order), `words` (tokens per block)
+    and `paths` (a tag-path id per block) tell the second pass who the neighbours are.
+    """
+
+    def __init__(self, first=None, second=None, n_folds: int = 4, two_pass: bool = True,
+                 threshold: float = 0.5):
+        self.first = first
+        self.second = second
+        self.n_folds = n_folds
+        self.two_pass = two_pass
+        self.threshold = threshold
+
+    def _neighbours(self, X: np.ndarray, p1: np.ndarray, pages: np.ndarray, words: np.ndarray,
+                    paths: np.ndarray) -> np.ndarray:
+        extra = np.empty((len(X), len(NEIGHBOUR_NAMES)), np.float32)
+        for s in _page_slices(pages):
+            extra[s] = neighbour_features(p1[s], words[s], paths[s])
+        return np.hstack([X, extra])
+
+    def fit(self, X: np.ndarray, y: np.ndarray, *, pages: np.ndarray, words: np.ndarray,
+            paths: np.ndarray, groups: np.ndarray | None = None) -> "BlockClassifier":
+        """Fit the first pass; with two_pass, fit the second on out-of-fold first-pass scores."""
+        y = np.asarray(y).astype(int)
+        self.classes_ = np.array([0, 1])
+        self.first_ = clone(self.first if self.first is not None else default_trees()).fit(X, y)
+        if self.two_pass:
+            p1 = self.out_of_fold_first(X, y, groups if groups is not None else pages)
+            X2 = self._neighbours(X, p1, pages, words, paths)
+            self.second_ = clone(self.second if self.second is not None else default_trees()).fit(X2, y)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def out_of_fold_first(self, X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        """First-pass scores of each row from a model that did not see its group (site)."""
+        p = np.zeros(len(X), np.float32)
+        n_splits = min(self.n_folds, len(np.unique(groups)))
+        for train, test in GroupKFold(n_splits=n_splits).split(X, y, groups):
+            model = clone(self.first if self.first is not None else default_trees()).fit(X[train], y[train])
+            p[test] = model.predict_proba(X[test])[:, 1]
+        return p
+
+    def predict_proba(self, X: np.ndarray, *, pages: np.ndarray | None = None, words: np.ndarray | None = None,
+                      paths: np.ndarray | None = None) -> np.ndarray:
+        """(n, 2) probabilities of boilerplate and content; rows without `pages` are one page."""
+        X = np.asarray(X, dtype=np.float32)
+        if len(X) == 0:
+            return np.zeros((0, 2))
+        p = self.first_.predict_proba(X)[:, 1]
+        if self.two_pass:
+            pages = np.zeros(len(X), np.int64) if pages is None else pages
+            words = np.ones(len(X)) if words is None else words
+            paths = np.arange(len(X)) if paths is None else paths
+            p = self.second_.predict_proba(self._neighbours(X, p, pages, words, paths))[:, 1]
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X: np.ndarray, **kwargs: np.ndarray) -> np.ndarray:
+        """1 for content, 0 for boilerplate, at the threshold chosen on validation data."""
+        return (self.predict_proba(X, **kwargs)[:, 1] >= self.threshold).astype(int)
+
+
+@dataclass
+class Manifest:
+    """What a model file is: versions, features, training data and validation scores."""
+
+    format: str  # "html" or "text": the input the model classifies
+    noiseclf_version: str = __version__
+    model_format: int = MODEL_FORMAT
+    sklearn_version: str = sklearn.__version__
+    numpy_version: str = np.__version__
+    python_version: str = platform.python_version()
+    feature_names: list[str] = field(default_factory=lambda: list(FEATURE_NAMES))
+    threshold: float = 0.5
+    training_data: list[dict] = field(default_factory=list)  # corpus, split, pages, blocks, sha256
+    validation: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)
+    model_sha256: str = ""
+    created: str = ""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def manifest_path(model_path: Path) -> Path:
+    return model_path.with_suffix(".manifest.json")
+
+
+def save_model(model: BlockClassifier, manifest: Manifest, path: str | Path) -> Path:
+    """Write the model with joblib and its manifest (with the file's sha256) beside it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    manifest.threshold = float(model.threshold)
+    joblib.dump(model, path, compress=3)
+    manifest.model_sha256 = _sha256(path)
+    manifest_path(path).write_text(json.dumps(asdict(manifest), indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def check_manifest(manifest: Manifest, path: Path) -> None:
+    """Refuse a model this code cannot use; the message says why and what to do."""
+    problems = []
+    if manifest.model_format != MODEL_FORMAT:
+        problems.append(f"artifact format {manifest.model_format}, this noiseclf reads {MODEL_FORMAT}")
+    if list(manifest.feature_names) != list(FEATURE_NAMES):
+        problems.append(f"its {len(manifest.feature_names)} features differ from this noiseclf's "
+                        f"{len(FEATURE_NAMES)} (made by noiseclf {manifest.noiseclf_version})")
+    if _minor(manifest.sklearn_version) != _minor(sklearn.__version__):
+        problems.append(f"trained with scikit-learn {manifest.sklearn_version}, installed is {sklearn.__version__}")
+    if problems:
+        raise ModelError(f"{path}: incompatible model: " + "; ".join(problems)
+                         + ". Retrain it with `noiseclf train` or install the matching versions.")
+
+
+def load_model(path: str | Path) -> tuple[BlockClassifier, Manifest]:
+    """Load a model after checking its manifest and sha256; raises ModelError otherwise."""
+    path = Path(path)
+    mpath = manifest_path(path)
+    if not path.is_file():
+        raise ModelError(f"{path}: model file not found")
+    if not mpath.is_file():
+        raise ModelError(f"{path}: manifest {mpath.name} not found beside the model; refusing to load it")
+    try:
+        raw = json.loads(mpath.read_text())
+        manifest = Manifest(**raw)
+    except (ValueError, TypeError) as exc:
+        raise ModelError(f"{mpath}: unreadable manifest: {exc}") from exc
+    actual = _sha256(path)
+    if actual != manifest.model_sha256:
+        raise ModelError(f"{path}: sha256 {actual[:12]}… does not match its manifest "
+                         f"({manifest.model_sha256[:12]}…): the file was modified; refusing to load it")
+    check_manifest(manifest, path)
+    try:
+        model = joblib.load(path)
+    except Exception as exc:  # a corrupt pickle can raise nearly anything
+        raise ModelError(f"{path}: could not be loaded: {exc}") from exc
+    if not isinstance(model, BlockClassifier):
+        raise ModelError(f"{path}: not a noiseclf model (found {type(model).__name__})")
+    return model, manifest

@@ -1,0 +1,128 @@
+"""Block tables: every block of a corpus split with its features and gold label, as Arrow on disk.
+
+Built with `datasets` so training streams from a memory-mapped table and a second run with the
+same code and data reuses the cache; the fingerprint covers the source of every stage that
+shapes a row, so editing segmentation, features or labelling rebuilds the table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import corpora, features, labelling, segmentation
+from .features import N_FEATURES, block_features, block_path_ids, block_words
+from .labelling import label_blocks
+from .segmentation import flatten, segment_html, segment_text
+from .types import Document, Format, InputError, Page
+
+DEFAULT_CACHE = Path(os.environ.get("NOISECLF_CACHE", Path.home() / ".cache" / "noiseclf"))
+
+
+def code_fingerprint() -> str:
+    """Hash of the modules whose code decides a table's rows."""
+    digest = hashlib.sha256()
+    for module in (segmentation, features, labelling, corpora):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def page_document(page: Page, format: Format) -> Document:
+    """Segment a corpus page; the text format is the HTML blocks flattened the way dumps are."""
+    doc = segment_html(page.content, source=page.key, encoding=page.encoding or None)
+    if format == "text":
+        text_doc = segment_text(flatten(doc), source=page.key, title=doc.title)
+        if len(text_doc.blocks) != len(doc.blocks):  # cannot happen unless segmentation changes
+            raise InputError(f"{page.key}: flattened text does not keep the HTML blocks")
+        return text_doc
+    return doc
+
+
+def _rows(corpus: str, split: str | None, format: Format, limit: int | None, root: str | None,
+          shards: list[int], n_shards: int, version: str) -> Iterator[dict]:
+    """One row per block of the pages in `shards` (page number modulo n_shards); `version` keys the cache."""
+    pages = corpora.load_corpus(corpus, split, root=Path(root) if root else None, limit=limit)
+    for number, page in enumerate(pages):
+        if number % n_shards not in shards:
+            continue
+        try:
+            doc = page_document(page, format)
+        except InputError:
+            continue
+        if not doc.blocks:
+            continue
+        labels = label_blocks(doc, page)
+        X = block_features(doc)
+        words = block_words(doc)
+        paths = block_path_ids(doc)
+        for i in range(len(doc.blocks)):
+            yield {"page": page.key, "site": page.domain or page.key, "index": i, "features": X[i],
+                   "label": bool(labels.content[i]), "cls": int(labels.classes[i]),
+                   "words": float(words[i]), "path": int(paths[i])}
+
+
+def build_table(corpus: str, split: str | None, *, format: Format = "html", limit: int | None = None,
+                root: Path | None = None, cache_dir: Path | None = None, num_proc: int | None = None):
+    """The block table of a corpus split, built once and then read from the on-disk cache."""
+    import datasets
+
+    schema = datasets.Features({
+        "page": datasets.Value("string"), "site": datasets.Value("string"), "index": datasets.Value("int32"),
+        "features": datasets.Sequence(datasets.Value("float32"), length=N_FEATURES),
+        "label": datasets.Value("bool"), "cls": datasets.Value("int8"), "words": datasets.Value("float32"),
+        "path": datasets.Value("int32"),
+    })
+    cache = Path(cache_dir or DEFAULT_CACHE) / "tables"
+    datasets.disable_progress_bars()
+    n_shards = max(1, num_proc or min(os.cpu_count() or 1, 4))
+    return datasets.Dataset.from_generator(
+        _rows, features=schema, cache_dir=str(cache), num_proc=n_shards if n_shards > 1 else None,
+        gen_kwargs={"corpus": corpus, "split": split, "format": format, "limit": limit,
+                    "root": str(root) if root else None, "shards": list(range(n_shards)), "n_shards": n_shards,
+                    "version": code_fingerprint()},
+    )
+
+
+@dataclass
+class BlockMatrix:
+    """A table as arrays: what the classifier trains and validates on."""
+
+    X: np.ndarray
+    y: np.ndarray
+    cls: np.ndarray
+    pages: np.ndarray  # integer page id per row, contiguous
+    sites: np.ndarray  # integer site id per row, for grouped splits
+    words: np.ndarray
+    paths: np.ndarray
+    page_keys: list[str]
+
+    def subset(self, rows: np.ndarray) -> "BlockMatrix":
+        return BlockMatrix(self.X[rows], self.y[rows], self.cls[rows], self.pages[rows], self.sites[rows],
+                           self.words[rows], self.paths[rows], self.page_keys)
+
+
+def _column(table, name: str) -> np.ndarray:
+    """One column of a block table as NumPy, straight from Arrow (no per-row formatting)."""
+    column = table.data.column(name).combine_chunks()
+    if name == "features":
+        return column.flatten().to_numpy(zero_copy_only=False).reshape(-1, N_FEATURES)
+    return column.to_numpy(zero_copy_only=False)
+
+
+def to_matrix(tables: Sequence) -> BlockMatrix:
+    """Concatenate block tables into arrays with integer page and site ids."""
+    def cat(name: str) -> np.ndarray:
+        return np.concatenate([_column(t, name) for t in tables])
+
+    keys, pages = np.unique(cat("page").astype(object), return_inverse=True)
+    _, sites = np.unique(cat("site").astype(object), return_inverse=True)
+    return BlockMatrix(
+        X=cat("features").astype(np.float32), y=cat("label").astype(np.int8), cls=cat("cls").astype(np.int8),
+        pages=pages, sites=sites, words=cat("words").astype(np.float32), paths=cat("path").astype(np.int64),
+        page_keys=list(keys),
+    )

@@ -1,0 +1,173 @@
+"""Training: fit the block classifier on corpus block tables, validate by site, write the artifact.
+
+Validation holds out whole sites (GroupShuffleSplit over domains) so a site's template never
+sits on both sides; the decision threshold and the page-confidence calibrator are chosen on
+those held-out pages, then the final model is refit on everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupShuffleSplit
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from . import corpora
+from .features import FEATURE_NAMES
+from .inference import confidence_inputs
+from .model import BlockClassifier, Manifest, default_trees, save_model
+from .tables import BlockMatrix, build_table, code_fingerprint, to_matrix
+from .types import Format, InputError
+
+ESTIMATORS: dict[str, Callable[[int], object]] = {
+    "trees": lambda n: default_trees(max_iter=n),
+    "forest": lambda n: RandomForestClassifier(n_estimators=max(n // 2, 50), min_samples_leaf=5, n_jobs=-1,
+                                               random_state=0),
+    "logistic": lambda n: make_pipeline(StandardScaler(), LogisticRegression(max_iter=n * 4, C=1.0)),
+}
+
+
+@dataclass
+class TrainConfig:
+    """What to train on and how."""
+
+    sources: Sequence[tuple[str, str | None]] = (("wcxb", "dev"),)  # (corpus, split) pairs
+    format: Format = "html"
+    estimator: str = "trees"
+    max_iter: int = 250
+    two_pass: bool = True
+    n_folds: int = 4
+    validation_share: float = 0.2
+    limit: int | None = None  # pages per source, for quick runs
+    root: Path | None = None
+    cache_dir: Path | None = None
+    extra_tables: Sequence = field(default_factory=tuple)  # tables built elsewhere (user data)
+
+
+@dataclass
+class TrainResult:
+    model: BlockClassifier
+    manifest: Manifest
+    report: dict
+
+
+def page_word_scores(proba: np.ndarray, m: BlockMatrix, threshold: float) -> np.ndarray:
+    """Per-page word F1 of keeping blocks at `threshold`, judged by the block labels (vectorised)."""
+    keep = proba >= threshold
+    w = m.words
+    tp = np.bincount(m.pages, weights=w * (keep & (m.y == 1)))
+    fp = np.bincount(m.pages, weights=w * (keep & (m.y == 0)))
+    fn = np.bincount(m.pages, weights=w * (~keep & (m.y == 1)))
+    present = np.bincount(m.pages) > 0
+    has_gold = (tp + fn) > 0
+    f1 = np.where(has_gold, 2 * tp / np.maximum(2 * tp + fp + fn, 1e-9), (tp + fp == 0).astype(float))
+    return f1[present]
+
+
+def choose_threshold(proba: np.ndarray, m: BlockMatrix) -> tuple[float, float]:
+    """The threshold with the best mean page word F1 on validation blocks, and that F1."""
+    grid = np.round(np.arange(0.2, 0.81, 0.025), 3)
+    scores = [page_word_scores(proba, m, t).mean() for t in grid]
+    best = int(np.argmax(scores))
+    return float(grid[best]), float(scores[best])
+
+
+def fit_calibrator(proba: np.ndarray, m: BlockMatrix, threshold: float) -> LogisticRegression | None:
+    """Map page-level score summaries to P(page word F1 >= 0.8) on validation pages."""
+    keep = proba >= threshold
+    inputs, outcome = [], []
+    f1 = page_word_scores(proba, m, threshold)
+    for i, page in enumerate(np.unique(m.pages)):
+        rows = m.pages == page
+        inputs.append(confidence_inputs(proba[rows], m.words[rows], keep[rows]))
+        outcome.append(f1[i] >= 0.8)
+    outcome = np.array(outcome)
+    if outcome.all() or not outcome.any():
+        return None
+    return LogisticRegression(C=1.0, max_iter=1000).fit(np.array(inputs), outcome)
+
+
+def _classifier(config: TrainConfig) -> BlockClassifier:
+    base = ESTIMATORS[config.estimator](config.max_iter)
+    return BlockClassifier(first=base, second=clone(base), n_folds=config.n_folds, two_pass=config.two_pass)
+
+
+def _fit(model: BlockClassifier, m: BlockMatrix) -> BlockClassifier:
+    return model.fit(m.X, m.y, pages=m.pages, words=m.words, paths=m.paths, groups=m.sites)
+
+
+def _proba(model: BlockClassifier, m: BlockMatrix) -> np.ndarray:
+    return model.predict_proba(m.X, pages=m.pages, words=m.words, paths=m.paths)[:, 1]
+
+
+def _source_record(corpus: str, split: str | None, m: BlockMatrix, root: Path | None) -> dict:
+    """A training source as the manifest records it: where, how much, and the archive's checksum."""
+    location = (root or corpora.data_root()) / f"{corpus}.tar.gz"
+    sha = hashlib.sha256(location.read_bytes()).hexdigest() if location.is_file() else ""
+    return {"corpus": corpus, "split": split, "pages": len(np.unique(m.pages)), "blocks": int(len(m.y)),
+            "archive_sha256": sha}
+
+
+def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> TrainResult:
+    """Build tables, validate on held-out sites, refit on everything, and return model + manifest."""
+    if "scrapinghub_aeb" in {c for c, _ in config.sources}:
+        raise InputError("scrapinghub_aeb is a held-out test set: never train or tune on it")
+    start = time.time()
+    tables, records = [], []
+    for corpus, split in config.sources:
+        table = build_table(corpus, split, format=config.format, limit=config.limit, root=config.root,
+                            cache_dir=config.cache_dir)
+        tables.append(table)
+        records.append((corpus, split, to_matrix([table])))
+        log(f"table {corpus}/{split or 'all'}: {table.num_rows} blocks")
+    m = to_matrix(list(tables) + list(config.extra_tables))
+    log(f"{len(m.y)} blocks from {len(m.page_keys)} pages, {m.y.mean():.1%} content")
+
+    splitter = GroupShuffleSplit(n_splits=1, test_size=config.validation_share, random_state=0)
+    fit_rows, val_rows = next(splitter.split(m.X, m.y, m.sites))
+    fit_m, val_m = m.subset(np.sort(fit_rows)), m.subset(np.sort(val_rows))
+    held = _fit(_classifier(config), fit_m)
+    val_proba = _proba(held, val_m)
+    threshold, val_f1 = choose_threshold(val_proba, val_m)
+    first_only = held.first_.predict_proba(val_m.X)[:, 1]
+    first_threshold, first_f1 = choose_threshold(first_only, val_m)
+    block_acc = float(((val_proba >= threshold) == val_m.y).mean())
+    log(f"validation: page word F1 {val_f1:.4f} at threshold {threshold} "
+        f"(first pass alone {first_f1:.4f}), block accuracy {block_acc:.4f}")
+    calibrator = fit_calibrator(val_proba, val_m, threshold)
+
+    model = _fit(_classifier(config), m)
+    model.threshold = threshold
+    model.confidence_calibrator_ = calibrator
+    validation = {
+        "held_out_sites": int(len(np.unique(val_m.sites))), "held_out_pages": int(len(np.unique(val_m.pages))),
+        "page_word_f1_blocks": round(val_f1, 4), "first_pass_page_word_f1_blocks": round(first_f1, 4),
+        "first_pass_threshold": first_threshold, "block_accuracy": round(block_acc, 4), "threshold": threshold,
+    }
+    manifest = Manifest(
+        format=config.format, threshold=threshold, validation=validation,
+        training_data=[_source_record(c, s, sm, config.root) for c, s, sm in records],
+        params={"estimator": config.estimator, "max_iter": config.max_iter, "two_pass": config.two_pass,
+                "n_folds": config.n_folds, "limit": config.limit, "table_fingerprint": code_fingerprint(),
+                "seconds": round(time.time() - start, 1)},
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+    return TrainResult(model=model, manifest=manifest, report=validation)
+
+
+def train_and_save(config: TrainConfig, out: Path, log: Callable[[str], None] = lambda _: None) -> TrainResult:
+    """Train and write the model file and its manifest."""
+    result = train(config, log)
+    save_model(result.model, result.manifest, out)
+    log(f"wrote {out} ({len(FEATURE_NAMES)} features, threshold {result.model.threshold})")
+    return result

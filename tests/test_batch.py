@@ -1,0 +1,481 @@
+"""Batch inference: every reader, both writers, workers, time limits, crashes and resume, on small inputs.
+
+A fake extractor (regular expressions, no model) stands in for the real one through
+`BatchOptions.extractor_factory`; one test uses the real default model when it loads.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from noiseclf.batch import (
+    BatchError,
+    BatchOptions,
+    Record,
+    RecordProcessor,
+    iter_records,
+    row_schema,
+    run_batch,
+)
+from noiseclf.segmentation import decode_html, sniff_format
+from noiseclf.types import Block, Extraction, ModelError, ScoredBlock
+
+pq = pytest.importorskip("pyarrow.parquet")
+pytest.importorskip("warcio")
+from warcio.statusandheaders import StatusAndHeaders  # noqa: E402
+from warcio.warcwriter import WARCWriter  # noqa: E402
+
+
+# ---------------------------------------------------------------------------------------------
+# A fake extractor; top-level so that spawned workers can unpickle the factory
+
+
+class FakeExtractor:
+    """Keeps <p> texts (HTML) or paragraphs (text); marker words make it misbehave on purpose."""
+
+    def extract(self, content: str | bytes, *, format: str = "auto", source: str = "",
+                url: str | None = None, with_blocks: bool = False) -> Extraction:
+        text = decode_html(content, source=source) if isinstance(content, bytes) else content
+        if "SLEEP" in text:
+            time.sleep(60)
+        if "BOOM" in text:
+            raise ValueError("parser exploded")
+        if "CRASH" in text:
+            os._exit(3)
+        fmt = sniff_format(text) if format == "auto" else format
+        if fmt == "html":
+            title = re.search(r"<title>(.*?)</title>", text, re.S)
+            pieces, tag = re.findall(r"<p>(.*?)</p>", text, re.S), "p"
+        else:
+            title, pieces, tag = None, [p.strip() for p in text.split("\n\n") if p.strip()], "line"
+        blocks = tuple(ScoredBlock(Block(p, tag=tag), 0.9, True) for p in pieces)
+        return Extraction(title.group(1) if title else "", "\n\n".join(pieces), fmt, 0.75,
+                          blocks if with_blocks else ())
+
+
+def fake_factory(model: str | None) -> FakeExtractor:
+    return FakeExtractor()
+
+
+class _Countdown(FakeExtractor):
+    """Raises KeyboardInterrupt (a user's Ctrl-C) once it has extracted `left` pages."""
+
+    def __init__(self, left: int) -> None:
+        self.left = left
+
+    def extract(self, content: str | bytes, **kwargs: Any) -> Extraction:
+        if self.left == 0:
+            raise KeyboardInterrupt
+        self.left -= 1
+        return super().extract(content, **kwargs)
+
+
+@dataclass(frozen=True)
+class InterruptAfter:
+    pages: int
+
+    def __call__(self, model: str | None) -> _Countdown:
+        return _Countdown(self.pages)
+
+
+def failing_factory(model: str | None) -> FakeExtractor:
+    raise ModelError("model file is corrupt")
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixtures written on the fly
+
+
+def page(title: str, *paragraphs: str) -> str:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return f"<!doctype html><html><head><title>{title}</title></head><body>{body}</body></html>"
+
+
+def options(tmp_path: Path, name: str = "out.jsonl", **overrides: Any) -> BatchOptions:
+    settings: dict[str, Any] = dict(output=str(tmp_path / name), jobs=1, quiet=True,
+                                    extractor_factory=fake_factory, timeout=5.0)
+    settings.update(overrides)
+    return BatchOptions(**settings)
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    if path.suffix == ".parquet":
+        return pq.read_table(path).to_pylist()
+    return [json.loads(line) for line in path.read_bytes().splitlines()]
+
+
+def write_warc(path: Path, entries: list[tuple[str, str, bytes, str]], compress: bool = True,
+               http_headers: dict[str, list[tuple[str, str]]] | None = None) -> list[str]:
+    """A WARC of (type, url, payload, content type) entries plus warcinfo; returns the record ids written.
+
+    `http_headers` adds HTTP headers to the responses of the given URLs.
+    """
+    ids = []
+    with open(path, "wb") as out:
+        writer = WARCWriter(out, gzip=compress)
+        writer.write_record(writer.create_warcinfo_record(path.name, {"software": "test"}))
+        for kind, url, payload, ctype in entries:
+            if kind == "response":
+                headers = [("Content-Type", ctype), *(http_headers or {}).get(url, [])]
+                http = StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")
+                record = writer.create_warc_record(url, "response", payload=io.BytesIO(payload), http_headers=http)
+            elif kind == "request":
+                record = writer.create_warc_record(url, "request", payload=io.BytesIO(payload),
+                                                   warc_content_type="application/http; msgtype=request")
+            else:
+                record = writer.create_warc_record(url, kind, payload=io.BytesIO(payload), warc_content_type=ctype)
+            writer.write_record(record)
+            ids.append(record.rec_headers.get_header("WARC-Record-ID"))
+    return ids
+
+
+def write_jsonl(path: Path, rows: list[Any]) -> None:
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows))
+
+
+# ---------------------------------------------------------------------------------------------
+# Readers
+
+
+def test_page_files_folders_and_gzip(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "sub").mkdir(parents=True)
+    (site / "a.html").write_text(page("Alpha", "First paragraph."))
+    (site / "c.txt").write_text("Plain heading\n\nPlain body text.")
+    (site / "logo.png").write_bytes(b"\x89PNG\r\n")  # not a page: ignored inside folders
+    (site / "sub" / "b.html.gz").write_bytes(gzip.compress(page("Beta", "Zipped body.").encode()))
+    loose = tmp_path / "loose"  # no suffix, named explicitly: sniffed
+    loose.write_text(page("Loose", "Sniffed page."))
+
+    summary = run_batch([str(site), str(loose)], options(tmp_path))
+
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert [r["path"] for r in rows] == [str(site / "a.html"), str(site / "c.txt"),
+                                         str(site / "sub" / "b.html.gz"), str(loose)]
+    assert [r["title"] for r in rows] == ["Alpha", "", "Beta", "Loose"]
+    assert rows[1]["text"] == "Plain heading\n\nPlain body text."
+    assert rows[2]["text"] == "Zipped body."
+    assert all(r["status"] == "ok" and r["id"] is None and r["error"] is None and r["confidence"] == 0.75
+               for r in rows)
+    assert set(rows[0]) == {"path", "id", "url", "title", "text", "confidence", "status", "error"}
+    assert (summary.records, summary.ok, summary.error) == (4, 4, 0)
+
+
+def test_jsonl_with_custom_and_default_fields(tmp_path: Path) -> None:
+    custom = tmp_path / "custom.jsonl"
+    write_jsonl(custom, [
+        {"doc_id": 7, "body": page("Seven", "Body seven."), "link": "https://ex.com/7"},
+        {"doc_id": "eight", "text": "Only a text field.\n\nSecond."},
+        "",
+        "{not json",
+        {"doc_id": "n", "body": 12},
+        {"doc_id": "none"},
+        [1, 2],
+    ])
+    default = tmp_path / "default.jsonl.gz"
+    default.write_bytes(gzip.compress(b'{"html": "<p>Default html.</p>", "url": "https://ex.com/d"}\n'))
+
+    run_batch([str(custom)], options(tmp_path, content_field="body", id_field="doc_id", url_field="link"))
+    run_batch([str(default)], options(tmp_path, "default.jsonl"))
+
+    rows = read_rows(tmp_path / "out.jsonl") + read_rows(tmp_path / "default.jsonl")
+    assert [(r["id"], r["status"]) for r in rows] == [
+        ("7", "ok"), ("eight", "ok"), ("4", "error"), ("n", "error"), ("none", "error"), ("7", "error"),
+        ("1", "ok")]
+    assert rows[0]["url"] == "https://ex.com/7" and rows[0]["text"] == "Body seven."
+    assert rows[1]["text"] == "Only a text field.\n\nSecond."
+    assert "not valid JSON" in rows[2]["error"] and f"{custom}:4" in rows[2]["error"]
+    assert "not a string" in rows[3]["error"] and "no 'body' or 'text' field" in rows[4]["error"]
+    assert rows[6]["text"] == "Default html." and rows[6]["url"] == "https://ex.com/d"
+    assert {r["path"] for r in rows[:6]} == {str(custom)}
+
+
+def test_warc_and_wet_records(tmp_path: Path) -> None:
+    # The declared charset must win: these bytes are valid UTF-8 ("é"), but latin-1 makes them "Ã©".
+    latin = page("Café", "Caf\u00c3\u00a9 au lait.").encode("latin-1")
+    warc = tmp_path / "crawl.warc.gz"
+    ids = write_warc(warc, [
+        ("response", "https://ex.com/latin", latin, "text/html; charset=ISO-8859-1"),
+        ("request", "https://ex.com/latin", b"GET /latin HTTP/1.1\r\n\r\n", ""),
+        ("response", "https://ex.com/logo.png", b"\x89PNG\r\n\x1a\n" + bytes(64), "image/png"),
+        ("response", "https://ex.com/utf8", page("Plain", "Ünïcödé body.").encode(), "text/html"),
+        ("response", "https://ex.com/doc.pdf", b"%PDF-1.4", "application/pdf"),
+    ])
+    wet = tmp_path / "crawl.warc.wet.gz"
+    wet_ids = write_warc(wet, [("conversion", "https://ex.com/utf8", "Ünïcödé text.\n\nMore.".encode(),
+                                "text/plain")])
+
+    run_batch([str(warc), str(wet)], options(tmp_path))
+
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert [r["id"] for r in rows] == [ids[0], ids[2], ids[3], ids[4], wet_ids[0]]
+    assert [r["status"] for r in rows] == ["ok", "skipped", "ok", "skipped", "ok"]
+    assert rows[0]["text"] == "CafÃ© au lait." and rows[0]["url"] == "https://ex.com/latin"
+    assert rows[1]["error"] == "not HTML: image/png" and rows[3]["error"] == "not HTML: application/pdf"
+    assert rows[2]["text"] == "Ünïcödé body."
+    assert rows[4]["text"] == "Ünïcödé text.\n\nMore." and rows[4]["path"] == str(wet)
+    assert {r["path"] for r in rows[:4]} == {str(warc)}
+
+
+def test_broken_inputs_each_get_one_row(tmp_path: Path) -> None:
+    files = {
+        "binary.html": bytes(range(256)) * 40,
+        "empty.html": b"",
+        "big.html": page("Big", "x" * 5000).encode(),
+        "hang.html": page("Hang", "SLEEP").encode(),
+        "boom.html": page("Boom", "BOOM").encode(),
+        "bad.html.gz": b"this is not gzip",
+        "fine.html": page("Fine", "Still processed.").encode(),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    inputs = [str(tmp_path / name) for name in files]
+    missing = str(tmp_path / "missing.html")
+    inputs.insert(3, missing)
+
+    started = time.monotonic()
+    summary = run_batch(inputs, options(tmp_path, max_bytes=4000, timeout=0.5))
+
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert [r["path"] for r in rows] == inputs
+    status = {Path(r["path"]).name: (r["status"], r["error"] or "") for r in rows}
+    assert status["binary.html"][0] == "error" and "binary" in status["binary.html"][1]
+    assert status["empty.html"] == ("empty", "")
+    assert status["missing.html"][0] == "error" and "No such file" in status["missing.html"][1]
+    assert missing in status["missing.html"][1]
+    assert status["big.html"][0] == "error" and "max_bytes" in status["big.html"][1]
+    assert status["hang.html"][0] == "error" and "timed out after 0.5 s" in status["hang.html"][1]
+    assert status["boom.html"] == ("error", f"{tmp_path / 'boom.html'}: ValueError: parser exploded")
+    assert status["bad.html.gz"][0] == "error" and "gzip" in status["bad.html.gz"][1].lower()
+    assert status["fine.html"] == ("ok", "")
+    assert (summary.records, summary.ok, summary.empty, summary.error) == (8, 1, 1, 6)
+    assert time.monotonic() - started < 10
+
+
+def test_corrupt_and_truncated_warc_then_next_input(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.warc"
+    write_warc(plain, [("response", f"https://ex.com/{i}", page(f"P{i}", f"Body {i}.").encode(), "text/html")
+                       for i in range(3)], compress=False)
+    data = plain.read_bytes()
+    cut = data.index(b"WARC/1", data.index(b"https://ex.com/0"))  # start of the second response
+    corrupt = tmp_path / "corrupt.warc"
+    corrupt.write_bytes(data[:cut] + b"garbage\r\n" * 20 + data[cut:])
+    truncated = tmp_path / "truncated.warc"
+    truncated.write_bytes(data[:data.index(b"Body 2.")])
+    after = tmp_path / "after.html"
+    after.write_text(page("After", "Read after the damage."))
+
+    run_batch([str(corrupt), str(truncated), str(after)], options(tmp_path))
+
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert [(Path(r["path"]).name, r["status"]) for r in rows] == [
+        ("corrupt.warc", "ok"), ("corrupt.warc", "error"),
+        ("truncated.warc", "ok"), ("truncated.warc", "ok"), ("truncated.warc", "error"),
+        ("after.html", "ok")]
+    assert rows[1]["id"] is None and "corrupt WARC after 1 records" in rows[1]["error"]
+    assert "truncated record" in rows[4]["error"] and rows[4]["url"] == "https://ex.com/2"
+
+
+def test_http_encodings_are_undone_per_record(tmp_path: Path) -> None:
+    chunked = b"a\r\n<p>Chunked\r\na\r\n body.</p>\r\n0\r\n\r\n"  # two 10-byte chunks
+    encoded = tmp_path / "encoded.warc.gz"
+    write_warc(encoded, [
+        ("response", "https://ex.com/gz", gzip.compress(page("G", "Gzipped body.").encode()), "text/html"),
+        ("response", "https://ex.com/chunked", chunked, "text/html"),
+        ("response", "https://ex.com/bad", b"\x1f\x8b broken gzip", "text/html"),
+        ("response", "https://ex.com/stored", page("S", "Stored decoded.").encode(), "text/html"),
+    ], http_headers={"https://ex.com/gz": [("Content-Encoding", "gzip")],
+                     "https://ex.com/chunked": [("Transfer-Encoding", "chunked")],
+                     "https://ex.com/bad": [("Content-Encoding", "gzip")],
+                     "https://ex.com/stored": [("Content-Encoding", "gzip")]})
+
+    run_batch([str(encoded)], options(tmp_path))
+
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert [(r["status"], r["text"]) for r in rows] == [
+        ("ok", "Gzipped body."), ("ok", "Chunked body."), ("error", None), ("ok", "Stored decoded.")]
+    assert "https://ex.com/bad: unreadable payload" in rows[2]["error"]
+
+
+def test_stdin_jsonl_page_and_warc_to_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    warc = tmp_path / "in.warc.gz"
+    write_warc(warc, [("response", "https://ex.com/w", page("W", "From a WARC pipe.").encode(), "text/html")])
+    cases = [
+        (b'{"id": "a", "html": "<p>One.</p>"}\n{"id": "b", "text": "Two."}\n', ["One.", "Two."]),
+        (page("Stdin", "A single page.").encode(), ["A single page."]),
+        (warc.read_bytes(), ["From a WARC pipe."]),
+    ]
+    for data, texts in cases:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(data))))
+        out = io.TextIOWrapper(io.BytesIO())
+        monkeypatch.setattr(sys, "stdout", out)
+        summary = run_batch(["-"], options(tmp_path, output=None))
+        rows = [json.loads(line) for line in out.buffer.getvalue().splitlines()]  # type: ignore[attr-defined]
+        assert [r["text"] for r in rows] == texts and {r["path"] for r in rows} == {"-"}
+        assert summary.output is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Workers
+
+
+def numbered_jsonl(path: Path, count: int, special: dict[int, str] | None = None) -> list[str]:
+    special = special or {}
+    write_jsonl(path, [{"id": f"r{i}", "html": page(f"T{i}", special.get(i, f"Body {i}."))} for i in range(count)])
+    return [f"r{i}" for i in range(count)]
+
+
+def test_pool_keeps_input_order_and_times_out_in_workers(tmp_path: Path) -> None:
+    source = tmp_path / "many.jsonl"
+    ids = numbered_jsonl(source, 24, {1: "SLEEP", 5: "BOOM"})
+
+    summary = run_batch([str(source)], options(tmp_path, jobs=2, chunk_size=2, timeout=1.0))
+
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert [r["id"] for r in rows] == ids
+    assert rows[1]["status"] == "error" and "timed out after 1 s" in rows[1]["error"]
+    assert rows[5]["status"] == "error" and "parser exploded" in rows[5]["error"]
+    assert all(r["status"] == "ok" and r["text"] == f"Body {i}." for i, r in enumerate(rows) if i not in (1, 5))
+    assert (summary.records, summary.ok, summary.error) == (24, 22, 2)
+
+
+def test_pool_unordered_loses_nothing(tmp_path: Path) -> None:
+    source = tmp_path / "many.jsonl"
+    ids = numbered_jsonl(source, 30)
+    run_batch([str(source)], options(tmp_path, jobs=2, chunk_size=3, unordered=True, start_method="fork"))
+    assert sorted(r["id"] for r in read_rows(tmp_path / "out.jsonl")) == sorted(ids)
+
+
+def test_dead_worker_raises_instead_of_hanging(tmp_path: Path) -> None:
+    source = tmp_path / "crash.jsonl"
+    numbered_jsonl(source, 8, {6: "CRASH"})
+    with pytest.raises(BatchError, match="died"):
+        run_batch([str(source)], options(tmp_path, jobs=2, chunk_size=1, start_method="fork"))
+    assert not (tmp_path / "out.jsonl").exists() and (tmp_path / ".out.jsonl.partial").exists()
+
+
+def test_model_that_fails_to_load_in_workers_fails_the_run(tmp_path: Path) -> None:
+    source = tmp_path / "few.jsonl"
+    numbered_jsonl(source, 3)
+    with pytest.raises(BatchError, match="model file is corrupt"):
+        run_batch([str(source)], options(tmp_path, jobs=2, start_method="fork", extractor_factory=failing_factory))
+    with pytest.raises(ModelError):
+        run_batch([str(source)], options(tmp_path, extractor_factory=failing_factory))
+
+
+# ---------------------------------------------------------------------------------------------
+# Writers and resume
+
+
+def test_parquet_output_with_blocks(tmp_path: Path) -> None:
+    (tmp_path / "a.html").write_text(page("A", "One.", "Two."))
+    (tmp_path / "b.html").write_bytes(b"")
+    (tmp_path / "c.html").write_text(page("C", "BOOM"))
+    inputs = [str(tmp_path / n) for n in ("a.html", "b.html", "c.html")]
+
+    run_batch(inputs, options(tmp_path, "out.parquet", with_blocks=True))
+
+    table = pq.read_table(tmp_path / "out.parquet")
+    assert table.schema.equals(row_schema(with_blocks=True), check_metadata=False)
+    rows = table.to_pylist()
+    assert [r["status"] for r in rows] == ["ok", "empty", "error"]
+    assert rows[0]["blocks"] == [{"text": "One.", "tag": "p", "probability": 0.9, "keep": True},
+                                 {"text": "Two.", "tag": "p", "probability": 0.9, "keep": True}]
+    assert rows[1]["blocks"] == [] and rows[2]["blocks"] is None and rows[2]["confidence"] is None
+
+
+@pytest.mark.parametrize("name", ["out.jsonl", "out.parquet"])
+def test_resume_after_interruption_writes_every_record_once(tmp_path: Path, name: str) -> None:
+    source = tmp_path / "pages.jsonl"
+    ids = numbered_jsonl(source, 10)
+    partial = tmp_path / f".{name}.partial"
+
+    with pytest.raises(KeyboardInterrupt):
+        run_batch([str(source)], options(tmp_path, name, extractor_factory=InterruptAfter(4)))
+    assert not (tmp_path / name).exists()
+    done = read_rows(partial) if name.endswith(".jsonl") else pq.read_table(partial).to_pylist()
+    assert [r["id"] for r in done] == ids[:4]
+    if name.endswith(".jsonl"):
+        with open(partial, "ab") as f:
+            f.write(b'{"path": "torn')  # what a hard kill mid-write leaves
+    else:
+        (tmp_path / f".{name}.partial.writing").write_bytes(b"PAR1 half a file")
+
+    summary = run_batch([str(source)], options(tmp_path, name, resume=True))
+
+    assert (summary.resumed, summary.records) == (4, 6)
+    assert [r["id"] for r in read_rows(tmp_path / name)] == ids
+    assert not partial.exists()
+    again = run_batch([str(source)], options(tmp_path, name, resume=True))  # finished: nothing to do
+    assert (again.resumed, again.records) == (10, 0)
+    assert [r["id"] for r in read_rows(tmp_path / name)] == ids
+
+
+def test_resume_needs_a_file_and_matching_columns(tmp_path: Path) -> None:
+    source = tmp_path / "pages.jsonl"
+    numbered_jsonl(source, 2)
+    with pytest.raises(ValueError, match="output file"):
+        options(tmp_path, output=None, resume=True)
+    run_batch([str(source)], options(tmp_path, "out.parquet"))
+    with pytest.raises(BatchError, match="other columns"):
+        run_batch([str(source)], options(tmp_path, "out.parquet", resume=True, with_blocks=True))
+    assert pq.read_table(tmp_path / ".out.parquet.partial").num_rows == 2  # kept untouched
+
+
+# ---------------------------------------------------------------------------------------------
+# API details
+
+
+def test_options_are_checked_and_summary_goes_to_stderr(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(ValueError, match="jobs"):
+        BatchOptions(jobs=0)
+    with pytest.raises(ValueError, match="format"):
+        BatchOptions(format="pdf")  # type: ignore[arg-type]
+    (tmp_path / "a.html").write_text(page("A", "One."))
+    summary = run_batch([str(tmp_path / "a.html")], options(tmp_path, quiet=False))
+    line = capsys.readouterr().err.strip()
+    assert line == summary.line()
+    assert line.startswith("noiseclf batch: 1 records (ok 1, empty 0, error 0, skipped 0) in ")
+    assert line.endswith(f"records/s -> {tmp_path / 'out.jsonl'}")
+
+
+def test_processor_maps_a_record_to_a_row() -> None:
+    processor = RecordProcessor(FakeExtractor(), format="text")
+    row = processor(Record("x", "https://ex.com", "Forced text.\n\nTwo.", "html", "f.jsonl"))
+    assert row == {"path": "f.jsonl", "id": "x", "url": "https://ex.com", "title": "", "confidence": 0.75,
+                   "text": "Forced text.\n\nTwo.", "status": "ok", "error": None}
+    assert next(iter_records([], BatchOptions()), None) is None
+
+
+def _default_model_loads() -> bool:
+    try:
+        from noiseclf.inference import Extractor
+
+        Extractor.load()
+        return True
+    except Exception:
+        return False
+
+
+# A string condition is evaluated only when the test runs, not when spawned workers import this module.
+@pytest.mark.skipif("not _default_model_loads()", reason="the default model cannot load yet")
+def test_real_extractor_end_to_end(tmp_path: Path) -> None:
+    warc = tmp_path / "real.warc.gz"
+    article = page("A real article", *[f"Sentence {i} of a long article body about batch inference." * 3
+                                       for i in range(8)])
+    write_warc(warc, [("response", "https://ex.com/article", article.encode(), "text/html; charset=utf-8")])
+    summary = run_batch([str(warc)], options(tmp_path, extractor_factory=None))
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert summary.records == 1 and rows[0]["status"] in ("ok", "empty")
+    assert 0.0 <= rows[0]["confidence"] <= 1.0

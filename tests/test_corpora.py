@@ -1,0 +1,280 @@
+"""Corpus loaders: behaviour on tiny fake corpora written here, plus page counts on the real data."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from noiseclf.corpora import (
+    CORPORA, DEFAULT_TEST_SPLIT, SPLITS, corpus_available, count_pages, data_root, load_corpus,
+)
+from noiseclf.types import BlockClass, GoldRun, InputError
+
+L3S = "l3s_gn1/L3S-GN1-20100130203947-00001"
+UUID = "0a1b2c3d-0000-4000-8000-000000000001"
+WCXB_HTML = {"0001": b"<html><body>one</body></html>", "0002": b"<html><body>two</body></html>",
+             "0003": b"<html><body>three</body></html>"}
+CLEANEVAL_HTML = b"<html>\n<head><title>Flak</title></head>\n<body><p>Review</p></body>\n</html>"
+ANNOTATED = """<html><head><meta charset="iso-8859-1"><title>Page</title>
+<style>.x-nc-sel2 { color: black }</style></head><body>
+<div><span class="x-nc-sel0">Home</span> | <a href="/"><span class="x-nc-sel0">News</span></a></div>
+<h1><span class="x-nc-sel1">Big headline</span></h1>
+<p><span class="x-nc-sel2">First  paragraph with a</span> <a href="/x"><span class="x-nc-sel2">link\
+</span></a><span class="x-nc-sel2"> inside, café.</span></p>
+<script>var s = "<span class='x-nc-sel2'>not text</span>";</script>
+<p><span class="x-nc-sel2">Second paragraph.</span></p>
+<p><span class="x-nc-sel3">A caption</span></p>
+Loose text outside spans
+<div><span class="x-nc-sel4">Related story</span><br><span class="x-nc-sel4">Another one</span></div>
+<div><span class="x-nc-sel5">Nice post!</span></div>
+</body></html>"""
+
+
+def _write(path: Path, data: bytes | str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def _wcxb_gold(pid: str, url: str | None) -> str:
+    return json.dumps({"url": url, "file_id": pid, "ground_truth": {
+        "title": f"Title {pid}", "main_content": f"Gold {pid} one.\n\nGold {pid} two.\n",
+        "with": [f"Gold {pid} one"], "without": ["Menu"]}})
+
+
+def _fake_wcxb(base: Path) -> None:
+    files = {"0001": {"split": "dev", "page_type": "article", "domain": "www.example.org"},
+             "0002": {"split": "test", "page_type": "forum", "domain": "forum.example.com"},
+             "0003": {"split": "dev", "page_type": "product", "domain": ""}}
+    _write(base / "wcxb/metadata.json", json.dumps({"splits": {}, "files": files}))
+    urls = {"0001": "https://www.example.org/a", "0002": "https://forum.example.com/t/1",
+            "0003": "https://www.shop.example/p/1"}
+    for pid, meta in files.items():
+        _write(base / f"wcxb/{meta['split']}/html/{pid}.html.gz", gzip.compress(WCXB_HTML[pid]))
+        _write(base / f"wcxb/{meta['split']}/ground-truth/{pid}.json", _wcxb_gold(pid, urls[pid]))
+    # the test page also sits under dev/, byte-identical, as in the real corpus
+    _write(base / "wcxb/dev/html/0002.html.gz", gzip.compress(WCXB_HTML["0002"]))
+    _write(base / "wcxb/dev/ground-truth/0002.json", _wcxb_gold("0002", urls["0002"]))
+
+
+def _fake_cleaneval(base: Path) -> None:
+    wrapper = b'<text id="http://www.flak.example/film.html" title="Flak &amp; Co" encoding="iso-8859-1">\n'
+    for split, pid in (("dev", "1"), ("dev", "60"), ("final", "60"), ("final", "61")):
+        _write(base / f"cleaneval/cleaneval-{split}/input/{pid}.html",
+               wrapper + CLEANEVAL_HTML + b"\n\n</text>\n")
+    _write(base / "cleaneval/cleaneval-dev/GoldStandard/1.txt",
+           b"\xef\xbb\xbfURL: http://www.flak.example/film.html\n\n   <h>Sunshine\n"
+           b"   <p>The torching of a float\n   opens the film.\n   <l>An item\n")
+    _write(base / "cleaneval/cleaneval-dev/GoldStandard/60.txt", b"URL: x\n<p>Older gold\n")
+    _write(base / "cleaneval/cleaneval-final/GoldStandard/60.txt",
+           b"URL: http://www.flak.example/film.html\n<P>It\x92s \xe9t\xe9\n\n   <h>Next\n\nLoose text\n")
+
+
+def _fake_l3s(base: Path) -> None:
+    _write(base / f"{L3S}/url-mapping.txt", f"<urn:uuid:{UUID}>\thttp://www.news.example.com/a\n")
+    _write(base / f"{L3S}/original/{UUID}.html", b"<html><body>original bytes</body></html>")
+    _write(base / f"{L3S}/annotated/{UUID}.html", ANNOTATED)
+
+
+def _fake_dragnet(base: Path) -> None:
+    _write(base / "dragnet/training.txt", "a1\nc3")
+    _write(base / "dragnet/test.txt", "b2")
+    for pid in ("a1", "b2", "c3"):
+        _write(base / f"dragnet/HTML/{pid}.html", f"<html><body>{pid}</body></html>")
+    _write(base / "dragnet/Corrected/a1.html.corrected.txt",
+           "Headline\r\nFirst  line\t\r\n\r\nSecond line\r\n!@#$%^&*()  COMMENTS\r\nGreat post\r\n")
+    _write(base / "dragnet/Corrected/b2.html.corrected.txt",
+           b"It\x92s here\n!@#$%^&*() COMMENTS\nspam\n")  # cp1252 and a marker variant
+    _write(base / "dragnet/Corrected/c3.html.corrected.txt", "No comments at all\n")
+
+
+def _fake_aeb(base: Path) -> None:
+    _write(base / "scrapinghub_aeb/html/ff01.html.gz", gzip.compress(b"<html>aeb</html>"))
+    _write(base / "scrapinghub_aeb/ground-truth.json", json.dumps(
+        {"ff01": {"articleBody": "Body one.\n\nBody two.", "url": "https://www.news.example/x"}}))
+
+
+def _fake_trafilatura(base: Path) -> None:
+    records = {"https://www.blog.example/a": {"file": "blog.example.a.html", "with": ["kept"],
+                                              "without": ["Impressum"], "title": "A"},
+               "https://site.example/b": {"file": "site.example.b.html", "with": ["also"],
+                                          "without": [], "title": None}}
+    _write(base / "trafilatura_eval/tests/evaldata.json", json.dumps(records))
+    _write(base / "trafilatura_eval/tests/eval/blog.example.a.html", b"<html>a</html>")
+    _write(base / "trafilatura_eval/tests/cache/site.example.b.html", b"<html>b</html>")
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("folders")
+    for make in (_fake_wcxb, _fake_cleaneval, _fake_l3s, _fake_dragnet, _fake_aeb,
+                 _fake_trafilatura):
+        make(base)
+    return base
+
+
+@pytest.fixture(scope="module")
+def archives(folders: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("archives")
+    for name in CORPORA:
+        with tarfile.open(base / f"{name}.tar.gz", "w:gz") as tar:
+            tar.add(folders / name, arcname=name)
+    return base
+
+
+@pytest.fixture(params=["folder", "archive"])
+def root(request: pytest.FixtureRequest, folders: Path, archives: Path) -> Path:
+    return folders if request.param == "folder" else archives
+
+
+def _ids(name: str, split: str | None, root: Path) -> list[str]:
+    return [page.id for page in load_corpus(name, split, root=root)]
+
+
+def test_wcxb_split_comes_from_metadata_only(root: Path) -> None:
+    assert _ids("wcxb", "dev", root) == ["0001", "0003"]
+    assert _ids("wcxb", "test", root) == ["0002"]
+    assert [(p.id, p.split) for p in load_corpus("wcxb", root=root)] == [
+        ("0001", "dev"), ("0002", "test"), ("0003", "dev")]
+
+
+def test_wcxb_page_fields(root: Path) -> None:
+    page = next(load_corpus("wcxb", "test", root=root))
+    assert page.content == WCXB_HTML["0002"]
+    assert page.gold_text == "Gold 0002 one.\n\nGold 0002 two."
+    assert page.with_snippets == ("Gold 0002 one",) and page.without_snippets == ("Menu",)
+    assert (page.title, page.page_type, page.url) == ("Title 0002", "forum",
+                                                      "https://forum.example.com/t/1")
+    domains = [p.domain for p in load_corpus("wcxb", "dev", root=root)]
+    assert domains == ["example.org", "shop.example"]  # "www." stripped; URL host when no domain
+
+
+def test_cleaneval_unwraps_page_and_decodes_gold(root: Path) -> None:
+    pages = {(p.split, p.id): p for p in load_corpus("cleaneval", root=root)}
+    assert sorted(pages) == [("dev", "1"), ("final", "60")]  # 60 is final only; 61 has no gold
+    dev, final = pages["dev", "1"], pages["final", "60"]
+    assert dev.content == CLEANEVAL_HTML
+    assert (dev.url, dev.domain, dev.title, dev.encoding) == (
+        "http://www.flak.example/film.html", "flak.example", "Flak & Co", "iso-8859-1")
+    assert dev.gold_text == "Sunshine\n\nThe torching of a float opens the film.\n\nAn item"
+    assert final.gold_text == "It\u2019s \u00e9t\u00e9\n\nNext\n\nLoose text"
+
+
+def test_l3s_gold_runs_follow_the_annotation(root: Path) -> None:
+    page = next(load_corpus("l3s_gn1", root=root))
+    assert page.id == UUID and page.split == "all"
+    assert page.content == b"<html><body>original bytes</body></html>"
+    assert (page.url, page.domain) == ("http://www.news.example.com/a", "news.example.com")
+    assert page.gold_runs == (
+        GoldRun("Home | News", BlockClass.NOT_CONTENT),
+        GoldRun("Big headline", BlockClass.HEADLINE),
+        GoldRun("First paragraph with a link inside, café.\n\nSecond paragraph.",
+                BlockClass.FULL_TEXT),
+        GoldRun("A caption", BlockClass.SUPPLEMENTAL),
+        GoldRun("Loose text outside spans", BlockClass.NOT_CONTENT),
+        GoldRun("Related story\n\nAnother one", BlockClass.RELATED),
+        GoldRun("Nice post!", BlockClass.COMMENTS),
+    )
+    assert page.gold_text == (
+        "Big headline\n\nFirst paragraph with a link inside, café.\n\nSecond paragraph.")
+
+
+def test_dragnet_gold_stops_at_comments(root: Path) -> None:
+    assert _ids("dragnet", "train", root) == ["a1", "c3"]
+    pages = {p.id: p for p in load_corpus("dragnet", root=root)}
+    assert pages["a1"].gold_text == "Headline\n\nFirst line\n\nSecond line"
+    assert pages["b2"].gold_text == "It\u2019s here" and pages["b2"].split == "test"
+    assert pages["c3"].gold_text == "No comments at all"
+    assert pages["a1"].content == b"<html><body>a1</body></html>"
+
+
+def test_scrapinghub_and_trafilatura_pages(root: Path) -> None:
+    aeb = next(load_corpus("scrapinghub_aeb", root=root))
+    assert (aeb.id, aeb.split, aeb.content) == ("ff01", "test", b"<html>aeb</html>")
+    assert (aeb.gold_text, aeb.domain) == ("Body one.\n\nBody two.", "news.example")
+    first, second = load_corpus("trafilatura_eval", "all", root=root)
+    assert (first.id, first.content, first.title) == ("blog.example.a.html", b"<html>a</html>", "A")
+    assert (first.with_snippets, first.without_snippets, first.gold_text) == (
+        ("kept",), ("Impressum",), "")
+    assert (second.content, second.domain, second.title) == (b"<html>b</html>", "site.example", "")
+
+
+@pytest.mark.parametrize("name", CORPORA)
+def test_archive_and_folder_give_the_same_pages(name: str, folders: Path, archives: Path) -> None:
+    assert list(load_corpus(name, root=folders)) == list(load_corpus(name, root=archives))
+
+
+@pytest.mark.parametrize("name", CORPORA)
+def test_count_pages_matches_load(name: str, root: Path) -> None:
+    for split in (None, *SPLITS[name]):
+        assert count_pages(name, split, root=root) == len(list(load_corpus(name, split, root=root)))
+
+
+def test_limit_caps_pages(root: Path) -> None:
+    assert _ids("wcxb", None, root)[:2] == [p.id for p in load_corpus("wcxb", root=root, limit=2)]
+
+
+def test_folder_is_preferred_over_archive(folders: Path, tmp_path: Path) -> None:
+    (tmp_path / "wcxb").symlink_to(folders / "wcxb")
+    (tmp_path / "wcxb.tar.gz").write_bytes(b"not an archive")
+    assert _ids("wcxb", "test", tmp_path) == ["0002"]
+
+
+def test_bad_requests_raise_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="nope"):
+        load_corpus("nope")
+    with pytest.raises(InputError, match="final"):
+        load_corpus("wcxb", "final", root=tmp_path)
+    with pytest.raises(InputError, match=str(tmp_path / "dragnet.tar.gz")):
+        load_corpus("dragnet", root=tmp_path)  # raised at call time, before iterating
+    (tmp_path / "dragnet.tar.gz").write_bytes(b"not an archive")
+    with pytest.raises(InputError, match="dragnet.tar.gz"):
+        list(load_corpus("dragnet", root=tmp_path))
+
+
+def test_data_root_and_availability(monkeypatch: pytest.MonkeyPatch, folders: Path) -> None:
+    monkeypatch.setenv("NOISECLF_DATA", str(folders))
+    assert data_root() == folders
+    assert corpus_available("wcxb") and not corpus_available("nope")
+    assert set(DEFAULT_TEST_SPLIT) == set(SPLITS) == set(CORPORA)
+    assert all(DEFAULT_TEST_SPLIT[name] in SPLITS[name] for name in CORPORA)
+
+
+# --- the real corpora, where present ----------------------------------------------------------
+
+REAL_COUNTS = [
+    ("wcxb", "dev", 1358), ("wcxb", "test", 511), ("scrapinghub_aeb", "test", 181),
+    ("dragnet", "train", 966), ("dragnet", "test", 415), ("l3s_gn1", "all", 621),
+    ("cleaneval", "final", 681), ("cleaneval", "dev", 57),  # dev 60 is also final: kept as final
+    ("trafilatura_eval", "all", 990),
+]
+
+
+def _need(name: str) -> None:
+    if not corpus_available(name):
+        pytest.skip(f"corpus {name} not under {data_root()}")
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(("name", "split", "expected"), REAL_COUNTS)
+def test_real_page_counts(name: str, split: str, expected: int) -> None:
+    _need(name)
+    assert count_pages(name, split) == expected
+
+
+@pytest.mark.corpus
+def test_real_wcxb_dev_never_holds_a_test_id() -> None:
+    _need("wcxb")
+    dev = _ids("wcxb", "dev", data_root())
+    assert len(dev) == 1358 and not set(dev) & set(_ids("wcxb", "test", data_root()))
+
+
+@pytest.mark.corpus
+def test_real_l3s_pages_have_content_runs() -> None:
+    _need("l3s_gn1")
+    pages = list(load_corpus("l3s_gn1"))
+    assert len(pages) == 621 and all(page.gold_text for page in pages)
+    assert all(run.text for page in pages for run in page.gold_runs)

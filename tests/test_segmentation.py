@@ -1,0 +1,124 @@
+"""Segmentation: HTML and plain text to blocks, encodings, hidden content, bad input."""
+
+import gzip
+
+import pytest
+
+from noiseclf.segmentation import decode_html, flatten, segment, segment_html, segment_text, sniff_format
+from noiseclf.types import InputError
+
+PAGE = """<!DOCTYPE html><html><head><title>Harbour ferry returns | The Coast Gazette</title>
+<style>p { color: red }</style><script>var x = "not text";</script></head>
+<body>
+<nav class="main-nav"><ul><li><a href="/">Home</a></li><li><a href="/news">News</a></li></ul></nav>
+<div style="display: none">Hidden promo text</div>
+<div hidden>Also hidden</div>
+<article class="story-body">
+  <h1>Harbour ferry returns after two years</h1>
+  <p>The ferry between the two harbours <b>resumed</b> service on Monday, <a href="/x">officials said</a>.</p>
+  <p>Line one<br>Line two</p>
+  <ul><li>First point</li><li>Second point</li></ul>
+  <table><tr><td>Cell A</td><td>Cell B</td></tr></table>
+</article>
+<noscript>Enable JavaScript</noscript>
+<footer id="site-footer"><p>&copy; 2026 Coast Gazette</p></footer>
+</body></html>"""
+
+
+def texts(doc):
+    return [b.text for b in doc.blocks]
+
+
+def test_blocks_follow_block_elements_and_drop_scripts_styles_hidden():
+    doc = segment_html(PAGE)
+    assert texts(doc) == [
+        "Home", "News", "Harbour ferry returns after two years",
+        "The ferry between the two harbours resumed service on Monday, officials said.",
+        "Line one", "Line two", "First point", "Second point", "Cell A", "Cell B", "© 2026 Coast Gazette",
+    ]
+    assert doc.format == "html"
+
+
+def test_blocks_carry_layout_context():
+    doc = segment_html(PAGE)
+    by_text = {b.text: b for b in doc.blocks}
+    assert by_text["Home"].within("nav") and by_text["Home"].within("li") and by_text["Home"].hinted("nav")
+    assert by_text["Home"].link_chars == len("Home")
+    heading = by_text["Harbour ferry returns after two years"]
+    assert heading.heading == 1 and heading.within("article") and heading.hinted("story")
+    para = by_text["The ferry between the two harbours resumed service on Monday, officials said."]
+    assert para.tag == "p" and 0 < para.link_chars < len(para.text)
+    assert para.path.endswith("/article/p")
+    assert by_text["Cell A"].within("td") and by_text["© 2026 Coast Gazette"].hinted("footer")
+    offsets = [b.offset for b in doc.blocks]
+    assert offsets == sorted(offsets)
+
+
+def test_title_prefers_the_headline_over_the_site_suffix():
+    assert segment_html(PAGE).title == "Harbour ferry returns after two years"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252", "iso-8859-1", "utf-16"])
+def test_encodings_are_detected_from_meta_or_bom(encoding):
+    html = '<html><head><meta charset="{}"></head><body><p>Caf\u00e9 cr\u00e8me, na\u00efve</p></body></html>'
+    data = html.format(encoding).encode(encoding)
+    if encoding == "utf-16":
+        assert data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    assert "Café crème" in texts(segment_html(data))[0]
+
+
+def test_undeclared_non_utf8_bytes_fall_back_sanely():
+    data = "<html><body><p>Stra\u00dfe und M\u00fcnchen, sch\u00f6n gr\u00fc\u00dfe aus K\u00f6ln</p></body></html>".encode("cp1252")
+    assert "München" in decode_html(data)
+
+
+def test_binary_input_is_refused_with_the_input_named():
+    with pytest.raises(InputError, match="photo.jpg"):
+        segment_html(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20, source="photo.jpg")
+
+
+def test_empty_and_whitespace_pages_give_no_blocks():
+    assert segment_html(b"").blocks == ()
+    assert segment_html("   \n ").blocks == ()
+    assert segment_html("<html><body><div>   </div><p>|</p></body></html>").blocks == ()
+
+
+def test_broken_and_deeply_nested_html_still_segments():
+    broken = "<html><body><div><p>Unclosed paragraph <b>bold<div>inner text</span></p></td>tail words"
+    assert "inner text" in " ".join(texts(segment_html(broken)))
+    deep = "<div>" * 5000 + "<p>deep text</p>" + "</div>" * 5000
+    assert "deep text" in texts(segment_html(deep))
+
+
+def test_huge_text_node_is_not_truncated():
+    words = " ".join(["word"] * 400_000)
+    doc = segment_html(f"<html><body><p>{words}</p></body></html>")
+    assert len(doc.blocks[0].text) == len(words)
+
+
+def test_plain_text_blocks_are_paragraphs_or_lines():
+    assert texts(segment_text("Title line\n\nFirst para\ncontinues here.\n\n\nSecond para.")) == [
+        "Title line", "First para continues here.", "Second para."]
+    assert texts(segment_text("one line\nsecond line\r\nthird line")) == ["one line", "second line", "third line"]
+    doc = segment_text("Headline of the story\n\nBody text here.")
+    assert doc.format == "text" and doc.title == "Headline of the story"
+
+
+def test_flatten_round_trips_blocks():
+    doc = segment_html(PAGE)
+    assert texts(segment_text(flatten(doc))) == texts(doc)
+
+
+def test_format_sniffing_looks_at_content():
+    assert sniff_format(PAGE) == "html"
+    assert sniff_format(PAGE.encode()) == "html"
+    assert sniff_format("Just some text.\n\nWith <b> one tag.") == "text"
+    assert segment("<p>a</p><div>b</div>").format == "html"
+    assert segment("plain words\n\nmore words").format == "text"
+    with pytest.raises(InputError, match="unknown format"):
+        segment("x", format="pdf")
+
+
+def test_gzip_bytes_are_not_mistaken_for_text():
+    with pytest.raises(InputError):
+        segment_html(gzip.compress(b"<p>x</p>" * 2000), source="page.html.gz")
