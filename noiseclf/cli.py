@@ -113,15 +113,23 @@ def train(
 
 
 def _print_reports(rows: list[dict]) -> None:
-    table = Table(title="noiseclf evaluation")
-    for col in ("system", "corpus", "split", "format", "metric", "f1", "precision", "recall", "cpu_ms_median",
-                "related_kept"):
-        table.add_column(col, justify="right" if col not in ("system", "corpus", "split", "format", "metric") else "left")
-    for r in rows:
-        table.add_row(*[("" if r.get(c) is None else (f"{r[c]:.4f}" if isinstance(r[c], float) else str(r[c])))
-                        for c in ("system", "corpus", "split", "format", "metric", "f1", "precision", "recall",
-                                  "cpu_ms_median", "related_kept")])
-    Console().print(table)
+    """One table, corpus by system, with noiseclf's paired-bootstrap lead over each peer."""
+    from rich import box
+
+    formats = " and ".join(dict.fromkeys(r["format"] for r in rows))
+    table = Table(title=f"noiseclf evaluation ({formats} input)", box=box.SIMPLE_HEAD, caption=(
+        "F1/P/R: each corpus's own metric; ms: CPU per page (mean); related: L3S related-content share kept; "
+        "last column: mean per-page score of noiseclf minus the system's, 95% paired bootstrap, * excludes 0"))
+    for header in ("corpus", "system", "metric", "F1", "P", "R", "ms", "related", "noiseclf - system"):
+        table.add_column(header, justify="left" if header in ("corpus", "system", "metric") else "right", no_wrap=True)
+    for i, r in enumerate(rows):
+        last = i + 1 == len(rows) or rows[i + 1]["corpus"] != r["corpus"]
+        numbers = [f"{r[k]:.{d}f}" if isinstance(r.get(k), float) else ""
+                   for k, d in (("f1", 3), ("precision", 3), ("recall", 3), ("cpu_ms_mean", 1), ("related_kept", 3))]
+        table.add_row(r["corpus"] if i == 0 or rows[i - 1]["corpus"] != r["corpus"] else "", r["system"],
+                      r["metric"].removesuffix("_f1"), *numbers, r.get("noiseclf_minus_system", ""), end_section=last)
+    console = Console()
+    (console if console.is_terminal else Console(width=200)).print(table)
 
 
 @app.command()
@@ -134,37 +142,88 @@ def evaluate(
     data: Optional[Path] = typer.Option(None, "--data", help="Folder holding the corpora (default ../shared/data)."),
     report: Optional[Path] = typer.Option(None, "--report", "-r", help="Write the JSON report here."),
     worst: int = typer.Option(0, "--worst", help="List the N pages with the lowest score, with kept and missed text."),
+    compare: Optional[str] = typer.Option(None, "--compare", help="Peers to run on the same pages, comma-separated: "
+                                          "trafilatura,readability,justext,boilerpy3,resiliparse,c4."),
+    plots: Optional[Path] = typer.Option(None, "--plots", help="Write plots and report.md here (and the JSON, "
+                                         "unless --report names it)."),
 ) -> None:
-    """Score a model on labelled corpora with each benchmark's own metric."""
-    from .evaluation import NoiseclfSystem, evaluate as run_eval, reports_table, worst_pages
+    """Score a model on labelled corpora with each benchmark's own metric, beside peer extractors on the same pages."""
+    from .corpora import DEFAULT_TEST_SPLIT, load_corpus
+    from .evaluation import NoiseclfSystem, evaluate as run_eval, worst_pages
     from .inference import Extractor
+    from .peers import make_peer
+    from .report import compare_systems, corpus_label, held_out_pages, summary_rows, write_json, write_report
 
     if format not in ("html", "text"):
         _fail(ValueError(f"--format must be html or text, not {format!r}"))
     try:
-        system = NoiseclfSystem(Extractor.load(model) if format == "html" else Extractor.load(text_path=model))
-        reports = []
+        extractor = Extractor.load(model) if format == "html" else Extractor.load(text_path=model)
+        peers = [make_peer(name.strip()) for name in (compare or "").split(",") if name.strip()]
+        reports, pages_by = [], {}
         for name, split in _sources(corpus):
-            reports.append(run_eval(system, name, split, format=format, limit=limit, root=data, keep_texts=worst > 0))
-            err.print(f"{name}: {reports[-1].summary}", highlight=False)
+            pages = list(load_corpus(name, split or DEFAULT_TEST_SPLIT.get(name), root=data, limit=limit))
+            keep_texts = worst > 0 or (plots is not None and name == "l3s_gn1")  # L3S class shares read the output
+            for system in (NoiseclfSystem(extractor), *peers):
+                reports.append(run_eval(system, name, split, format=format, pages=pages, keep_texts=keep_texts))
+                err.print(f"{name}/{system.name}: {reports[-1].summary}", highlight=False)
+            if plots is not None:
+                pages_by[corpus_label(reports[-1])] = pages
     except NoiseclfError as exc:
         _fail(exc)
-    rows = reports_table(reports)
-    _print_reports(rows)
-    payload = {"table": rows, "reports": [r.to_json() for r in reports]}
+    _print_reports(summary_rows(reports, compare_systems(reports)))
+    extra = {}
     if worst:
-        payload["worst"] = {r.corpus: worst_pages(r, worst) for r in reports}
-        for r in reports:
-            for w in payload["worst"][r.corpus]:
+        extra["worst"] = {r.corpus: worst_pages(r, worst) for r in reports if r.system == "noiseclf"}
+        for rows in extra["worst"].values():
+            for w in rows:
                 Console().print(f"[bold]{w['page']}[/bold] {w['score']}", highlight=False)
                 for x in w["kept_not_gold"][:5]:
                     Console().print(f"  [red]+ {x[:160]}[/red]", highlight=False)
                 for x in w["gold_missed"][:5]:
                     Console().print(f"  [yellow]- {x[:160]}[/yellow]", highlight=False)
-    if report:
-        report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(json.dumps(payload, indent=1))
-        err.print(f"wrote {report}")
+    versions = {peer.name: peer.version for peer in peers}
+    if plots is not None:
+        path = write_report(reports, plots, extractor, pages_by, validation_pages=held_out_pages(pages_by, data),
+                            systems=versions, json_path=report, extra=extra)
+        err.print(f"wrote {path} and {report or plots / 'report.json'}")
+    elif report:
+        err.print(f"wrote {write_json(reports, report, versions, extra)}")
+
+
+@app.command()
+def explain(
+    page: Path = typer.Argument(..., help="An HTML or text page (.gz too)."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="A model file (default: the shipped models)."),
+    format: str = typer.Option("auto", "--format", "-f", help="auto, html or text: how to read the page."),
+    html_report: Optional[Path] = typer.Option(None, "--html-report", help="Also write an HTML report here."),
+    top: int = typer.Option(3, "--top", "-k", help="Features shown per block."),
+) -> None:
+    """Show every block with its label, probability and the features that weighed most for it."""
+    import gzip
+
+    from .explain import explain as explain_page, rich_table, write_report as write_explanation
+    from .inference import Extractor
+    from .model import load_model
+
+    if format not in ("auto", "html", "text"):
+        _fail(ValueError(f"--format must be auto, html or text, not {format!r}"))
+    if top < 1:
+        _fail(ValueError("--top must be at least 1"))
+    try:
+        if model is not None:  # this model alone, whatever the page's format
+            classifier, manifest = load_model(model)
+            extractor = Extractor({manifest.format: (classifier, manifest)})
+        else:
+            extractor = Extractor.load()
+        content = page.read_bytes()
+        if page.name.endswith(".gz"):
+            content = gzip.decompress(content)
+        exp = explain_page(extractor, content, format=format, source=str(page), top=top)
+    except (NoiseclfError, OSError) as exc:
+        _fail(exc)
+    Console().print(rich_table(exp))
+    if html_report is not None:
+        err.print(f"wrote {write_explanation(exp, html_report)}", highlight=False)
 
 
 @app.command()

@@ -187,7 +187,9 @@ def _codec(name: str) -> str | None:
 
 
 def _decode(data: bytes, *declared: str) -> str:
-    """Text of `data`: UTF-8 if it is, else the first declared encoding that fits, else cp1252."""
+    """Text of `data`: by its BOM, else UTF-8 if it is, else the first declared encoding that fits, else cp1252."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
     for name in ("utf-8-sig", *declared, "cp1252"):
         codec = _codec(name)
         if codec:

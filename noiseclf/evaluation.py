@@ -17,7 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from . import corpora, metrics
-from .labelling import label_blocks
+from .labelling import label_blocks, oracle_text
 from .segmentation import flatten, segment_html, segment_text
 from .types import BlockClass, Document, Format, InputError, Page
 
@@ -211,6 +211,20 @@ class NoiseclfSystem:
         keep = np.array([b.keep for b in result.blocks], dtype=bool)
         proba = np.array([b.probability for b in result.blocks])
         return SystemOutput(text=result.text, doc=doc, keep=keep, proba=proba, confidence=result.confidence)
+
+
+class OracleSystem:
+    """Keeps exactly the blocks the gold labels mark as content: the ceiling of a block classifier."""
+
+    name = "oracle"
+
+    def run(self, page: Page, input_text: str | None) -> SystemOutput:
+        if input_text is not None:
+            doc = segment_text(input_text, source=page.key)
+        else:
+            doc = segment_html(page.content, source=page.key, encoding=page.encoding or None)
+        labels = label_blocks(doc, page)
+        return SystemOutput(text=oracle_text(doc, labels), doc=doc, keep=labels.content)
 
 
 def worst_pages(report: CorpusReport, n: int) -> list[dict]:

@@ -6,6 +6,7 @@ shared across threads and two extractors never interfere.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import numpy as np
 
 from .features import block_features, block_path_ids, block_words
 from .model import BlockClassifier, Manifest, load_model
+from .render import check_output, render
 from .segmentation import segment
 from .types import Document, Extraction, Format, ModelError, ScoredBlock
 
@@ -105,8 +107,9 @@ class Extractor:
         X = block_features(doc)
         return model.predict_proba(X, words=block_words(doc), paths=block_path_ids(doc))[:, 1]
 
-    def extract_document(self, doc: Document, *, with_blocks: bool = False) -> Extraction:
-        """Classify the blocks of a segmented page and assemble the result."""
+    def extract_document(self, doc: Document, *, with_blocks: bool = False, output: str = "text") -> Extraction:
+        """Classify the blocks of a segmented page and assemble the result; `output`: text, markdown or html."""
+        check_output(output, doc.source)
         if not doc.blocks:
             return Extraction(title=doc.title, text="", format=doc.format, confidence=0.0)
         model, _ = self.model_for(doc.format)
@@ -115,15 +118,20 @@ class Extractor:
         words = block_words(doc)
         text = "\n\n".join(b.text for b, k in zip(doc.blocks, keep) if k)
         scored = tuple(ScoredBlock(b, float(p), bool(k)) for b, p, k in zip(doc.blocks, proba, keep)) \
-            if with_blocks else ()
-        return Extraction(title=doc.title, text=text, format=doc.format,
-                          confidence=page_confidence(proba, words, keep, model), blocks=scored)
+            if with_blocks or output != "text" else ()
+        result = Extraction(title=doc.title, text=text, format=doc.format,
+                            confidence=page_confidence(proba, words, keep, model), blocks=scored)
+        if output != "text":  # the other renderings need every block's layout context
+            result = replace(result, text=render(result, output), blocks=scored if with_blocks else ())
+        return result
 
     def extract(self, content: str | bytes, *, format: str = "auto", source: str = "",
-                url: str | None = None, with_blocks: bool = False, encoding: str | None = None) -> Extraction:
-        """Extract the title and main text of one page (HTML or plain text, str or bytes)."""
+                url: str | None = None, with_blocks: bool = False, encoding: str | None = None,
+                output: str = "text") -> Extraction:
+        """Extract the title and main text (rendered as text, markdown or html) of one page, str or bytes."""
+        check_output(output, source or url or "")
         doc = segment(content, format=format, source=source or url or "", encoding=encoding)
-        return self.extract_document(doc, with_blocks=with_blocks)
+        return self.extract_document(doc, with_blocks=with_blocks, output=output)
 
 
 @lru_cache(maxsize=1)
@@ -131,6 +139,7 @@ def _default_extractor() -> Extractor:
     return Extractor.load()
 
 
-def extract(content: str | bytes, *, format: str = "auto", with_blocks: bool = False) -> Extraction:
+def extract(content: str | bytes, *, format: str = "auto", with_blocks: bool = False,
+            output: str = "text") -> Extraction:
     """One-call extraction with the shipped default models (loaded once, on first use)."""
-    return _default_extractor().extract(content, format=format, with_blocks=with_blocks)
+    return _default_extractor().extract(content, format=format, with_blocks=with_blocks, output=output)

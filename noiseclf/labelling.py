@@ -25,7 +25,7 @@ _IS_CONTENT = np.array([c.is_content for c in BlockClass])
 
 CONTENT_COVERAGE = 0.5  # a block is content when at least this share of its tokens aligns to content gold
 MIN_RUN = 3  # matched runs shorter than this are trusted only in context (see _keep_runs)
-GOLD_GAP = 2  # gold tokens a short run may lie from a trusted run and still continue it (small edits)
+MAX_GAP = 2  # tokens a short run may lie from a trusted run, in the gold and on the page, and still continue it
 ANCHOR_K = 4  # tokens per anchor k-gram
 MIN_ANCHOR_RUN = 8  # grown anchor runs shorter than this may be chance: their gap is diffed instead
 RELAXED_COPIES = 8  # in a gap too costly to diff, anchor k-grams may recur this often on each side
@@ -67,7 +67,7 @@ def _kgram_keys(ids: np.ndarray) -> np.ndarray:
 
 
 def _anchors(page: np.ndarray, gold: np.ndarray, copies: int) -> np.ndarray:
-    """(page, gold) start pairs of the k-grams found 1..copies times on each side, by page then falling gold position."""
+    """(page, gold) starts of k-grams found 1..copies times on each side, by page then falling gold position."""
     if len(page) < ANCHOR_K or len(gold) < ANCHOR_K:
         return np.empty((0, 2), dtype=np.int64)
     page_keys = _kgram_keys(page)
@@ -133,12 +133,13 @@ def _diff(page: np.ndarray, gold: np.ndarray) -> list[list[int]] | None:
 
 
 def _align(page: np.ndarray, gold: np.ndarray, copies: int = 1) -> list[list[int]]:
-    """Monotone matching runs [page start, gold start, length]: anchors grown along their diagonals, then each gap diffed.
+    """Monotone matching runs [page start, gold start, length]: anchors grown on their diagonals, then gaps diffed.
 
     Growing anchors first lets text next to an anchor win over an earlier copy of it (a teaser
-    repeating the lead, say); short anchor runs are left to the diff, as a lone unique k-gram can
-    pair two unrelated places ("edited by <name>") and make the chain skip real text. A gap too costly for difflib is anchored again with k-grams that may
-    recur on the page (duplicated content); past that it stays unmatched.
+    repeating the lead, say). Short anchor runs are left to the diff: a lone unique k-gram can pair
+    two unrelated places ("edited by <name>") and make the chain skip real text. A gap too costly
+    for difflib is anchored again with k-grams that may recur on either side (duplicated content);
+    past that it stays unmatched, which caps the worst case.
     """
     runs = _chain(_anchors(page, gold, copies))
     _grow(runs, page, gold)
@@ -156,19 +157,24 @@ def _align(page: np.ndarray, gold: np.ndarray, copies: int = 1) -> list[list[int
     return found
 
 
-def _keep_runs(runs: np.ndarray, block_start: np.ndarray, block_end: np.ndarray) -> np.ndarray:
-    """Mask of the runs to trust: long ones, whole short blocks amid them, and short runs continuing a trusted one in the gold.
+def _keep_runs(runs: np.ndarray, block_of: np.ndarray) -> np.ndarray:
+    """Mask of the runs to trust: long ones, and short ones that the context vouches for.
 
-    A short run elsewhere ("Home" in a menu matching a "home" in the gold) is chance.
+    A short run is kept when it is a whole block amid the long runs (a subheading, a list item),
+    or when it continues a kept neighbour: at most MAX_GAP tokens apart in the gold, and on the page
+    too unless in the same block (an edit, a short title, a price under its product). Elsewhere it
+    is chance: "Home" in a menu matching a "home" of the gold that the page lacks.
     """
     a, b, size = runs.T
     keep = size >= MIN_RUN
     if not keep.any():
         return keep
-    first, last = a[keep][0], a[keep][-1]
-    whole = (block_start == a) & (block_end == a + size)
-    keep |= whole & (a > first) & (a < last)
-    near = b[1:] - (b[:-1] + size[:-1]) <= GOLD_GAP  # gold tokens between consecutive runs
+    block = block_of[a]  # runs lie within one block each (see _split_at_blocks)
+    whole = (np.searchsorted(block_of, block) == a) & (np.searchsorted(block_of, block, side="right") == a + size)
+    keep |= whole & (a > a[keep][0]) & (a < a[keep][-1])
+    gold_near = b[1:] - (b[:-1] + size[:-1]) <= MAX_GAP
+    page_near = (a[1:] - (a[:-1] + size[:-1]) <= MAX_GAP) | (block[1:] == block[:-1])
+    near = gold_near & page_near
     for i in range(1, len(runs)):
         keep[i] |= keep[i - 1] and near[i - 1]
     for i in range(len(runs) - 2, -1, -1):
@@ -187,16 +193,24 @@ def _merge(runs: list[list[int]]) -> np.ndarray:
     return np.array(merged, dtype=np.int64).reshape(-1, 3)
 
 
+def _split_at_blocks(runs: np.ndarray, block_of: np.ndarray) -> np.ndarray:
+    """Runs cut where they cross from one block into the next, so each piece is judged with its block."""
+    if not len(runs):
+        return runs
+    block_starts = np.flatnonzero(np.diff(block_of)) + 1
+    pieces = []
+    for a, b, size in runs.tolist():
+        cuts = block_starts[np.searchsorted(block_starts, a, side="right"):np.searchsorted(block_starts, a + size)]
+        edges = [a, *cuts.tolist(), a + size]
+        pieces += [(start, b + start - a, end - start) for start, end in zip(edges, edges[1:])]
+    return np.array(pieces, dtype=np.int64)
+
+
 def _aligned_gold(page: np.ndarray, gold: np.ndarray, block_of: np.ndarray) -> np.ndarray:
     """For each page token, the gold token it aligns to, or -1."""
     aligned = np.full(len(page), -1, dtype=np.int64)
-    runs = _merge(_align(page, gold))
-    if not len(runs):
-        return aligned
-    first_token = np.searchsorted(block_of, np.arange(block_of[-1] + 1))
-    block_start = first_token[block_of[runs[:, 0]]]
-    block_end = np.append(first_token[1:], len(page))[block_of[runs[:, 0]]]
-    for a, b, size in runs[_keep_runs(runs, block_start, block_end)].tolist():
+    runs = _split_at_blocks(_merge(_align(page, gold)), block_of)
+    for a, b, size in runs[_keep_runs(runs, block_of)].tolist() if len(runs) else ():
         aligned[a:a + size] = np.arange(b, b + size)
     return aligned
 
@@ -208,14 +222,13 @@ def label_blocks(doc: Document, page: Page) -> BlockLabels:
     vocab: dict[str, int] = {}
     page_ids, block_of = _encode([_tokens(b.text) for b in doc.blocks], vocab)
     gold_ids, run_of = _encode([_tokens(r.text) for r in runs], vocab)
-    counts = np.zeros((n, _N_CLASSES), dtype=np.int64)  # tokens per block and gold class; unaligned count as NOT_CONTENT
+    token_class = np.full(len(page_ids), int(BlockClass.NOT_CONTENT))  # unaligned tokens are not content
     if len(page_ids) and len(gold_ids):
         aligned = _aligned_gold(page_ids, gold_ids, block_of)
         run_class = np.array([int(r.cls) for r in runs], dtype=np.int64)
-        token_class = np.where(aligned >= 0, run_class[run_of[aligned]], int(BlockClass.NOT_CONTENT))
-        np.add.at(counts, (block_of, token_class), 1)
-    else:
-        np.add.at(counts[:, int(BlockClass.NOT_CONTENT)], block_of, 1)
+        token_class[aligned >= 0] = run_class[run_of[aligned[aligned >= 0]]]
+    counts = np.zeros((n, _N_CLASSES), dtype=np.int64)  # tokens per block and gold class
+    np.add.at(counts, (block_of, token_class), 1)
     total = counts.sum(axis=1)
     coverage = np.divide(counts[:, _IS_CONTENT].sum(axis=1), total, out=np.zeros(n), where=total > 0)
     content = coverage >= CONTENT_COVERAGE

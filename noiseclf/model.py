@@ -45,6 +45,14 @@ def _page_slices(pages: np.ndarray) -> list[slice]:
     return [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
+def _out_of_fold(estimator, X: np.ndarray, y: np.ndarray, folds: list) -> np.ndarray:
+    """Content probability of each row from a clone that did not see the row's fold."""
+    p = np.zeros(len(X), np.float32)
+    for train, test in folds:
+        p[test] = clone(estimator).fit(X[train], y[train]).predict_proba(X[test])[:, 1]
+    return p
+
+
 class BlockClassifier(ClassifierMixin, BaseEstimator):
     """Two-pass content/boilerplate classifier over the blocks of many pages.
 
@@ -52,7 +60,7 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
     and `paths` (a tag-path id per block) tell the second pass who the neighbours are.
     """
 
-    def __init__(self, first=None, second=None, n_folds: int = 4, two_pass: bool = True,
+    def __init__(self, first=None, second=None, n_folds: int = 3, two_pass: bool = True,
                  threshold: float = 0.5):
         self.first = first
         self.second = second
@@ -69,25 +77,26 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: np.ndarray, y: np.ndarray, *, pages: np.ndarray, words: np.ndarray,
             paths: np.ndarray, groups: np.ndarray | None = None) -> "BlockClassifier":
-        """Fit the first pass; with two_pass, fit the second on out-of-fold first-pass scores."""
+        """Fit both passes; out-of-fold scores of each pass are kept in `oof_first_` and `oof_proba_`.
+
+        Folds group rows by `groups` (sites) so the held-out scores are honest; the second pass
+        trains on the first pass's out-of-fold scores, as it will see unseen pages at inference.
+        """
         y = np.asarray(y).astype(int)
+        groups = groups if groups is not None else pages
         self.classes_ = np.array([0, 1])
-        self.first_ = clone(self.first if self.first is not None else default_trees()).fit(X, y)
+        folds = list(GroupKFold(n_splits=min(self.n_folds, len(np.unique(groups)))).split(X, y, groups))
+        first = self.first if self.first is not None else default_trees()
+        self.oof_first_ = _out_of_fold(first, X, y, folds)
+        self.first_ = clone(first).fit(X, y)
+        self.oof_proba_ = self.oof_first_
         if self.two_pass:
-            p1 = self.out_of_fold_first(X, y, groups if groups is not None else pages)
-            X2 = self._neighbours(X, p1, pages, words, paths)
-            self.second_ = clone(self.second if self.second is not None else default_trees()).fit(X2, y)
+            second = self.second if self.second is not None else default_trees()
+            X2 = self._neighbours(X, self.oof_first_, pages, words, paths)
+            self.oof_proba_ = _out_of_fold(second, X2, y, folds)
+            self.second_ = clone(second).fit(X2, y)
         self.n_features_in_ = X.shape[1]
         return self
-
-    def out_of_fold_first(self, X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
-        """First-pass scores of each row from a model that did not see its group (site)."""
-        p = np.zeros(len(X), np.float32)
-        n_splits = min(self.n_folds, len(np.unique(groups)))
-        for train, test in GroupKFold(n_splits=n_splits).split(X, y, groups):
-            model = clone(self.first if self.first is not None else default_trees()).fit(X[train], y[train])
-            p[test] = model.predict_proba(X[test])[:, 1]
-        return p
 
     def predict_proba(self, X: np.ndarray, *, pages: np.ndarray | None = None, words: np.ndarray | None = None,
                       paths: np.ndarray | None = None) -> np.ndarray:

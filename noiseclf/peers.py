@@ -97,17 +97,19 @@ _BLOCK_TAGS = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "tr", "bloc
 
 
 def html_to_paragraphs(html: str) -> str:
-    """Text of an HTML fragment, one paragraph per block-level element (blank-line separated)."""
+    """Text of an HTML fragment, one paragraph per block-level element (blank-line separated), <br> a line break."""
     import lxml.html
 
     if not html.strip():
         return ""
     root = lxml.html.fromstring(html)
-    for el in root.iter(*_BLOCK_TAGS, "br"):
-        sep = "\n" if el.tag == "br" else "\n\n"
-        el.text = sep + (el.text or "")
-        el.tail = sep + (el.tail or "")
-    paras = (" ".join(p.split()) for p in re.split(r"\n\s*\n", root.text_content()))
+    for el in root.iter(*_BLOCK_TAGS):
+        el.text = "\n\n" + (el.text or "")
+        el.tail = "\n\n" + (el.tail or "")
+    for el in root.iter("br"):
+        el.tail = "\n" + (el.tail or "")
+    paras = ("\n".join(" ".join(line.split()) for line in p.splitlines() if line.strip())
+             for p in re.split(r"\n\s*\n", root.text_content()))
     return "\n\n".join(p for p in paras if p)
 
 

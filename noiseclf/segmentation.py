@@ -89,9 +89,21 @@ def _parser() -> etree.HTMLParser:
     return parser
 
 
+def _repair(html: str) -> str:
+    """Undo what makes libxml2 lose text: content after a first </html>, an unclosed <title>."""
+    html = _DOCUMENT_END.sub("", html)
+    match = _TITLE_OPEN.search(html, 0, 20000)
+    if match and "</title" not in html[match.end(): match.end() + 4000].lower():
+        close = html.find("<", match.end())
+        if close != -1:
+            html = html[:close] + "</title>" + html[close:]
+    return html
+
+
 def _parse(html: str, source: str) -> etree._Element | None:
     """Parse HTML leniently; a page nested past libxml2's depth limit is re-parsed without its containers."""
     parser = _parser()
+    html = _repair(html)
     try:
         root = etree.fromstring(html.encode("utf-8", errors="replace"), parser)
         if any("depth" in e.message for e in parser.error_log):
@@ -127,16 +139,18 @@ def _hint_bits(el: etree._Element) -> tuple[int, str]:
 
 
 _DROP = frozenset(DROP_TAGS)
+_NOSCRIPT_FALLBACK_CHARS = 500
+_DOCUMENT_END = re.compile(r"</(?:body|html)\s*>", re.I)
+_TITLE_OPEN = re.compile(r"<title\b[^>]*>", re.I)
 _SKIPPED = (0, 0, (), 0, "", 0, 0, "#skipped")
 
 
 def _is_hidden(el: etree._Element) -> bool:
     style = el.get("style")
-    return bool((style and _HIDDEN_STYLE.search(style)) or el.get("hidden") is not None
-                or el.get("aria-hidden") == "true")
+    return bool((style and _HIDDEN_STYLE.search(style)) or el.get("hidden") is not None)
 
 
-def _walk(root: etree._Element) -> list[Block]:
+def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP) -> list[Block]:
     """Walk the cleaned tree once, cutting text into blocks with their layout context.
 
     One tight loop with local state: this is the hot path of inference.
@@ -149,7 +163,7 @@ def _walk(root: etree._Element) -> list[Block]:
     # A frame per open element: (ancestor bits, hint bits, attr tokens, depth, path, heading, in-anchor, tag)
     stack: list[tuple] = [(0, 0, (), 0, "", 0, 0, "body")]
     block_stack: list[tuple] = [stack[0]]
-    block_tags, ancestor_bit, has_word, drop_tags = BLOCK_TAGS, ANCESTOR_BIT, _HAS_WORD.search, _DROP
+    block_tags, ancestor_bit, has_word = BLOCK_TAGS, ANCESTOR_BIT, _HAS_WORD.search
 
     def flush() -> None:
         nonlocal offset, has_text
@@ -240,6 +254,11 @@ def segment_html(content: str | bytes, *, source: str = "", encoding: str | None
         return Document(blocks=(), format="html", source=source)
     title, og = _meta_title(root)
     blocks = _walk(root)
+    if sum(len(b.text) for b in blocks) < _NOSCRIPT_FALLBACK_CHARS:
+        # Some sites (Discourse forums) render the whole page inside <noscript> for non-JS readers.
+        with_noscript = _walk(root, _DROP - {"noscript"})
+        if len(with_noscript) > len(blocks):
+            blocks = with_noscript
     return Document(blocks=tuple(blocks), title=_best_title(title, og, blocks), format="html", source=source)
 
 

@@ -1,0 +1,506 @@
+"""Evaluation people would rather look at: peers side by side, significance, plots and a Markdown report.
+
+Everything here reads `CorpusReport`s (one per system and corpus, scored on the same pages) plus,
+for the figures that need them, the pages and the model:
+
+- F1 per corpus and system, and the per-page distribution of the primary score;
+- noiseclf's mean page precision and recall as its decision threshold moves (its block
+  probabilities re-thresholded; word metric, snippet metric on the trafilatura set), peers as points;
+- on L3S-GN1, the share of each annotated class kept: for every system by token overlap of the
+  class's gold runs with the output (as `metrics.related_kept`), for noiseclf also by block labels;
+- permutation importance of the model's first pass on blocks of held-out pages.
+
+Figures are drawn on `matplotlib.figure.Figure` objects (saved with the Agg canvas, no pyplot
+state), so the functions work the same in scripts, tests and notebooks.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+from scipy import sparse
+from scipy.stats import rankdata
+
+from . import corpora, metrics
+from .evaluation import PRIMARY, CorpusReport, NoiseclfSystem, SystemOutput, flattened_input, reports_table
+from .features import FEATURE_NAMES, block_features, block_words
+from .inference import Extractor
+from .labelling import label_blocks
+from .tables import page_document
+from .types import BlockClass, NoiseclfError, Page
+
+BASELINE = "noiseclf"
+THRESHOLDS = np.round(np.arange(0.04, 0.97, 0.04), 2)
+CLASS_NAMES: dict[BlockClass, str] = {
+    BlockClass.HEADLINE: "headline", BlockClass.FULL_TEXT: "full text", BlockClass.SUPPLEMENTAL: "supplemental",
+    BlockClass.RELATED: "related", BlockClass.COMMENTS: "comments", BlockClass.NOT_CONTENT: "not content",
+}
+REGENERATE = ("noiseclf evaluate --compare trafilatura,readability,justext,boilerpy3,resiliparse,c4 "
+              "--report artifacts/report/report.json --plots artifacts/report")
+
+
+def corpus_label(report: CorpusReport) -> str:
+    """`corpus:split`, the key figures and `pages` mappings use for one evaluated split."""
+    return f"{report.corpus}:{report.split}"
+
+
+# --- peers side by side -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Paired bootstrap of the baseline minus a system on one corpus: mean page difference and 95% interval."""
+
+    corpus: str
+    system: str
+    diff: float
+    low: float
+    high: float
+    pages: int
+
+    @property
+    def significant(self) -> bool:
+        """Whether the 95% interval excludes 0."""
+        return self.low > 0 or self.high < 0
+
+    def text(self) -> str:
+        """`+0.052 [+0.021, +0.080] *`, the star when the interval excludes 0."""
+        return f"{self.diff:+.3f} [{self.low:+.3f}, {self.high:+.3f}]" + (" *" if self.significant else "")
+
+
+def compare(base: CorpusReport, other: CorpusReport, n: int = 1000, seed: int = 0) -> Comparison:
+    """Paired bootstrap of per-page primary scores, base minus other, over pages both could score."""
+    if [p.key for p in base.pages] != [p.key for p in other.pages]:
+        raise ValueError(f"{base.system} and {other.system} were not scored on the same pages of {base.corpus}")
+    a, b = base.per_page(), other.per_page()
+    both = ~(np.isnan(a) | np.isnan(b))
+    if not both.any():
+        return Comparison(corpus_label(base), other.system, math.nan, math.nan, math.nan, 0)
+    diff, low, high = metrics.paired_bootstrap(a[both], b[both], n=n, seed=seed)
+    return Comparison(corpus_label(base), other.system, diff, low, high, int(both.sum()))
+
+
+def compare_systems(reports: Sequence[CorpusReport], baseline: str = BASELINE) -> list[Comparison]:
+    """The baseline against every other system, per corpus split and format."""
+    bases = {(corpus_label(r), r.format): r for r in reports if r.system == baseline}
+    return [compare(bases[(corpus_label(r), r.format)], r) for r in reports
+            if r.system != baseline and (corpus_label(r), r.format) in bases]
+
+
+def summary_rows(reports: Sequence[CorpusReport], comparisons: Sequence[Comparison] = (),
+                 baseline: str = BASELINE) -> list[dict]:
+    """One row per corpus and system (baseline first): primary F1/P/R, CPU ms per page, related kept, Δ."""
+    deltas = {(c.corpus, c.system): c for c in comparisons}
+    rows = []
+    for r in sorted(reports, key=lambda r: (corpus_label(r), r.format, r.system != baseline)):
+        metric = PRIMARY[r.corpus]
+        s = r.summary
+        delta = deltas.get((corpus_label(r), r.system))
+        rows.append({"corpus": corpus_label(r), "format": r.format, "system": r.system, "metric": metric,
+                     "f1": s.get(metric), "precision": s.get(metric.replace("f1", "precision")),
+                     "recall": s.get(metric.replace("f1", "recall")), "cpu_ms_mean": s.get("cpu_ms_mean"),
+                     "cpu_ms_median": s.get("cpu_ms_median"), "related_kept": s.get("related_kept"),
+                     "errors": s.get("errors", 0), f"{baseline}_minus_system": delta.text() if delta else ""})
+    return rows
+
+
+# --- data behind the figures ------------------------------------------------------------------
+
+
+@dataclass
+class Curve:
+    """Mean page precision and recall of noiseclf on one corpus at each decision threshold."""
+
+    corpus: str
+    metric: str  # "word" or "snippet"
+    thresholds: list[float]
+    precision: list[float]
+    recall: list[float]
+    threshold: float  # the model's own
+
+
+def classify_pages(extractor: Extractor, pages: Sequence[Page], format: str) -> list[tuple[Page, SystemOutput]]:
+    """noiseclf's blocks and probabilities for each page, exactly as evaluation ran it (unreadable pages skipped)."""
+    system = NoiseclfSystem(extractor)
+    outputs = []
+    for page in pages:
+        try:
+            out = system.run(page, flattened_input(page) if format == "text" else None)
+        except NoiseclfError:
+            continue
+        if out.doc is not None and out.doc.blocks:
+            outputs.append((page, out))
+    return outputs
+
+
+def _word_pr(texts: Sequence[str], proba: np.ndarray, gold: str) -> tuple[np.ndarray, np.ndarray]:
+    """One page's WCXB word precision and recall at every threshold of THRESHOLDS (kept blocks' text)."""
+    vocab: dict[str, int] = {}
+    gold_ids = [vocab.setdefault(w, len(vocab)) for w in metrics._words(gold)]
+    block_of, word_of = [], []
+    for i, text in enumerate(texts):
+        ids = [vocab.setdefault(w, len(vocab)) for w in metrics._words(text)]
+        block_of += [i] * len(ids)
+        word_of += ids
+    counts = sparse.csr_matrix((np.ones(len(word_of)), (block_of, word_of)), shape=(len(texts), max(len(vocab), 1)))
+    keep = (proba[None, :] >= THRESHOLDS[:, None]).astype(float)
+    pred = np.asarray((counts.T @ keep.T).T)
+    n_pred = pred.sum(axis=1)
+    if not gold_ids:  # word_prf: empty gold scores 1 only for an empty prediction
+        score = (n_pred == 0).astype(float)
+        return score, score
+    overlap = np.minimum(pred, np.bincount(gold_ids, minlength=pred.shape[1])).sum(axis=1)
+    precision = np.divide(overlap, n_pred, out=np.zeros_like(overlap), where=n_pred > 0)
+    return precision, overlap / len(gold_ids)
+
+
+def threshold_curve(outputs: Sequence[tuple[Page, SystemOutput]], corpus: str, threshold: float) -> Curve:
+    """Re-threshold noiseclf's block probabilities: word P/R averaged over pages, or snippet P/R summed."""
+    if corpus.startswith("trafilatura_eval"):
+        prfs = []
+        for t in THRESHOLDS:
+            counts = [metrics.snippet_counts("\n\n".join(b.text for b, p in zip(out.doc.blocks, out.proba) if p >= t),
+                                             page.with_snippets, page.without_snippets) for page, out in outputs]
+            prfs.append(metrics.snippet_prf(counts))
+        return Curve(corpus, "snippet", THRESHOLDS.tolist(), [p.precision for p in prfs], [p.recall for p in prfs],
+                     threshold)
+    pr = [_word_pr([b.text for b in out.doc.blocks], out.proba, page.gold_text) for page, out in outputs]
+    precision = np.mean([p for p, _ in pr], axis=0) if pr else np.full(len(THRESHOLDS), np.nan)
+    recall = np.mean([r for _, r in pr], axis=0) if pr else np.full(len(THRESHOLDS), np.nan)
+    return Curve(corpus, "word", THRESHOLDS.tolist(), precision.tolist(), recall.tolist(), threshold)
+
+
+def class_shares(report: CorpusReport, pages: Sequence[Page]) -> dict[str, float] | None:
+    """Share of each L3S class's gold tokens found in a system's output; None unless texts were kept."""
+    if not any(p.gold for p in report.pages):
+        return None
+    by_key = {page.key: page for page in pages}
+    kept: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    for score in report.pages:
+        runs = by_key[score.key].gold_runs
+        for cls, name in CLASS_NAMES.items():
+            k, t = metrics.related_kept(score.output, [r.text for r in runs if r.cls == cls])
+            kept[name] += k
+            total[name] += t
+    return {name: kept[name] / total[name] for name in CLASS_NAMES.values() if total[name]}
+
+
+def block_class_shares(outputs: Sequence[tuple[Page, SystemOutput]]) -> dict[str, float]:
+    """Share of each L3S class's words in the blocks noiseclf kept, classes from the block labels."""
+    kept = np.zeros(len(BlockClass))
+    total = np.zeros(len(BlockClass))
+    for page, out in outputs:
+        classes = label_blocks(out.doc, page).classes
+        words = block_words(out.doc)
+        np.add.at(total, classes, words)
+        np.add.at(kept, classes[out.keep], words[out.keep])
+    return {CLASS_NAMES[BlockClass(c)]: float(kept[c] / total[c]) for c in CLASS_NAMES if total[c]}
+
+
+def validation_blocks(pages: Sequence[Page], format: str) -> tuple[np.ndarray, np.ndarray]:
+    """Features and gold content labels of every block of `pages`, segmented as training segments them."""
+    X, y = [], []
+    for page in pages:
+        try:
+            doc = page_document(page, format)  # type: ignore[arg-type]
+        except NoiseclfError:
+            continue
+        if doc.blocks:
+            X.append(block_features(doc))
+            y.append(label_blocks(doc, page).content)
+    if not X:
+        return np.zeros((0, len(FEATURE_NAMES)), np.float32), np.zeros(0, bool)
+    return np.vstack(X).astype(np.float32), np.concatenate(y)
+
+
+def _auc(estimator, X: np.ndarray, y: np.ndarray) -> float:
+    """ROC AUC by the rank-sum formula: sklearn's roc_auc_score validates its input too slowly to call per shuffle."""
+    ranks = rankdata(estimator.predict_proba(X)[:, 1])
+    positive = np.asarray(y, dtype=bool)
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def feature_importance(extractor: Extractor, pages: Sequence[Page], format: str = "html", top: int = 25,
+                       n_repeats: int = 3, seed: int = 0) -> list[dict]:
+    """Permutation importance (drop in ROC AUC) of the first pass's features on held-out pages' blocks, top `top`."""
+    from sklearn.inspection import permutation_importance
+
+    model, manifest = extractor.model_for(format)
+    X, y = validation_blocks(pages, manifest.format)
+    if len(np.unique(y)) < 2:
+        return []
+    result = permutation_importance(model.first_, X, y, scoring=_auc, n_repeats=n_repeats, random_state=seed,
+                                    n_jobs=1)
+    order = np.argsort(-result.importances_mean)[:top]
+    return [{"feature": FEATURE_NAMES[i], "mean": float(result.importances_mean[i]),
+             "std": float(result.importances_std[i])} for i in order]
+
+
+# --- figures ----------------------------------------------------------------------------------
+
+
+def _colours(systems: Sequence[str]) -> dict[str, str]:
+    return {s: f"C{i % 10}" for i, s in enumerate(systems)}
+
+
+def _systems(reports: Sequence[CorpusReport], baseline: str = BASELINE) -> list[str]:
+    """Systems in first-seen order, baseline first."""
+    seen = list(dict.fromkeys(r.system for r in reports))
+    return sorted(seen, key=lambda s: s != baseline)
+
+
+def _corpora(reports: Sequence[CorpusReport]) -> list[str]:
+    return list(dict.fromkeys(corpus_label(r) for r in reports))
+
+
+def f1_figure(reports: Sequence[CorpusReport]) -> Figure:
+    """Grouped bars: each corpus's primary F1 for every system."""
+    systems, labels = _systems(reports), _corpora(reports)
+    score = {(corpus_label(r), r.system): r.primary for r in reports}
+    fig = Figure(figsize=(max(6.0, 1.4 * len(labels) * max(1, len(systems)) / 3), 4.2), layout="constrained")
+    ax = fig.subplots()
+    width = 0.8 / max(len(systems), 1)
+    colours = _colours(systems)
+    for i, system in enumerate(systems):
+        x = np.arange(len(labels)) + (i - (len(systems) - 1) / 2) * width
+        ax.bar(x, [score.get((c, system), np.nan) for c in labels], width, label=system, color=colours[system])
+    ax.set_xticks(np.arange(len(labels)),
+                  [f"{c}\n{PRIMARY[c.split(':')[0]].replace('_', ' ')}" for c in labels], fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("F1 (each corpus's own metric)")
+    ax.legend(fontsize=8, ncols=min(len(systems), 4), loc="lower right")
+    ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
+def page_f1_figure(reports: Sequence[CorpusReport]) -> Figure:
+    """Per-page primary scores as box plots, one panel per corpus, one box per system."""
+    systems, labels = _systems(reports), _corpora(reports)
+    by = {(corpus_label(r), r.system): r.per_page() for r in reports}
+    fig = Figure(figsize=(3.2 * len(labels), 3.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(labels), sharey=True))
+    for ax, label in zip(axes, labels):
+        present = [s for s in systems if (label, s) in by]
+        data = [by[(label, s)][~np.isnan(by[(label, s)])] for s in present]
+        ax.boxplot(data, showmeans=True, flierprops={"markersize": 2})
+        ax.set_xticks(np.arange(1, len(present) + 1), present, rotation=60, fontsize=8)
+        ax.set_title(label, fontsize=9)
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel("page score (primary metric)")
+    return fig
+
+
+def threshold_figure(curves: Sequence[Curve], reports: Sequence[CorpusReport]) -> Figure:
+    """noiseclf's precision against recall as the threshold moves, its chosen threshold and the peers as points."""
+    systems = _systems(reports)
+    colours = _colours(systems)
+    fig = Figure(figsize=(3.4 * len(curves), 3.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(curves), sharey=True))
+    for ax, curve in zip(axes, curves):
+        ax.plot(curve.recall, curve.precision, "-", color=colours.get(BASELINE, "C0"), label=f"{BASELINE} (thresholds)")
+        at = int(np.argmin(np.abs(np.array(curve.thresholds) - curve.threshold)))
+        ax.plot([curve.recall[at]], [curve.precision[at]], "o", color=colours.get(BASELINE, "C0"), markersize=7,
+                label=f"threshold {curve.threshold:g}")
+        for r in reports:
+            if corpus_label(r) == curve.corpus and r.system != BASELINE:
+                p, rec = r.summary.get(f"{curve.metric}_precision"), r.summary.get(f"{curve.metric}_recall")
+                if p is not None and rec is not None:
+                    ax.plot([rec], [p], "s", color=colours[r.system], label=r.system)
+        ax.set_title(curve.corpus, fontsize=9)
+        ax.set_xlabel(f"{curve.metric} recall")
+        ax.set_xlim(0, 1.02)
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("precision")
+    axes[-1].legend(fontsize=7, loc="lower left")
+    return fig
+
+
+def class_share_figure(shares: Mapping[str, Mapping[str, float]]) -> Figure:
+    """Grouped bars: for each L3S class, the share each system kept."""
+    classes = list(CLASS_NAMES.values())
+    systems = list(shares)
+    fig = Figure(figsize=(8, 3.8), layout="constrained")
+    ax = fig.subplots()
+    width = 0.8 / max(len(systems), 1)
+    for i, system in enumerate(systems):
+        x = np.arange(len(classes)) + (i - (len(systems) - 1) / 2) * width
+        ax.bar(x, [shares[system].get(c, np.nan) for c in classes], width, label=system, color=f"C{i % 10}")
+    ax.set_xticks(np.arange(len(classes)), classes)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("share kept")
+    ax.legend(fontsize=7, ncols=min(len(systems), 4))
+    ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
+def importance_figure(importance: Sequence[dict]) -> Figure:
+    """Horizontal bars of the top features' permutation importance, largest on top."""
+    fig = Figure(figsize=(6, 0.25 * len(importance) + 1.2), layout="constrained")
+    ax = fig.subplots()
+    rows = list(reversed(importance))
+    ax.barh([r["feature"] for r in rows], [r["mean"] for r in rows], xerr=[r["std"] for r in rows], color="C0")
+    ax.tick_params(axis="y", labelsize=7)
+    ax.set_xlabel("drop in ROC AUC when shuffled (first pass)")
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+# --- the report -------------------------------------------------------------------------------
+
+
+def _cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def markdown_table(rows: Sequence[Mapping], columns: Sequence[str]) -> str:
+    """A GitHub Markdown table of `rows` restricted to `columns`."""
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_cell(row.get(c)) for c in columns) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _model_lines(model: Extractor | None) -> list[str]:
+    if model is None:
+        return ["No model given: threshold curves, block-level class shares and feature importance are not drawn."]
+    lines = []
+    for fmt, m in model.manifests.items():
+        data = ", ".join(f"{d['corpus']}:{d['split']} ({d['pages']} pages)" for d in m.training_data) or "unknown"
+        lines.append(f"- {fmt} model: noiseclf {m.noiseclf_version}, threshold {m.threshold}, trained on {data}, "
+                     f"created {m.created or 'unknown'}, sha256 `{m.model_sha256[:12]}`")
+    return lines
+
+
+@dataclass
+class _Figures:
+    """Figure data computed for a report, kept for the JSON."""
+
+    curves: list[Curve]
+    shares: dict[str, dict[str, float]]
+    importance: list[dict]
+
+
+def _figure_data(reports: Sequence[CorpusReport], model: Extractor | None, pages: Mapping[str, Sequence[Page]],
+                 validation_pages: Sequence[Page]) -> _Figures:
+    """Threshold curves and block class shares (one classify pass per corpus), text class shares, importance."""
+    curves: list[Curve] = []
+    shares: dict[str, dict[str, float]] = {}
+    format = reports[0].format if reports else "html"
+    for label in _corpora(reports):
+        corpus_pages = pages.get(label, ())
+        if model is not None and corpus_pages:
+            threshold = model.model_for(format)[0].threshold
+            outputs = classify_pages(model, corpus_pages, format)
+            curves.append(threshold_curve(outputs, label, threshold))
+            if label.startswith("l3s_gn1"):
+                shares[f"{BASELINE} (block labels)"] = block_class_shares(outputs)
+        if label.startswith("l3s_gn1") and corpus_pages:
+            for r in reports:
+                if corpus_label(r) == label and (found := class_shares(r, corpus_pages)) is not None:
+                    shares[r.system] = found
+    importance = feature_importance(model, validation_pages, format) if model is not None and validation_pages else []
+    return _Figures(curves, shares, importance)
+
+
+def _save(fig: Figure, path: Path) -> str:
+    fig.savefig(path, dpi=110)
+    return path.name
+
+
+def write_report(reports: Sequence[CorpusReport], out_dir: Path, model: Extractor | None = None,
+                 pages: Mapping[str, Sequence[Page]] | None = None, *, validation_pages: Sequence[Page] = (),
+                 systems: Mapping[str, str] | None = None, json_path: Path | None = None,
+                 extra: Mapping | None = None) -> Path:
+    """Write the PNGs, report.md (tables and images) and the JSON into out_dir; return report.md's path.
+
+    `pages` maps `corpus:split` (corpus_label) to the pages the reports scored: with `model`, they give
+    the threshold curves; on L3S-GN1 the class shares (these need reports run with keep_texts=True).
+    `validation_pages` are held-out pages for the feature importance; `systems` maps names to versions.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path = Path(json_path) if json_path else out_dir / "report.json"
+    comparisons = compare_systems(reports)
+    rows = summary_rows(reports, comparisons)
+    data = _figure_data(reports, model, pages or {}, validation_pages)
+    md = [f"# noiseclf evaluation report\n\nGenerated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. "
+          f"Regenerate the shipped model's report with\n\n    {REGENERATE}\n",
+          "## Systems\n", *_model_lines(model)]
+    md += [f"- {name}: {v}" for name, v in (systems or {}).items()]
+    delta = f"{BASELINE}_minus_system"
+    md += ["\n## Scores\n",
+           "F1, precision and recall are each corpus's own metric; CPU ms per page on the process clock. "
+           f"`{delta}`: mean per-page primary score of {BASELINE} minus the system's, with its 95% paired "
+           "bootstrap interval (1,000 page resamples); `*` when the interval excludes 0.\n",
+           markdown_table(rows, ["corpus", "format", "system", "metric", "f1", "precision", "recall", "cpu_ms_mean",
+                                 "cpu_ms_median", "related_kept", "errors", delta]),
+           f"\n![F1 per corpus]({_save(f1_figure(reports), out_dir / 'f1_by_corpus.png')})\n",
+           "## Per-page scores\n",
+           f"![per-page scores]({_save(page_f1_figure(reports), out_dir / 'page_scores.png')})\n",
+           "## Precision and recall as the threshold moves\n"]
+    if data.curves:
+        md += ["noiseclf's block probabilities re-thresholded (word metric: means of page precision and recall; "
+               "snippets on trafilatura_eval); the dot is the model's threshold, squares are the peers.\n",
+               f"![threshold curves]({_save(threshold_figure(data.curves, reports), out_dir / 'threshold.png')})\n"]
+    else:
+        md.append("Not drawn: needs the model and the scored pages.\n")
+    md.append("## L3S-GN1: share of each class kept\n")
+    if data.shares:
+        share_rows = [{"system": s, **v} for s, v in data.shares.items()]
+        md += ["Share of each annotated class's gold tokens found in the output (4-token shingles of each run, "
+               "single tokens for runs under 4 tokens); `(block labels)`: words of the kept blocks by their "
+               "aligned gold class. Headline and full text are the content; the rest should be dropped.\n",
+               markdown_table(share_rows, ["system", *CLASS_NAMES.values()]),
+               f"\n![class shares]({_save(class_share_figure(data.shares), out_dir / 'l3s_classes.png')})\n"]
+    else:
+        md.append("Not drawn: needs L3S-GN1 pages scored with their output texts kept.\n")
+    md.append("## Feature importance (first pass)\n")
+    if data.importance:
+        md += [f"Permutation importance on the blocks of {len(validation_pages)} held-out pages: mean drop in "
+               "ROC AUC over 3 shuffles of each feature, top 25.\n",
+               f"![feature importance]({_save(importance_figure(data.importance), out_dir / 'importance.png')})\n"]
+    else:
+        md.append("Not drawn: needs the model and held-out pages with both classes of blocks.\n")
+    location = json_path.name if json_path.parent.resolve() == out_dir.resolve() else str(json_path)
+    md.append(f"## Data\n\nAll figures and per-page scores: [{json_path.name}]({location}).\n")
+    write_json(reports, json_path, systems, {"threshold_curves": [asdict(c) for c in data.curves],
+                                             "l3s_class_shares": data.shares,
+                                             "feature_importance": data.importance, **(extra or {})})
+    path = out_dir / "report.md"
+    path.write_text("\n".join(md))
+    return path
+
+
+def write_json(reports: Sequence[CorpusReport], path: Path, systems: Mapping[str, str] | None = None,
+               extra: Mapping | None = None) -> Path:
+    """The JSON report: headline table, summary rows with comparisons, `extra`, and every page's scores."""
+    comparisons = compare_systems(reports)
+    payload = {"table": reports_table(reports), "summary": summary_rows(reports, comparisons),
+               "comparisons": [asdict(c) | {"significant": c.significant} for c in comparisons],
+               "systems": dict(systems or {}), **(extra or {}), "reports": [r.to_json() for r in reports]}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=1))
+    return path
+
+
+def held_out_pages(pages: Mapping[str, Sequence[Page]], root: Path | None = None, n: int = 100) -> list[Page]:
+    """Pages for the feature importance: WCXB test (never trained on), from `pages` or loaded; [] without it."""
+    if pages.get("wcxb:test"):
+        return list(pages["wcxb:test"][:n])
+    if not corpora.corpus_available("wcxb", root):
+        return []
+    return list(corpora.load_corpus("wcxb", "test", root=root, limit=n))

@@ -1,0 +1,246 @@
+"""Your own labelled pages as training data: `noiseclf train --pages FILE [--base MODEL]`.
+
+Two input formats, given as files or folders (folders are searched recursively):
+
+1. JSON Lines (`.jsonl`, `.jsonl.gz`, `.ndjson`, `.ndjson.gz`), one page per line:
+
+       {"id": "a1", "url": "https://example.org/a1", "html": "<html>...</html>", "text": "The main text..."}
+
+   `html` (the raw page) and `text` (its gold main text, paragraphs separated by blank lines, in
+   page order) are required; `id` (default: the line number) and `url` are optional. The gold text
+   does not need to match the page character for character: it is aligned to the page's blocks
+   word by word (`noiseclf.labelling`), and a block is content when most of its words align. An
+   empty `text` marks a page with no main content; a non-empty one that matches none of the
+   page's blocks is refused as a probable mix-up.
+
+2. HTML files (`.html`, `.htm`) in which the main content is marked: every element carrying
+   `data-noiseclf="content"` is content, together with everything inside it; everything else on
+   the page is boilerplate. Mark a whole container (`<article data-noiseclf="content">`) or single
+   paragraphs. The page id is the file name; the attribute is not a feature, so it does not leak
+   into the model.
+
+Records that cannot be used (bad JSON, missing fields, binary or unparseable pages) raise
+InputError naming the file and line; pages without any text block are skipped.
+
+Validation groups: training holds out whole sites, the site being the URL's host. A file whose
+pages span fewer than MIN_SITES hosts (pages from your own site, or without URLs) holds out
+single pages instead, so validation then measures pages of the same sites the model trained on.
+
+Each file's block table is cached under `<cache_dir>/user-tables/`, keyed by the file's bytes,
+the format and the code that builds rows, so retraining with the same pages skips labelling.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import numpy as np
+from lxml import etree
+from lxml import html as lxml_html
+
+from .features import N_FEATURES, block_features, block_path_ids, block_words
+from .inference import Extractor
+from .labelling import label_blocks
+from .metrics import word_prf
+from .model import load_model
+from .segmentation import decode_html, segment_html
+from .tables import DEFAULT_CACHE, code_fingerprint, page_document
+from .training import TrainResult
+from .types import Format, InputError, Page
+
+if TYPE_CHECKING:
+    import datasets
+
+CORPUS = "user"
+MIN_SITES = 5  # fewer distinct hosts than this in a file: validation holds out pages, not sites
+MARK = "data-noiseclf"
+_JSONL = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
+_HTML = (".html", ".htm")
+_COLUMNS = ("page", "site", "index", "features", "label", "cls", "words", "path")
+_PARSER = lxml_html.HTMLParser(encoding="utf-8", no_network=True)
+
+
+def _schema() -> datasets.Features:
+    """The row layout of `tables.build_table`, so user tables concatenate with corpus tables."""
+    import datasets
+
+    return datasets.Features({
+        "page": datasets.Value("string"), "site": datasets.Value("string"), "index": datasets.Value("int32"),
+        "features": datasets.Sequence(datasets.Value("float32"), length=N_FEATURES),
+        "label": datasets.Value("bool"), "cls": datasets.Value("int8"), "words": datasets.Value("float32"),
+        "path": datasets.Value("int32"),
+    })
+
+
+def _files(path: Path) -> list[Path]:
+    """The page files a path stands for: itself, or the JSONL and HTML files under a folder."""
+    if path.is_dir():
+        found = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(_JSONL + _HTML))
+        if not found:
+            raise InputError(f"{path}: no .jsonl or .html files in this folder")
+        return found
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    if not path.name.lower().endswith(_JSONL + _HTML):
+        raise InputError(f"{path}: not a page file (use .jsonl, .jsonl.gz or .html with {MARK} marks)")
+    return [path]
+
+
+def _host(url: str) -> str:
+    host = urlsplit(url).hostname or ""
+    return host.removeprefix("www.")
+
+
+def _jsonl_pages(path: Path) -> Iterator[Page]:
+    """Pages of a JSON Lines file of {id?, url?, html, text} records."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as fh:
+            for number, line in enumerate(fh, start=1):
+                if line.strip():
+                    yield _record_page(line, f"{path}:{number}", str(number))
+    except (OSError, UnicodeDecodeError, EOFError) as exc:
+        raise InputError(f"{path}: cannot be read: {exc}") from exc
+
+
+def _record_page(line: str, where: str, default_id: str) -> Page:
+    try:
+        record = json.loads(line)
+    except ValueError as exc:
+        raise InputError(f"{where}: not a JSON object: {exc}") from exc
+    if not isinstance(record, dict):
+        raise InputError(f"{where}: not a JSON object")
+    for name in ("html", "text"):
+        if not isinstance(record.get(name), str):
+            raise InputError(f"{where}: field {name!r} (a string) is missing")
+    url = str(record.get("url") or "")
+    return Page(id=str(record.get("id", default_id)), corpus=CORPUS, split="all",
+                content=record["html"].encode("utf-8"), gold_text=record["text"], url=url, domain=_host(url))
+
+
+def marked_text(html: str, source: str = "") -> str:
+    """The gold text of a page marked with data-noiseclf="content": the marked elements' blocks, in order."""
+    try:
+        root = lxml_html.document_fromstring(html.encode("utf-8"), parser=_PARSER)
+    except (ValueError, etree.ParserError) as exc:
+        raise InputError(f"{source}: HTML could not be parsed: {exc}") from exc
+    marked = root.xpath(f"//*[@{MARK}='content'][not(ancestor::*[@{MARK}='content'])]")
+    pieces = []
+    for element in marked:
+        doc = segment_html(lxml_html.tostring(element, encoding="unicode", with_tail=False), source=source)
+        pieces += [b.text for b in doc.blocks]
+    return "\n\n".join(pieces)
+
+
+def _html_page(path: Path) -> Page:
+    """A page from an HTML file whose content elements carry data-noiseclf="content"."""
+    content = path.read_bytes()
+    gold = marked_text(decode_html(content, source=str(path)), str(path))
+    if not gold:
+        raise InputError(f"{path}: no element marked {MARK}=\"content\"")
+    return Page(id=path.name, corpus=CORPUS, split="all", content=content, gold_text=gold)
+
+
+def read_pages(path: Path) -> list[Page]:
+    """Every labelled page under a path (a JSONL file, a marked HTML file, or a folder of them)."""
+    pages: list[Page] = []
+    for file in _files(Path(path)):
+        if file.name.lower().endswith(_JSONL):
+            pages += _jsonl_pages(file)
+        else:
+            pages.append(_html_page(file))
+    if not pages:
+        raise InputError(f"{path}: no pages found")
+    keys = [p.key for p in pages]
+    if len(set(keys)) != len(keys):
+        duplicate = next(k for k in keys if keys.count(k) > 1)
+        raise InputError(f"{path}: page id {duplicate.split('/', 1)[1]!r} occurs more than once")
+    return pages
+
+
+def _page_columns(page: Page, format: Format, site: str, source: Path) -> dict[str, np.ndarray] | None:
+    """The block rows of one page as columns (None for a page without text blocks)."""
+    try:
+        doc = page_document(page, format)
+    except InputError as exc:
+        raise InputError(f"{source}: page {page.id}: {exc}") from exc
+    if not doc.blocks:
+        return None
+    labels = label_blocks(doc, page)
+    if page.gold_text.strip() and not labels.content.any():
+        raise InputError(f"{source}: page {page.id}: its gold text matches none of the page's text; "
+                         "is it the right page?")
+    n = len(doc.blocks)
+    return {"page": np.full(n, page.key, dtype=object), "site": np.full(n, site, dtype=object),
+            "index": np.arange(n, dtype=np.int32), "features": block_features(doc), "label": labels.content,
+            "cls": labels.classes, "words": block_words(doc), "path": block_path_ids(doc).astype(np.int32)}
+
+
+def _build(pages: Sequence[Page], format: Format, source: Path) -> datasets.Dataset:
+    """A block table (`datasets.Dataset`) of pages, with the row layout of corpus tables."""
+    import datasets
+
+    by_site = len({p.domain for p in pages if p.domain}) >= MIN_SITES
+    parts = [c for p in pages
+             if (c := _page_columns(p, format, p.domain if by_site and p.domain else p.key, source)) is not None]
+    if not parts:
+        raise InputError(f"{source}: none of the pages has any text block")
+    columns = {name: np.concatenate([c[name] for c in parts]) for name in _COLUMNS}
+    columns["page"] = columns["page"].tolist()
+    columns["site"] = columns["site"].tolist()
+    return datasets.Dataset.from_dict(columns, features=_schema())
+
+
+def _cache_key(files: Sequence[Path], format: str) -> str:
+    digest = hashlib.sha256(f"{format}\n{code_fingerprint()}\n".encode())
+    digest.update(Path(__file__).read_bytes())
+    for file in files:
+        digest.update(file.name.encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()[:24]
+
+
+def user_tables(paths: Sequence[Path], format: Format = "html",
+                cache_dir: Path | None = None) -> list[datasets.Dataset]:
+    """One block table per given path, built from your labelled pages (cached on disk)."""
+    import datasets
+
+    if format not in ("html", "text"):
+        raise InputError(f"unknown format {format!r} (use html or text)")
+    datasets.disable_progress_bars()
+    tables = []
+    for path in paths:
+        where = Path(cache_dir or DEFAULT_CACHE) / "user-tables" / _cache_key(_files(Path(path)), format)
+        if not (where / "dataset_info.json").is_file():
+            _build(read_pages(Path(path)), format, Path(path)).save_to_disk(str(where))
+        tables.append(datasets.load_from_disk(str(where)))
+    return tables
+
+
+def mean_word_f1(extractor: Extractor, pages: Sequence[Page], format: Format) -> float:
+    """Mean word F1 (WCXB's metric) of an extractor's output against the pages' gold texts."""
+    scores = [word_prf(extractor.extract_document(page_document(p, format)).text, p.gold_text).f1 for p in pages]
+    return float(np.mean(scores)) if scores else float("nan")
+
+
+def compare_with_base(result: TrainResult, base: Path, paths: Sequence[Path], format: Format) -> str:
+    """Word F1 of the new model and of `base` on your pages, as a short text for the terminal.
+
+    The pages are the ones the new model was trained on (no split is held back from training), so
+    the new model's figure is optimistic; training's out-of-fold validation score is shown beside it.
+    """
+    pages = [page for path in paths for page in read_pages(Path(path))]
+    new = Extractor({format: (result.model, result.manifest)})
+    base_model, base_manifest = load_model(base)
+    old = Extractor({format: (base_model, base_manifest)})
+    new_f1, old_f1 = mean_word_f1(new, pages, format), mean_word_f1(old, pages, format)
+    validation = result.report.get("page_word_f1_blocks")
+    method = result.report.get("method", "held-out validation")
+    return (f"word F1 on your {len(pages)} pages: new model {new_f1:.3f}, base {base} {old_f1:.3f} "
+            f"({new_f1 - old_f1:+.3f}). The new model trained on these pages, so its figure is optimistic; "
+            f"its {method} gave page word F1 {validation} (from block labels).")

@@ -1,0 +1,219 @@
+"""The public API as a scraper embeds it: load once, extract in any output format, share across threads, fail clearly."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from threadpoolctl import threadpool_limits
+
+import noiseclf
+from noiseclf import Extraction, Extractor, InputError, ModelError, NoiseclfError, ScoredBlock
+from noiseclf.model import load_model, manifest_path, save_model
+from noiseclf.render import to_html, to_markdown, to_text
+from noiseclf.segmentation import segment
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ARTICLE = (FIXTURES / "article.html").read_bytes()
+PAGES = [ARTICLE] + [(FIXTURES / "site" / name).read_bytes() for name in ("bridge.html", "beekeepers.html")]
+TITLE = "Planting an orchard on a small plot"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_openmp_thread():
+    """Tiny predictions run faster on one OpenMP thread, above all on a busy machine."""
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield
+
+
+@pytest.fixture(scope="module")
+def extractor(tiny_model: Path) -> Extractor:
+    return Extractor.load(tiny_model)
+
+
+def _all_kept(content: bytes) -> Extraction:
+    """An extraction keeping every block of a page: renderers tested without a model's verdicts."""
+    doc = segment(content, format="html")
+    return Extraction(doc.title, "", doc.format, 1.0, tuple(ScoredBlock(b, 1.0, True) for b in doc.blocks))
+
+
+class _Nesting(HTMLParser):
+    """Checks that every non-void element is closed in order."""
+
+    VOID: ClassVar[set[str]] = {"meta", "br", "hr", "img", "link", "input"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.tags.append(tag)
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes {self.stack[-1:]}"
+        self.stack.pop()
+
+
+def _check_html(document: str) -> list[str]:
+    parser = _Nesting()
+    parser.feed(document)
+    parser.close()
+    assert not parser.stack, f"unclosed: {parser.stack}"
+    return parser.tags
+
+
+def test_default_model_extracts_the_article(default_extractor: Extractor) -> None:
+    result = default_extractor.extract(ARTICLE)
+    assert result.title == TITLE
+    assert "dwarfing roots" in result.text and "Written by volunteers" not in result.text
+
+
+def test_extract_returns_title_text_and_confidence(extractor: Extractor) -> None:
+    result = extractor.extract(ARTICLE, source="article.html")
+    assert result.title == TITLE
+    assert result.format == "html"
+    assert "You do not need a field to grow your own apples" in result.text
+    assert "Privacy" not in result.text and "Recipes" not in result.text
+    assert 0.0 <= result.confidence <= 1.0
+    assert result.blocks == ()
+    assert noiseclf.extract is not None  # the one-call helper is exported too
+
+
+def test_with_blocks_gives_every_block_and_the_same_text(extractor: Extractor) -> None:
+    result = extractor.extract(ARTICLE, with_blocks=True)
+    assert len(result.blocks) == len(segment(ARTICLE).blocks)
+    threshold = extractor.manifests["html"].threshold
+    assert all(b.keep == (b.probability >= threshold) for b in result.blocks)
+    assert result.text == "\n\n".join(b.text for b in result.kept) == to_text(result)
+
+
+def test_markdown_keeps_headings_lists_quotes_tables_and_code() -> None:
+    markdown = to_markdown(_all_kept(ARTICLE))
+    for expected in (f"# {TITLE}", "## Choosing the trees", "- Pick a dwarfing rootstock",
+                     "1. Soak the roots in a bucket", "> Plant a tree when you are young",
+                     "| Rootstock | Height | Spacing |\n| --- | --- | --- |\n| Very dwarfing | 1.8 m | 1.2 m |",
+                     "```text\ntree: Discovery"):
+        assert expected in markdown, expected
+
+
+def test_markdown_tables_without_a_header_row() -> None:
+    rows = b"<table><tr><th>Name</th><td>Ada</td></tr><tr><th>Born</th><td>1815</td></tr></table>"
+    assert to_markdown(_all_kept(rows)) == "Name | Ada\n\nBorn | 1815"
+    unknown = b"<table><tr><td>a|b</td><td>c</td></tr></table>"
+    assert to_markdown(_all_kept(unknown)) == "a|b\n\nc"  # rows unknown: one paragraph per cell
+
+
+def test_nested_lists_in_markdown_and_html() -> None:
+    page = b"<ul><li>one<ol><li>inner</li></ol></li><li>two</li></ul>"
+    assert to_markdown(_all_kept(page)) == "- one\n   1. inner\n- two"
+    html = to_html(_all_kept(page))
+    assert "<ul><li>one<ol><li>inner</li></ol></li><li>two</li></ul>" in html
+    _check_html(html)
+
+
+def test_output_option_renders_from_blocks_it_does_not_return(extractor: Extractor) -> None:
+    full = extractor.extract(ARTICLE, with_blocks=True)
+    markdown = extractor.extract(ARTICLE, output="markdown")
+    assert markdown.text == to_markdown(full) and markdown.blocks == ()
+    headings = [b.block for b in full.kept if b.block.heading]
+    assert headings and all(f"{'#' * h.heading} {h.text}" in markdown.text for h in headings)
+    html = extractor.extract(ARTICLE, output="html", with_blocks=True)
+    assert html.text == to_html(full) and len(html.blocks) == len(full.blocks)
+    assert extractor.extract(b"<html><body></body></html>", output="html").text == ""
+
+
+def test_html_output_is_valid_and_escaped(extractor: Extractor) -> None:
+    tags = _check_html(extractor.extract(ARTICLE, output="html").text)
+    assert tags[:4] == ["html", "head", "meta", "title"] and "h1" in tags and "p" in tags
+    every = _check_html(to_html(_all_kept(ARTICLE)))
+    assert {"ul", "ol", "li", "blockquote", "table", "thead", "th", "td", "pre", "code"} <= set(every)
+    nasty = b"<html><head><title>a < b & \"c\"</title></head><body><p>x &lt;script&gt;alert(1)&lt;/script&gt; &amp; y</p></body></html>"
+    out = to_html(_all_kept(nasty))
+    assert "<script>" not in out and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; y" in out
+    assert "<title>a &lt; b &amp; &quot;c&quot;</title>" in out
+    _check_html(out)
+
+
+def test_two_extractors_from_two_model_files_stay_apart(tiny_model: Path, tmp_path: Path) -> None:
+    model, manifest = load_model(tiny_model)
+    model.threshold = 0.999  # a model that keeps nothing
+    strict = save_model(model, manifest, tmp_path / "strict-html.joblib")
+    first = Extractor.load(tiny_model)
+    before = first.extract(ARTICLE).text
+    second = Extractor.load(strict)
+    assert second.extract(ARTICLE).text == ""
+    assert first.extract(ARTICLE).text == before != ""
+    assert first.manifests["html"].threshold != second.manifests["html"].threshold
+
+
+def test_an_extractor_shared_by_threads_gives_identical_results(extractor: Extractor) -> None:
+    jobs = [(page, output) for page in PAGES for output in ("text", "markdown", "html")] * 3
+    expected = [extractor.extract(page, output=output, with_blocks=True) for page, output in jobs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda job: extractor.extract(job[0], output=job[1], with_blocks=True), jobs))
+    assert got == expected
+
+
+def test_input_errors_name_the_input(extractor: Extractor) -> None:
+    with pytest.raises(InputError, match="blob.bin"):
+        extractor.extract(bytes(range(256)) * 64, source="blob.bin")
+    with pytest.raises(InputError, match=r"page\.html.*'xml'"):
+        extractor.extract(ARTICLE, format="xml", source="page.html")
+    with pytest.raises(InputError, match=r"https://example\.org/a.*'pdf'"):
+        extractor.extract(ARTICLE, output="pdf", url="https://example.org/a")
+    assert issubclass(InputError, NoiseclfError) and issubclass(ModelError, NoiseclfError)
+
+
+def _copy(model: Path, folder: Path) -> Path:
+    target = folder / model.name
+    shutil.copy(model, target)
+    shutil.copy(manifest_path(model), manifest_path(target))
+    return target
+
+
+def test_missing_model_file(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="not found"):
+        Extractor.load(tmp_path / "nothing.joblib")
+
+
+def test_tampered_model_file_is_refused_before_unpickling(tiny_model: Path, tmp_path: Path) -> None:
+    copy = _copy(tiny_model, tmp_path)
+    data = bytearray(copy.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    copy.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="sha256") as info:
+        Extractor.load(copy)
+    assert str(copy) in str(info.value)
+
+
+def test_model_from_another_scikit_learn_is_refused(tiny_model: Path, tmp_path: Path) -> None:
+    copy = _copy(tiny_model, tmp_path)
+    manifest = json.loads(manifest_path(copy).read_text())
+    manifest["sklearn_version"] = "0.1.0"
+    manifest_path(copy).write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="scikit-learn 0.1.0"):
+        Extractor.load(copy)
+
+
+def test_model_without_manifest_is_refused(tiny_model: Path, tmp_path: Path) -> None:
+    copy = _copy(tiny_model, tmp_path)
+    manifest_path(copy).unlink()
+    with pytest.raises(ModelError, match="manifest"):
+        Extractor.load(copy)
+
+
+def test_the_library_prints_nothing(tiny_model: Path, capsys: pytest.CaptureFixture) -> None:
+    extractor = Extractor.load(tiny_model)
+    for output in ("text", "markdown", "html"):
+        extractor.extract(ARTICLE, output=output, with_blocks=True)
+    with pytest.raises(InputError):
+        extractor.extract(b"\x00" * 5000)
+    assert capsys.readouterr() == ("", "")

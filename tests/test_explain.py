@@ -1,0 +1,85 @@
+"""`noiseclf explain`: every block with its verdict and the features that weighed most, in the terminal and as HTML."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+from typer.testing import CliRunner
+
+from noiseclf import Extractor
+from noiseclf.cli import app
+from noiseclf.explain import METHOD, explain, occlusion
+from noiseclf.features import FEATURE_NAMES, block_features
+from noiseclf.segmentation import segment
+
+PAGE = Path(__file__).parent / "fixtures" / "article.html"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_openmp_thread():
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield
+
+
+def test_explain_command_lists_blocks_and_writes_the_report(tiny_model: Path, tmp_path: Path) -> None:
+    report = tmp_path / "out" / "report.html"
+    result = CliRunner().invoke(app, ["explain", str(PAGE), "--model", str(tiny_model), "--html-report",
+                                      str(report), "--top", "2"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "Planting an orchard on a small plot" in result.stdout
+    assert "blocks kept at threshold" in result.stdout
+    assert "Soak the roots" in result.stdout and "Privacy" in result.stdout  # kept and dropped blocks alike
+    assert "top features" in result.stdout
+    page = report.read_text()
+    assert 'class="blk keep' in page and 'class="blk drop' in page and 'title="p=' in page
+    assert html.escape(METHOD) in page
+
+
+def test_explain_command_fails_cleanly_on_a_missing_page(tiny_model: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["explain", str(tmp_path / "missing.html"), "--model", str(tiny_model)])
+    assert result.exit_code == 2 and "missing.html" in result.output
+
+
+def test_probabilities_match_the_extractor(tiny_model: Path) -> None:
+    extractor = Extractor.load(tiny_model)
+    content = PAGE.read_bytes()
+    exp = explain(extractor, content, top=4)
+    result = extractor.extract(content, with_blocks=True)
+    assert np.allclose([b.probability for b in exp.blocks], [b.probability for b in result.blocks])
+    assert exp.confidence == pytest.approx(result.confidence)
+    assert [b.keep for b in exp.blocks] == [b.keep for b in result.blocks]
+    assert all(len(b.contributions) <= 4 for b in exp.blocks)
+    assert any(b.contributions for b in exp.blocks)
+
+
+def test_an_own_feature_contribution_is_what_occluding_it_changes(tiny_model: Path) -> None:
+    extractor = Extractor.load(tiny_model)
+    doc = segment(PAGE.read_bytes())
+    exp = explain(extractor, PAGE.read_bytes())
+    model, _ = extractor.model_for("html")
+    X = block_features(doc)
+    block = max(exp.blocks, key=lambda b: max((abs(c.delta) for c in b.contributions
+                                               if not c.feature.startswith("ctx:")), default=0))
+    top = next(c for c in block.contributions if not c.feature.startswith("ctx:"))
+    j = FEATURE_NAMES.index(top.feature)
+    row = X[block.index].copy()
+    row[j] = np.median(X[:, j])
+    p1 = model.first_.predict_proba(X[block.index: block.index + 1])[0, 1]
+    assert p1 - model.first_.predict_proba(row[None, :])[0, 1] == pytest.approx(top.delta, abs=1e-5)
+    assert top.value == pytest.approx(X[block.index, j])
+    sorted_deltas = [abs(c.delta) for c in block.contributions]
+    assert sorted_deltas == sorted(sorted_deltas, reverse=True)
+
+
+def test_occlusion_is_zero_for_a_constant_page() -> None:
+    class Half:
+        def predict_proba(self, X: np.ndarray) -> np.ndarray:
+            return np.column_stack([1 - X[:, 0] / 2, X[:, 0] / 2])
+
+    X = np.array([[1.0, 5.0], [0.0, 5.0], [1.0, 5.0]], np.float32)
+    deltas = occlusion(Half(), X, X[:, 0] / 2, np.array([0, 1]))
+    assert np.allclose(deltas, [[0, 0], [-0.5, 0], [0, 0]])

@@ -1,0 +1,224 @@
+"""The product-defining news cases: article paragraphs stay, page furniture and teasers go.
+
+Fixtures in tests/fixtures/news/ (rendered from cases_spec.py by build_fixtures.py): per case a text
+dump with blank lines (NAME.txt), a WET-style dump with one block a line (NAME.wet.txt), an HTML page
+(NAME.html) and NAME.json with the `keep` paragraphs (each must be in the output), the `drop`
+strings (teasers, markers, tags, cookie and newsletter prompts, share bars, comments; none may be a
+paragraph of the output) and `drop_chrome` (menu, site name, footer lines).
+
+Model-dependent tests use the shipped models (`Extractor.load()`) and are skipped when those cannot
+be loaded. NOISECLF_TEST_HTML_MODEL / NOISECLF_TEST_TEXT_MODEL point them at other model files (the
+CLI tests pass the HTML one as --model).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from noiseclf.segmentation import segment_html, segment_text, sniff_format
+from noiseclf.types import Extraction, NoiseclfError
+
+FIXTURES = Path(__file__).parent / "fixtures" / "news"
+CASES = sorted(p.stem for p in FIXTURES.glob("*.json"))
+# variant -> (file suffix, format passed to extract)
+VARIANTS = {"txt": (".txt", "text"), "html": (".html", "html"), "wet": (".wet.txt", "text")}
+PAIRS = [(case, variant) for case in CASES for variant in VARIANTS if (FIXTURES / (case + VARIANTS[variant][0])).is_file()]
+PAIR_IDS = [f"{case}-{variant}" for case, variant in PAIRS]
+HTML_MODEL = os.environ.get("NOISECLF_TEST_HTML_MODEL") or None
+TEXT_MODEL = os.environ.get("NOISECLF_TEST_TEXT_MODEL") or None
+
+
+def norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def paragraphs(text: str) -> list[str]:
+    """The output's paragraphs (blocks are joined by blank lines), whitespace-normalised."""
+    return [p for p in (norm(x) for x in text.split("\n\n")) if p]
+
+
+@lru_cache(maxsize=None)
+def meta(case: str) -> dict:
+    return json.loads((FIXTURES / f"{case}.json").read_text(encoding="utf-8"))
+
+
+def page(case: str, variant: str) -> str:
+    return (FIXTURES / (case + VARIANTS[variant][0])).read_text(encoding="utf-8")
+
+
+def test_fixtures_exist():
+    assert len(CASES) >= 6, f"expected at least 6 news cases in {FIXTURES}, found {CASES}"
+    for case in CASES:
+        for variant, (suffix, _) in VARIANTS.items():
+            assert (FIXTURES / (case + suffix)).is_file(), f"{case}{suffix} missing"
+
+
+# ---------------------------------------------------------------------------------------------
+# Model-free: the fixtures hold what they claim, and auto-detection reads them right
+
+
+@pytest.mark.parametrize("case,variant", PAIRS, ids=PAIR_IDS)
+def test_fixture_strings_are_blocks_of_the_page(case, variant):
+    """Every keep/drop string is a whole block of the segmented page, so the model-level checks bite."""
+    m = meta(case)
+    content = page(case, variant)
+    doc = segment_html(content) if variant == "html" else segment_text(content)
+    blocks = {norm(b.text) for b in doc.blocks}
+    expected = m["keep"] + m["drop"] + [m["headline"]]
+    if variant != "txt" or m.get("txt_chrome"):
+        expected += m["drop_chrome"]
+    missing = [s for s in expected if norm(s) not in blocks]
+    assert not missing, f"{case}/{variant}: not a block of the page: {missing[:5]}"
+    assert 15 <= len(m["keep"]) <= 30, f"{case}: {len(m['keep'])} article paragraphs"
+
+
+@pytest.mark.parametrize("case,variant", PAIRS, ids=PAIR_IDS)
+def test_sniff_format(case, variant):
+    content = page(case, variant)
+    want = VARIANTS[variant][1]
+    assert sniff_format(content) == want
+    assert sniff_format(content.encode("utf-8")) == want
+
+
+# ---------------------------------------------------------------------------------------------
+# Model-dependent
+
+
+@lru_cache(maxsize=1)
+def _load():
+    from noiseclf.inference import Extractor
+
+    return Extractor.load(HTML_MODEL, text_path=TEXT_MODEL)
+
+
+@pytest.fixture(scope="module")
+def extractor():
+    try:
+        return _load()
+    except (NoiseclfError, OSError) as exc:
+        pytest.skip(f"no model to run the news cases with (train artifacts/default-html.joblib and "
+                    f"default-text.joblib, or set NOISECLF_TEST_HTML_MODEL): {exc}")
+
+
+_RESULTS: dict[tuple[str, str], Extraction] = {}
+
+
+def extraction(extractor, case: str, variant: str) -> Extraction:
+    key = (case, variant)
+    if key not in _RESULTS:
+        _RESULTS[key] = extractor.extract(page(case, variant), format=VARIANTS[variant][1], with_blocks=True)
+    return _RESULTS[key]
+
+
+def _probabilities(result: Extraction) -> dict[str, float]:
+    return {norm(b.text): b.probability for b in result.blocks}
+
+
+@pytest.mark.parametrize("case,variant", PAIRS, ids=PAIR_IDS)
+def test_keeps_every_article_paragraph(extractor, case, variant):
+    result = extraction(extractor, case, variant)
+    out = norm(result.text)
+    proba = _probabilities(result)
+    missing = [k for k in meta(case)["keep"] if norm(k) not in out]
+    report = "\n".join(f"  p={proba.get(norm(k), float('nan')):.3f}  {k[:90]}" for k in missing)
+    assert not missing, (f"{case}/{variant}: {len(missing)} of {len(meta(case)['keep'])} article paragraphs "
+                         f"missing from the output:\n{report}")
+
+
+@pytest.mark.parametrize("case,variant", PAIRS, ids=PAIR_IDS)
+def test_drops_boilerplate_and_teasers(extractor, case, variant):
+    result = extraction(extractor, case, variant)
+    paras = set(paragraphs(result.text))
+    out = norm(result.text)
+    proba = _probabilities(result)
+    m = meta(case)
+    kept = []
+    for s in dict.fromkeys(m["drop"] + m["drop_chrome"]):
+        n = norm(s)
+        # a whole paragraph of the output, or (for a sentence-length string) any part of it
+        if n in paras or (len(n.split()) >= 6 and n in out):
+            kept.append(s)
+    report = "\n".join(f"  p={proba.get(norm(s), float('nan')):.3f}  {s[:90]}" for s in kept)
+    assert not kept, f"{case}/{variant}: {len(kept)} boilerplate strings kept:\n{report}"
+
+
+@pytest.mark.parametrize("case,variant", PAIRS, ids=PAIR_IDS)
+def test_headline_at_most_twice(extractor, case, variant):
+    result = extraction(extractor, case, variant)
+    count = norm(result.text).count(norm(meta(case)["headline"]))
+    assert count <= 2, f"{case}/{variant}: the headline appears {count} times in the output"
+
+
+# ---------------------------------------------------------------------------------------------
+# Through the command line
+
+
+def _cli(args: list[str]) -> list[dict]:
+    from typer.testing import CliRunner
+
+    from noiseclf.cli import app
+
+    model = ["--model", HTML_MODEL] if HTML_MODEL else []
+    result = CliRunner().invoke(app, ["extract", *args, "--jobs", "1", "--quiet", *model])
+    assert result.exit_code == 0, f"exit {result.exit_code}: {result.output}\n{result.exception!r}"
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+@lru_cache(maxsize=1)
+def _cli_extractor():
+    from noiseclf.inference import Extractor
+
+    return Extractor.load(HTML_MODEL)  # what `extract --model HTML_MODEL` (or no --model) loads
+
+
+CLI_FILES = [(case, suffix) for case in CASES for suffix in (".txt", ".html")]
+CLI_IDS = [f"{case}{suffix}" for case, suffix in CLI_FILES]
+
+
+@pytest.fixture(scope="module")
+def cli_rows(extractor, tmp_path_factory):
+    """One `noiseclf extract` run over every .txt and .html fixture, by file name and as nameless copies.
+
+    Named files get their format from the suffix; the copies without a suffix are sniffed from content.
+    """
+    tmp = tmp_path_factory.mktemp("news-cli")
+    named = [str(FIXTURES / (case + suffix)) for case, suffix in CLI_FILES]
+    nameless = []
+    for case, suffix in CLI_FILES:
+        copy = tmp / f"{case}-{suffix.strip('.')}-page"
+        shutil.copyfile(FIXTURES / (case + suffix), copy)
+        nameless.append(str(copy))
+    rows = _cli([*named, *nameless, "--format", "auto", "--blocks"])
+    assert [r["path"] for r in rows] == named + nameless
+    by_path = {r["path"]: r for r in rows}
+    return {(case, suffix): (by_path[a], by_path[b]) for (case, suffix), a, b in zip(CLI_FILES, named, nameless)}
+
+
+@pytest.mark.parametrize("case,suffix", CLI_FILES, ids=CLI_IDS)
+def test_cli_extract_matches_library(cli_rows, case, suffix):
+    row, _ = cli_rows[(case, suffix)]
+    assert row["status"] == "ok", row["error"]
+    fmt = "html" if suffix == ".html" else "text"
+    content = (FIXTURES / (case + suffix)).read_text(encoding="utf-8")
+    expected = _cli_extractor().extract(content, format=fmt)
+    assert row["text"] == expected.text
+    assert row["title"] == expected.title
+    assert norm(meta(case)["keep"][0]) in norm(row["text"]), "the article's first paragraph is missing"
+
+
+@pytest.mark.parametrize("case,suffix", CLI_FILES, ids=CLI_IDS)
+def test_cli_format_auto(cli_rows, case, suffix):
+    """--format auto reads .txt as text (blocks are lines) and .html as HTML, by name and by content."""
+    for row in cli_rows[(case, suffix)]:
+        assert row["status"] == "ok", row["error"]
+        tags = {b["tag"] for b in row["blocks"]}
+        if suffix == ".txt":
+            assert tags == {"line"}, f"{row['path']}: read as HTML ({sorted(tags)[:5]})"
+        else:
+            assert "line" not in tags and tags & {"p", "td"}, f"{row['path']}: read as text ({sorted(tags)[:5]})"

@@ -1,0 +1,225 @@
+"""The evaluation report: bootstrap marking, re-thresholding, class shares, files written, and `evaluate --compare`."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
+from typer.testing import CliRunner
+
+from noiseclf import metrics
+from noiseclf.cli import app
+from noiseclf.evaluation import CorpusReport, PageScore, summarise
+from noiseclf.features import block_features, block_path_ids, block_words
+from noiseclf.labelling import label_blocks
+from noiseclf.model import BlockClassifier, Manifest, save_model
+from noiseclf.report import (
+    THRESHOLDS, _word_pr, class_shares, compare, compare_systems, summary_rows, write_report,
+)
+from noiseclf.segmentation import segment_html
+from noiseclf.types import BlockClass, GoldRun, Page
+
+L3S = "l3s_gn1/L3S-GN1-20100130203947-00001"
+
+
+# --- synthetic reports ------------------------------------------------------------------------
+
+
+def _report(system: str, corpus: str, scores: list[float], outputs: list[str] | None = None) -> CorpusReport:
+    """A report whose page i scores scores[i] on the corpus's primary metric."""
+    pages = []
+    for i, s in enumerate(scores):
+        word = {"precision": s, "recall": s, "f1": s, "n": 1}
+        shingle = (s, (1 - s) / 2, (1 - s) / 2)
+        related = (int(10 * (1 - s)), 10) if corpus == "l3s_gn1" else None
+        text = outputs[i] if outputs else ""
+        pages.append(PageScore(key=f"{corpus}/{i}", shingle=shingle, word=word, snippets=None, related=related,
+                               blocks=None, cpu_ms=1.0 + i % 3, output=text, gold="gold" if outputs else ""))
+    split = "test" if corpus == "wcxb" else "all"
+    return CorpusReport(system=system, corpus=corpus, split=split, format="html", pages=pages,
+                        summary=summarise(pages))
+
+
+def _scores(mean: float, n: int = 40, seed: int = 0) -> list[float]:
+    rng = np.random.default_rng(seed)
+    return np.clip(rng.normal(mean, 0.1, n), 0, 1).tolist()
+
+
+def test_bootstrap_marks_only_intervals_that_exclude_zero() -> None:
+    better = compare(_report("noiseclf", "wcxb", _scores(0.9)), _report("peer", "wcxb", _scores(0.5, seed=1)))
+    assert better.significant and better.low > 0 and better.text().endswith(" *")
+    assert better.diff == pytest.approx(np.mean(_scores(0.9)) - np.mean(_scores(0.5, seed=1)))
+    worse = compare(_report("noiseclf", "wcxb", _scores(0.5)), _report("peer", "wcxb", _scores(0.9, seed=1)))
+    assert worse.significant and worse.high < 0 and worse.text().endswith(" *")
+    same = compare(_report("noiseclf", "wcxb", _scores(0.7)), _report("peer", "wcxb", _scores(0.7, seed=1)))
+    assert same.low < 0 < same.high and not same.significant and "*" not in same.text()
+
+
+def test_bootstrap_refuses_different_pages() -> None:
+    with pytest.raises(ValueError, match="same pages"):
+        compare(_report("noiseclf", "wcxb", [0.5, 0.6]), _report("peer", "wcxb", [0.5, 0.6, 0.7]))
+
+
+def test_summary_rows_put_noiseclf_first_with_deltas_for_peers() -> None:
+    reports = [_report(s, c, _scores(m, seed=i)) for i, (s, m) in enumerate([("trafilatura", 0.6), ("noiseclf", 0.9)])
+               for c in ("wcxb", "l3s_gn1")]
+    rows = summary_rows(reports, compare_systems(reports))
+    assert [(r["corpus"], r["system"]) for r in rows] == [
+        ("l3s_gn1:all", "noiseclf"), ("l3s_gn1:all", "trafilatura"),
+        ("wcxb:test", "noiseclf"), ("wcxb:test", "trafilatura")]
+    assert rows[0]["noiseclf_minus_system"] == "" and rows[1]["noiseclf_minus_system"].endswith("*")
+    assert rows[1]["related_kept"] is not None and rows[3]["related_kept"] is None
+    assert rows[2]["metric"] == "word_f1" and rows[2]["cpu_ms_mean"] > 0
+
+
+def test_rethresholding_matches_the_word_metric() -> None:
+    rng = random.Random(3)
+    vocab = "the a bridge river council vote mayor ferry spring months".split()
+    for _ in range(100):
+        texts = [" ".join(rng.choices(vocab, k=rng.randint(0, 7))) for _ in range(rng.randint(1, 6))]
+        gold = " ".join(rng.choices(vocab, k=rng.randint(0, 12)))
+        proba = np.array([rng.random() for _ in texts])
+        precision, recall = _word_pr(texts, proba, gold)
+        for j, t in enumerate(THRESHOLDS):
+            expected = metrics.word_prf("\n\n".join(x for x, p in zip(texts, proba) if p >= t), gold)
+            assert (precision[j], recall[j]) == pytest.approx((expected.precision, expected.recall))
+
+
+def test_class_shares_count_each_class_in_the_output() -> None:
+    runs = (GoldRun("Home News Sport Weather", BlockClass.NOT_CONTENT), GoldRun("Bridge to be rebuilt", BlockClass.HEADLINE),
+            GoldRun("The council voted on Tuesday to rebuild the bridge.", BlockClass.FULL_TEXT),
+            GoldRun("Ten recipes for a rainy day", BlockClass.RELATED))
+    page = Page(id="0", corpus="l3s_gn1", split="all", content=b"", gold_runs=runs)
+    output = "Bridge to be rebuilt\n\nThe council voted on Tuesday to rebuild the bridge."
+    shares = class_shares(_report("noiseclf", "l3s_gn1", [0.9], outputs=[output]), [page])
+    assert shares == {"headline": 1.0, "full text": 1.0, "related": 0.0, "not content": 0.0}
+    assert class_shares(_report("noiseclf", "l3s_gn1", [0.9]), [page]) is None  # texts not kept
+
+
+def test_write_report_writes_figures_markdown_and_json(tmp_path: Path) -> None:
+    reports = [_report(s, c, _scores(m, seed=i)) for i, (s, m) in enumerate([("noiseclf", 0.9), ("c4", 0.6)])
+               for c in ("wcxb", "l3s_gn1")]
+    path = write_report(reports, tmp_path / "out", systems={"c4": "C4 line rule"})
+    md = path.read_text()
+    for image in ("f1_by_corpus.png", "page_scores.png"):
+        assert (tmp_path / "out" / image).stat().st_size > 5000
+        assert f"]({image})" in md
+    assert "| wcxb:test | html | c4 | word_f1 |" in md and "- c4: C4 line rule" in md
+    assert md.count("Not drawn") == 3  # no model, no pages: threshold, class shares, importance
+    data = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert {c["system"] for c in data["comparisons"]} == {"c4"} and all(c["significant"] for c in data["comparisons"])
+    assert len(data["reports"]) == 4 and len(data["summary"]) == 4
+
+
+# --- evaluate --compare on a tiny fake corpus -------------------------------------------------
+
+SENTENCES = [
+    "The council voted on Tuesday to rebuild the old harbour bridge after a long debate.",
+    "Engineers said that repairs would cost far less than building a completely new crossing.",
+    "Residents argued that the eastern districts had been neglected for many years.",
+    "Work is expected to begin next spring and should last about eighteen months.",
+    "A ferry will carry pedestrians and cyclists across the river every fifteen minutes.",
+    "The mayor called the vote the most important decision of her whole term.",
+    "Local shops near the bridge hope that the works will bring customers back.",
+    "Several members asked for an independent review of the contract before signing.",
+    "The regional government promised to pay for a third of the total cost.",
+    "Historians pointed out that the bridge was first opened more than a century ago.",
+]
+NAV = ["Home", "News", "Sport", "Weather", "Contact"]
+RELATED = ["Ten recipes for a rainy day", "Local team wins the cup", "New bus timetable from June"]
+
+
+def _page_html(i: int, annotated: bool) -> tuple[str, str]:
+    """A hand-written news page (with L3S class spans if `annotated`) and its gold main text."""
+    rng = random.Random(i)
+    story = rng.sample(SENTENCES, 4)
+    title = f"Harbour bridge story number {i}"
+
+    def span(cls: int, text: str) -> str:
+        return f'<span class="x-nc-sel{cls}">{text}</span>' if annotated else text
+
+    html = (f"<html><head><title>{title}</title></head><body><div id='nav'><ul>"
+            + "".join(f"<li><a href='/{n}'>{span(0, n)}</a></li>" for n in NAV) + "</ul></div>"
+            + f"<div class='article'><h1>{span(1, title)}</h1>" + "".join(f"<p>{span(2, s)}</p>" for s in story)
+            + "</div><div class='related'><h3>" + span(4, "Related stories") + "</h3><ul>"
+            + "".join(f"<li><a href='/r{k}'>{span(4, r)}</a></li>" for k, r in enumerate(RELATED)) + "</ul></div>"
+            + f"<div class='comments'><p>{span(5, 'Great news for the town, finally!')}</p></div>"
+            + f"<div id='footer'><p>{span(0, 'Copyright 2024 The Gazette. All rights reserved.')}</p></div>"
+            + "</body></html>")
+    return html, "\n\n".join([title, *story])
+
+
+def _fake_corpora(root: Path, n: int = 6) -> list[Page]:
+    """wcxb (test split) and l3s_gn1 folders of hand-written pages; returns the wcxb pages as Page records."""
+    files, pages, mapping = {}, [], []
+    for i in range(n):
+        pid = f"{i:04d}"
+        html, gold = _page_html(i, annotated=False)
+        files[pid] = {"split": "test", "page_type": "article", "domain": f"site{i}.example"}
+        (root / "wcxb/test/html").mkdir(parents=True, exist_ok=True)
+        (root / "wcxb/test/ground-truth").mkdir(parents=True, exist_ok=True)
+        (root / f"wcxb/test/html/{pid}.html.gz").write_bytes(gzip.compress(html.encode()))
+        (root / f"wcxb/test/ground-truth/{pid}.json").write_text(json.dumps(
+            {"url": f"https://site{i}.example/a", "ground_truth": {"main_content": gold, "with": [], "without": []}}))
+        pages.append(Page(id=pid, corpus="wcxb", split="test", content=html.encode(), gold_text=gold,
+                          domain=f"site{i}.example"))
+        uuid = f"0a1b2c3d-0000-4000-8000-{i:012d}"
+        for folder in ("original", "annotated"):
+            (root / L3S / folder).mkdir(parents=True, exist_ok=True)
+            (root / L3S / folder / f"{uuid}.html").write_text(_page_html(i, annotated=True)[0])
+        mapping.append(f"<urn:uuid:{uuid}>\thttp://www.site{i}.example/a\n")
+    (root / "wcxb/metadata.json").write_text(json.dumps({"files": files}))
+    (root / L3S / "url-mapping.txt").write_text("".join(mapping))
+    return pages
+
+
+def _tiny_model(pages: list[Page], path: Path) -> Path:
+    """A small two-pass model trained on the hand-written pages, saved with its manifest."""
+    X, y, ids, words, paths = [], [], [], [], []
+    for i, page in enumerate(pages):
+        doc = segment_html(page.content)
+        X.append(block_features(doc))
+        y.append(label_blocks(doc, page).content)
+        ids.append(np.full(len(doc.blocks), i))
+        words.append(block_words(doc))
+        paths.append(block_path_ids(doc))
+    trees = HistGradientBoostingClassifier(max_iter=15, min_samples_leaf=2, random_state=0)
+    model = BlockClassifier(first=trees, second=trees, n_folds=2).fit(
+        np.vstack(X), np.concatenate(y), pages=np.concatenate(ids), words=np.concatenate(words),
+        paths=np.concatenate(paths), groups=np.concatenate(ids))
+    return save_model(model, Manifest(format="html"), path)
+
+
+def test_evaluate_compare_prints_one_table_and_writes_the_report(tmp_path: Path) -> None:
+    pages = _fake_corpora(tmp_path / "data")
+    model = _tiny_model(pages, tmp_path / "model.joblib")
+    out = tmp_path / "report"
+    result = CliRunner().invoke(app, [
+        "evaluate", "--corpus", "wcxb:test", "--corpus", "l3s_gn1", "--data", str(tmp_path / "data"),
+        "--model", str(model), "--compare", "c4,resiliparse", "--plots", str(out)], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    table = [line for line in result.output.splitlines() if "wcxb:test" in line or "l3s_gn1:all" in line]
+    assert [next(s for s in ("noiseclf", "c4", "resiliparse") if s in line) for line in table] == \
+        ["noiseclf", "c4", "resiliparse"] * 2
+    for image in ("f1_by_corpus.png", "page_scores.png", "threshold.png", "l3s_classes.png", "importance.png"):
+        assert (out / image).is_file() and f"]({image})" in (out / "report.md").read_text()
+    data = json.loads((out / "report.json").read_text())
+    assert [c["corpus"] for c in data["threshold_curves"]] == ["wcxb:test", "l3s_gn1:all"]
+    assert set(data["l3s_class_shares"]) == {"noiseclf", "noiseclf (block labels)", "c4", "resiliparse"}
+    assert data["l3s_class_shares"]["noiseclf"]["full text"] > 0.9
+    assert len(data["feature_importance"]) == 25
+    reports = {(r["corpus"], r["system"]): r for r in data["reports"]}
+    assert [p["key"] for p in reports[("wcxb", "c4")]["pages"]] == [p["key"] for p in reports[("wcxb", "noiseclf")]["pages"]]
+
+
+def test_evaluate_compare_names_a_missing_peer(tmp_path: Path) -> None:
+    pages = _fake_corpora(tmp_path / "data", n=3)
+    model = _tiny_model(pages, tmp_path / "model.joblib")
+    result = CliRunner().invoke(app, ["evaluate", "--corpus", "wcxb:test", "--data", str(tmp_path / "data"),
+                                      "--model", str(model), "--compare", "c4,goose"])
+    assert result.exit_code == 2 and "unknown peer 'goose'" in result.output

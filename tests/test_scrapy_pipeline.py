@@ -1,0 +1,100 @@
+"""A real Scrapy crawl of a local site through NoiseclfPipeline: items come out with the article, not the nav."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("scrapy")
+pytestmark = pytest.mark.slow
+
+SITE = Path(__file__).parent / "fixtures" / "site"
+ROOT = Path(__file__).resolve().parents[1]
+SPIDER = '''
+import scrapy
+
+
+class SiteSpider(scrapy.Spider):
+    """Follows every link of the site and yields the pages that have an <article>."""
+
+    name = "site"
+
+    def __init__(self, start: str, **kwargs):
+        super().__init__(**kwargs)
+        self.start_urls = [start]
+
+    def parse(self, response):
+        yield from response.follow_all(css="a", callback=self.parse)
+        if response.css("article"):
+            yield {"url": response.url, "html": response.text}
+'''
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def site_url():
+    """The fixture site served on an ephemeral port of 127.0.0.1 for the test's duration."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(SITE)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+def _crawl(tmp_path: Path, start: str, settings: dict[str, str]) -> list[dict]:
+    spider = tmp_path / "spider.py"
+    spider.write_text(SPIDER)
+    items = tmp_path / "items.jsonl"
+    pipelines = json.dumps({"noiseclf.integrations.scrapy.NoiseclfPipeline": 300})
+    options = {"ITEM_PIPELINES": pipelines, "ROBOTSTXT_OBEY": "False", "TELNETCONSOLE_ENABLED": "False",
+               "LOG_LEVEL": "WARNING", **settings}
+    command = [sys.executable, "-m", "scrapy", "runspider", str(spider), "-a", f"start={start}",
+               "-o", f"{items}:jsonlines"]
+    for name, value in options.items():
+        command += ["-s", f"{name}={value}"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+           "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(command, check=False, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    return [json.loads(line) for line in items.read_text().splitlines()]
+
+
+def test_crawl_adds_main_text_title_and_confidence(tmp_path: Path, site_url: str, tiny_model: Path) -> None:
+    items = _crawl(tmp_path, site_url, {"NOISECLF_MODEL": str(tiny_model)})
+    by_page = {item["url"].rsplit("/", 1)[1]: item for item in items}
+    assert set(by_page) == {"bridge.html", "beekeepers.html"}
+    bridge, bees = by_page["bridge.html"], by_page["beekeepers.html"]
+    assert "packhorse bridge below the mill has reopened to walkers" in bridge["main_text"]
+    assert "Parish councillors thanked the masons" in bridge["main_text"]
+    assert "colonies came through the winter" in bees["main_text"]
+    for item in items:
+        assert "Front page" not in item["main_text"] and "Country life" not in item["main_text"]
+        assert "All rights reserved" not in item["main_text"]
+        assert 0.0 <= item["confidence"] <= 1.0
+        assert "html" not in item  # dropped unless NOISECLF_KEEP_HTML
+    assert bridge["title"] == "Old stone bridge reopens to walkers"
+
+
+def test_prefix_output_and_keep_html_settings(tmp_path: Path, site_url: str, tiny_model: Path) -> None:
+    items = _crawl(tmp_path, site_url, {"NOISECLF_MODEL": str(tiny_model), "NOISECLF_FIELD_PREFIX": "nc_",
+                                        "NOISECLF_OUTPUT": "markdown", "NOISECLF_KEEP_HTML": "True"})
+    assert len(items) == 2
+    for item in items:
+        assert item["html"].startswith("<!DOCTYPE html>")
+        assert {"nc_main_text", "nc_title", "nc_confidence"} <= set(item)
+        assert "\n\n" in item["nc_main_text"] and "Front page" not in item["nc_main_text"]

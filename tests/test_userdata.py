@@ -1,0 +1,122 @@
+"""Training on your own labelled pages: the JSONL and marked-HTML formats, tables, `noiseclf train --pages --base`."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+from typer.testing import CliRunner
+
+from noiseclf import Extractor, InputError
+from noiseclf.cli import app
+from noiseclf.tables import to_matrix
+from noiseclf.userdata import marked_text, read_pages, user_tables
+
+FIXTURES = Path(__file__).parent / "fixtures"
+JSONL = FIXTURES / "pages.jsonl"
+MARKED = FIXTURES / "marked"
+BRIDGE = (FIXTURES / "site" / "bridge.html").read_bytes()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_openmp_thread():
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield
+
+
+def test_train_on_your_pages_then_extract(tiny_model: Path, tmp_path: Path) -> None:
+    out = tmp_path / "mine.joblib"
+    result = CliRunner().invoke(app, ["train", "--pages", str(JSONL), "--pages", str(MARKED), "--out", str(out),
+                                      "--max-iter", "20", "--one-pass", "--cache", str(tmp_path / "cache"),
+                                      "--base", str(tiny_model)])
+    assert result.exit_code == 0, result.output
+    assert "word F1 on your 16 pages: new model" in result.stderr and "optimistic" in result.stderr
+    text = Extractor.load(out).extract(BRIDGE).text
+    assert "packhorse bridge below the mill has reopened" in text
+    assert "Front page" not in text and "Advertise" not in text
+
+
+def test_jsonl_rows_follow_the_corpus_table_layout(tmp_path: Path) -> None:
+    plain, = user_tables([JSONL], format="html", cache_dir=tmp_path)
+    assert plain.column_names == ["page", "site", "index", "features", "label", "cls", "words", "path"]
+    packed = tmp_path / "pages.jsonl.gz"
+    packed.write_bytes(gzip.compress(JSONL.read_bytes()))
+    zipped, = user_tables([packed], format="html", cache_dir=tmp_path)
+    a, b = to_matrix([plain]), to_matrix([zipped])
+    assert np.array_equal(a.X, b.X) and np.array_equal(a.y, b.y)
+    assert len(a.page_keys) == 14 and 0.1 < a.y.mean() < 0.6
+    assert set(plain["site"]) == {p.domain for p in read_pages(JSONL)}  # 14 hosts: validation holds out sites
+
+
+def test_text_format_tables(tmp_path: Path) -> None:
+    table, = user_tables([JSONL], format="text", cache_dir=tmp_path)
+    assert to_matrix([table]).y.sum() > 0
+
+
+def test_marked_html_gold_is_the_marked_elements() -> None:
+    pages = {p.id: p for p in read_pages(MARKED)}
+    assert set(pages) == {"page14.html", "page15.html"}
+    gold = pages["page14.html"].gold_text
+    assert gold.startswith("Tips for photographing birds in winter light\n\nLow winter sun")
+    assert "Copyright" not in gold and "Home" not in gold
+    container = pages["page15.html"].gold_text  # a marked <main>: everything inside it
+    assert "ferry company has published" in container and "5 min read" in container
+    assert "Most read" not in container and "cookies" not in container
+
+
+def test_marked_text_skips_hidden_parts_and_nested_marks() -> None:
+    page = ('<div data-noiseclf="content"><p>Kept paragraph.</p><script>var x;</script>'
+            '<p data-noiseclf="content">Nested once.</p><p style="display:none">Hidden.</p></div>'
+            '<p>Menu</p>')
+    assert marked_text(page) == "Kept paragraph.\n\nNested once."
+
+
+def test_the_cache_is_reused_and_keyed_by_content(tmp_path: Path) -> None:
+    data = tmp_path / "pages.jsonl"
+    data.write_bytes(JSONL.read_bytes())
+    first, = user_tables([data], cache_dir=tmp_path / "cache")
+    again, = user_tables([data], cache_dir=tmp_path / "cache")
+    assert again.cache_files[0]["filename"] == first.cache_files[0]["filename"]
+    data.write_text("\n".join(JSONL.read_text().splitlines()[:5]) + "\n")
+    changed, = user_tables([data], cache_dir=tmp_path / "cache")
+    assert len(set(changed["page"])) == 5
+
+
+def _write(path: Path, records: list) -> Path:
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in records) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("records, message", [
+    (['{"html": "<p>x</p>", "text": "x"}', "{not json"], r"bad\.jsonl:2: not a JSON object"),
+    ([{"html": "<p>One two three.</p>"}], r"bad\.jsonl:1: field 'text'"),
+    ([{"html": "<html><body><p>Nothing in common here at all.</p></body></html>", "text": "Completely other words."}],
+     "matches none of the page's text"),
+    ([{"id": "a", "html": "<p>x y</p>", "text": "x y"}, {"id": "a", "html": "<p>x y</p>", "text": "x y"}],
+     "page id 'a' occurs more than once"),
+])
+def test_unusable_records_raise_input_errors_naming_them(tmp_path: Path, records: list, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        user_tables([_write(tmp_path / "bad.jsonl", records)], cache_dir=tmp_path / "cache")
+
+
+def test_html_without_marks_and_unknown_files_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "plain.html").write_text("<html><body><p>Nothing marked.</p></body></html>")
+    with pytest.raises(InputError, match="no element marked"):
+        read_pages(tmp_path / "plain.html")
+    (tmp_path / "notes.csv").write_text("a,b\n")
+    with pytest.raises(InputError, match="not a page file"):
+        read_pages(tmp_path / "notes.csv")
+    with pytest.raises(InputError, match="no such file"):
+        read_pages(tmp_path / "absent.jsonl")
+
+
+def test_cli_reports_a_bad_pages_file(tmp_path: Path) -> None:
+    bad = _write(tmp_path / "bad.jsonl", ["[1, 2]"])
+    result = CliRunner().invoke(app, ["train", "--pages", str(bad), "--out", str(tmp_path / "m.joblib"),
+                                      "--cache", str(tmp_path / "cache")])
+    assert result.exit_code == 2 and "bad.jsonl:1" in result.stderr
