@@ -149,7 +149,7 @@ def evaluate(
 ) -> None:
     """Score a model on labelled corpora with each benchmark's own metric, beside peer extractors on the same pages."""
     from .corpora import DEFAULT_TEST_SPLIT, load_corpus
-    from .evaluation import NoiseclfSystem, evaluate as run_eval, worst_pages
+    from .evaluation import PRIMARY, NoiseclfSystem, evaluate as run_eval, worst_pages
     from .inference import Extractor
     from .peers import make_peer
     from .report import compare_systems, corpus_label, held_out_pages, summary_rows, write_json, write_report
@@ -165,7 +165,9 @@ def evaluate(
             keep_texts = worst > 0 or (plots is not None and name == "l3s_gn1")  # L3S class shares read the output
             for system in (NoiseclfSystem(extractor), *peers):
                 reports.append(run_eval(system, name, split, format=format, pages=pages, keep_texts=keep_texts))
-                err.print(f"{name}/{system.name}: {reports[-1].summary}", highlight=False)
+                done = reports[-1]
+                err.print(f"{name}/{system.name}: {PRIMARY[name]} {done.primary:.4f} on {len(pages)} pages, "
+                          f"{done.summary.get('errors', 0)} errors", highlight=False)
             if plots is not None:
                 pages_by[corpus_label(reports[-1])] = pages
     except NoiseclfError as exc:

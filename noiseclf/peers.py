@@ -128,7 +128,7 @@ _ISO_LANGUAGE = {
     "sk": "Slovak", "sl": "Slovenian", "sr": "Serbian", "sv": "Swedish", "tr": "Turkish", "uk": "Ukrainian",
     "vi": "Vietnamese",
 }
-_LANG_ATTR = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?([a-zA-Z]{2})\b", re.I)
+_LANG_ATTR = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?([a-zA-Z]{2})\b", re.IGNORECASE)
 _MARKUP = re.compile(r"(?is)<(script|style)\b.*?</\1\s*>|<[^>]*>")
 _WORD = re.compile(r"\w+")
 GUESS_WORDS = 3000

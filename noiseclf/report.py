@@ -141,8 +141,9 @@ def classify_pages(extractor: Extractor, pages: Sequence[Page], format: str) -> 
     return outputs
 
 
-def _word_pr(texts: Sequence[str], proba: np.ndarray, gold: str) -> tuple[np.ndarray, np.ndarray]:
-    """One page's WCXB word precision and recall at every threshold of THRESHOLDS (kept blocks' text)."""
+def _word_pr(texts: Sequence[str], proba: np.ndarray, gold: str,
+             thresholds: np.ndarray = THRESHOLDS) -> tuple[np.ndarray, np.ndarray]:
+    """One page's WCXB word precision and recall at each threshold, keeping the blocks at or above it."""
     vocab: dict[str, int] = {}
     gold_ids = [vocab.setdefault(w, len(vocab)) for w in metrics._words(gold)]
     block_of, word_of = [], []
@@ -151,7 +152,7 @@ def _word_pr(texts: Sequence[str], proba: np.ndarray, gold: str) -> tuple[np.nda
         block_of += [i] * len(ids)
         word_of += ids
     counts = sparse.csr_matrix((np.ones(len(word_of)), (block_of, word_of)), shape=(len(texts), max(len(vocab), 1)))
-    keep = (proba[None, :] >= THRESHOLDS[:, None]).astype(float)
+    keep = (proba[None, :] >= thresholds[:, None]).astype(float)
     pred = np.asarray((counts.T @ keep.T).T)
     n_pred = pred.sum(axis=1)
     if not gold_ids:  # word_prf: empty gold scores 1 only for an empty prediction
@@ -163,19 +164,20 @@ def _word_pr(texts: Sequence[str], proba: np.ndarray, gold: str) -> tuple[np.nda
 
 
 def threshold_curve(outputs: Sequence[tuple[Page, SystemOutput]], corpus: str, threshold: float) -> Curve:
-    """Re-threshold noiseclf's block probabilities: word P/R averaged over pages, or snippet P/R summed."""
+    """noiseclf's P/R at a grid of thresholds and its own: word P/R averaged over pages, or snippet P/R summed."""
+    grid = np.union1d(THRESHOLDS, [threshold])
     if corpus.startswith("trafilatura_eval"):
         prfs = []
-        for t in THRESHOLDS:
+        for t in grid:
             counts = [metrics.snippet_counts("\n\n".join(b.text for b, p in zip(out.doc.blocks, out.proba) if p >= t),
                                              page.with_snippets, page.without_snippets) for page, out in outputs]
             prfs.append(metrics.snippet_prf(counts))
-        return Curve(corpus, "snippet", THRESHOLDS.tolist(), [p.precision for p in prfs], [p.recall for p in prfs],
+        return Curve(corpus, "snippet", grid.tolist(), [p.precision for p in prfs], [p.recall for p in prfs],
                      threshold)
-    pr = [_word_pr([b.text for b in out.doc.blocks], out.proba, page.gold_text) for page, out in outputs]
-    precision = np.mean([p for p, _ in pr], axis=0) if pr else np.full(len(THRESHOLDS), np.nan)
-    recall = np.mean([r for _, r in pr], axis=0) if pr else np.full(len(THRESHOLDS), np.nan)
-    return Curve(corpus, "word", THRESHOLDS.tolist(), precision.tolist(), recall.tolist(), threshold)
+    pr = [_word_pr([b.text for b in out.doc.blocks], out.proba, page.gold_text, grid) for page, out in outputs]
+    precision = np.mean([p for p, _ in pr], axis=0) if pr else np.full(len(grid), np.nan)
+    recall = np.mean([r for _, r in pr], axis=0) if pr else np.full(len(grid), np.nan)
+    return Curve(corpus, "word", grid.tolist(), precision.tolist(), recall.tolist(), threshold)
 
 
 def class_shares(report: CorpusReport, pages: Sequence[Page]) -> dict[str, float] | None:
@@ -250,6 +252,7 @@ def feature_importance(extractor: Extractor, pages: Sequence[Page], format: str 
 
 
 def _colours(systems: Sequence[str]) -> dict[str, str]:
+    """A fixed colour per system, in the order given (the baseline first)."""
     return {s: f"C{i % 10}" for i, s in enumerate(systems)}
 
 
@@ -263,11 +266,32 @@ def _corpora(reports: Sequence[CorpusReport]) -> list[str]:
     return list(dict.fromkeys(corpus_label(r) for r in reports))
 
 
+def _panels(n: int, width: float, height: float, sharey: bool = True) -> tuple[Figure, list]:
+    """A figure with n panels, at most three a row; unused cells hidden."""
+    ncols = min(3, max(n, 1))
+    nrows = math.ceil(max(n, 1) / ncols)
+    fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
+    axes = list(np.atleast_1d(fig.subplots(nrows, ncols, sharey=sharey, squeeze=False)).ravel())
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes[:n]
+
+
+def _legend(fig: Figure, axes: Sequence, ncols: int = 4) -> None:
+    """One legend above the panels, each label once."""
+    entries: dict[str, object] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    fig.legend(list(entries.values()), list(entries), loc="outside upper center", ncols=min(len(entries), ncols),
+               fontsize=8, frameon=False)
+
+
 def f1_figure(reports: Sequence[CorpusReport]) -> Figure:
     """Grouped bars: each corpus's primary F1 for every system."""
     systems, labels = _systems(reports), _corpora(reports)
     score = {(corpus_label(r), r.system): r.primary for r in reports}
-    fig = Figure(figsize=(max(6.0, 1.4 * len(labels) * max(1, len(systems)) / 3), 4.2), layout="constrained")
+    fig = Figure(figsize=(min(14.0, 2.0 + 0.3 * len(labels) * len(systems)), 4.2), layout="constrained")
     ax = fig.subplots()
     width = 0.8 / max(len(systems), 1)
     colours = _colours(systems)
@@ -278,23 +302,28 @@ def f1_figure(reports: Sequence[CorpusReport]) -> Figure:
                   [f"{c}\n{PRIMARY[c.split(':')[0]].replace('_', ' ')}" for c in labels], fontsize=8)
     ax.set_ylim(0, 1)
     ax.set_ylabel("F1 (each corpus's own metric)")
-    ax.legend(fontsize=8, ncols=min(len(systems), 4), loc="lower right")
     ax.grid(axis="y", alpha=0.3)
+    _legend(fig, [ax], ncols=8)
     return fig
 
 
 def page_f1_figure(reports: Sequence[CorpusReport]) -> Figure:
-    """Per-page primary scores as box plots, one panel per corpus, one box per system."""
+    """Per-page primary scores as box plots (mean as a triangle), one panel per corpus, one box per system."""
     systems, labels = _systems(reports), _corpora(reports)
+    colours = _colours(systems)
     by = {(corpus_label(r), r.system): r.per_page() for r in reports}
-    fig = Figure(figsize=(3.2 * len(labels), 3.8), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(labels), sharey=True))
+    fig, axes = _panels(len(labels), max(3.0, 0.45 * len(systems) + 1.0), 3.4)
     for ax, label in zip(axes, labels):
         present = [s for s in systems if (label, s) in by]
         data = [by[(label, s)][~np.isnan(by[(label, s)])] for s in present]
-        ax.boxplot(data, showmeans=True, flierprops={"markersize": 2})
+        boxes = ax.boxplot(data, showmeans=True, patch_artist=True, flierprops={"markersize": 2},
+                           medianprops={"color": "black"}, meanprops={"markerfacecolor": "white",
+                                                                        "markeredgecolor": "black", "markersize": 4})
+        for patch, system in zip(boxes["boxes"], present):
+            patch.set_facecolor(colours[system])
+            patch.set_alpha(0.8)
         ax.set_xticks(np.arange(1, len(present) + 1), present, rotation=60, fontsize=8)
-        ax.set_title(label, fontsize=9)
+        ax.set_title(f"{label} ({len(data[0]) if data else 0} pages)", fontsize=9)
         ax.set_ylim(-0.02, 1.02)
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("page score (primary metric)")
@@ -303,45 +332,50 @@ def page_f1_figure(reports: Sequence[CorpusReport]) -> Figure:
 
 def threshold_figure(curves: Sequence[Curve], reports: Sequence[CorpusReport]) -> Figure:
     """noiseclf's precision against recall as the threshold moves, its chosen threshold and the peers as points."""
-    systems = _systems(reports)
-    colours = _colours(systems)
-    fig = Figure(figsize=(3.4 * len(curves), 3.6), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(curves), sharey=True))
+    colours = _colours(_systems(reports))
+    fig, axes = _panels(len(curves), 3.6, 3.3, sharey=False)
     for ax, curve in zip(axes, curves):
-        ax.plot(curve.recall, curve.precision, "-", color=colours.get(BASELINE, "C0"), label=f"{BASELINE} (thresholds)")
-        at = int(np.argmin(np.abs(np.array(curve.thresholds) - curve.threshold)))
-        ax.plot([curve.recall[at]], [curve.precision[at]], "o", color=colours.get(BASELINE, "C0"), markersize=7,
-                label=f"threshold {curve.threshold:g}")
+        colour = colours.get(BASELINE, "C0")
+        ax.plot(curve.recall, curve.precision, "-", color=colour, label=f"{BASELINE} as the threshold moves")
+        at = curve.thresholds.index(curve.threshold)
+        ax.plot([curve.recall[at]], [curve.precision[at]], "o", color=colour, markersize=7,
+                label=f"{BASELINE} at its threshold")
+        values = [*curve.recall, *curve.precision]
         for r in reports:
-            if corpus_label(r) == curve.corpus and r.system != BASELINE:
-                p, rec = r.summary.get(f"{curve.metric}_precision"), r.summary.get(f"{curve.metric}_recall")
-                if p is not None and rec is not None:
-                    ax.plot([rec], [p], "s", color=colours[r.system], label=r.system)
-        ax.set_title(curve.corpus, fontsize=9)
+            p, rec = r.summary.get(f"{curve.metric}_precision"), r.summary.get(f"{curve.metric}_recall")
+            if corpus_label(r) == curve.corpus and r.system != BASELINE and p is not None and rec is not None:
+                ax.plot([rec], [p], "s", color=colours[r.system], label=r.system)
+                values += [p, rec]
+        low = max(0.0, math.floor((np.nanmin(values) - 0.05) * 10) / 10) if values else 0.0
+        ax.set_xlim(low, 1.01)
+        ax.set_ylim(low, 1.01)
+        ax.set_title(f"{curve.corpus} (threshold {curve.threshold:g})", fontsize=9)
         ax.set_xlabel(f"{curve.metric} recall")
-        ax.set_xlim(0, 1.02)
-        ax.set_ylim(0, 1.02)
+        ax.set_ylabel(f"{curve.metric} precision")
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("precision")
-    axes[-1].legend(fontsize=7, loc="lower left")
+    _legend(fig, axes)
     return fig
 
 
 def class_share_figure(shares: Mapping[str, Mapping[str, float]]) -> Figure:
-    """Grouped bars: for each L3S class, the share each system kept."""
+    """Grouped bars: for each L3S class, the share each system kept (noiseclf's block-label figure hatched)."""
     classes = list(CLASS_NAMES.values())
     systems = list(shares)
-    fig = Figure(figsize=(8, 3.8), layout="constrained")
+    colours = _colours([s for s in systems if not s.endswith("(block labels)")])
+    fig = Figure(figsize=(9, 4.2), layout="constrained")
     ax = fig.subplots()
     width = 0.8 / max(len(systems), 1)
     for i, system in enumerate(systems):
         x = np.arange(len(classes)) + (i - (len(systems) - 1) / 2) * width
-        ax.bar(x, [shares[system].get(c, np.nan) for c in classes], width, label=system, color=f"C{i % 10}")
+        blocks = system.endswith("(block labels)")
+        ax.bar(x, [shares[system].get(c, np.nan) for c in classes], width, label=system,
+               color=colours.get(system.removesuffix(" (block labels)"), "C0"), hatch="///" if blocks else None,
+               alpha=0.6 if blocks else 1.0)
     ax.set_xticks(np.arange(len(classes)), classes)
     ax.set_ylim(0, 1)
-    ax.set_ylabel("share kept")
-    ax.legend(fontsize=7, ncols=min(len(systems), 4))
+    ax.set_ylabel("share of the class's gold text kept")
     ax.grid(axis="y", alpha=0.3)
+    _legend(fig, [ax], ncols=5)
     return fig
 
 
@@ -393,6 +427,18 @@ class _Figures:
     importance: list[dict]
 
 
+def _l3s_shares(reports: Sequence[CorpusReport], label: str, pages: Sequence[Page],
+                outputs: Sequence[tuple[Page, SystemOutput]]) -> dict[str, dict[str, float]]:
+    """Class shares of every system on an L3S split, noiseclf first and then by its block labels."""
+    shares = {}
+    for r in sorted((r for r in reports if corpus_label(r) == label), key=lambda r: r.system != BASELINE):
+        if (found := class_shares(r, pages)) is not None:
+            shares[r.system] = found
+        if r.system == BASELINE and outputs:
+            shares[f"{BASELINE} (block labels)"] = block_class_shares(outputs)
+    return shares
+
+
 def _figure_data(reports: Sequence[CorpusReport], model: Extractor | None, pages: Mapping[str, Sequence[Page]],
                  validation_pages: Sequence[Page]) -> _Figures:
     """Threshold curves and block class shares (one classify pass per corpus), text class shares, importance."""
@@ -401,16 +447,11 @@ def _figure_data(reports: Sequence[CorpusReport], model: Extractor | None, pages
     format = reports[0].format if reports else "html"
     for label in _corpora(reports):
         corpus_pages = pages.get(label, ())
-        if model is not None and corpus_pages:
-            threshold = model.model_for(format)[0].threshold
-            outputs = classify_pages(model, corpus_pages, format)
-            curves.append(threshold_curve(outputs, label, threshold))
-            if label.startswith("l3s_gn1"):
-                shares[f"{BASELINE} (block labels)"] = block_class_shares(outputs)
-        if label.startswith("l3s_gn1") and corpus_pages:
-            for r in reports:
-                if corpus_label(r) == label and (found := class_shares(r, corpus_pages)) is not None:
-                    shares[r.system] = found
+        outputs = classify_pages(model, corpus_pages, format) if model is not None else []
+        if outputs:
+            curves.append(threshold_curve(outputs, label, model.model_for(format)[0].threshold))
+        if label.startswith("l3s_gn1"):
+            shares.update(_l3s_shares(reports, label, corpus_pages, outputs))
     importance = feature_importance(model, validation_pages, format) if model is not None and validation_pages else []
     return _Figures(curves, shares, importance)
 

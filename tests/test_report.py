@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import re
 from pathlib import Path
 
 import numpy as np
@@ -91,8 +92,8 @@ def test_rethresholding_matches_the_word_metric() -> None:
 
 
 def test_class_shares_count_each_class_in_the_output() -> None:
-    runs = (GoldRun("Home News Sport Weather", BlockClass.NOT_CONTENT), GoldRun("Bridge to be rebuilt", BlockClass.HEADLINE),
-            GoldRun("The council voted on Tuesday to rebuild the bridge.", BlockClass.FULL_TEXT),
+    runs = (GoldRun("Home News Sport Weather", BlockClass.NOT_CONTENT),
+            GoldRun("Bridge to be rebuilt", BlockClass.HEADLINE), GoldRun("The council voted on Tuesday to rebuild the bridge.", BlockClass.FULL_TEXT),
             GoldRun("Ten recipes for a rainy day", BlockClass.RELATED))
     page = Page(id="0", corpus="l3s_gn1", split="all", content=b"", gold_runs=runs)
     output = "Bridge to be rebuilt\n\nThe council voted on Tuesday to rebuild the bridge."
@@ -201,11 +202,14 @@ def test_evaluate_compare_prints_one_table_and_writes_the_report(tmp_path: Path)
     out = tmp_path / "report"
     result = CliRunner().invoke(app, [
         "evaluate", "--corpus", "wcxb:test", "--corpus", "l3s_gn1", "--data", str(tmp_path / "data"),
-        "--model", str(model), "--compare", "c4,resiliparse", "--plots", str(out)], env={"COLUMNS": "250"})
+        "--model", str(model), "--compare", "c4,resiliparse", "--plots", str(out)])
     assert result.exit_code == 0, result.output
-    table = [line for line in result.output.splitlines() if "wcxb:test" in line or "l3s_gn1:all" in line]
-    assert [next(s for s in ("noiseclf", "c4", "resiliparse") if s in line) for line in table] == \
-        ["noiseclf", "c4", "resiliparse"] * 2
+    rows = [m.groups() for m in re.finditer(r"(noiseclf|c4|resiliparse) +(shingle|word) .*?(\[.*\])?[ *]*$",
+                                            result.output, re.MULTILINE)]
+    assert [(system, metric) for system, metric, _ in rows] == [
+        ("noiseclf", "shingle"), ("c4", "shingle"), ("resiliparse", "shingle"),
+        ("noiseclf", "word"), ("c4", "word"), ("resiliparse", "word")]
+    assert [bool(interval) for _, _, interval in rows] == [False, True, True] * 2
     for image in ("f1_by_corpus.png", "page_scores.png", "threshold.png", "l3s_classes.png", "importance.png"):
         assert (out / image).is_file() and f"]({image})" in (out / "report.md").read_text()
     data = json.loads((out / "report.json").read_text())
@@ -214,7 +218,13 @@ def test_evaluate_compare_prints_one_table_and_writes_the_report(tmp_path: Path)
     assert data["l3s_class_shares"]["noiseclf"]["full text"] > 0.9
     assert len(data["feature_importance"]) == 25
     reports = {(r["corpus"], r["system"]): r for r in data["reports"]}
-    assert [p["key"] for p in reports[("wcxb", "c4")]["pages"]] == [p["key"] for p in reports[("wcxb", "noiseclf")]["pages"]]
+    keys = {system: [p["key"] for p in reports[("wcxb", system)]["pages"]] for system in ("noiseclf", "c4")}
+    assert keys["c4"] == keys["noiseclf"] and len(keys["c4"]) == 6
+    curve = data["threshold_curves"][0]  # at the model's own threshold it is the evaluated noiseclf
+    at = curve["thresholds"].index(curve["threshold"])
+    summary = reports[("wcxb", "noiseclf")]["summary"]
+    assert (curve["precision"][at], curve["recall"][at]) == pytest.approx(
+        (summary["word_precision"], summary["word_recall"]), abs=1e-4)
 
 
 def test_evaluate_compare_names_a_missing_peer(tmp_path: Path) -> None:

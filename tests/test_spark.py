@@ -98,8 +98,8 @@ class FakeExtractor:
             time.sleep(10)
         if "BOOM" in text:
             raise ValueError("parser exploded")
-        title = re.search(r"<title>(.*?)</title>", text, re.S)
-        pieces = re.findall(r"<p>(.*?)</p>", text, re.S)
+        title = re.search(r"<title>(.*?)</title>", text, re.DOTALL)
+        pieces = re.findall(r"<p>(.*?)</p>", text, re.DOTALL)
         return Extraction(f"{title.group(1) if title else ''}|{self.tag}", "\n\n".join(pieces), "html", 0.75)
 
 
@@ -121,7 +121,7 @@ def _default_model_loads() -> bool:
 
         Extractor.load()
         return True
-    except Exception:
+    except ModelError:
         return False
 
 
@@ -130,7 +130,8 @@ def _java_problem() -> str:
     home = os.environ.get("JAVA_HOME")
     java = os.path.join(home, "bin", "java") if home else shutil.which("java")
     try:
-        done = subprocess.run([java or "java", "-version"], capture_output=True, text=True, timeout=60)
+        done = subprocess.run([java or "java", "-version"], check=False, capture_output=True, text=True,
+                              timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"no working Java runtime ({exc}); .ci/ensure-java.sh installs one"
     if done.returncode != 0:

@@ -1,0 +1,1 @@
+"""Optional integrations: Spark (noiseclf[spark]) and Scrapy (noiseclf[scrapy])."""

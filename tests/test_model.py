@@ -1,0 +1,93 @@
+"""The block classifier follows scikit-learn conventions; its artifact round-trips and guards itself."""
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from noiseclf.features import FEATURE_NAMES, N_FEATURES
+from noiseclf.model import BlockClassifier, Manifest, default_trees, load_model, manifest_path, save_model
+from noiseclf.types import ModelError
+
+
+def synthetic_pages(n_pages=40, seed=0):
+    """Pages whose content blocks form one contiguous run; a block's own features are noisy,
+    so knowing the neighbours' scores (the second pass) helps."""
+    rng = np.random.default_rng(seed)
+    X, y, pages, words, paths = [], [], [], [], []
+    for page in range(n_pages):
+        n = 40
+        start = rng.integers(5, 15)
+        label = np.zeros(n, int)
+        label[start: start + 15] = 1
+        signal = label + rng.normal(0, 0.9, n)
+        feats = rng.normal(0, 1, (n, N_FEATURES)).astype(np.float32)
+        feats[:, 0] = signal
+        X.append(feats)
+        y.append(label)
+        pages.append(np.full(n, page))
+        words.append(rng.integers(1, 50, n).astype(np.float32))
+        paths.append(label.copy())
+    return (np.vstack(X), np.concatenate(y), np.concatenate(pages), np.concatenate(words),
+            np.concatenate(paths))
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y, pages, words, paths = synthetic_pages()
+    model = BlockClassifier(first=default_trees(30), second=default_trees(30), n_folds=3)
+    model.fit(X, y, pages=pages, words=words, paths=paths)
+    return model
+
+
+def test_estimator_conventions(fitted):
+    params = fitted.get_params()
+    assert {"first", "second", "n_folds", "two_pass", "threshold"} <= set(params)
+    assert clone(fitted).get_params()["n_folds"] == 3
+    assert list(fitted.classes_) == [0, 1]
+    assert fitted.n_features_in_ == N_FEATURES
+    assert not hasattr(fitted, "oof_missing_attribute")
+
+
+def test_predict_proba_and_predict_agree(fitted):
+    X, y, pages, words, paths = synthetic_pages(5, seed=1)
+    proba = fitted.predict_proba(X, pages=pages, words=words, paths=paths)
+    assert proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    pred = fitted.predict(X, pages=pages, words=words, paths=paths)
+    np.testing.assert_array_equal(pred, (proba[:, 1] >= fitted.threshold).astype(int))
+    assert fitted.predict_proba(np.zeros((0, N_FEATURES))).shape == (0, 2)
+
+
+def test_second_pass_uses_neighbours(fitted):
+    first_acc = ((fitted.oof_first_ >= 0.5) == synthetic_pages()[1]).mean()
+    second_acc = ((fitted.oof_proba_ >= 0.5) == synthetic_pages()[1]).mean()
+    assert second_acc > first_acc + 0.03
+
+
+def test_artifact_round_trip_and_guards(tmp_path, fitted):
+    path = save_model(fitted, Manifest(format="html", training_data=[{"corpus": "synthetic"}]), tmp_path / "m.joblib")
+    model, manifest = load_model(path)
+    assert manifest.format == "html" and manifest.feature_names == list(FEATURE_NAMES)
+    assert len(manifest.model_sha256) == 64 and manifest.threshold == fitted.threshold
+
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    tampered = tmp_path / "tampered.joblib"
+    tampered.write_bytes(bytes(data))
+    manifest_path(tampered).write_text(manifest_path(path).read_text())
+    with pytest.raises(ModelError, match="sha256"):
+        load_model(tampered)
+
+    raw = json.loads(manifest_path(path).read_text())
+    raw["feature_names"] = raw["feature_names"][:-1]
+    manifest_path(path).write_text(json.dumps(raw))
+    with pytest.raises(ModelError, match="features differ"):
+        load_model(path)
+
+    manifest_path(path).unlink()
+    with pytest.raises(ModelError, match="manifest"):
+        load_model(path)
+    with pytest.raises(ModelError, match="not found"):
+        load_model(tmp_path / "absent.joblib")
