@@ -1,0 +1,95 @@
+"""The command line through typer's CliRunner: extract, info, train/evaluate argument errors."""
+
+import gzip
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from noiseclf.cli import app
+
+runner = CliRunner()
+
+ARTICLE = """<html><head><title>Night trains return to the valley | Valley Post</title></head><body>
+<nav><a href="/">Home</a> <a href="/trains">Trains</a> <a href="/contact">Contact</a></nav>
+<main><article><h1>Night trains return to the valley</h1>
+<p>After a pause of eleven years, the overnight service between the two valley towns runs again from
+Friday, the regional transport office confirmed on Tuesday afternoon.</p>
+<p>The trains leave at ten in the evening and arrive shortly after six, stopping at four stations on
+the way, and sleeping cars can be booked from next week onwards.</p>
+<p>Local businesses expect more weekend visitors, while commuters hope the timetable will add an early
+morning connection in the spring, when the track works are finished.</p></article></main>
+<footer><a href="/privacy">Privacy</a> <a href="/terms">Terms</a> © 2026 Valley Post</footer></body></html>"""
+
+
+def rows(output: str) -> list[dict]:
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+
+def test_extract_writes_one_json_line_per_page(tmp_path, tiny_model):
+    page = tmp_path / "night-trains.html"
+    page.write_text(ARTICLE)
+    gz = tmp_path / "copy.html.gz"
+    gz.write_bytes(gzip.compress(ARTICLE.encode()))
+    result = runner.invoke(app, ["extract", str(page), str(gz), "--model", str(tiny_model), "-j", "1", "-q"])
+    assert result.exit_code == 0, result.output
+    out = rows(result.stdout)
+    assert [r["path"] for r in out] == [str(page), str(gz)]
+    for r in out:
+        assert r["status"] == "ok"
+        assert "overnight service between the two valley towns" in r["text"]
+        assert "Privacy" not in r["text"]
+        assert "Night trains return" in r["title"]
+
+
+def test_extract_keeps_a_row_for_every_bad_input(tmp_path, tiny_model):
+    good = tmp_path / "good.html"
+    good.write_text(ARTICLE)
+    empty = tmp_path / "empty.html"
+    empty.write_text("")
+    binary = tmp_path / "binary.html"
+    binary.write_bytes(bytes(range(256)) * 50)
+    missing = tmp_path / "missing.html"
+    out_file = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["extract", str(good), str(empty), str(binary), str(missing),
+                                 "--model", str(tiny_model), "-j", "1", "-q", "-o", str(out_file)])
+    assert result.exit_code == 0, result.output
+    out = {r["path"]: r for r in rows(out_file.read_text())}
+    assert out[str(good)]["status"] == "ok"
+    assert out[str(empty)]["status"] == "empty"
+    assert out[str(binary)]["status"] == "error" and "binary" in out[str(binary)]["error"]
+    assert out[str(missing)]["status"] == "error" and "missing.html" in out[str(missing)]["error"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["extract", "x.html", "--format", "pdf"], "--format must be auto, html or text"),
+    (["extract", "x.html", "--jobs", "0"], "--jobs must be at least 1"),
+    (["extract", "x.html", "--model", "nowhere.joblib"], "nowhere.joblib: model file not found"),
+    (["train", "--format", "xml"], "--format must be html or text"),
+    (["train", "--estimator", "magic"], "--estimator must be one of"),
+    (["train", "--corpus", "scrapinghub_aeb", "--out", "x.joblib"], "held-out test set"),
+    (["evaluate", "--corpus", "nosuchcorpus", "--model", "nowhere.joblib"], "nowhere.joblib"),
+])
+def test_bad_arguments_exit_2_with_a_clear_message(args, message):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+
+
+def test_info_shows_the_manifest(tiny_model):
+    result = runner.invoke(app, ["info", "--model", str(tiny_model)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads(result.stdout)["html"]
+    assert manifest["format"] == "html" and len(manifest["model_sha256"]) == 64
+    assert manifest["feature_names"].endswith("features")
+
+
+def test_info_refuses_a_tampered_model(tmp_path, tiny_model):
+    copy = tmp_path / "m.joblib"
+    data = bytearray(tiny_model.read_bytes())
+    data[-10] ^= 0x55
+    copy.write_bytes(bytes(data))
+    (tmp_path / "m.manifest.json").write_text(tiny_model.with_suffix(".manifest.json").read_text())
+    result = runner.invoke(app, ["info", "--model", str(copy)])
+    assert result.exit_code == 2
+    assert "sha256" in result.output and "m.joblib" in " ".join(result.output.split())
