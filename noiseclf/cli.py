@@ -146,30 +146,24 @@ def evaluate(
                                           "trafilatura,readability,justext,boilerpy3,resiliparse,c4."),
     plots: Optional[Path] = typer.Option(None, "--plots", help="Write plots and report.md here (and the JSON, "
                                          "unless --report names it)."),
+    oracle: bool = typer.Option(False, "--oracle", help="Also score the gold-labelled blocks: the segmentation's ceiling."),
 ) -> None:
     """Score a model on labelled corpora with each benchmark's own metric, beside peer extractors on the same pages."""
-    from .corpora import DEFAULT_TEST_SPLIT, load_corpus
-    from .evaluation import PRIMARY, NoiseclfSystem, evaluate as run_eval, worst_pages
+    from .evaluation import NoiseclfSystem, OracleSystem, worst_pages
     from .inference import Extractor
     from .peers import make_peer
-    from .report import compare_systems, corpus_label, held_out_pages, summary_rows, write_json, write_report
+    from .report import compare_systems, evaluate_side_by_side, held_out_pages, summary_rows, write_json, write_report
 
     if format not in ("html", "text"):
         _fail(ValueError(f"--format must be html or text, not {format!r}"))
     try:
         extractor = Extractor.load(model) if format == "html" else Extractor.load(text_path=model)
         peers = [make_peer(name.strip()) for name in (compare or "").split(",") if name.strip()]
-        reports, pages_by = [], {}
-        for name, split in _sources(corpus):
-            pages = list(load_corpus(name, split or DEFAULT_TEST_SPLIT.get(name), root=data, limit=limit))
-            keep_texts = worst > 0 or (plots is not None and name == "l3s_gn1")  # L3S class shares read the output
-            for system in (NoiseclfSystem(extractor), *peers):
-                reports.append(run_eval(system, name, split, format=format, pages=pages, keep_texts=keep_texts))
-                done = reports[-1]
-                err.print(f"{name}/{system.name}: {PRIMARY[name]} {done.primary:.4f} on {len(pages)} pages, "
-                          f"{done.summary.get('errors', 0)} errors", highlight=False)
-            if plots is not None:
-                pages_by[corpus_label(reports[-1])] = pages
+        sources = _sources(corpus)
+        keep_texts = [name for name, _ in sources] if worst else ["l3s_gn1"] if plots is not None else []
+        reports, pages_by = evaluate_side_by_side(
+            [NoiseclfSystem(extractor), *peers, *([OracleSystem()] if oracle else [])], sources, format=format, limit=limit, root=data,
+            keep_texts=keep_texts, keep_pages=plots is not None, log=lambda s: err.print(s, highlight=False))
     except NoiseclfError as exc:
         _fail(exc)
     _print_reports(summary_rows(reports, compare_systems(reports)))
@@ -183,7 +177,8 @@ def evaluate(
                     Console().print(f"  [red]+ {x[:160]}[/red]", highlight=False)
                 for x in w["gold_missed"][:5]:
                     Console().print(f"  [yellow]- {x[:160]}[/yellow]", highlight=False)
-    versions = {peer.name: peer.version for peer in peers}
+    versions = {"noiseclf": "timed with OpenMP limited to 1 thread, like the single-threaded peers",
+                **{peer.name: peer.version for peer in peers}}
     if plots is not None:
         path = write_report(reports, plots, extractor, pages_by, validation_pages=held_out_pages(pages_by, data),
                             systems=versions, json_path=report, extra=extra)

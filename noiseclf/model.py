@@ -17,6 +17,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 import sklearn
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GroupKFold
@@ -43,6 +44,21 @@ def _page_slices(pages: np.ndarray) -> list[slice]:
     cuts = np.flatnonzero(pages[1:] != pages[:-1]) + 1
     bounds = np.concatenate(([0], cuts, [len(pages)]))
     return [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+_SINGLE_THREAD_ROWS = 50_000  # below this, OpenMP start-up and contention cost more than they save
+
+
+def content_proba(estimator, X: np.ndarray) -> np.ndarray:
+    """P(content) per row; one page's worth of rows is scored on one thread, which is far faster.
+
+    For gradient-boosted trees this calls scikit-learn's `_raw_predict(X, n_threads=1)` (the manifest
+    pins the scikit-learn minor version the model was made with, so the private method is stable);
+    public `predict_proba` on a process-wide thread limit would be global state.
+    """
+    if isinstance(estimator, HistGradientBoostingClassifier) and len(X) < _SINGLE_THREAD_ROWS:
+        return expit(estimator._raw_predict(X, n_threads=1)[:, 0])
+    return estimator.predict_proba(X)[:, 1]
 
 
 def _out_of_fold(estimator, X: np.ndarray, y: np.ndarray, folds: list) -> np.ndarray:
@@ -104,12 +120,12 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         X = np.asarray(X, dtype=np.float32)
         if len(X) == 0:
             return np.zeros((0, 2))
-        p = self.first_.predict_proba(X)[:, 1]
+        p = content_proba(self.first_, X)
         if self.two_pass:
             pages = np.zeros(len(X), np.int64) if pages is None else pages
             words = np.ones(len(X)) if words is None else words
             paths = np.arange(len(X)) if paths is None else paths
-            p = self.second_.predict_proba(self._neighbours(X, p, pages, words, paths))[:, 1]
+            p = content_proba(self.second_, self._neighbours(X, p, pages, words, paths))
         return np.column_stack([1 - p, p])
 
     def predict(self, X: np.ndarray, **kwargs: np.ndarray) -> np.ndarray:

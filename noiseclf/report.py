@@ -10,6 +10,8 @@ for the figures that need them, the pages and the model:
   class's gold runs with the output (as `metrics.related_kept`), for noiseclf also by block labels;
 - permutation importance of the model's first pass on blocks of held-out pages.
 
+`evaluate_side_by_side` runs noiseclf and the peers (`peers.py`) on the same pages for all of this.
+
 Figures are drawn on `matplotlib.figure.Figure` objects (saved with the Agg canvas, no pyplot
 state), so the functions work the same in scripts, tests and notebooks.
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,14 +30,17 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy import sparse
 from scipy.stats import rankdata
+from threadpoolctl import threadpool_limits
 
 from . import corpora, metrics
-from .evaluation import PRIMARY, CorpusReport, NoiseclfSystem, SystemOutput, flattened_input, reports_table
+from .evaluation import (
+    PRIMARY, CorpusReport, NoiseclfSystem, System, SystemOutput, evaluate, flattened_input, reports_table,
+)
 from .features import FEATURE_NAMES, block_features, block_words
 from .inference import Extractor
 from .labelling import label_blocks
 from .tables import page_document
-from .types import BlockClass, NoiseclfError, Page
+from .types import BlockClass, Format, NoiseclfError, Page
 
 BASELINE = "noiseclf"
 THRESHOLDS = np.round(np.arange(0.04, 0.97, 0.04), 2)
@@ -110,6 +115,34 @@ def summary_rows(reports: Sequence[CorpusReport], comparisons: Sequence[Comparis
                      "cpu_ms_median": s.get("cpu_ms_median"), "related_kept": s.get("related_kept"),
                      "errors": s.get("errors", 0), f"{baseline}_minus_system": delta.text() if delta else ""})
     return rows
+
+
+def evaluate_side_by_side(systems: Sequence[System], sources: Sequence[tuple[str, str | None]], *,
+                          format: Format = "html", limit: int | None = None, root: Path | None = None,
+                          keep_texts: Container[str] = (), keep_pages: bool = False,
+                          log: Callable[[str], None] = lambda _: None,
+                          ) -> tuple[list[CorpusReport], dict[str, list[Page]]]:
+    """Every system on exactly the same pages of each (corpus, split), single-threaded so CPU times compare.
+
+    Each corpus is loaded once; `keep_texts` names the corpora whose outputs the reports keep (L3S class
+    shares and worst pages read them); with `keep_pages` the pages come back by corpus_label for the figures.
+    OpenMP is limited to one thread while systems run: the peers are single-threaded, and the CPU clock
+    counts every thread's time (tree predictions on one page gain nothing from more threads).
+    """
+    reports: list[CorpusReport] = []
+    pages_by: dict[str, list[Page]] = {}
+    with threadpool_limits(limits=1, user_api="openmp"):
+        for corpus, split in sources:
+            pages = list(corpora.load_corpus(corpus, split or corpora.DEFAULT_TEST_SPLIT.get(corpus), root=root,
+                                             limit=limit))
+            for system in systems:
+                reports.append(evaluate(system, corpus, split, format=format, pages=pages,
+                                        keep_texts=corpus in keep_texts))
+                log(f"{corpus}/{system.name}: {PRIMARY[corpus]} {reports[-1].primary:.4f} on {len(pages)} pages, "
+                    f"{reports[-1].summary.get('errors', 0)} errors")
+            if keep_pages:
+                pages_by[corpus_label(reports[-1])] = pages
+    return reports, pages_by
 
 
 # --- data behind the figures ------------------------------------------------------------------
@@ -441,18 +474,22 @@ def _l3s_shares(reports: Sequence[CorpusReport], label: str, pages: Sequence[Pag
 
 def _figure_data(reports: Sequence[CorpusReport], model: Extractor | None, pages: Mapping[str, Sequence[Page]],
                  validation_pages: Sequence[Page]) -> _Figures:
-    """Threshold curves and block class shares (one classify pass per corpus), text class shares, importance."""
+    """Threshold curves and block class shares (one classify pass per corpus), text class shares, importance.
+
+    Single-threaded like the evaluation: many small tree predictions only lose time to OpenMP threads.
+    """
     curves: list[Curve] = []
     shares: dict[str, dict[str, float]] = {}
     format = reports[0].format if reports else "html"
-    for label in _corpora(reports):
-        corpus_pages = pages.get(label, ())
-        outputs = classify_pages(model, corpus_pages, format) if model is not None else []
-        if outputs:
-            curves.append(threshold_curve(outputs, label, model.model_for(format)[0].threshold))
-        if label.startswith("l3s_gn1"):
-            shares.update(_l3s_shares(reports, label, corpus_pages, outputs))
-    importance = feature_importance(model, validation_pages, format) if model is not None and validation_pages else []
+    with threadpool_limits(limits=1, user_api="openmp"):
+        for label in _corpora(reports):
+            corpus_pages = pages.get(label, ())
+            outputs = classify_pages(model, corpus_pages, format) if model is not None else []
+            if outputs:
+                curves.append(threshold_curve(outputs, label, model.model_for(format)[0].threshold))
+            if label.startswith("l3s_gn1"):
+                shares.update(_l3s_shares(reports, label, corpus_pages, outputs))
+        importance = feature_importance(model, validation_pages, format) if model and validation_pages else []
     return _Figures(curves, shares, importance)
 
 

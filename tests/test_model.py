@@ -60,6 +60,13 @@ def test_predict_proba_and_predict_agree(fitted):
     assert fitted.predict_proba(np.zeros((0, N_FEATURES))).shape == (0, 2)
 
 
+def test_single_thread_scoring_matches_predict_proba(fitted):
+    from noiseclf.model import content_proba
+
+    X = synthetic_pages(2, seed=3)[0]
+    np.testing.assert_allclose(content_proba(fitted.first_, X), fitted.first_.predict_proba(X)[:, 1], rtol=1e-6)
+
+
 def test_second_pass_uses_neighbours(fitted):
     first_acc = ((fitted.oof_first_ >= 0.5) == synthetic_pages()[1]).mean()
     second_acc = ((fitted.oof_proba_ >= 0.5) == synthetic_pages()[1]).mean()

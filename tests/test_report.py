@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
+from threadpoolctl import threadpool_limits
 from typer.testing import CliRunner
 
 from noiseclf import metrics
@@ -93,7 +94,8 @@ def test_rethresholding_matches_the_word_metric() -> None:
 
 def test_class_shares_count_each_class_in_the_output() -> None:
     runs = (GoldRun("Home News Sport Weather", BlockClass.NOT_CONTENT),
-            GoldRun("Bridge to be rebuilt", BlockClass.HEADLINE), GoldRun("The council voted on Tuesday to rebuild the bridge.", BlockClass.FULL_TEXT),
+            GoldRun("Bridge to be rebuilt", BlockClass.HEADLINE),
+            GoldRun("The council voted on Tuesday to rebuild the bridge.", BlockClass.FULL_TEXT),
             GoldRun("Ten recipes for a rainy day", BlockClass.RELATED))
     page = Page(id="0", corpus="l3s_gn1", split="all", content=b"", gold_runs=runs)
     output = "Bridge to be rebuilt\n\nThe council voted on Tuesday to rebuild the bridge."
@@ -132,6 +134,7 @@ SENTENCES = [
     "Historians pointed out that the bridge was first opened more than a century ago.",
 ]
 NAV = ["Home", "News", "Sport", "Weather", "Contact"]
+N_PAGES = 6
 RELATED = ["Ten recipes for a rainy day", "Local team wins the cup", "New bus timetable from June"]
 
 
@@ -155,10 +158,10 @@ def _page_html(i: int, annotated: bool) -> tuple[str, str]:
     return html, "\n\n".join([title, *story])
 
 
-def _fake_corpora(root: Path, n: int = 6) -> list[Page]:
+def _fake_corpora(root: Path) -> list[Page]:
     """wcxb (test split) and l3s_gn1 folders of hand-written pages; returns the wcxb pages as Page records."""
     files, pages, mapping = {}, [], []
-    for i in range(n):
+    for i in range(N_PAGES):
         pid = f"{i:04d}"
         html, gold = _page_html(i, annotated=False)
         files[pid] = {"split": "test", "page_type": "article", "domain": f"site{i}.example"}
@@ -190,18 +193,26 @@ def _tiny_model(pages: list[Page], path: Path) -> Path:
         words.append(block_words(doc))
         paths.append(block_path_ids(doc))
     trees = HistGradientBoostingClassifier(max_iter=15, min_samples_leaf=2, random_state=0)
-    model = BlockClassifier(first=trees, second=trees, n_folds=2).fit(
-        np.vstack(X), np.concatenate(y), pages=np.concatenate(ids), words=np.concatenate(words),
-        paths=np.concatenate(paths), groups=np.concatenate(ids))
+    with threadpool_limits(limits=1, user_api="openmp"):  # tiny fits only lose time to threads on a busy machine
+        model = BlockClassifier(first=trees, second=trees, n_folds=2).fit(
+            np.vstack(X), np.concatenate(y), pages=np.concatenate(ids), words=np.concatenate(words),
+            paths=np.concatenate(paths), groups=np.concatenate(ids))
     return save_model(model, Manifest(format="html"), path)
 
 
-def test_evaluate_compare_prints_one_table_and_writes_the_report(tmp_path: Path) -> None:
-    pages = _fake_corpora(tmp_path / "data")
-    model = _tiny_model(pages, tmp_path / "model.joblib")
+@pytest.fixture(scope="module")
+def fake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(data root, model file): six hand-written pages as wcxb and l3s_gn1, and a model trained on them."""
+    base = tmp_path_factory.mktemp("fake")
+    pages = _fake_corpora(base / "data")
+    return base / "data", _tiny_model(pages, base / "model.joblib")
+
+
+def test_evaluate_compare_prints_one_table_and_writes_the_report(fake: tuple[Path, Path], tmp_path: Path) -> None:
+    data, model = fake
     out = tmp_path / "report"
     result = CliRunner().invoke(app, [
-        "evaluate", "--corpus", "wcxb:test", "--corpus", "l3s_gn1", "--data", str(tmp_path / "data"),
+        "evaluate", "--corpus", "wcxb:test", "--corpus", "l3s_gn1", "--data", str(data),
         "--model", str(model), "--compare", "c4,resiliparse", "--plots", str(out)])
     assert result.exit_code == 0, result.output
     rows = [m.groups() for m in re.finditer(r"(noiseclf|c4|resiliparse) +(shingle|word) .*?(\[.*\])?[ *]*$",
@@ -219,7 +230,7 @@ def test_evaluate_compare_prints_one_table_and_writes_the_report(tmp_path: Path)
     assert len(data["feature_importance"]) == 25
     reports = {(r["corpus"], r["system"]): r for r in data["reports"]}
     keys = {system: [p["key"] for p in reports[("wcxb", system)]["pages"]] for system in ("noiseclf", "c4")}
-    assert keys["c4"] == keys["noiseclf"] and len(keys["c4"]) == 6
+    assert keys["c4"] == keys["noiseclf"] and len(keys["c4"]) == N_PAGES
     curve = data["threshold_curves"][0]  # at the model's own threshold it is the evaluated noiseclf
     at = curve["thresholds"].index(curve["threshold"])
     summary = reports[("wcxb", "noiseclf")]["summary"]
@@ -227,9 +238,8 @@ def test_evaluate_compare_prints_one_table_and_writes_the_report(tmp_path: Path)
         (summary["word_precision"], summary["word_recall"]), abs=1e-4)
 
 
-def test_evaluate_compare_names_a_missing_peer(tmp_path: Path) -> None:
-    pages = _fake_corpora(tmp_path / "data", n=3)
-    model = _tiny_model(pages, tmp_path / "model.joblib")
-    result = CliRunner().invoke(app, ["evaluate", "--corpus", "wcxb:test", "--data", str(tmp_path / "data"),
+def test_evaluate_compare_names_an_unknown_peer(fake: tuple[Path, Path]) -> None:
+    data, model = fake
+    result = CliRunner().invoke(app, ["evaluate", "--corpus", "wcxb:test", "--data", str(data),
                                       "--model", str(model), "--compare", "c4,goose"])
     assert result.exit_code == 2 and "unknown peer 'goose'" in result.output

