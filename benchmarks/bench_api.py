@@ -2,12 +2,12 @@
 
 The stages are the page's own work: segmentation, block features and the classifier's prediction.
 Everything else `extract` does (checks, threshold, joining the text, page confidence, building the
-Extraction) is overhead; the target is under 2 ms per call. Calls are timed in alternating rounds
-so that drift on a shared machine hits both sides alike; the median and the fastest round per
-call are printed (on a busy machine the fastest round is the better estimate of the cost).
+Extraction) is overhead; the target is under 2 ms per call. The variants are called in turn, one
+call each, and the overhead is the median over calls of (extract - stages) for back-to-back calls,
+which a busy machine's drift barely moves.
 
     python benchmarks/bench_api.py                         # the shipped default model
-    python benchmarks/bench_api.py --model some.joblib --calls 50 --rounds 40
+    python benchmarks/bench_api.py --model some.joblib --calls 1000
     python benchmarks/bench_api.py --openmp-threads 1      # HistGradientBoosting predicting on one thread
 
 The OpenMP setting matters on a busy machine: scikit-learn's trees predict a page's few dozen
@@ -46,15 +46,8 @@ def stages(extractor: Extractor, content: bytes) -> None:
     model.predict_proba(block_features(doc), words=block_words(doc), paths=block_path_ids(doc))
 
 
-def per_call_ms(fn: Callable[[], object], calls: int) -> float:
-    start = time.perf_counter()
-    for _ in range(calls):
-        fn()
-    return (time.perf_counter() - start) * 1000 / calls
-
-
-def measure(extractor: Extractor, content: bytes, calls: int, rounds: int) -> dict[str, tuple[float, float]]:
-    """(median, fastest) per-call milliseconds of each variant over alternating rounds."""
+def measure(extractor: Extractor, content: bytes, calls: int) -> dict[str, list[float]]:
+    """Milliseconds of each call of each variant, the variants called in turn so drift hits all alike."""
     variants: dict[str, Callable[[], object]] = {
         "stages": lambda: stages(extractor, content),
         "extract": lambda: extractor.extract(content, format="html"),
@@ -62,19 +55,26 @@ def measure(extractor: Extractor, content: bytes, calls: int, rounds: int) -> di
         "extract html": lambda: extractor.extract(content, format="html", output="html"),
     }
     for fn in variants.values():  # warm up caches and lazy imports
-        per_call_ms(fn, 5)
+        for _ in range(5):
+            fn()
     samples: dict[str, list[float]] = {name: [] for name in variants}
-    for _ in range(rounds):
+    for _ in range(calls):
         for name, fn in variants.items():
-            samples[name].append(per_call_ms(fn, calls))
-    return {name: (statistics.median(values), min(values)) for name, values in samples.items()}
+            start = time.perf_counter()
+            fn()
+            samples[name].append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def paired(samples: dict[str, list[float]], name: str) -> float:
+    """Median over calls of (variant - stages) for calls made back to back."""
+    return statistics.median(a - b for a, b in zip(samples[name], samples["stages"]))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, help="a model file (default: the shipped models)")
-    parser.add_argument("--calls", type=int, default=30, help="calls per round")
-    parser.add_argument("--rounds", type=int, default=20, help="alternating rounds")
+    parser.add_argument("--calls", type=int, default=500, help="calls of each variant")
     parser.add_argument("--openmp-threads", type=int, help="limit OpenMP threads while timing (threadpoolctl)")
     args = parser.parse_args()
     extractor = Extractor.load(args.model)
@@ -84,20 +84,18 @@ def main() -> None:
 
         limit = threadpool_limits(limits=args.openmp_threads, user_api="openmp")
     with limit:
-        result = measure(extractor, TINY_PAGE, args.calls, args.rounds)
+        samples = measure(extractor, TINY_PAGE, args.calls)
     blocks = len(segment(TINY_PAGE, format="html").blocks)
-    print(f"tiny page: {len(TINY_PAGE)} bytes, {blocks} blocks; per-call ms over {args.rounds} rounds "
-          f"of {args.calls} calls; OpenMP threads: {args.openmp_threads or 'default'}")
-    print(f"  {'':<18} {'median':>8} {'fastest':>8}")
-    for name, (median, fastest) in result.items():
-        print(f"  {name:<18} {median:8.3f} {fastest:8.3f}")
-    for i, label in enumerate(("median", "fastest")):
-        overhead = result["extract"][i] - result["stages"][i]
-        print(f"  overhead of extract beyond its stages ({label}): {overhead:+.3f} ms (target < 2 ms): "
-              f"{'ok' if overhead < 2 else 'ABOVE TARGET'}")
-    fastest = {name: values[1] for name, values in result.items()}
-    print(f"  rendering (fastest): markdown {fastest['extract markdown'] - fastest['extract']:+.3f} ms, "
-          f"html {fastest['extract html'] - fastest['extract']:+.3f} ms")
+    print(f"tiny page: {len(TINY_PAGE)} bytes, {blocks} blocks; {args.calls} calls of each variant, in turn; "
+          f"OpenMP threads: {args.openmp_threads or 'default'}")
+    print(f"  {'':<18} {'median ms':>10} {'minus stages':>13}")
+    for name, values in samples.items():
+        extra = "" if name == "stages" else f"{paired(samples, name):+13.3f}"
+        print(f"  {name:<18} {statistics.median(values):10.3f} {extra}")
+    overhead = paired(samples, "extract")
+    print(f"  overhead of extract beyond its stages: {overhead:+.3f} ms per call (target < 2 ms): "
+          f"{'ok' if overhead < 2 else 'ABOVE TARGET'}")
+
 
 if __name__ == "__main__":
     main()

@@ -7,6 +7,7 @@ alongside the others, plus block-level scores and, on L3S-GN1, related-content t
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -115,8 +116,8 @@ def flattened_input(page: Page) -> str:
 
 def score_page(page: Page, out: SystemOutput, cpu_ms: float, keep_texts: bool = False) -> PageScore:
     """All metrics that apply to this page's gold."""
-    has_gold = bool(page.gold_text.strip()) or page.corpus not in ("trafilatura_eval",)
-    shingle = metrics.shingle_counts(out.text, page.gold_text) if has_gold and page.corpus != "trafilatura_eval" else None
+    has_full_gold = page.corpus != "trafilatura_eval"  # that corpus has snippets only
+    shingle = metrics.shingle_counts(out.text, page.gold_text) if has_full_gold else None
     word = metrics.word_prf(out.text, page.gold_text).as_dict() if shingle is not None else None
     snippets = None
     if page.with_snippets or page.without_snippets:
@@ -227,20 +228,28 @@ class OracleSystem:
         return SystemOutput(text=oracle_text(doc, labels), doc=doc, keep=labels.content)
 
 
+_WORD = re.compile(r"\w+")
+
+
+def _mostly_outside(paragraph: str, words: set[str]) -> bool:
+    """More than half of the paragraph's distinct words are not in `words`."""
+    own = set(_WORD.findall(paragraph.lower()))
+    return len(own - words) > 0.5 * max(len(own), 1)
+
+
 def worst_pages(report: CorpusReport, n: int) -> list[dict]:
     """The n pages with the lowest primary score, with what was wrongly kept and what was missed."""
-    order = np.argsort(report.per_page())
+    scores = report.per_page()
     rows = []
-    for i in order[:n]:
+    for i in np.argsort(scores)[:n]:
         p = report.pages[int(i)]
-        out_paras = [x for x in p.output.split("\n\n") if x.strip()]
-        gold_words = set(metrics._words(p.gold))
-        out_words = set(metrics._words(p.output))
-        extra = [x for x in out_paras if len(set(metrics._words(x)) - gold_words) > 0.5 * max(len(set(metrics._words(x))), 1)]
-        missed = [x for x in p.gold.split("\n\n") if x.strip() and
-                  len(set(metrics._words(x)) - out_words) > 0.5 * max(len(set(metrics._words(x))), 1)]
-        rows.append({"page": p.key, "score": round(float(report.per_page()[int(i)]), 4),
-                     "kept_not_gold": extra, "gold_missed": missed})
+        gold_words = set(_WORD.findall(p.gold.lower()))
+        out_words = set(_WORD.findall(p.output.lower()))
+        rows.append({
+            "page": p.key, "score": round(float(scores[int(i)]), 4),
+            "kept_not_gold": [x for x in p.output.split("\n\n") if x.strip() and _mostly_outside(x, gold_words)],
+            "gold_missed": [x for x in p.gold.split("\n\n") if x.strip() and _mostly_outside(x, out_words)],
+        })
     return rows
 
 

@@ -32,12 +32,13 @@ import numpy as np
 
 from .features import FEATURE_NAMES, NEIGHBOUR_NAMES, block_features, block_path_ids, block_words, neighbour_features
 from .inference import Extractor, page_confidence
+from .model import content_proba
 from .segmentation import segment
 from .types import Block, Document
 
 CANDIDATES = 40  # own features tried per page, by global importance
 MIN_DELTA = 0.005  # smaller contributions are not shown
-_CHUNK_ROWS = 60_000  # rows per occlusion prediction, to bound memory on long pages
+_CHUNK_ROWS = 40_000  # rows per occlusion prediction: bounds memory, and stays on model.content_proba's one thread
 METHOD = (
     "Each contribution is the change in the content probability when one input of the block is "
     "replaced by its median over the page's blocks: positive pushed the block towards content, negative "
@@ -111,7 +112,7 @@ def occlusion(estimator: object, X: np.ndarray, base: np.ndarray, columns: np.nd
         rows = X[start: start + step]
         stacked = np.repeat(rows, k, axis=0)
         stacked[np.arange(len(stacked)), np.tile(columns, len(rows))] = np.tile(reference[columns], len(rows))
-        p = estimator.predict_proba(stacked)[:, 1].reshape(len(rows), k)
+        p = content_proba(estimator, stacked).reshape(len(rows), k)
         out[start: start + step] = base[start: start + step, None] - p
     return out
 
@@ -131,14 +132,14 @@ def explain_document(extractor: Extractor, doc: Document, *, top: int = 5,
         return PageExplanation(doc.source, doc.title, doc.format, model.threshold, 0.0, model.two_pass, ())
     X = block_features(doc)
     words, paths = block_words(doc), block_path_ids(doc)
-    p1 = model.first_.predict_proba(X)[:, 1]
+    p1 = content_proba(model.first_, X)
     own_cols = _candidates(global_importance(model.first_, X.shape[1]), X, candidates)
     names = [FEATURE_NAMES[j] for j in own_cols]
     values, deltas = X[:, own_cols], occlusion(model.first_, X, p1, own_cols)
     proba = p1
     if model.two_pass:
         X2 = np.hstack([X, neighbour_features(p1, words, paths)])
-        proba = model.second_.predict_proba(X2)[:, 1]
+        proba = content_proba(model.second_, X2)
         ctx_cols = np.arange(X.shape[1] + 1, X2.shape[1])  # the neighbours' scores, not p_self
         names += [f"ctx:{NEIGHBOUR_NAMES[j - X.shape[1]]}" for j in ctx_cols]
         values = np.hstack([values, X2[:, ctx_cols]])

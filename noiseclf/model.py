@@ -29,7 +29,7 @@ from .types import ModelError
 MODEL_FORMAT = 1  # bump when the artifact layout changes
 
 
-def default_trees(max_iter: int = 250, random_state: int = 0) -> HistGradientBoostingClassifier:
+def default_trees(max_iter: int = 200, random_state: int = 0) -> HistGradientBoostingClassifier:
     """The gradient-boosted trees both passes start from."""
     return HistGradientBoostingClassifier(
         max_iter=max_iter, learning_rate=0.1, max_leaf_nodes=48, min_samples_leaf=40,

@@ -11,7 +11,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small html model trained in seconds on tests/fixtures pages through the user-data path."""
+    """A small two-pass html model trained in seconds on tests/fixtures pages through the user-data path."""
     from threadpoolctl import threadpool_limits
 
     from noiseclf.training import TrainConfig, train_and_save
@@ -22,7 +22,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with threadpool_limits(limits=1, user_api="openmp"):  # tiny fits: threads only add waiting
         tables = user_tables([FIXTURES / "pages.jsonl", FIXTURES / "marked"], format="html",
                              cache_dir=folder / "cache")
-        train_and_save(TrainConfig(sources=(), format="html", max_iter=20, extra_tables=tables), out)
+        train_and_save(TrainConfig(sources=(), format="html", max_iter=20, two_pass=True, extra_tables=tables), out)
     return out
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from threadpoolctl import threadpool_limits
 
 import noiseclf
 from noiseclf import Extraction, Extractor, InputError, ModelError, NoiseclfError, ScoredBlock
@@ -22,13 +21,6 @@ FIXTURES = Path(__file__).parent / "fixtures"
 ARTICLE = (FIXTURES / "article.html").read_bytes()
 PAGES = [ARTICLE] + [(FIXTURES / "site" / name).read_bytes() for name in ("bridge.html", "beekeepers.html")]
 TITLE = "Planting an orchard on a small plot"
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_openmp_thread():
-    """Tiny predictions run faster on one OpenMP thread, above all on a busy machine."""
-    with threadpool_limits(limits=1, user_api="openmp"):
-        yield
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Rebuild the shipped default models from the WCXB dev split (the only corpus whose license lets a
+# trained model be redistributed), then regenerate the evaluation report in artifacts/report/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+noiseclf train --corpus wcxb:dev --format html --out artifacts/default-html.joblib
+noiseclf train --corpus wcxb:dev --format text --out artifacts/default-text.joblib
+noiseclf evaluate --compare trafilatura,readability,justext,boilerpy3,resiliparse,c4 \
+  --report artifacts/report/report.json --plots artifacts/report
