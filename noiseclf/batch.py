@@ -96,7 +96,7 @@ class ExtractorLike(Protocol):
     """What a batch run needs of an extractor: `noiseclf.inference.Extractor.extract`'s signature."""
 
     def extract(self, content: str | bytes, *, format: str = "auto", source: str = "",
-                url: str | None = None, with_blocks: bool = False) -> Extraction: ...
+                url: str | None = None, with_blocks: bool = False, output: str = "text") -> Extraction: ...
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,8 @@ class BatchOptions:
     id_field: JSON Lines field holding the record id (else the 1-based line number is the id).
     url_field: JSON Lines field holding the page URL (optional).
     with_blocks: add `blocks` to each row: a list of {text, tag, probability, keep}.
+    text_format: how `text` renders the kept blocks: "text", "markdown" (headings, lists, quotes,
+        tables) or "html".
     jobs: worker processes; None means one per CPU this process may use; 1 runs in-process, no pool.
     chunk_size: records sent to a worker at a time (fewer round trips versus finer balancing).
     unordered: write rows as workers finish chunks instead of in input order (no head-of-line wait).
@@ -136,6 +138,7 @@ class BatchOptions:
     id_field: str = "id"
     url_field: str = "url"
     with_blocks: bool = False
+    text_format: Literal["text", "markdown", "html"] = "text"
     jobs: int | None = None
     chunk_size: int = 64
     unordered: bool = False
@@ -485,9 +488,10 @@ class RecordProcessor:
     """Turns records into output rows with one loaded extractor; what every worker runs."""
 
     def __init__(self, extractor: ExtractorLike, *, format: str = "auto", with_blocks: bool = False,
-                 timeout: float | None = None) -> None:
+                 timeout: float | None = None, text_format: str = "text") -> None:
         self.extractor = extractor
         self.format = format
+        self.text_format = text_format
         self.with_blocks = with_blocks
         self.timeout = timeout  # only set where a SIGALRM handler raising RecordTimeout is installed
 
@@ -519,7 +523,7 @@ class RecordProcessor:
             return None
         fmt = self.format if self.format != "auto" else record.format
         return self.extractor.extract(content, format=fmt, source=record.name, url=record.url,
-                                      with_blocks=self.with_blocks)
+                                      with_blocks=self.with_blocks, output=self.text_format)
 
     def _row(self, record: Record, status: Status, *, title: str | None = None, text: str | None = None,
              confidence: float | None = None, error: str | None = None,
@@ -572,7 +576,7 @@ def make_processor(options: BatchOptions, *, enforce_timeout: bool) -> RecordPro
     """Load the extractor (`extractor_factory` or `Extractor.load`) and wrap it in a processor."""
     extractor = (options.extractor_factory or _load_extractor)(options.model)
     return RecordProcessor(extractor, format=options.format, with_blocks=options.with_blocks,
-                           timeout=options.timeout if enforce_timeout else None)
+                           timeout=options.timeout if enforce_timeout else None, text_format=options.text_format)
 
 
 _WORKER: RecordProcessor | BaseException | None = None

@@ -42,6 +42,7 @@ def extract(
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Worker processes (default: all cores)."),
     unordered: bool = typer.Option(False, "--unordered", help="Write rows as they finish, not in input order."),
     blocks: bool = typer.Option(False, "--blocks", help="Add every block with its label and probability."),
+    text_format: str = typer.Option("text", "--text-format", "-t", help="text, markdown or html: how `text` renders."),
     content_field: str = typer.Option("html", "--content-field", help="JSON Lines field holding the page."),
     id_field: str = typer.Option("id", "--id-field", help="JSON Lines field holding the record id."),
     url_field: str = typer.Option("url", "--url-field", help="JSON Lines field holding the URL."),
@@ -57,12 +58,15 @@ def extract(
         _fail(ValueError(f"--format must be auto, html or text, not {format!r}"))
     if output_format not in (None, "jsonl", "parquet"):
         _fail(ValueError(f"--output-format must be jsonl or parquet, not {output_format!r}"))
+    if text_format not in ("text", "markdown", "html"):
+        _fail(ValueError(f"--text-format must be text, markdown or html, not {text_format!r}"))
     if jobs is not None and jobs < 1:
         _fail(ValueError("--jobs must be at least 1"))
     if model is not None and not model.is_file():
         _fail(FileNotFoundError(f"{model}: model file not found"))
     options = BatchOptions(output=output, output_format=output_format, format=format, content_field=content_field,
-                           id_field=id_field, url_field=url_field, with_blocks=blocks, jobs=jobs, unordered=unordered,
+                           id_field=id_field, url_field=url_field, with_blocks=blocks, text_format=text_format,
+                           jobs=jobs, unordered=unordered,
                            max_bytes=max_bytes, timeout=timeout, resume=resume, quiet=quiet,
                            model=str(model) if model else None)
     try:
@@ -73,7 +77,8 @@ def extract(
 
 @app.command()
 def train(
-    corpus: list[str] = typer.Option(["wcxb:dev"], "--corpus", "-c", help="CORPUS[:SPLIT] to train on (repeatable)."),
+    corpus: list[str] = typer.Option([], "--corpus", "-c", help="CORPUS[:SPLIT] to train on (repeatable; "
+                                     "default wcxb:dev unless --pages is given)."),
     out: Path = typer.Option(Path("model.joblib"), "--out", "-o", help="Where to write the model (+ .manifest.json)."),
     format: str = typer.Option("html", "--format", "-f", help="html or text: the input the model will classify."),
     estimator: str = typer.Option("trees", "--estimator", help="trees (gradient boosting), forest or logistic."),
@@ -92,7 +97,7 @@ def train(
         _fail(ValueError(f"--format must be html or text, not {format!r}"))
     if estimator not in ESTIMATORS:
         _fail(ValueError(f"--estimator must be one of {', '.join(ESTIMATORS)}"))
-    sources = _sources(corpus) if corpus and not user_data else _sources([c for c in corpus if c != "wcxb:dev"])
+    sources = _sources(corpus or ([] if user_data else ["wcxb:dev"]))
     try:
         extra = ()
         if user_data:
@@ -149,6 +154,7 @@ def evaluate(
     oracle: bool = typer.Option(False, "--oracle", help="Also score the gold-labelled blocks: the segmentation's ceiling."),
 ) -> None:
     """Score a model on labelled corpora with each benchmark's own metric, beside peer extractors on the same pages."""
+    from .calibration import confidence_split
     from .evaluation import NoiseclfSystem, OracleSystem, worst_pages
     from .inference import Extractor
     from .peers import make_peer
@@ -167,7 +173,11 @@ def evaluate(
     except NoiseclfError as exc:
         _fail(exc)
     _print_reports(summary_rows(reports, compare_systems(reports)))
-    extra = {}
+    extra: dict = {"confidence": {f"{r.corpus}:{r.split}": confidence_split(r) for r in reports
+                                  if r.system == "noiseclf" and any(p.confidence is not None for p in r.pages)}}
+    for label, split in extra["confidence"].items():
+        err.print(f"{label}: confidence top half minus bottom half, mean page score "
+                  f"{split.get('top_minus_bottom', float('nan')):+.3f}", highlight=False)
     if worst:
         extra["worst"] = {r.corpus: worst_pages(r, worst) for r in reports if r.system == "noiseclf"}
         for rows in extra["worst"].values():

@@ -66,17 +66,24 @@ def _rows(corpus: str, split: str | None, format: Format, limit: int | None, roo
                    "words": float(words[i]), "path": int(paths[i])}
 
 
-def build_table(corpus: str, split: str | None, *, format: Format = "html", limit: int | None = None,
-                root: Path | None = None, cache_dir: Path | None = None, num_proc: int | None = None):
-    """The block table of a corpus split, built once and then read from the on-disk cache."""
+def table_schema():
+    """The row layout of every block table (corpus or user pages), so tables concatenate."""
     import datasets
 
-    schema = datasets.Features({
+    return datasets.Features({
         "page": datasets.Value("string"), "site": datasets.Value("string"), "index": datasets.Value("int32"),
         "features": datasets.Sequence(datasets.Value("float32"), length=N_FEATURES),
         "label": datasets.Value("bool"), "cls": datasets.Value("int8"), "words": datasets.Value("float32"),
         "path": datasets.Value("int32"),
     })
+
+
+def build_table(corpus: str, split: str | None, *, format: Format = "html", limit: int | None = None,
+                root: Path | None = None, cache_dir: Path | None = None, num_proc: int | None = None):
+    """The block table of a corpus split, built once and then read from the on-disk cache."""
+    import datasets
+
+    schema = table_schema()
     cache = Path(cache_dir or DEFAULT_CACHE) / "tables"
     datasets.disable_progress_bars()
     n_shards = max(1, num_proc or min(os.cpu_count() or 1, 4))

@@ -92,7 +92,7 @@ def choose_threshold(proba: np.ndarray, m: BlockMatrix) -> tuple[float, float]:
     return float(grid[best]), float(scores[best])
 
 
-def fit_calibrator(proba: np.ndarray, m: BlockMatrix, threshold: float) -> LogisticRegression | None:
+def fit_calibrator(proba: np.ndarray, m: BlockMatrix, threshold: float):
     """Map page-level score summaries to P(page word F1 >= 0.8) on validation pages."""
     keep = proba >= threshold
     inputs, outcome = [], []
@@ -104,7 +104,7 @@ def fit_calibrator(proba: np.ndarray, m: BlockMatrix, threshold: float) -> Logis
     outcome = np.array(outcome)
     if outcome.all() or not outcome.any():
         return None
-    return LogisticRegression(C=1.0, max_iter=1000).fit(np.array(inputs), outcome)
+    return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000)).fit(np.array(inputs), outcome)
 
 
 def _classifier(config: TrainConfig) -> BlockClassifier:

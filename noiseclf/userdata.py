@@ -50,7 +50,7 @@ from .labelling import label_blocks
 from .metrics import word_prf
 from .model import load_model
 from .segmentation import decode_html, segment_html
-from .tables import DEFAULT_CACHE, code_fingerprint, page_document
+from .tables import DEFAULT_CACHE, code_fingerprint, page_document, table_schema
 from .training import TrainResult
 from .types import Format, InputError, Page
 
@@ -64,18 +64,6 @@ _JSONL = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 _HTML = (".html", ".htm")
 _COLUMNS = ("page", "site", "index", "features", "label", "cls", "words", "path")
 _PARSER = lxml_html.HTMLParser(encoding="utf-8", no_network=True)
-
-
-def _schema() -> datasets.Features:
-    """The row layout of `tables.build_table`, so user tables concatenate with corpus tables."""
-    import datasets
-
-    return datasets.Features({
-        "page": datasets.Value("string"), "site": datasets.Value("string"), "index": datasets.Value("int32"),
-        "features": datasets.Sequence(datasets.Value("float32"), length=N_FEATURES),
-        "label": datasets.Value("bool"), "cls": datasets.Value("int8"), "words": datasets.Value("float32"),
-        "path": datasets.Value("int32"),
-    })
 
 
 def _files(path: Path) -> list[Path]:
@@ -194,7 +182,7 @@ def _build(pages: Sequence[Page], format: Format, source: Path) -> datasets.Data
     columns = {name: np.concatenate([c[name] for c in parts]) for name in _COLUMNS}
     columns["page"] = columns["page"].tolist()
     columns["site"] = columns["site"].tolist()
-    return datasets.Dataset.from_dict(columns, features=_schema())
+    return datasets.Dataset.from_dict(columns, features=table_schema())
 
 
 def _cache_key(files: Sequence[Path], format: str) -> str:

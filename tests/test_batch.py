@@ -45,7 +45,7 @@ class FakeExtractor:
     """Keeps <p> texts (HTML) or paragraphs (text); marker words make it misbehave on purpose."""
 
     def extract(self, content: str | bytes, *, format: str = "auto", source: str = "",
-                url: str | None = None, with_blocks: bool = False) -> Extraction:
+                url: str | None = None, with_blocks: bool = False, output: str = "text") -> Extraction:
         text = decode_html(content, source=source) if isinstance(content, bytes) else content
         if "SLEEP" in text:
             time.sleep(60)

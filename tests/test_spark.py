@@ -92,7 +92,7 @@ class FakeExtractor:
         self.tag = f"{model}|{os.getpid()}:{id(self)}"
 
     def extract(self, content: str | bytes, *, format: str = "auto", source: str = "",
-                url: str | None = None, with_blocks: bool = False) -> Extraction:
+                url: str | None = None, with_blocks: bool = False, output: str = "text") -> Extraction:
         text = decode_html(content, source=source) if isinstance(content, bytes) else content
         if "SLEEP" in text:
             time.sleep(10)
