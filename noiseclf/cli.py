@@ -244,10 +244,11 @@ def info(model: Optional[Path] = typer.Option(None, "--model", "-m", help="A mod
         ex = Extractor.load(model)
     except NoiseclfError as exc:
         _fail(exc)
+    shown = {}
     for fmt, manifest in ex.manifests.items():
-        data = asdict(manifest)
-        data["feature_names"] = f"{len(manifest.feature_names)} features"
-        sys.stdout.write(json.dumps({fmt: data}, indent=2) + "\n")
+        shown[fmt] = asdict(manifest)
+        shown[fmt]["feature_names"] = f"{len(manifest.feature_names)} features"
+    sys.stdout.write(json.dumps(shown, indent=2) + "\n")
 
 
 if __name__ == "__main__":
