@@ -85,6 +85,7 @@ def train(
     max_iter: int = typer.Option(200, "--max-iter", help="Boosting iterations (trees) or the size knob of others."),
     two_pass: bool = typer.Option(False, "--two-pass/--one-pass", help="Add a second pass over neighbours' scores."),
     limit: Optional[int] = typer.Option(None, "--limit", help="At most this many pages per corpus (quick runs)."),
+    augment: float = typer.Option(0.5, "--augment", help="Share of corpus pages given synthetic teasers of other pages."),
     data: Optional[Path] = typer.Option(None, "--data", help="Folder holding the corpora (default ../shared/data)."),
     user_data: list[Path] = typer.Option([], "--pages", help="Your labelled pages: JSON Lines of {html, text} (repeatable)."),
     base: Optional[Path] = typer.Option(None, "--base", help="A model to compare the new one with on held-out pages."),
@@ -106,7 +107,7 @@ def train(
             extra = user_tables(user_data, format=format, cache_dir=cache)
         result = train_and_save(
             TrainConfig(sources=sources, format=format, estimator=estimator, max_iter=max_iter, two_pass=two_pass,
-                        limit=limit, root=data, cache_dir=cache, extra_tables=extra),
+                        limit=limit, augment=augment, root=data, cache_dir=cache, extra_tables=extra),
             out, log=lambda s: err.print(s, highlight=False),
         )
         if base is not None:

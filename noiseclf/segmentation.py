@@ -257,7 +257,7 @@ def segment_html(content: str | bytes, *, source: str = "", encoding: str | None
     if sum(len(b.text) for b in blocks) < _NOSCRIPT_FALLBACK_CHARS:
         # Some sites (Discourse forums) render the whole page inside <noscript> for non-JS readers.
         with_noscript = _walk(root, _DROP - {"noscript"})
-        if len(with_noscript) > len(blocks):
+        if sum(len(b.text) for b in with_noscript) >= _NOSCRIPT_FALLBACK_CHARS:
             blocks = with_noscript
     return Document(blocks=tuple(blocks), title=_best_title(title, og, blocks), format="html", source=source)
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import corpora, features, labelling, segmentation
+from . import augment, corpora, features, labelling, segmentation
+from .augment import Augmenter
 from .features import N_FEATURES, block_features, block_path_ids, block_words
 from .labelling import label_blocks
 from .segmentation import flatten, segment_html, segment_text
@@ -27,43 +28,56 @@ DEFAULT_CACHE = Path(os.environ.get("NOISECLF_CACHE", Path.home() / ".cache" / "
 def code_fingerprint() -> str:
     """Hash of the modules whose code decides a table's rows."""
     digest = hashlib.sha256()
-    for module in (segmentation, features, labelling, corpora):
+    for module in (segmentation, features, labelling, corpora, augment):
         digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()[:16]
 
 
+def as_format(doc: Document, format: Format, source: str) -> Document:
+    """The HTML blocks as they are, or flattened to a text dump and re-segmented as text."""
+    if format == "html":
+        return doc
+    text_doc = segment_text(flatten(doc), source=source, title=doc.title)
+    if len(text_doc.blocks) != len(doc.blocks):  # cannot happen unless segmentation changes
+        raise InputError(f"{source}: flattened text does not keep the HTML blocks")
+    return text_doc
+
+
 def page_document(page: Page, format: Format) -> Document:
     """Segment a corpus page; the text format is the HTML blocks flattened the way dumps are."""
-    doc = segment_html(page.content, source=page.key, encoding=page.encoding or None)
-    if format == "text":
-        text_doc = segment_text(flatten(doc), source=page.key, title=doc.title)
-        if len(text_doc.blocks) != len(doc.blocks):  # cannot happen unless segmentation changes
-            raise InputError(f"{page.key}: flattened text does not keep the HTML blocks")
-        return text_doc
-    return doc
+    return as_format(segment_html(page.content, source=page.key, encoding=page.encoding or None), format, page.key)
 
 
 def _rows(corpus: str, split: str | None, format: Format, limit: int | None, root: str | None,
-          shards: list[int], n_shards: int, version: str) -> Iterator[dict]:
-    """One row per block of the pages in `shards` (page number modulo n_shards); `version` keys the cache."""
+          shards: list[int], n_shards: int, augment: float, version: str) -> Iterator[dict]:
+    """One row per block of the pages in `shards` (page number modulo n_shards); `version` keys the cache.
+
+    With `augment` > 0 that share of pages gets a spliced teaser section (noiseclf.augment).
+    """
+    augmenter = Augmenter(augment, seed=shards[0])
     pages = corpora.load_corpus(corpus, split, root=Path(root) if root else None, limit=limit)
     for number, page in enumerate(pages):
         if number % n_shards not in shards:
             continue
         try:
-            doc = page_document(page, format)
+            html_doc = segment_html(page.content, source=page.key, encoding=page.encoding or None)
         except InputError:
             continue
-        if not doc.blocks:
+        if not html_doc.blocks:
             continue
-        labels = label_blocks(doc, page)
+        labels = label_blocks(html_doc, page)
+        html_doc, content, added = augmenter(html_doc, labels.content)
+        classes = np.zeros(len(html_doc.blocks), np.int8)
+        classes[~added] = labels.classes
+        doc = as_format(html_doc, format, page.key)
         X = block_features(doc)
         words = block_words(doc)
         paths = block_path_ids(doc)
+        key = f"{page.key}+aug" if added.any() else page.key
         for i in range(len(doc.blocks)):
-            yield {"page": page.key, "site": page.domain or page.key, "index": i, "features": X[i],
-                   "label": bool(labels.content[i]), "cls": int(labels.classes[i]),
-                   "words": float(words[i]), "path": int(paths[i])}
+            yield {"page": key, "site": page.domain or page.key, "index": i, "features": X[i],
+                   "label": bool(content[i]), "cls": int(classes[i]), "words": float(words[i]),
+                   "path": int(paths[i])}
 
 
 def table_schema():
@@ -79,7 +93,8 @@ def table_schema():
 
 
 def build_table(corpus: str, split: str | None, *, format: Format = "html", limit: int | None = None,
-                root: Path | None = None, cache_dir: Path | None = None, num_proc: int | None = None):
+                root: Path | None = None, cache_dir: Path | None = None, num_proc: int | None = None,
+                augment: float = 0.0):
     """The block table of a corpus split, built once and then read from the on-disk cache."""
     import datasets
 
@@ -90,7 +105,7 @@ def build_table(corpus: str, split: str | None, *, format: Format = "html", limi
     return datasets.Dataset.from_generator(
         _rows, features=schema, cache_dir=str(cache), num_proc=n_shards if n_shards > 1 else None,
         gen_kwargs={"corpus": corpus, "split": split, "format": format, "limit": limit,
-                    "root": str(root) if root else None, "shards": list(range(n_shards)), "n_shards": n_shards,
+                    "root": str(root) if root else None, "shards": list(range(n_shards)), "n_shards": n_shards, "augment": augment,
                     "version": code_fingerprint()},
     )
 
