@@ -19,17 +19,29 @@ from .types import ANCESTOR_TAGS, HINT_WORDS, Document
 _WORD = re.compile(r"\w+")
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _TERMINAL = frozenset('.!?。！？"”»)\'')
-_MARKER = re.compile(
-    r"^(?:read (?:also|more|next)|see also|related(?: (?:articles?|stories|posts|content|coverage|topics|news))?|"
+_SECTION_MARKER = re.compile(
+    r"^(?:read (?:also|more|next)|also read|see also|related(?: (?:articles?|stories|posts|content|coverage|topics|news))?|"
     r"more (?:from|on|in|stories|news|articles?|like this)|latest(?: news| stories)?|most (?:read|popular|viewed)|"
     r"popular(?: now)?|trending(?: now)?|you (?:may|might) (?:also )?(?:like|enjoy)|recommended(?: for you)?|"
-    r"comments?|\d+ comments?|leave a (?:comment|reply)|further reading|up next|what to read next|"
-    r"advertisement|sponsored|share(?: this)?(?: article| story)?|tags?|topics?|newsletter|sign up|subscribe|"
+    r"comments?|\d+ comments?|leave a (?:comment|reply)|further reading|up next|what to read next|tags?|topics?|"
     r"lesen sie auch|mehr zum thema|das könnte sie auch interessieren|weitere artikel|lire aussi|à lire aussi|"
     r"leia também|veja também|читайте также|лучшее|relacionad[oa]s?|te puede interesar|leggi anche|"
     r"关联|相关|관련 기사|関連記事)\W*$",
     re.I,
 )
+_CTA_MARKER = re.compile(
+    r"^(?:advertisement|sponsored|share(?: this)?(?: article| story)?|tweet|email|print|newsletter|sign up|subscribe|"
+    r"log ?in|sign in|register|menu|search|skip to (?:main )?content|back to top|anzeige|publicité|реклама)\W*$",
+    re.I,
+)
+_MARKER_PREFIX = re.compile(
+    r"^(?:related|read (?:also|more|next)|also read|see also|more|watch|listen|lesen sie auch|lire aussi|"
+    r"leia também|читайте также)\s*:\s+\S", re.I)
+# Words of newsletter prompts, consent banners and account nags: calls to action, not stories.
+_CTA_TERMS = re.compile(
+    r"\b(?:newsletters?|inbox|sign(?:ing)? up|subscri(?:be|ption)|unsubscribe|privacy (?:policy|notice|settings)|"
+    r"terms of (?:use|service)|cookies?|our partners|personali[sz]ed?|your e-?mail|consent|log in|"
+    r"create an account|free trial|advertis\w*)\b", re.I)
 _TAG_GROUPS: tuple[tuple[str, ...], ...] = (
     ("p",), ("div",), ("li",), ("td", "th"), ("tr", "table", "tbody"), ("h1", "h2", "h3", "h4", "h5", "h6"),
     ("blockquote",), ("pre",), ("figcaption", "figure", "caption"), ("dt", "dd", "dl"), ("br",),
@@ -40,15 +52,17 @@ _TAG_INDEX = {tag: i for i, group in enumerate(_TAG_GROUPS) for tag in group}
 
 _SHAPE = ("log_chars", "log_words", "mean_word_len", "sentences", "sentences_per_word", "ends_terminal",
           "ends_ellipsis", "ends_colon", "starts_upper", "starts_bullet", "digit_ratio", "punct_ratio",
-          "comma_ratio", "cap_word_ratio", "has_pipe", "is_marker", "all_caps", "has_year", "has_url")
+          "comma_ratio", "cap_word_ratio", "has_pipe", "is_marker", "all_caps", "has_year", "has_url",
+          "is_cta", "marker_prefix", "cta_terms")
 _LAYOUT = ("depth", "heading", "link_density", "all_link", "attr_len")
 _CONTEXT_BASE = ("log_words", "link_density", "ends_terminal", "heading", "sentences")
 _CONTEXT_SHIFTS = (-2, -1, 1, 2)
 _PAGE = ("position", "char_position", "log_blocks", "log_page_words", "word_share", "words_vs_max",
          "dist_to_max", "path_word_share", "path_count", "parent_path_word_share", "topic_sim", "topic_sim_long",
          "title_overlap", "title_recall", "dup_count", "prefix_dup", "is_prefix_of_other", "truncated",
-         "after_marker", "blocks_since_marker", "before_first_long", "after_last_long",
+         "after_marker", "blocks_since_marker", "in_marker_run", "before_first_long", "after_last_long",
          "window_words_3", "window_words_10", "window_link_10", "words_before", "words_after")
+_REPEAT_CONTEXT = ("dup_count", "is_prefix_of_other", "truncated", "in_marker_run", "cta_terms")
 
 FEATURE_NAMES: tuple[str, ...] = (
     _SHAPE + _LAYOUT
@@ -57,6 +71,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     + tuple(f"hint_{w}" for w in HINT_WORDS)
     + tuple(f"{name}@{s:+d}" for s in _CONTEXT_SHIFTS for name in _CONTEXT_BASE)
     + _PAGE
+    + tuple(f"{name}@{s:+d}" for s in _CONTEXT_SHIFTS for name in _REPEAT_CONTEXT)
 )
 N_FEATURES = len(FEATURE_NAMES)
 _COL = {name: i for i, name in enumerate(FEATURE_NAMES)}
@@ -199,10 +214,13 @@ def _shape(texts: list[str], words: np.ndarray, chars: np.ndarray) -> np.ndarray
         per_block(_DIGITS[table_cp] & ~high) / safe_chars, per_block(_PUNCT_CP[table_cp] & ~high) / safe_chars,
         per_block(cp == 44) / safe_words, per_block(word_start & _UPPER[table_cp]) / safe_words,
         np.array(["|" in t for t in texts], np.float32),
-        np.array([len(t) < 60 and _MARKER.match(t) is not None for t in texts], np.float32),
+        np.array([len(t) < 60 and _SECTION_MARKER.match(t) is not None for t in texts], np.float32),
         np.array([t.isupper() for t in texts], np.float32),
         np.array([_YEAR.search(t) is not None for t in texts], np.float32),
         np.array(["http" in t or "www." in t for t in texts], np.float32),
+        np.array([len(t) < 60 and _CTA_MARKER.match(t) is not None for t in texts], np.float32),
+        np.array([_MARKER_PREFIX.match(t) is not None for t in texts], np.float32),
+        np.array([len(_CTA_TERMS.findall(t)) for t in texts], np.float32),
     )
     return np.column_stack(cols).astype(np.float32)
 
@@ -238,7 +256,13 @@ def block_features(doc: Document) -> np.ndarray:
     for s in _CONTEXT_SHIFTS:
         X[:, c: c + base.shape[1]] = _shift(base, s, fill=-1.0)
         c += base.shape[1]
-    X[:, c:] = _page_features(doc, texts, tokens, words, chars, link, X[:, _COL["is_marker"]])
+    page = _page_features(doc, texts, tokens, words, chars, link, X[:, _COL["is_marker"]])
+    X[:, c: c + page.shape[1]] = page
+    c += page.shape[1]
+    repeat = X[:, [_COL[name] for name in _REPEAT_CONTEXT]]
+    for s in _CONTEXT_SHIFTS:
+        X[:, c: c + repeat.shape[1]] = _shift(repeat, s, fill=-1.0)
+        c += repeat.shape[1]
     return X
 
 
@@ -256,8 +280,9 @@ def _page_features(doc: Document, texts: list[str], tokens: list[list[str]], wor
     overlap = np.array([len(title_tokens.intersection(t)) for t in tokens], np.float32)
     dup, prefix_dup, is_prefix = _prefix_features(texts)
     path_share, path_count, parent_share = _path_shares([b.path for b in doc.blocks], words)
-    marker_pos = np.where(marker > 0, idx, -1.0)
-    last_marker = np.maximum.accumulate(marker_pos)
+    last_marker = np.maximum.accumulate(np.where(marker > 0, idx, -1.0))
+    prose = (words >= 15) & ~_stops_mid_sentence(texts) & (link < 0.5)
+    last_prose = np.maximum.accumulate(np.where(prose, idx, -1.0))
     long_idx = np.flatnonzero(longish)
     first_long = long_idx[0] if len(long_idx) else n
     last_long = long_idx[-1] if len(long_idx) else -1
@@ -270,6 +295,7 @@ def _page_features(doc: Document, texts: list[str], tokens: list[list[str]], wor
         dup, prefix_dup, is_prefix,
         (np.array([t.endswith(("...", "…")) for t in texts]) | ((words >= 8) & (_stops_mid_sentence(texts)))),
         last_marker >= 0, np.where(last_marker >= 0, np.log1p(idx - last_marker), -1.0),
+        last_marker > last_prose,
         idx < first_long, idx > last_long,
         _window_mean(np.log1p(words), 3), _window_mean(np.log1p(words), 10), _window_mean(link, 10),
         cum_words / total_words, (total_words - cum_words - words) / total_words,

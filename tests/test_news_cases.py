@@ -116,8 +116,12 @@ def extraction(extractor, case: str, variant: str) -> Extraction:
     return _RESULTS[key]
 
 
-def _probabilities(result: Extraction) -> dict[str, float]:
-    return {norm(b.text): b.probability for b in result.blocks}
+def _probabilities(result: Extraction) -> dict[str, str]:
+    """Each block text's probabilities (one per occurrence, in page order), for failure messages."""
+    found: dict[str, list[str]] = {}
+    for b in result.blocks:
+        found.setdefault(norm(b.text), []).append(f"{b.probability:.3f}")
+    return {text: "/".join(ps) for text, ps in found.items()}
 
 
 @pytest.mark.parametrize("case,variant", PAIRS, ids=PAIR_IDS)
@@ -126,7 +130,7 @@ def test_keeps_every_article_paragraph(extractor, case, variant):
     out = norm(result.text)
     proba = _probabilities(result)
     missing = [k for k in meta(case)["keep"] if norm(k) not in out]
-    report = "\n".join(f"  p={proba.get(norm(k), float('nan')):.3f}  {k[:90]}" for k in missing)
+    report = "\n".join(f"  p={proba.get(norm(k), '?')}  {k[:90]}" for k in missing)
     assert not missing, (f"{case}/{variant}: {len(missing)} of {len(meta(case)['keep'])} article paragraphs "
                          f"missing from the output:\n{report}")
 
@@ -144,7 +148,7 @@ def test_drops_boilerplate_and_teasers(extractor, case, variant):
         # a whole paragraph of the output, or (for a sentence-length string) any part of it
         if n in paras or (len(n.split()) >= 6 and n in out):
             kept.append(s)
-    report = "\n".join(f"  p={proba.get(norm(s), float('nan')):.3f}  {s[:90]}" for s in kept)
+    report = "\n".join(f"  p={proba.get(norm(s), '?')}  {s[:90]}" for s in kept)
     assert not kept, f"{case}/{variant}: {len(kept)} boilerplate strings kept:\n{report}"
 
 
