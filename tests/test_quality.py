@@ -13,17 +13,17 @@ pytestmark = pytest.mark.corpus
 
 # (corpus, split, format) -> {summary key: floor}; "related_kept" is a ceiling.
 FLOORS = {
-    ("scrapinghub_aeb", "test", "html"): {"shingle_f1": 0.0},
-    ("wcxb", "test", "html"): {"word_f1": 0.0},
-    ("dragnet", "test", "html"): {"shingle_f1": 0.0},
-    ("l3s_gn1", "all", "html"): {"shingle_f1": 0.0},
-    ("cleaneval", "final", "html"): {"shingle_f1": 0.0},
-    ("scrapinghub_aeb", "test", "text"): {"shingle_f1": 0.0},
-    ("wcxb", "test", "text"): {"word_f1": 0.0},
+    ("scrapinghub_aeb", "test", "html"): {"shingle_f1": 0.90},  # measured 0.912
+    ("wcxb", "test", "html"): {"word_f1": 0.875},  # 0.887
+    ("dragnet", "test", "html"): {"shingle_f1": 0.78},  # 0.793
+    ("l3s_gn1", "all", "html"): {"shingle_f1": 0.87},  # 0.883
+    ("cleaneval", "final", "html"): {"shingle_f1": 0.90},  # 0.914
+    ("scrapinghub_aeb", "test", "text"): {"shingle_f1": 0.86},  # 0.875
+    ("wcxb", "test", "text"): {"word_f1": 0.825},  # 0.837
 }
 CEILINGS = {
-    ("l3s_gn1", "all", "html"): {"related_kept": 1.0},
-    ("l3s_gn1", "all", "text"): {"related_kept": 1.0},
+    ("l3s_gn1", "all", "html"): {"related_kept": 0.50},  # measured 0.452
+    ("l3s_gn1", "all", "text"): {"related_kept": 0.44},  # 0.391
 }
 
 
