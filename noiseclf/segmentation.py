@@ -276,8 +276,9 @@ def segment_text(text: str, *, source: str = "", title: str = "") -> Document:
         if clean and _HAS_WORD.search(clean):
             blocks.append(Block(text=clean, tag="line", offset=offset))
             offset += len(clean) + 1
-    if not title and blocks and len(blocks[0].text.split()) <= 25:
-        title = next((b.text for b in blocks[:5] if 3 <= len(b.text.split()) <= 25), "")
+    if not title:  # the first headline-like line: a few words, no sentence of body text
+        title = next((b.text for b in blocks[:8] if 4 <= len(b.text.split()) <= 25
+                      and not b.text.endswith((".", ":"))), "")
     return Document(blocks=tuple(blocks), title=title, format="text", source=source)
 
 
