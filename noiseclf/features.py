@@ -185,6 +185,14 @@ def _char_classes() -> tuple[np.ndarray, ...]:
 _ALNUM, _DIGITS, _UPPER, _PUNCT_CP, _TERMINAL_CP = _char_classes()
 
 
+def _matches_per_block(pattern: re.Pattern, joined: str, starts: np.ndarray) -> np.ndarray:
+    """Matches of a rare pattern per block, found in one pass over the page's joined text."""
+    positions = [m.start() for m in pattern.finditer(joined)]
+    counts = np.zeros(len(starts), np.float32)
+    np.add.at(counts, np.searchsorted(starts, positions, side="right") - 1, 1)
+    return counts
+
+
 def _shape(texts: list[str], words: np.ndarray, chars: np.ndarray) -> np.ndarray:
     """Text-shape features, counted over the code points of the whole page at once."""
     joined = "\n".join(texts)
@@ -216,11 +224,11 @@ def _shape(texts: list[str], words: np.ndarray, chars: np.ndarray) -> np.ndarray
         np.array(["|" in t for t in texts], np.float32),
         np.array([len(t) < 60 and _SECTION_MARKER.match(t) is not None for t in texts], np.float32),
         np.array([t.isupper() for t in texts], np.float32),
-        np.array([_YEAR.search(t) is not None for t in texts], np.float32),
+        _matches_per_block(_YEAR, joined, starts) > 0,
         np.array(["http" in t or "www." in t for t in texts], np.float32),
         np.array([len(t) < 60 and _CTA_MARKER.match(t) is not None for t in texts], np.float32),
         np.array([_MARKER_PREFIX.match(t) is not None for t in texts], np.float32),
-        np.array([len(_CTA_TERMS.findall(t)) for t in texts], np.float32),
+        _matches_per_block(_CTA_TERMS, joined, starts),
     )
     return np.column_stack(cols).astype(np.float32)
 
