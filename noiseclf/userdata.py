@@ -44,7 +44,7 @@ import numpy as np
 from lxml import etree
 from lxml import html as lxml_html
 
-from .features import N_FEATURES, block_features, block_path_ids, block_words
+from .features import block_features, block_path_ids, block_words
 from .inference import Extractor
 from .labelling import label_blocks
 from .metrics import word_prf
