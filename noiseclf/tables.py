@@ -48,6 +48,15 @@ def page_document(page: Page, format: Format) -> Document:
     return as_format(segment_html(page.content, source=page.key, encoding=page.encoding or None), format, page.key)
 
 
+def block_columns(doc: Document, key: str, site: str, content: np.ndarray,
+                  classes: np.ndarray) -> dict[str, np.ndarray]:
+    """One page's rows of a block table, as columns in `table_schema()`'s layout."""
+    n = len(doc.blocks)
+    return {"page": np.full(n, key, dtype=object), "site": np.full(n, site, dtype=object),
+            "index": np.arange(n, dtype=np.int32), "features": block_features(doc), "label": content.astype(bool),
+            "cls": classes.astype(np.int8), "words": block_words(doc), "path": block_path_ids(doc).astype(np.int32)}
+
+
 def _rows(corpus: str, split: str | None, format: Format, limit: int | None, root: str | None,
           shards: list[int], n_shards: int, augment: float, version: str) -> Iterator[dict]:
     """One row per block of the pages in `shards` (page number modulo n_shards); `version` keys the cache.
@@ -70,14 +79,10 @@ def _rows(corpus: str, split: str | None, format: Format, limit: int | None, roo
         classes = np.zeros(len(html_doc.blocks), np.int8)
         classes[~added] = labels.classes
         doc = as_format(html_doc, format, page.key)
-        X = block_features(doc)
-        words = block_words(doc)
-        paths = block_path_ids(doc)
         key = f"{page.key}+aug" if added.any() else page.key
+        columns = block_columns(doc, key, page.domain or page.key, content, classes)
         for i in range(len(doc.blocks)):
-            yield {"page": key, "site": page.domain or page.key, "index": i, "features": X[i],
-                   "label": bool(content[i]), "cls": int(classes[i]), "words": float(words[i]),
-                   "path": int(paths[i])}
+            yield {name: values[i] for name, values in columns.items()}
 
 
 def table_schema():

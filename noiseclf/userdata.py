@@ -44,13 +44,12 @@ import numpy as np
 from lxml import etree
 from lxml import html as lxml_html
 
-from .features import block_features, block_path_ids, block_words
 from .inference import Extractor
 from .labelling import label_blocks
 from .metrics import word_prf
 from .model import load_model
 from .segmentation import decode_html, segment_html
-from .tables import DEFAULT_CACHE, code_fingerprint, page_document, table_schema
+from .tables import DEFAULT_CACHE, block_columns, code_fingerprint, page_document, table_schema
 from .training import TrainResult
 from .types import Format, InputError, Page
 
@@ -164,10 +163,7 @@ def _page_columns(page: Page, format: Format, site: str, source: Path) -> dict[s
     if page.gold_text.strip() and not labels.content.any():
         raise InputError(f"{source}: page {page.id}: its gold text matches none of the page's text; "
                          "is it the right page?")
-    n = len(doc.blocks)
-    return {"page": np.full(n, page.key, dtype=object), "site": np.full(n, site, dtype=object),
-            "index": np.arange(n, dtype=np.int32), "features": block_features(doc), "label": labels.content,
-            "cls": labels.classes, "words": block_words(doc), "path": block_path_ids(doc).astype(np.int32)}
+    return block_columns(doc, page.key, site, labels.content, labels.classes)
 
 
 def _build(pages: Sequence[Page], format: Format, source: Path) -> datasets.Dataset:
