@@ -9,8 +9,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import os
-import re
 import sys
 import time
 from dataclasses import dataclass
@@ -28,8 +26,9 @@ from noiseclf.batch import (
     row_schema,
     run_batch,
 )
-from noiseclf.segmentation import decode_html, sniff_format
-from noiseclf.types import Block, Extraction, ModelError, ScoredBlock
+from noiseclf.types import Extraction, ModelError
+
+from fakes import FakeExtractor, failing_factory  # noqa: E402
 
 pq = pytest.importorskip("pyarrow.parquet")
 pytest.importorskip("warcio")
@@ -38,30 +37,7 @@ from warcio.warcwriter import WARCWriter  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------------
-# A fake extractor; top-level so that spawned workers can unpickle the factory
-
-
-class FakeExtractor:
-    """Keeps <p> texts (HTML) or paragraphs (text); marker words make it misbehave on purpose."""
-
-    def extract(self, content: str | bytes, *, format: str = "auto", source: str = "",
-                url: str | None = None, with_blocks: bool = False, output: str = "text") -> Extraction:
-        text = decode_html(content, source=source) if isinstance(content, bytes) else content
-        if "SLEEP" in text:
-            time.sleep(60)
-        if "BOOM" in text:
-            raise ValueError("parser exploded")
-        if "CRASH" in text:
-            os._exit(3)
-        fmt = sniff_format(text) if format == "auto" else format
-        if fmt == "html":
-            title = re.search(r"<title>(.*?)</title>", text, re.S)
-            pieces, tag = re.findall(r"<p>(.*?)</p>", text, re.S), "p"
-        else:
-            title, pieces, tag = None, [p.strip() for p in text.split("\n\n") if p.strip()], "line"
-        blocks = tuple(ScoredBlock(Block(p, tag=tag), 0.9, True) for p in pieces)
-        return Extraction(title.group(1) if title else "", "\n\n".join(pieces), fmt, 0.75,
-                          blocks if with_blocks else ())
+# The fake extractor (tests/fakes.py); factories are top-level so that spawned workers unpickle them
 
 
 def fake_factory(model: str | None) -> FakeExtractor:
@@ -89,8 +65,6 @@ class InterruptAfter:
         return _Countdown(self.pages)
 
 
-def failing_factory(model: str | None) -> FakeExtractor:
-    raise ModelError("model file is corrupt")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -368,7 +342,7 @@ def test_dead_worker_raises_instead_of_hanging(tmp_path: Path) -> None:
 def test_model_that_fails_to_load_in_workers_fails_the_run(tmp_path: Path) -> None:
     source = tmp_path / "few.jsonl"
     numbered_jsonl(source, 3)
-    with pytest.raises(BatchError, match="model file is corrupt"):
+    with pytest.raises(BatchError, match="model file not found"):
         run_batch([str(source)], options(tmp_path, jobs=2, start_method="fork", extractor_factory=failing_factory))
     with pytest.raises(ModelError):
         run_batch([str(source)], options(tmp_path, extractor_factory=failing_factory))

@@ -25,8 +25,9 @@ from typing import Any
 import pytest
 
 import noiseclf
-from noiseclf.segmentation import decode_html
-from noiseclf.types import Extraction, InputError, ModelError, NoiseclfError
+from noiseclf.types import InputError, ModelError, NoiseclfError
+
+from fakes import FakeExtractor, failing_factory
 
 ROOT = Path(noiseclf.__file__).resolve().parents[1]
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -85,34 +86,14 @@ def tiny(title: str, *paragraphs: str) -> str:
 # A fake extractor; top-level so that Spark workers unpickle the factory by reference
 
 
-class FakeExtractor:
-    """Keeps <p> texts; the title names the model path and this object; marker words misbehave."""
-
-    def __init__(self, model: str | None) -> None:
-        self.tag = f"{model}|{os.getpid()}:{id(self)}"
-
-    def extract(self, content: str | bytes, *, format: str = "auto", source: str = "",
-                url: str | None = None, with_blocks: bool = False, output: str = "text") -> Extraction:
-        text = decode_html(content, source=source) if isinstance(content, bytes) else content
-        if "SLEEP" in text:
-            time.sleep(10)
-        if "BOOM" in text:
-            raise ValueError("parser exploded")
-        title = re.search(r"<title>(.*?)</title>", text, re.DOTALL)
-        pieces = re.findall(r"<p>(.*?)</p>", text, re.DOTALL)
-        return Extraction(f"{title.group(1) if title else ''}|{self.tag}", "\n\n".join(pieces), "html", 0.75)
-
-
 LOADS: list[str | None] = []
 
 
 def fake_factory(model: str | None) -> FakeExtractor:
     LOADS.append(model)
-    return FakeExtractor(model)
+    return FakeExtractor(model, sign_titles=True)
 
 
-def failing_factory(model: str | None) -> FakeExtractor:
-    raise ModelError(f"{model}: model file not found")
 
 
 def _default_model_loads() -> bool:
