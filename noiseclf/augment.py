@@ -77,7 +77,10 @@ _LAYOUT = {
 }
 
 
-def _html_block(text: str, role: str, anchor: Block, rng: np.random.Generator) -> Block:
+_SPLICED_IDS = 1 << 30  # element ids of spliced blocks start here, clear of any page's own
+
+
+def _html_block(text: str, role: str, anchor: Block, rng: np.random.Generator, elements: tuple[int, ...]) -> Block:
     """A spliced block with the layout teasers have: in an aside/div, headlines linked, sometimes hinted."""
     tag, ancestors = _LAYOUT[role]
     bits = sum(ANCESTOR_BIT[a] for a in ancestors if a in ANCESTOR_BIT) | (anchor.ancestors & ANCESTOR_BIT["main"])
@@ -86,7 +89,7 @@ def _html_block(text: str, role: str, anchor: Block, rng: np.random.Generator) -
     linked = role in ("headline", "chrome") or (role == "summary" and rng.random() < 0.3)
     return Block(text=text, tag=tag, depth=anchor.depth + 1, path=f"{base}/aside/div/{tag}",
                  heading=3 if tag == "h3" else (2 if tag == "h2" else 0), link_chars=len(text) if linked else 0,
-                 ancestors=bits, hints=hints, attrs="", offset=0)
+                 ancestors=bits, hints=hints, attrs="", offset=0, elements=elements)
 
 
 def splice(doc: Document, content: np.ndarray, donors: list[Donor],
@@ -95,18 +98,22 @@ def splice(doc: Document, content: np.ndarray, donors: list[Donor],
     kept = np.flatnonzero(content)
     if not len(kept) or not donors:
         return doc, content, np.zeros(len(doc.blocks), bool)
-    section = [(str(rng.choice(MARKERS)), "marker")]
+    section = [(str(rng.choice(MARKERS)), "marker", 0)]
     if rng.random() < 0.4:
-        section.append((str(rng.choice(MARKERS)), "marker"))
-    for d in rng.choice(len(donors), size=min(len(donors), int(rng.integers(1, 4))), replace=False):
-        section += _teaser(donors[int(d)], rng)
+        section.append((str(rng.choice(MARKERS)), "marker", 0))
+    for k, d in enumerate(rng.choice(len(donors), size=min(len(donors), int(rng.integers(1, 4))), replace=False)):
+        section += [(text, role, k + 1) for text, role in _teaser(donors[int(d)], rng)]
     inside = rng.random() < 0.3 and len(kept) > 4
     at = int(kept[rng.integers(2, len(kept) - 1)]) if inside else int(kept[-1]) + 1
     anchor = doc.blocks[min(at, len(doc.blocks) - 1)]
-    new = [(t, r) for t, r in section]
+    new = section
     if rng.random() < 0.5:
-        new = [(str(rng.choice(CHROME)), "chrome")] + new
-    blocks = list(doc.blocks[:at]) + [_html_block(t, r, anchor, rng) for t, r in new] + list(doc.blocks[at:])
+        new = [(str(rng.choice(CHROME)), "chrome", 99)] + new
+    # The section is an aside beside the anchor's element; each teaser a div in it, each block its own element.
+    outer = anchor.elements[:-2] + (_SPLICED_IDS,)
+    spliced = [_html_block(t, r, anchor, rng, outer + (_SPLICED_IDS + 1 + g, _SPLICED_IDS + 100 + i))
+               for i, (t, r, g) in enumerate(new)]
+    blocks = list(doc.blocks[:at]) + spliced + list(doc.blocks[at:])
     offset = 0
     for i, b in enumerate(blocks):
         blocks[i] = replace(b, offset=offset)

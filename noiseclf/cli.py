@@ -82,7 +82,7 @@ def train(
     out: Path = typer.Option(Path("model.joblib"), "--out", "-o", help="Where to write the model (+ .manifest.json)."),
     format: str = typer.Option("html", "--format", "-f", help="html or text: the input the model will classify."),
     estimator: str = typer.Option("trees", "--estimator", help="trees (gradient boosting), forest or logistic."),
-    max_iter: int = typer.Option(200, "--max-iter", help="Boosting iterations (trees) or the size knob of others."),
+    max_iter: Optional[int] = typer.Option(None, "--max-iter", help="Boosting iterations (trees; default 120) or the size knob of others."),
     two_pass: bool = typer.Option(False, "--two-pass/--one-pass", help="Add a second pass over neighbours' scores."),
     limit: Optional[int] = typer.Option(None, "--limit", help="At most this many pages per corpus (quick runs)."),
     augment: float = typer.Option(0.5, "--augment", help="Share of corpus pages given synthetic teasers of other pages."),
@@ -92,6 +92,7 @@ def train(
     cache: Optional[Path] = typer.Option(None, "--cache", help="Block-table cache folder."),
 ) -> None:
     """Train a block classifier on labelled corpora and/or your own pages."""
+    from .model import DEFAULT_TREES
     from .training import ESTIMATORS, TrainConfig, train_and_save
 
     if format not in ("html", "text"):
@@ -106,7 +107,7 @@ def train(
 
             extra = user_tables(user_data, format=format, cache_dir=cache)
         result = train_and_save(
-            TrainConfig(sources=sources, format=format, estimator=estimator, max_iter=max_iter, two_pass=two_pass,
+            TrainConfig(sources=sources, format=format, estimator=estimator, max_iter=max_iter or DEFAULT_TREES, two_pass=two_pass,
                         limit=limit, augment=augment, root=data, cache_dir=cache, extra_tables=extra),
             out, log=lambda s: err.print(s, highlight=False),
         )

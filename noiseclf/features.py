@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from itertools import chain
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
@@ -34,14 +34,19 @@ _CTA_MARKER = re.compile(
     r"log ?in|sign in|register|menu|search|skip to (?:main )?content|back to top|anzeige|publicité|реклама)\W*$",
     re.I,
 )
+# Short lines that frame user comments: "Jane said...", "Reply", "3 hours ago", "Posted by".
+_COMMENT_ENDS = (" said", " says", " wrote", " replied", " commented", " ago")
+_COMMENT_WHOLE = re.compile(r"(?:reply|report(?: abuse)?|flag|permalink|quote|like|\d+ (?:likes?|replies))\W*$")
+_COMMENT_START = re.compile(r"(?:posted|submitted|commented) (?:by|on)\b")
+_YEARS = frozenset(str(year) for year in range(1900, 2100))
 _MARKER_PREFIX = re.compile(
     r"^(?:related|read (?:also|more|next)|also read|see also|more|watch|listen|lesen sie auch|lire aussi|"
     r"leia também|читайте также)\s*:\s+\S", re.I)
 # Words of newsletter prompts, consent banners and account nags: calls to action, not stories.
-_CTA_TERMS = re.compile(
-    r"\b(?:newsletters?|inbox|sign(?:ing)? up|subscri(?:be|ption)|unsubscribe|privacy (?:policy|notice|settings)|"
-    r"terms of (?:use|service)|cookies?|our partners|personali[sz]ed?|your e-?mail|consent|log in|"
-    r"create an account|free trial|advertis\w*)\b", re.I)
+_CTA_WORDS = frozenset(
+    "newsletter newsletters inbox signup subscribe subscribed subscriber subscribers subscription subscriptions "
+    "unsubscribe privacy cookie cookies consent personalised personalized personalise personalize login "
+    "advertising advertisement advertisements advertise advertiser advertisers trial".split())
 _TAG_GROUPS: tuple[tuple[str, ...], ...] = (
     ("p",), ("div",), ("li",), ("td", "th"), ("tr", "table", "tbody"), ("h1", "h2", "h3", "h4", "h5", "h6"),
     ("blockquote",), ("pre",), ("figcaption", "figure", "caption"), ("dt", "dd", "dl"), ("br",),
@@ -53,7 +58,7 @@ _TAG_INDEX = {tag: i for i, group in enumerate(_TAG_GROUPS) for tag in group}
 _SHAPE = ("log_chars", "log_words", "mean_word_len", "sentences", "sentences_per_word", "ends_terminal",
           "ends_ellipsis", "ends_colon", "starts_upper", "starts_bullet", "digit_ratio", "punct_ratio",
           "comma_ratio", "cap_word_ratio", "has_pipe", "is_marker", "all_caps", "has_year", "has_url",
-          "is_cta", "marker_prefix", "cta_terms")
+          "is_cta", "marker_prefix", "cta_terms", "comment_line")
 _LAYOUT = ("depth", "heading", "link_density", "all_link", "attr_len")
 _CONTEXT_BASE = ("log_words", "link_density", "ends_terminal", "heading", "sentences")
 _CONTEXT_SHIFTS = (-2, -1, 1, 2)
@@ -62,7 +67,13 @@ _PAGE = ("position", "char_position", "log_blocks", "log_page_words", "word_shar
          "title_overlap", "title_recall", "dup_count", "prefix_dup", "is_prefix_of_other", "truncated",
          "after_marker", "blocks_since_marker", "in_marker_run", "before_first_long", "after_last_long",
          "window_words_3", "window_words_10", "window_link_10", "words_before", "words_after")
-_REPEAT_CONTEXT = ("dup_count", "is_prefix_of_other", "truncated", "in_marker_run", "cta_terms")
+_REPEAT_CONTEXT = ("dup_count", "is_prefix_of_other", "truncated", "in_marker_run", "cta_terms", "comment_line")
+# Enclosing elements 1..3 levels above a block's own element, described by the blocks they hold.
+_CONTAINER_LEVELS = (1, 2, 3)
+_CONTAINER = ("blocks", "children", "word_share", "link", "mean_words", "prose_share", "topic", "truncated",
+              "comment_lines")
+# The page's main element: the deepest one holding most of the page's prose (as Readability looks for it).
+_MAIN = ("main_el", "main_el_parent", "below_main_el", "main_el_share", "before_main_el", "after_main_el")
 
 FEATURE_NAMES: tuple[str, ...] = (
     _SHAPE + _LAYOUT
@@ -72,6 +83,8 @@ FEATURE_NAMES: tuple[str, ...] = (
     + tuple(f"{name}@{s:+d}" for s in _CONTEXT_SHIFTS for name in _CONTEXT_BASE)
     + _PAGE
     + tuple(f"{name}@{s:+d}" for s in _CONTEXT_SHIFTS for name in _REPEAT_CONTEXT)
+    + tuple(f"c{k}_{name}" for k in _CONTAINER_LEVELS for name in _CONTAINER)
+    + _MAIN
 )
 N_FEATURES = len(FEATURE_NAMES)
 _COL = {name: i for i, name in enumerate(FEATURE_NAMES)}
@@ -119,16 +132,41 @@ def _window_max(a: np.ndarray, radius: int, before: bool) -> np.ndarray:
     return windows[:n] if before else windows[radius + 1: radius + 1 + n]
 
 
-def _topic_similarity(tokens: list[list[str]], weights: np.ndarray) -> np.ndarray:
-    """Cosine of each block's term vector with the weighted sum of the others' (leave-one-out)."""
-    n = len(tokens)
-    flat = list(chain.from_iterable(tokens))
-    if not flat:
-        return np.zeros(n, np.float32)
-    vocab, cols = np.unique(np.array(flat), return_inverse=True)
-    rows = np.repeat(np.arange(n), [len(t) for t in tokens])
-    m = sparse.csr_matrix((np.ones(len(flat), np.float32), (rows, cols)), shape=(n, len(vocab)))
+@dataclass(frozen=True)
+class _Terms:
+    """The page's lowercased \\w+ tokens as a block-by-term count matrix over the page's own vocabulary."""
+
+    counts: sparse.csr_matrix  # (n_blocks, n_terms) token counts
+    vocab: dict[str, int]  # term -> column
+
+    def flags(self, wanted: frozenset[str] | set[str]) -> np.ndarray:
+        """1.0 for the columns of the terms in `wanted`."""
+        flags = np.zeros(len(self.vocab), np.float32)
+        flags[[self.vocab[w] for w in self.vocab.keys() & wanted]] = 1.0
+        return flags
+
+    def per_block(self, flags: np.ndarray, distinct: bool = False) -> np.ndarray:
+        """Tokens (or distinct terms) per block among the flagged terms."""
+        m = self.counts
+        if distinct:
+            m = sparse.csr_matrix((np.ones_like(m.data), m.indices, m.indptr), shape=m.shape)
+        return np.asarray(m @ flags, np.float32).ravel()
+
+
+def _terms(tokens: list[str], owner: np.ndarray, n: int) -> _Terms:
+    vocab = {w: i for i, w in enumerate(dict.fromkeys(tokens))}
+    cols = np.fromiter(map(vocab.__getitem__, tokens), np.int64, len(tokens))
+    m = sparse.csr_matrix((np.ones(len(tokens), np.float32), (owner, cols)), shape=(n, len(vocab)))
     m.sum_duplicates()
+    return _Terms(m, vocab)
+
+
+def _topic_similarity(terms: _Terms, weights: np.ndarray) -> np.ndarray:
+    """Cosine of each block's term vector with the weighted sum of the others' (leave-one-out)."""
+    n = terms.counts.shape[0]
+    if not terms.vocab:
+        return np.zeros(n, np.float32)
+    m = terms.counts.copy()
     m.data = np.log1p(m.data)
     norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel()) + 1e-9
     centroid = np.asarray(m.T @ weights).ravel()
@@ -170,67 +208,114 @@ def _path_shares(paths: list[str], words: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def _char_classes() -> tuple[np.ndarray, ...]:
-    """Lookup tables over the Basic Multilingual Plane: alnum, digit, upper, punctuation, terminal."""
+    """Lookup tables over the Basic Multilingual Plane: word char, digit, upper, punctuation, terminal."""
     size = 0x10000
     cps = [chr(i) for i in range(size)]
     alnum = np.array([c.isalnum() for c in cps])
+    word = alnum.copy()
+    word[ord("_")] = True  # what `\\w` matches
     digit = np.array([c.isdigit() for c in cps])
     upper = np.array([c.isupper() for c in cps])
     punct = np.array([not (c.isalnum() or c.isspace()) for c in cps])
     terminal = np.zeros(size, bool)
     terminal[[ord(c) for c in ".!?;。！？"]] = True
-    return alnum, digit, upper, punct, terminal
+    return word, digit, upper, punct, terminal
 
 
-_ALNUM, _DIGITS, _UPPER, _PUNCT_CP, _TERMINAL_CP = _char_classes()
+_WORDCHAR, _DIGITS, _UPPER, _PUNCT_CP, _TERMINAL_CP = _char_classes()
+_BMP = len(_WORDCHAR)
 
 
-def _matches_per_block(pattern: re.Pattern, joined: str, starts: np.ndarray) -> np.ndarray:
-    """Matches of a rare pattern per block, found in one pass over the page's joined text."""
-    positions = [m.start() for m in pattern.finditer(joined)]
-    counts = np.zeros(len(starts), np.float32)
-    np.add.at(counts, np.searchsorted(starts, positions, side="right") - 1, 1)
-    return counts
+def _codepoints(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le"), np.uint32)
 
 
-def _shape(texts: list[str], words: np.ndarray, chars: np.ndarray) -> np.ndarray:
-    """Text-shape features, counted over the code points of the whole page at once."""
+def _word_chars(cp: np.ndarray) -> np.ndarray:
+    """Which code points `\\w` matches; the rare ones past the BMP are looked up one by one."""
+    flags = _WORDCHAR[np.minimum(cp, _BMP - 1)]
+    high = cp >= _BMP
+    if high.any():
+        flags = flags.copy()
+        flags[high] = [chr(c).isalnum() for c in cp[high]]
+    return flags
+
+
+@dataclass(frozen=True)
+class _Text:
+    """A page's blocks as one joined string and its code points: what per-block counts reduce over."""
+
+    texts: list[str]
+    joined: str
+    cp: np.ndarray
+    starts: np.ndarray  # offset of each block in `joined`
+    chars: np.ndarray
+    words: np.ndarray  # \\w+ tokens per block
+    terms: _Terms
+
+    def per_block(self, flags: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(flags.astype(np.float32), self.starts)
+
+
+def _page_text(texts: list[str]) -> _Text:
+    """Join, tokenise and count a page's blocks in one pass (blocks never contain a newline)."""
+    n = len(texts)
     joined = "\n".join(texts)
-    cp = np.frombuffer(joined.encode("utf-32-le"), np.uint32)
-    table_cp = np.minimum(cp, len(_ALNUM) - 1)
-    high = cp >= len(_ALNUM)  # CJK and beyond: letters, for our purposes
-    alnum = _ALNUM[table_cp] | high
+    chars = np.fromiter(map(len, texts), np.float32, n)
+    starts = np.concatenate(([0], np.cumsum(chars[:-1] + 1))).astype(np.int64)
+    cp = _codepoints(joined)
+    low = joined.lower()
+    tokens = _WORD.findall(low)
+    words = None
+    if len(low) == len(joined):
+        word = _word_chars(_codepoints(low))
+        words = np.add.reduceat((word & ~np.concatenate(([False], word[:-1]))).astype(np.float32), starts)
+    if words is None or int(words.sum()) != len(tokens):  # lowercasing changed lengths: count block by block
+        words = np.array([len(_WORD.findall(t.lower())) for t in texts], np.float32)
+    owner = np.repeat(np.arange(n), words.astype(np.int64))
+    return _Text(texts, joined, cp, starts, chars, words, _terms(tokens, owner, n))
+
+
+def _shape(page: _Text) -> np.ndarray:
+    """Text-shape features, counted over the code points of the whole page at once."""
+    texts, cp, starts, chars, words = page.texts, page.cp, page.starts, page.chars, page.words
+    table_cp = np.minimum(cp, _BMP - 1)
+    high = cp >= _BMP  # CJK and beyond: letters, for our purposes
+    alnum = _WORDCHAR[table_cp] | high
     word_start = alnum & ~np.concatenate(([False], alnum[:-1]))
     nxt = np.concatenate((cp[1:], [10]))
     sentence = _TERMINAL_CP[table_cp] & ((nxt == 32) | (nxt == 10))
-    starts = np.concatenate(([0], np.cumsum(chars[:-1] + 1))).astype(np.int64)
-
-    def per_block(flags: np.ndarray) -> np.ndarray:
-        return np.add.reduceat(flags.astype(np.float32), starts)
-
+    per_block = page.per_block
     safe_words = np.maximum(words, 1)
     safe_chars = np.maximum(chars, 1)
     sentences = per_block(sentence)
     first = cp[starts]
     last = cp[starts + chars.astype(np.int64) - 1]
-    last_char = [t[-1] for t in texts]
+    terms = page.terms
     cols = (
         np.log1p(chars), np.log1p(words), (chars - per_block(cp == 32)) / safe_words, sentences,
-        sentences / safe_words, np.array([c in _TERMINAL for c in last_char], np.float32),
+        sentences / safe_words, np.array([t[-1] in _TERMINAL for t in texts], np.float32),
         np.array([t.endswith(("...", "…", "[…]", "[...]")) for t in texts], np.float32),
-        last == ord(":"), _UPPER[np.minimum(first, len(_UPPER) - 1)], ~alnum[starts],
+        last == ord(":"), _UPPER[np.minimum(first, _BMP - 1)], ~alnum[starts],
         per_block(_DIGITS[table_cp] & ~high) / safe_chars, per_block(_PUNCT_CP[table_cp] & ~high) / safe_chars,
         per_block(cp == 44) / safe_words, per_block(word_start & _UPPER[table_cp]) / safe_words,
         np.array(["|" in t for t in texts], np.float32),
         np.array([len(t) < 60 and _SECTION_MARKER.match(t) is not None for t in texts], np.float32),
         np.array([t.isupper() for t in texts], np.float32),
-        _matches_per_block(_YEAR, joined, starts) > 0,
+        terms.per_block(terms.flags(_YEARS)) > 0,
         np.array(["http" in t or "www." in t for t in texts], np.float32),
         np.array([len(t) < 60 and _CTA_MARKER.match(t) is not None for t in texts], np.float32),
         np.array([_MARKER_PREFIX.match(t) is not None for t in texts], np.float32),
-        _matches_per_block(_CTA_TERMS, joined, starts),
+        terms.per_block(terms.flags(_CTA_WORDS)),
+        np.array([len(t) < 80 and _is_comment_line(t.lower()) for t in texts], np.float32),
     )
     return np.column_stack(cols).astype(np.float32)
+
+
+def _is_comment_line(low: str) -> bool:
+    core = low.rstrip()
+    core = core[:-3] if core.endswith("...") else core[:-1] if core.endswith(("…", ":")) else core
+    return (" " + core.rstrip()).endswith(_COMMENT_ENDS) or "in reply to" in low \
+        or _COMMENT_WHOLE.match(low) is not None or _COMMENT_START.match(low) is not None
 
 
 def block_features(doc: Document) -> np.ndarray:
@@ -239,12 +324,10 @@ def block_features(doc: Document) -> np.ndarray:
     n = len(blocks)
     if n == 0:
         return np.zeros((0, N_FEATURES), np.float32)
-    texts = [b.text for b in blocks]
-    tokens = [_WORD.findall(t.lower()) for t in texts]
-    words = np.array([len(t) for t in tokens], np.float32)
-    chars = np.array([len(t) for t in texts], np.float32)
+    page = _page_text([b.text for b in blocks])
+    chars = page.chars
     X = np.zeros((n, N_FEATURES), np.float32)
-    X[:, : len(_SHAPE)] = _shape(texts, words, chars)
+    X[:, : len(_SHAPE)] = _shape(page)
 
     link = np.array([b.link_chars for b in blocks], np.float32) / np.maximum(chars, 1)
     c = len(_SHAPE)
@@ -264,18 +347,25 @@ def block_features(doc: Document) -> np.ndarray:
     for s in _CONTEXT_SHIFTS:
         X[:, c: c + base.shape[1]] = _shift(base, s, fill=-1.0)
         c += base.shape[1]
-    page = _page_features(doc, texts, tokens, words, chars, link, X[:, _COL["is_marker"]])
-    X[:, c: c + page.shape[1]] = page
-    c += page.shape[1]
+    cols, sim, prose, truncated = _page_features(doc, page, link, X[:, _COL["is_marker"]])
+    X[:, c: c + cols.shape[1]] = cols
+    c += cols.shape[1]
     repeat = X[:, [_COL[name] for name in _REPEAT_CONTEXT]]
     for s in _CONTEXT_SHIFTS:
         X[:, c: c + repeat.shape[1]] = _shift(repeat, s, fill=-1.0)
         c += repeat.shape[1]
+    elements = [b.elements for b in blocks] if doc.format == "html" else _text_sections(X[:, _COL["is_marker"]], prose)
+    tree = _container_features(elements, page.words, chars, link, prose, sim, truncated, X[:, _COL["comment_line"]])
+    X[:, c: c + tree.shape[1]] = tree
+    c += tree.shape[1]
+    X[:, c:] = _main_element_features(elements, page.words * prose)
     return X
 
 
-def _page_features(doc: Document, texts: list[str], tokens: list[list[str]], words: np.ndarray,
-                   chars: np.ndarray, link: np.ndarray, marker: np.ndarray) -> np.ndarray:
+def _page_features(doc: Document, page: _Text, link: np.ndarray,
+                   marker: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Features comparing a block with its page; also the topic similarity, prose and truncation flags."""
+    texts, words, chars = page.texts, page.words, page.chars
     n = len(texts)
     idx = np.arange(n, dtype=np.float32)
     total_words = max(float(words.sum()), 1.0)
@@ -283,32 +373,103 @@ def _page_features(doc: Document, texts: list[str], tokens: list[list[str]], wor
     offsets = np.array([b.offset for b in doc.blocks], np.float32)
     longish = (words >= 15) & (link < 0.3)
     weight = words * (1 - link) * longish
-    sim = _topic_similarity(tokens, weight if weight.sum() > 0 else words * (1 - link))
+    sim = _topic_similarity(page.terms, weight if weight.sum() > 0 else words * (1 - link))
     title_tokens = set(_WORD.findall(doc.title.lower()))
-    overlap = np.array([len(title_tokens.intersection(t)) for t in tokens], np.float32)
+    overlap = page.terms.per_block(page.terms.flags(title_tokens), distinct=True)
     dup, prefix_dup, is_prefix = _prefix_features(texts)
     path_share, path_count, parent_share = _path_shares([b.path for b in doc.blocks], words)
     last_marker = np.maximum.accumulate(np.where(marker > 0, idx, -1.0))
-    prose = (words >= 15) & ~_stops_mid_sentence(texts) & (link < 0.5)
+    open_end = _stops_mid_sentence(texts)
+    prose = (words >= 15) & ~open_end & (link < 0.5)
     last_prose = np.maximum.accumulate(np.where(prose, idx, -1.0))
     long_idx = np.flatnonzero(longish)
     first_long = long_idx[0] if len(long_idx) else n
     last_long = long_idx[-1] if len(long_idx) else -1
+    truncated = np.array([t.endswith(("...", "…")) for t in texts]) | ((words >= 8) & open_end)
     cols = (
         idx / max(n - 1, 1), offsets / max(offsets[-1] + chars[-1], 1.0), np.full(n, np.log1p(n)),
         np.full(n, np.log1p(total_words)), words / total_words, words / max(words.max(), 1.0),
         (idx - float(np.argmax(words))) / n, path_share, np.log1p(path_count), parent_share,
         sim, sim * longish,
         overlap / np.maximum(words, 1), overlap / max(len(title_tokens), 1),
-        dup, prefix_dup, is_prefix,
-        (np.array([t.endswith(("...", "…")) for t in texts]) | ((words >= 8) & (_stops_mid_sentence(texts)))),
+        dup, prefix_dup, is_prefix, truncated,
         last_marker >= 0, np.where(last_marker >= 0, np.log1p(idx - last_marker), -1.0),
         last_marker > last_prose,
         idx < first_long, idx > last_long,
         _window_mean(np.log1p(words), 3), _window_mean(np.log1p(words), 10), _window_mean(link, 10),
         cum_words / total_words, (total_words - cum_words - words) / total_words,
     )
-    return np.column_stack(cols).astype(np.float32)
+    return np.column_stack(cols).astype(np.float32), sim, prose, truncated
+
+
+def _container_features(elements: list[tuple[int, ...]], words: np.ndarray, chars: np.ndarray, link: np.ndarray,
+                        prose: np.ndarray, sim: np.ndarray, truncated: np.ndarray,
+                        comment_line: np.ndarray) -> np.ndarray:
+    """Each block's enclosing elements, 1..3 levels up, described by all the blocks inside them.
+
+    A teaser list is a container of many short, linked, off-topic items; an article body is a
+    container of long on-topic prose.
+    """
+    n = len(elements)
+    total = max(float(words.sum()), 1.0)
+    link_chars = link * chars
+    child = np.array([e[-1] if e else 0 for e in elements], np.int64)
+    cols = []
+    for k in _CONTAINER_LEVELS:
+        key = np.array([e[-1 - k] if len(e) > k else 0 for e in elements], np.int64)
+        _, inv, count = np.unique(key, return_inverse=True, return_counts=True)
+        pairs = np.unique(inv * (int(child.max()) + 1) + child)
+        children = np.bincount(pairs // (int(child.max()) + 1), minlength=len(count))
+        w = np.bincount(inv, weights=words)
+        safe_w = np.maximum(w, 1.0)
+        cols += [np.log1p(count[inv]), np.log1p(children[inv]), (w / total)[inv],
+                 (np.bincount(inv, weights=link_chars) / np.maximum(np.bincount(inv, weights=chars), 1.0))[inv],
+                 np.log1p(w / count)[inv], (np.bincount(inv, weights=words * prose) / safe_w)[inv],
+                 (np.bincount(inv, weights=words * sim) / safe_w)[inv],
+                 (np.bincount(inv, weights=truncated.astype(np.float64)) / count)[inv],
+                 (np.bincount(inv, weights=comment_line) / count)[inv]]
+        child = key
+    return np.column_stack(cols).astype(np.float32) if n else np.zeros((0, len(cols)), np.float32)
+
+
+def _text_sections(marker: np.ndarray, prose: np.ndarray) -> list[tuple[int, ...]]:
+    """Plain text has no elements; stand-ins: sections cut at "Read also"-style marker lines, and in
+    them runs of consecutive prose paragraphs or of short lines (an article body, a menu, a teaser)."""
+    n = len(marker)
+    section = np.cumsum(marker > 0)
+    run = np.cumsum(np.concatenate(([True], (prose[1:] != prose[:-1]) | (section[1:] != section[:-1]))))
+    return list(zip([0] * n, (1 + section).tolist(), (n + 2 + run).tolist(), range(3 * n + 3, 4 * n + 3)))
+
+
+def _main_element_features(elements: list[tuple[int, ...]], prose_words: np.ndarray) -> np.ndarray:
+    """Whether a block lies in the page's main element (the deepest holding over half of its prose) or its parent."""
+    held: dict[int, float] = {}
+    level: dict[int, int] = {}
+    for i, w in zip(np.flatnonzero(prose_words).tolist(), prose_words[prose_words > 0].tolist()):
+        for d, e in enumerate(elements[i]):
+            held[e] = held.get(e, 0.0) + w
+            level[e] = d
+    total = float(prose_words.sum())
+    out = np.zeros((len(elements), len(_MAIN)), np.float32)
+    out[:, 2] = -1.0
+    candidates = [e for e, w in held.items() if w > 0.5 * total]
+    if not candidates:
+        return out
+    main = max(candidates, key=level.__getitem__)
+    depth = level[main]
+    parent = next(chain[depth - 1] for chain in elements if len(chain) > depth and chain[depth] == main) \
+        if depth > 0 else None
+    for i, chain in enumerate(elements):
+        if len(chain) > depth and chain[depth] == main:
+            out[i, 0] = 1.0
+            out[i, 2] = len(chain) - 1 - depth
+        if parent is not None and len(chain) >= depth and chain[depth - 1] == parent:
+            out[i, 1] = 1.0
+    out[:, 3] = held[main] / total
+    inside = np.flatnonzero(out[:, 0])
+    out[: inside[0], 4] = 1.0
+    out[inside[-1] + 1:, 5] = 1.0
+    return out
 
 
 def _stops_mid_sentence(texts: list[str]) -> np.ndarray:

@@ -82,7 +82,11 @@ class Extractor:
         for fmt in ("html", "text"):
             default = default_model_path(fmt)  # type: ignore[arg-type]
             if fmt not in models and default.is_file():
-                models[fmt] = load_model(default)
+                try:
+                    models[fmt] = load_model(default)
+                except ModelError:
+                    if not models:  # no model of the user's own to fall back on
+                        raise
         if not models:
             raise ModelError(f"no model given and no default model in {default_model_dir()}")
         return cls(models)

@@ -142,12 +142,7 @@ _DROP = frozenset(DROP_TAGS)
 _NOSCRIPT_FALLBACK_CHARS = 500
 _DOCUMENT_END = re.compile(r"</(?:body|html)\s*>", re.I)
 _TITLE_OPEN = re.compile(r"<title\b[^>]*>", re.I)
-_SKIPPED = (0, 0, (), 0, "", 0, 0, "#skipped")
-
-
-def _is_hidden(el: etree._Element) -> bool:
-    style = el.get("style")
-    return bool((style and _HIDDEN_STYLE.search(style)) or el.get("hidden") is not None)
+_SKIPPED = (0, 0, (), 0, "", 0, 0, "#skipped", ())
 
 
 def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP) -> list[Block]:
@@ -159,11 +154,14 @@ def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP) -> list[Block
     parts: list[str] = []
     link_parts: list[str] = []
     offset = 0
+    serial = 0
     has_text = False
-    # A frame per open element: (ancestor bits, hint bits, attr tokens, depth, path, heading, in-anchor, tag)
-    stack: list[tuple] = [(0, 0, (), 0, "", 0, 0, "body")]
+    # A frame per open element:
+    # (ancestor bits, hint bits, attr tokens, depth, path, heading, in-anchor, tag, element chain)
+    stack: list[tuple] = [(0, 0, (), 0, "", 0, 0, "body", (0,))]
     block_stack: list[tuple] = [stack[0]]
-    block_tags, ancestor_bit, has_word = BLOCK_TAGS, ANCESTOR_BIT, _HAS_WORD.search
+    block_tags, ancestor_bit, has_word, headings = BLOCK_TAGS, ANCESTOR_BIT, _HAS_WORD.search, _HEADINGS
+    hidden_style = _HIDDEN_STYLE.search
 
     def flush() -> None:
         nonlocal offset, has_text
@@ -173,30 +171,36 @@ def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP) -> list[Block
         parts.clear()
         link_parts.clear()
         if text and has_word(text):
-            anc, hints, attrs, depth, path, heading, _, tag = block_stack[-1]
+            anc, hints, attrs, depth, path, heading, _, tag, chain = block_stack[-1]
             blocks.append(Block(text, tag, depth, path, heading, min(link_chars, len(text)), anc, hints,
-                                " ".join(attrs), offset))
+                                " ".join(attrs), offset, chain))
             offset += len(text) + 1
 
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, el in walker:
         if event == "start":
             tag = el.tag
-            if type(tag) is not str or tag in drop_tags or (el.keys() and _is_hidden(el)):
+            if type(tag) is not str or tag in drop_tags:
                 walker.skip_subtree()
                 stack.append(_SKIPPED)
                 continue
-            anc, hints, attrs, depth, path, heading, anchor, _ = stack[-1]
+            anc, hints, attrs, depth, path, heading, anchor, _, chain = stack[-1]
             if el.keys():
+                style = el.get("style")
+                if (style and hidden_style(style)) or el.get("hidden") is not None:
+                    walker.skip_subtree()
+                    stack.append(_SKIPPED)
+                    continue
                 own, tokens = _hint_bits(el)
                 hints |= own
                 if tokens:
                     attrs = (attrs + (tokens,))[-_ATTR_DEPTH:]
             anc |= ancestor_bit.get(tag, 0)
-            if tag in _HEADINGS:
-                heading = _HEADINGS[tag]
+            if tag in headings:
+                heading = headings[tag]
+            serial += 1
             frame = (anc, hints, attrs, depth + 1, path + "/" + tag if depth < 40 else path, heading,
-                     anchor or tag == "a", tag)
+                     anchor or tag == "a", tag, chain + (serial,) if depth < 40 else chain)
             stack.append(frame)
             if tag in block_tags:
                 if has_text:

@@ -24,7 +24,7 @@ from sklearn.preprocessing import StandardScaler
 from . import corpora
 from .features import FEATURE_NAMES
 from .inference import confidence_inputs
-from .model import BlockClassifier, Manifest, default_trees, save_model
+from .model import DEFAULT_TREES, BlockClassifier, Manifest, default_trees, save_model
 from .tables import BlockMatrix, build_table, code_fingerprint, to_matrix
 from .types import Format, InputError
 
@@ -43,7 +43,7 @@ class TrainConfig:
     sources: Sequence[tuple[str, str | None]] = (("wcxb", "dev"),)  # (corpus, split) pairs
     format: Format = "html"
     estimator: str = "trees"
-    max_iter: int = 200
+    max_iter: int = DEFAULT_TREES
     two_pass: bool = False
     n_folds: int = 3
     limit: int | None = None  # pages per source, for quick runs

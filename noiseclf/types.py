@@ -76,6 +76,7 @@ class Block:
     hints: int = 0  # bitmask over HINT_WORDS
     attrs: str = ""  # class/id tokens of the block's element and nearest ancestors, space separated
     offset: int = 0  # character offset of the block in the page's text stream
+    elements: tuple[int, ...] = ()  # ids of the enclosing elements, root first, the block's own element last
 
     def within(self, tag: str) -> bool:
         return bool(self.ancestors & ANCESTOR_BIT[tag])

@@ -209,3 +209,19 @@ def test_the_library_prints_nothing(tiny_model: Path, capsys: pytest.CaptureFixt
     with pytest.raises(InputError):
         extractor.extract(b"\x00" * 5000)
     assert capsys.readouterr() == ("", "")
+
+
+def test_a_broken_default_beside_a_given_model_is_skipped_but_alone_is_refused(
+        tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import noiseclf.inference as inference
+
+    broken = _copy(tiny_model, tmp_path)
+    manifest = json.loads(manifest_path(broken).read_text())
+    manifest["feature_names"] = manifest["feature_names"][:-1]  # as a model from an older noiseclf
+    manifest_path(broken).write_text(json.dumps(manifest))
+    monkeypatch.setattr(inference, "default_model_path", lambda fmt="html": broken)
+    extractor = Extractor.load(tiny_model)  # the user's html model serves text pages too
+    assert set(extractor.manifests) == {"html"}
+    assert extractor.extract("One plain paragraph of text.\n\nAnother one.", format="text").format == "text"
+    with pytest.raises(ModelError, match="features"):
+        Extractor.load()

@@ -63,3 +63,76 @@ def test_neighbour_repetition_context():
     texts = [b.text for b in segment_text(PAGE).blocks]
     headline = texts.index("Ferry fares to rise by a fifth from March")
     assert column(X, "is_prefix_of_other@-1")[headline] == 1  # the next block is a repeated teaser line
+
+
+ARTICLE_PAGE = """<html><head><title>Orchard growers count the cost of a late frost</title></head><body>
+<div class="wrap">
+<article>
+<h1>Orchard growers count the cost of a late frost</h1>
+<p>Apple growers in the valley lost about a third of their blossom when temperatures fell below freezing for two nights in April.</p>
+<p>The frost came after an unusually warm March had brought the orchards into flower weeks earlier than in most years.</p>
+<p>Several growers ran wind machines and sprinklers through the night, but said the cold settled too low for them to help.</p>
+<p>The regional growers' association expects the harvest to be the smallest in a decade and has asked for emergency support.</p>
+</article>
+<aside class="more">
+<h3>More stories</h3>
+<ul>
+<li><a href="/a">Bridge repairs to close the coast road for a month</a></li>
+<li><a href="/b">School choir wins national title</a></li>
+<li><a href="/c">New bus timetable starts on Monday</a></li>
+<li><a href="/d">Museum reopens its maritime gallery</a></li>
+</ul>
+</aside>
+</div></body></html>"""
+
+
+def test_container_and_main_element_features():
+    doc = segment_html(ARTICLE_PAGE)
+    X = block_features(doc)
+    texts = [b.text for b in doc.blocks]
+    prose = [i for i, t in enumerate(texts) if len(t.split()) > 15]
+    teasers = [texts.index(t) for t in ("School choir wins national title", "New bus timetable starts on Monday")]
+    assert len(prose) == 4
+    assert column(X, "main_el")[prose].min() == 1 and column(X, "main_el")[teasers].max() == 0
+    assert column(X, "main_el_share")[0] == 1.0
+    assert column(X, "below_main_el")[teasers].max() == -1 and np.all(column(X, "below_main_el")[prose] == 1)  # <p> in <article>
+    assert column(X, "c1_link")[teasers].min() == 1.0 and column(X, "c1_link")[prose].max() == 0.0
+    assert np.allclose(column(X, "c1_children")[teasers], np.log1p(4))  # four <li> in the teasers' <ul>
+    assert column(X, "c1_prose_share")[prose].min() > 0.5 > column(X, "c1_prose_share")[teasers].max()
+
+
+
+def test_plain_text_sections_stand_in_for_elements():
+    doc = segment_text(PAGE)
+    X = block_features(doc)
+    texts = [b.text for b in doc.blocks]
+    article = [i for i, t in enumerate(texts) if t.startswith(("The diary", "Historians", "They plan"))]
+    teasers = [i for i, t in enumerate(texts) if t.startswith(("Ferry fares", "Operators"))]
+    assert column(X, "main_el")[article].min() == 1 and column(X, "main_el")[teasers].max() == 0
+    assert column(X, "c1_topic")[article].min() > column(X, "c1_topic")[teasers].max()
+
+
+def test_word_counts_match_regex_words_in_any_script():
+    import re
+
+    blocks = ["snake_case and İstanbul count as words", "emoji 🎉 are not words but 𠀀 is one",
+              "Ünïcödé — dashes – split; numbers 3.14 don't"]
+    X = block_features(segment_text("\n\n".join(blocks)))
+    expected = [len(re.findall(r"\w+", b.lower())) for b in blocks]
+    assert np.allclose(np.expm1(column(X, "log_words")), expected)
+
+
+def test_comment_framing_lines_and_blocks_after_the_main_element():
+    page = ARTICLE_PAGE.replace("</div></body>", """<section class="responses">
+<p>Maria said...</p><p>We lost most of our pears too, the same two nights.</p><p>Reply</p>
+<p>Tom said...</p><p>Wind machines never help when the cold sits this low.</p><p>Reply</p>
+</section></div></body>""")
+    doc = segment_html(page)
+    X = block_features(doc)
+    texts = [b.text for b in doc.blocks]
+    framing = [texts.index("Maria said..."), texts.index("Reply")]
+    assert column(X, "comment_line")[framing].min() == 1
+    assert column(X, "comment_line")[texts.index("We lost most of our pears too, the same two nights.")] == 0
+    comment = texts.index("Wind machines never help when the cold sits this low.")
+    assert column(X, "comment_line@-1")[comment] == 1 and column(X, "c1_comment_lines")[comment] >= 0.5
+    assert column(X, "after_main_el")[comment] == 1 and column(X, "after_main_el")[1] == 0

@@ -54,6 +54,19 @@ def test_blocks_carry_layout_context():
     assert offsets == sorted(offsets)
 
 
+def test_blocks_name_their_enclosing_elements():
+    doc = segment_html(PAGE)
+    by_text = {b.text: b for b in doc.blocks}
+    home, news = by_text["Home"].elements, by_text["News"].elements
+    assert home[-1] != news[-1] and home[:-1] == news[:-1]  # two <li> of one <ul>
+    line_one, line_two = by_text["Line one"].elements, by_text["Line two"].elements
+    assert line_one[:-1] == line_two[:-1]  # both in the same <p>, cut at the <br>
+    para = by_text["The ferry between the two harbours resumed service on Monday, officials said."].elements
+    assert para[:-1] == by_text["Harbour ferry returns after two years"].elements[:-1]  # siblings in <article>
+    assert not set(para) & set(by_text["© 2026 Coast Gazette"].elements[-2:])
+    assert all(b.elements == () for b in segment_text("One.\n\nTwo.").blocks)
+
+
 def test_title_prefers_the_headline_over_the_site_suffix():
     assert segment_html(PAGE).title == "Harbour ferry returns after two years"
 

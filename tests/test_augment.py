@@ -1,0 +1,50 @@
+"""Training-data augmentation: teaser sections of other pages spliced into a page."""
+
+import numpy as np
+
+from noiseclf.augment import MARKERS, Augmenter, Donor, donor, splice
+from noiseclf.segmentation import segment_html
+
+PAGE = """<html><head><title>Canal boats return to the old wharf</title></head><body>
+<nav><a href="/">Home</a> <a href="/news">News</a></nav>
+<article><h1>Canal boats return to the old wharf</h1>
+<p>For the first time in forty years, narrowboats moored at the old wharf on Saturday after the canal was dredged.</p>
+<p>Volunteers spent three winters clearing silt, shopping trolleys and fallen trees from the last mile of the channel.</p>
+<p>The trust that led the work hopes to open a small museum in the wharf's former stables next summer.</p>
+</article><footer><p>Contact us</p></footer></body></html>"""
+
+DONORS = [Donor("Town hall clock to chime again after repairs", ("The clock stopped in 2019. Engineers found a cracked gear.",)),
+          Donor("Rowing club celebrates its centenary", ("Members old and new gathered at the boathouse on Sunday.",))]
+
+
+def content_mask(doc):
+    return np.array([len(b.text.split()) > 10 for b in doc.blocks])
+
+
+def test_splice_adds_boilerplate_teasers_beside_the_article():
+    doc = segment_html(PAGE)
+    content = content_mask(doc)
+    new_doc, labels, added = splice(doc, content, DONORS, np.random.default_rng(3))
+    assert added.sum() > 2 and len(new_doc.blocks) == len(doc.blocks) + added.sum()
+    assert not labels[added].any()
+    assert np.array_equal(labels[~added], content)  # the page's own blocks keep their labels
+    spliced = [b for b, a in zip(new_doc.blocks, added) if a]
+    assert any(b.text in MARKERS for b in spliced)
+    assert any(b.text == d.title for b in spliced for d in DONORS)
+    section = {b.elements[-3] for b in spliced}
+    assert len(section) == 1 and section.isdisjoint(e for b in doc.blocks for e in b.elements)
+    offsets = [b.offset for b in new_doc.blocks]
+    assert offsets == sorted(offsets) and len(set(offsets)) == len(offsets)
+
+
+def test_augmenter_is_deterministic_and_lends_pages_as_donors():
+    doc = segment_html(PAGE)
+    assert donor(doc, content_mask(doc)).title == "Canal boats return to the old wharf"
+    runs = []
+    for _ in range(2):
+        augment = Augmenter(1.0, seed=7)
+        first = augment(doc, content_mask(doc))
+        second = augment(doc, content_mask(doc))  # the first page is now a donor
+        runs.append([b.text for b in second[0].blocks])
+        assert not first[2].any() and second[2].any()
+    assert runs[0] == runs[1]
