@@ -1,8 +1,9 @@
 """Features: one row per block of a Document, computed with NumPy over all blocks of the page.
 
-Four groups: the block's own text shape, its layout (tags, class/id hints), its neighbourhood,
-and how it compares with the rest of the page (dominant topic, title, repetition, truncation,
-position after "Read also"-style markers). `neighbour_features` adds the second pass's inputs.
+Five groups: the block's own text shape, its layout (tags, class/id hints), its neighbourhood,
+how it compares with the rest of the page (dominant topic, title, repetition, truncation,
+position after "Read also"-style markers), and its enclosing elements and the page's main
+element, each described by the blocks inside. `neighbour_features` adds the second pass's inputs.
 """
 
 from __future__ import annotations
