@@ -411,7 +411,6 @@ def _container_features(elements: list[tuple[int, ...]], words: np.ndarray, char
     A teaser list is a container of many short, linked, off-topic items; an article body is a
     container of long on-topic prose.
     """
-    n = len(elements)
     total = max(float(words.sum()), 1.0)
     link_chars = link * chars
     child = np.array([e[-1] if e else 0 for e in elements], np.int64)
@@ -419,8 +418,8 @@ def _container_features(elements: list[tuple[int, ...]], words: np.ndarray, char
     for k in _CONTAINER_LEVELS:
         key = np.array([e[-1 - k] if len(e) > k else 0 for e in elements], np.int64)
         _, inv, count = np.unique(key, return_inverse=True, return_counts=True)
-        pairs = np.unique(inv * (int(child.max()) + 1) + child)
-        children = np.bincount(pairs // (int(child.max()) + 1), minlength=len(count))
+        span = int(child.max()) + 1  # (container, child) pairs as one integer, to count distinct children
+        children = np.bincount(np.unique(inv * span + child) // span, minlength=len(count))
         w = np.bincount(inv, weights=words)
         safe_w = np.maximum(w, 1.0)
         cols += [np.log1p(count[inv]), np.log1p(children[inv]), (w / total)[inv],
@@ -430,7 +429,7 @@ def _container_features(elements: list[tuple[int, ...]], words: np.ndarray, char
                  (np.bincount(inv, weights=truncated.astype(np.float64)) / count)[inv],
                  (np.bincount(inv, weights=comment_line) / count)[inv]]
         child = key
-    return np.column_stack(cols).astype(np.float32) if n else np.zeros((0, len(cols)), np.float32)
+    return np.column_stack(cols).astype(np.float32)
 
 
 def _text_sections(marker: np.ndarray, prose: np.ndarray) -> list[tuple[int, ...]]:
