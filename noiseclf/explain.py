@@ -32,7 +32,7 @@ import numpy as np
 
 from .features import FEATURE_NAMES, NEIGHBOUR_NAMES, block_features, block_path_ids, block_words, neighbour_features
 from .inference import Extractor, page_confidence
-from .model import content_proba
+from .model import after_story_thread, content_proba
 from .segmentation import segment
 from .types import Block, Document
 
@@ -144,13 +144,22 @@ def explain_document(extractor: Extractor, doc: Document, *, top: int = 5,
         names += [f"ctx:{NEIGHBOUR_NAMES[j - X.shape[1]]}" for j in ctx_cols]
         values = np.hstack([values, X2[:, ctx_cols]])
         deltas = np.hstack([deltas, occlusion(model.second_, X2, proba, ctx_cols)])
-    keep = proba >= model.threshold
+    thread = after_story_thread(X, model.thread_floor)
+    keep = (proba >= model.threshold) & ~thread
     blocks = tuple(
-        BlockExplanation(i, b, float(proba[i]), float(p1[i]), bool(keep[i]), _top(names, values[i], deltas[i], top))
+        BlockExplanation(i, b, 0.0 if thread[i] else float(proba[i]), float(p1[i]), bool(keep[i]),
+                         _thread_first(float(proba[i]), _top(names, values[i], deltas[i], top - 1))
+                         if thread[i] else _top(names, values[i], deltas[i], top))
         for i, b in enumerate(doc.blocks)
     )
+    proba = np.where(thread, 0.0, proba)
     return PageExplanation(doc.source, doc.title, doc.format, float(model.threshold),
                            page_confidence(proba, words, keep, model), bool(model.two_pass), blocks)
+
+
+def _thread_first(before: float, others: tuple[Contribution, ...]) -> tuple[Contribution, ...]:
+    """A block the thread rule dropped: the rule is the reason, whatever the trees scored."""
+    return (Contribution("after_story_thread", 1.0, -before),) + others
 
 
 def _top(names: list[str], values: np.ndarray, deltas: np.ndarray, k: int) -> tuple[Contribution, ...]:

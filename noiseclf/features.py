@@ -1,9 +1,10 @@
 """Features: one row per block of a Document, computed with NumPy over all blocks of the page.
 
-Five groups: the block's own text shape, its layout (tags, class/id hints), its neighbourhood,
+Six groups: the block's own text shape, its layout (tags, class/id hints), its neighbourhood,
 how it compares with the rest of the page (dominant topic, title, repetition, truncation,
-position after "Read also"-style markers), and its enclosing elements and the page's main
-element, each described by the blocks inside. `neighbour_features` adds the second pass's inputs.
+position after "Read also"-style markers), its enclosing elements and the page's main element,
+each described by the blocks inside, and the page's comment region against the prose outside it.
+`neighbour_features` adds the second pass's inputs.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from .types import ANCESTOR_TAGS, HINT_WORDS, Document
+from .types import ANCESTOR_TAGS, HINT_BIT, HINT_WORDS, Document
 
 _WORD = re.compile(r"\w+")
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
@@ -39,6 +40,13 @@ _CTA_MARKER = re.compile(
 _COMMENT_ENDS = (" said", " says", " wrote", " replied", " commented", " ago")
 _COMMENT_WHOLE = re.compile(r"(?:reply|report(?: abuse)?|flag|permalink|quote|like|\d+ (?:likes?|replies))\W*$")
 _COMMENT_START = re.compile(r"(?:posted|submitted|commented) (?:by|on)\b")
+_COMMENT_MARKER = re.compile(r"^(?:\d+ )?(?:comments?|responses?|replies|discussion|leave a (?:comment|reply)|"
+                             r"join the discussion|add (?:a|your) comment|kommentare|commentaires|comentários?|"
+                             r"comentarios|комментарии)\W*$", re.I)
+_FORUM_ATTR = re.compile(r"\b(?:forum\w*|topic\w*|postbit|signature|bbp\w*|phpbb|vbulletin|xenforo|discourse|"
+                         r"messagelist)\b")
+_FORUM_LINE = re.compile(r"(?:joined|posts|registered|member since|quote|originally posted by|re:)\b")
+FORUM_MIN = 3  # blocks with forum markup, or forum lines, that make a page a forum thread
 _YEARS = frozenset(str(year) for year in range(1900, 2100))
 _MARKER_PREFIX = re.compile(
     r"^(?:related|read (?:also|more|next)|also read|see also|more|watch|listen|lesen sie auch|lire aussi|"
@@ -75,6 +83,12 @@ _CONTAINER = ("blocks", "children", "word_share", "link", "mean_words", "prose_s
               "comment_lines")
 # The page's main element: the deepest one holding most of the page's prose (as Readability looks for it).
 _MAIN = ("main_el", "main_el_parent", "below_main_el", "main_el_share", "before_main_el", "after_main_el")
+# The comment region (blocks whose class/id says comment or reply; in plain text, blocks after a
+# "Comments" line) against the prose outside it: an article's comments follow prose of its own,
+# a forum thread's posts are the prose. Forum markup and "Joined:"/"Quote" lines tell the two apart.
+_COMMENTS = ("comment_region", "page_comment_share", "page_outside_prose", "outside_prose_before",
+             "outside_prose_after", "main_outside_el", "main_outside_share", "after_main_outside_el",
+             "forum_attrs", "forum_lines", "forum_like")
 
 FEATURE_NAMES: tuple[str, ...] = (
     _SHAPE + _LAYOUT
@@ -86,6 +100,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     + tuple(f"{name}@{s:+d}" for s in _CONTEXT_SHIFTS for name in _REPEAT_CONTEXT)
     + tuple(f"c{k}_{name}" for k in _CONTAINER_LEVELS for name in _CONTAINER)
     + _MAIN
+    + _COMMENTS
 )
 N_FEATURES = len(FEATURE_NAMES)
 _COL = {name: i for i, name in enumerate(FEATURE_NAMES)}
@@ -359,8 +374,38 @@ def block_features(doc: Document) -> np.ndarray:
     tree = _container_features(elements, page.words, chars, link, prose, sim, truncated, X[:, _COL["comment_line"]])
     X[:, c: c + tree.shape[1]] = tree
     c += tree.shape[1]
-    X[:, c:] = _main_element_features(elements, page.words * prose)
+    X[:, c: c + len(_MAIN)] = _main_element_features(elements, page.words * prose)
+    c += len(_MAIN)
+    X[:, c:] = _comment_features(doc, page, elements, page.words * prose)
     return X
+
+
+def _comment_region(doc: Document, texts: list[str]) -> np.ndarray:
+    """Blocks that belong to user comments: by class/id in HTML, after a "Comments" line in plain text."""
+    if doc.format == "html":
+        mask = HINT_BIT["comment"] | HINT_BIT["reply"]
+        return np.array([b.hints & mask != 0 for b in doc.blocks])
+    marker = [len(t) < 40 and _COMMENT_MARKER.match(t) is not None for t in texts]
+    return np.maximum.accumulate(np.array(marker))
+
+
+def _comment_features(doc: Document, page: _Text, elements: list[tuple[int, ...]],
+                      prose_words: np.ndarray) -> np.ndarray:
+    """The comment region against the prose outside it, and the main element of that outside prose."""
+    region = _comment_region(doc, page.texts)
+    n = len(region)
+    outside = prose_words * ~region
+    total_prose = max(float(prose_words.sum()), 1.0)
+    total_outside = float(outside.sum())
+    before = np.cumsum(outside) - outside
+    main = _main_element_features(elements, outside)
+    forum_attrs = sum(1 for b in doc.blocks if b.attrs and _FORUM_ATTR.search(b.attrs))
+    forum_lines = sum(1 for t in page.texts if len(t) < 60 and _FORUM_LINE.match(t.lower()))
+    cols = (region, np.full(n, (total_prose - total_outside) / total_prose), np.full(n, np.log1p(total_outside)),
+            before / max(total_outside, 1.0), (total_outside - before - outside) / max(total_outside, 1.0),
+            main[:, 0], main[:, 3], main[:, 5], np.full(n, np.log1p(forum_attrs)), np.full(n, np.log1p(forum_lines)),
+            np.full(n, float(max(forum_attrs, forum_lines) >= FORUM_MIN)))
+    return np.column_stack(cols).astype(np.float32)
 
 
 def _page_features(doc: Document, page: _Text, link: np.ndarray,

@@ -102,6 +102,21 @@ def _out_of_fold(estimator, X: np.ndarray, y: np.ndarray, folds: list) -> np.nda
     return p
 
 
+_REGION, _OUTSIDE, _FORUM = (FEATURE_NAMES.index(name) for name in ("comment_region", "page_outside_prose", "forum_like"))
+
+
+def after_story_thread(X: np.ndarray, floor: float) -> np.ndarray:
+    """Blocks of a comment region on pages with at least `floor` words of prose outside it, unless
+    the page looks like a forum.
+
+    A thread after a story is boilerplate; on a forum page the thread is the page, and little
+    prose lies outside it. Training picks `floor` on validation pages (inf: never applies).
+    """
+    if not np.isfinite(floor) or len(X) == 0:
+        return np.zeros(len(X), bool)
+    return (X[:, _REGION] > 0) & (np.expm1(X[:, _OUTSIDE]) >= floor) & (X[:, _FORUM] == 0)
+
+
 class BlockClassifier(ClassifierMixin, BaseEstimator):
     """Two-pass content/boilerplate classifier over the blocks of many pages.
 
@@ -110,12 +125,13 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, first=None, second=None, n_folds: int = 3, two_pass: bool = True,
-                 threshold: float = 0.5):
+                 threshold: float = 0.5, thread_floor: float = float("inf")):
         self.first = first
         self.second = second
         self.n_folds = n_folds
         self.two_pass = two_pass
         self.threshold = threshold
+        self.thread_floor = thread_floor
 
     def _neighbours(self, X: np.ndarray, p1: np.ndarray, pages: np.ndarray, words: np.ndarray,
                     paths: np.ndarray) -> np.ndarray:
@@ -159,6 +175,7 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
             words = np.ones(len(X)) if words is None else words
             paths = np.arange(len(X)) if paths is None else paths
             p = content_proba(self.second_, self._neighbours(X, p, pages, words, paths))
+        p = np.where(after_story_thread(X, self.thread_floor), 0.0, p)
         return np.column_stack([1 - p, p])
 
     def predict(self, X: np.ndarray, **kwargs: np.ndarray) -> np.ndarray:

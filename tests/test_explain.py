@@ -77,3 +77,20 @@ def test_occlusion_is_zero_for_a_constant_page() -> None:
     X = np.array([[1.0, 5.0], [0.0, 5.0], [1.0, 5.0]], np.float32)
     deltas = occlusion(Half(), X, X[:, 0] / 2, np.array([0, 1]))
     assert np.allclose(deltas, [[0, 0], [-0.5, 0], [0, 0]])
+
+
+def test_a_thread_dropped_after_the_story_is_explained_as_such(tiny_model: Path) -> None:
+    from noiseclf.model import load_model
+
+    model, manifest = load_model(tiny_model)
+    model.thread_floor = 50.0
+    extractor = Extractor({"html": (model, manifest)})
+    replies = "".join(f'<div class="comment"><p>Reader {i}: we planted two pear trees last spring and both took, '
+                      f'though the deer found them before the fence went up.</p></div>' for i in range(3))
+    content = PAGE.read_text().replace("</body>", f'<section id="comments">{replies}</section></body>')
+    exp = explain(extractor, content, top=3)
+    result = extractor.extract(content, with_blocks=True)
+    assert [b.keep for b in exp.blocks] == [b.keep for b in result.blocks]
+    thread = [b for b in exp.blocks if b.block.text.startswith("Reader")]
+    assert len(thread) == 3 and not any(b.keep for b in thread) and all(b.probability == 0 for b in thread)
+    assert all(b.contributions[0].feature == "after_story_thread" for b in thread)

@@ -136,3 +136,47 @@ def test_comment_framing_lines_and_blocks_after_the_main_element():
     comment = texts.index("Wind machines never help when the cold sits this low.")
     assert column(X, "comment_line@-1")[comment] == 1 and column(X, "c1_comment_lines")[comment] >= 0.5
     assert column(X, "after_main_el")[comment] == 1 and column(X, "after_main_el")[1] == 0
+
+
+def _comment_thread(n: int) -> str:
+    return "".join(f'<div class="comment-body"><p>Reader {i} wrote a long reply about frost, orchards and the '
+                   f'price of pears this year, and how the cold nights came early in the valley again.</p></div>'
+                   for i in range(n))
+
+
+def test_comment_region_against_the_prose_outside_it():
+    article = ARTICLE_PAGE.replace("</div></body>", f'<div id="comments">{_comment_thread(12)}</div></div></body>')
+    X = block_features(segment_html(article))
+    texts = [b.text for b in segment_html(article).blocks]
+    prose = [i for i, t in enumerate(texts) if len(t.split()) > 15 and not t.startswith("Reader")]
+    replies = [i for i, t in enumerate(texts) if t.startswith("Reader")]
+    assert column(X, "main_el")[prose].max() == 0  # the replies outweigh the story...
+    assert column(X, "main_outside_el")[prose].min() == 1  # ...but the story is the prose outside them
+    assert column(X, "comment_region")[replies].min() == 1 and column(X, "comment_region")[prose].max() == 0
+    assert np.all(column(X, "outside_prose_before")[replies] == 1)
+    assert column(X, "page_comment_share")[0] > 0.5 and column(X, "page_outside_prose")[0] > np.log1p(60)
+
+    assert column(X, "forum_like")[0] == 0
+    thread = f"<html><body><h1>Frost in the valley</h1>{_comment_thread(5)}</body></html>"
+    X = block_features(segment_html(thread))
+    assert np.all(column(X, "page_comment_share") == 1) and np.all(column(X, "page_outside_prose") == 0)
+
+
+def test_forum_markup_and_lines_mark_a_forum_thread():
+    posts = "".join(f'<div class="forum-post"><p>Joined: May 2010</p><p>Posts: {i}</p><p>Reply {i} on frost and '
+                    f'pears, with enough words to read as prose in a long thread about orchards.</p></div>'
+                    for i in range(4))
+    X = block_features(segment_html(f"<html><body>{posts}</body></html>"))
+    assert np.all(column(X, "forum_like") == 1) and np.isclose(column(X, "forum_attrs")[0], np.log1p(12))
+    assert np.isclose(column(X, "forum_lines")[0], np.log1p(8))
+    text = segment_text("Frost thread\n\nJoined: May 2010\n\nPosts: 12\n\nQuote\n\nSame here, all the pears went.")
+    assert block_features(text)[0, FEATURE_NAMES.index("forum_like")] == 1
+    assert column(block_features(segment_text(PAGE)), "forum_like").max() == 0
+
+
+def test_comment_region_in_plain_text_starts_at_a_comments_line():
+    doc = segment_text(PAGE.replace("Read also:", "3 Comments"))
+    X = block_features(doc)
+    texts = [b.text for b in doc.blocks]
+    start = texts.index("3 Comments")
+    assert column(X, "comment_region")[:start].max() == 0 and column(X, "comment_region")[start:].min() == 1

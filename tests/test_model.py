@@ -99,3 +99,45 @@ def test_artifact_round_trip_and_guards(tmp_path, fitted):
         load_model(path)
     with pytest.raises(ModelError, match="not found"):
         load_model(tmp_path / "absent.joblib")
+
+
+def test_thread_floor_drops_comment_regions_only_after_enough_outside_prose(fitted):
+    from noiseclf.model import after_story_thread
+
+    X = synthetic_pages(1, seed=4)[0]
+    region, outside = FEATURE_NAMES.index("comment_region"), FEATURE_NAMES.index("page_outside_prose")
+    X[:, region] = 0
+    X[30:, region] = 1
+    X[:, outside] = np.log1p(400)
+    X[:, FEATURE_NAMES.index("forum_like")] = 0
+    base = clone(fitted).set_params(thread_floor=float("inf"))
+    base.__dict__.update({k: v for k, v in fitted.__dict__.items() if k.endswith("_")})
+    p_off = base.predict_proba(X)[:, 1]
+    for floor, dropped in ((300.0, True), (500.0, False)):
+        base.set_params(thread_floor=floor)
+        p = base.predict_proba(X)[:, 1]
+        np.testing.assert_array_equal(p[:30], p_off[:30])
+        assert (p[30:] == 0).all() if dropped else np.array_equal(p[30:], p_off[30:])
+    X[:, FEATURE_NAMES.index("forum_like")] = 1  # a forum thread is the page, whatever lies outside it
+    forum = base.predict_proba(X)[:, 1]
+    np.testing.assert_array_equal(forum, base.set_params(thread_floor=float("inf")).predict_proba(X)[:, 1])
+    assert not after_story_thread(np.zeros((0, N_FEATURES)), 300.0).any()
+
+
+def test_training_picks_the_lowest_thread_floor_as_good_as_the_best():
+    from noiseclf.tables import BlockMatrix
+    from noiseclf.training import choose_thread_floor
+
+    # two pages: a story (content) with a thread after it (boilerplate, yet scored high), a forum thread (content)
+    X = np.zeros((6, N_FEATURES), np.float32)
+    region, outside = FEATURE_NAMES.index("comment_region"), FEATURE_NAMES.index("page_outside_prose")
+    X[[1, 2, 4, 5], region] = 1
+    X[:3, outside] = np.log1p(2000)
+    X[3:, outside] = np.log1p(20)
+    y = np.array([1, 0, 0, 1, 1, 1], np.int8)
+    m = BlockMatrix(X=X, y=y, cls=y, pages=np.array([0, 0, 0, 1, 1, 1]), sites=np.array([0, 0, 0, 1, 1, 1]),
+                    words=np.full(6, 100.0, np.float32), paths=np.zeros(6, np.int64), page_keys=["a", "b"])
+    floor, f1 = choose_thread_floor(np.full(6, 0.9), m, 0.5)
+    assert floor == 150.0 and f1 == 1.0  # the story's thread goes, the forum's stays at every floor
+    y[1:3] = 1  # a gold that counts the story's comments: dropping them never pays
+    assert choose_thread_floor(np.full(6, 0.9), m, 0.5)[0] == float("inf")
