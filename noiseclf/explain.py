@@ -145,14 +145,15 @@ def explain_document(extractor: Extractor, doc: Document, *, top: int = 5,
         values = np.hstack([values, X2[:, ctx_cols]])
         deltas = np.hstack([deltas, occlusion(model.second_, X2, proba, ctx_cols)])
     thread = after_story_thread(X, model.thread_floor)
-    keep = (proba >= model.threshold) & ~thread
+    trees = proba
+    proba = np.where(thread, 0.0, trees)
+    keep = proba >= model.threshold
     blocks = tuple(
-        BlockExplanation(i, b, 0.0 if thread[i] else float(proba[i]), float(p1[i]), bool(keep[i]),
-                         _thread_first(float(proba[i]), _top(names, values[i], deltas[i], top - 1))
+        BlockExplanation(i, b, float(proba[i]), float(p1[i]), bool(keep[i]),
+                         _thread_first(float(trees[i]), _top(names, values[i], deltas[i], top - 1))
                          if thread[i] else _top(names, values[i], deltas[i], top))
         for i, b in enumerate(doc.blocks)
     )
-    proba = np.where(thread, 0.0, proba)
     return PageExplanation(doc.source, doc.title, doc.format, float(model.threshold),
                            page_confidence(proba, words, keep, model), bool(model.two_pass), blocks)
 

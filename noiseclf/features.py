@@ -19,7 +19,6 @@ from scipy import sparse
 from .types import ANCESTOR_TAGS, HINT_BIT, HINT_WORDS, Document
 
 _WORD = re.compile(r"\w+")
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _TERMINAL = frozenset('.!?。！？"”»)\'')
 _SECTION_MARKER = re.compile(
     r"^(?:read (?:also|more|next)|also read|see also|related(?: (?:articles?|stories|posts|content|coverage|topics|news))?|"
@@ -258,12 +257,11 @@ def _word_chars(cp: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Text:
-    """A page's blocks as one joined string and its code points: what per-block counts reduce over."""
+    """A page's blocks with the code points of their newline-joined text: what per-block counts reduce over."""
 
     texts: list[str]
-    joined: str
-    cp: np.ndarray
-    starts: np.ndarray  # offset of each block in `joined`
+    cp: np.ndarray  # code points of the blocks joined by newlines
+    starts: np.ndarray  # offset of each block in the joined text
     chars: np.ndarray
     words: np.ndarray  # \\w+ tokens per block
     terms: _Terms
@@ -288,7 +286,7 @@ def _page_text(texts: list[str]) -> _Text:
     if words is None or int(words.sum()) != len(tokens):  # lowercasing changed lengths: count block by block
         words = np.array([len(_WORD.findall(t.lower())) for t in texts], np.float32)
     owner = np.repeat(np.arange(n), words.astype(np.int64))
-    return _Text(texts, joined, cp, starts, chars, words, _terms(tokens, owner, n))
+    return _Text(texts, cp, starts, chars, words, _terms(tokens, owner, n))
 
 
 def _shape(page: _Text) -> np.ndarray:
@@ -374,9 +372,10 @@ def block_features(doc: Document) -> np.ndarray:
     tree = _container_features(elements, page.words, chars, link, prose, sim, truncated, X[:, _COL["comment_line"]])
     X[:, c: c + tree.shape[1]] = tree
     c += tree.shape[1]
-    X[:, c: c + len(_MAIN)] = _main_element_features(elements, page.words * prose)
+    prose_words = page.words * prose
+    X[:, c: c + len(_MAIN)] = _main_element_features(elements, prose_words)
     c += len(_MAIN)
-    X[:, c:] = _comment_features(doc, page, elements, page.words * prose)
+    X[:, c:] = _comment_features(doc, page, elements, prose_words)
     return X
 
 
