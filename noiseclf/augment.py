@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass, replace
+from functools import reduce
+from operator import and_
 
 import numpy as np
 
@@ -80,11 +82,16 @@ _LAYOUT = {
 _SPLICED_IDS = 1 << 30  # element ids of spliced blocks start here, clear of any page's own
 
 
-def _html_block(text: str, role: str, anchor: Block, rng: np.random.Generator, elements: tuple[int, ...]) -> Block:
-    """A spliced block with the layout teasers have: in an aside/div, headlines linked, sometimes hinted."""
+def _html_block(text: str, role: str, anchor: Block, rng: np.random.Generator, elements: tuple[int, ...],
+                page_hints: int) -> Block:
+    """A spliced block with the layout teasers have: in an aside/div, headlines linked, sometimes hinted.
+
+    It carries the hint bits every block of the page carries (a class on <body>), as it would in the page.
+    """
     tag, ancestors = _LAYOUT[role]
     bits = sum(ANCESTOR_BIT[a] for a in ancestors if a in ANCESTOR_BIT) | (anchor.ancestors & ANCESTOR_BIT["main"])
     hints = HINT_BIT[str(rng.choice(["related", "teaser", "card", "more", "latest"]))] if rng.random() < 0.4 else 0
+    hints |= page_hints
     base = anchor.path.rsplit("/", 2)[0]
     linked = role in ("headline", "chrome") or (role == "summary" and rng.random() < 0.3)
     return Block(text=text, tag=tag, depth=anchor.depth + 1, path=f"{base}/aside/div/{tag}",
@@ -111,7 +118,8 @@ def splice(doc: Document, content: np.ndarray, donors: list[Donor],
         new = [(str(rng.choice(CHROME)), "chrome", 99)] + new
     # The section is an aside beside the anchor's element; each teaser a div in it, each block its own element.
     outer = anchor.elements[:-2] + (_SPLICED_IDS,)
-    spliced = [_html_block(t, r, anchor, rng, outer + (_SPLICED_IDS + 1 + g, _SPLICED_IDS + 100 + i))
+    page_hints = reduce(and_, (b.hints for b in doc.blocks), -1)
+    spliced = [_html_block(t, r, anchor, rng, outer + (_SPLICED_IDS + 1 + g, _SPLICED_IDS + 100 + i), page_hints)
                for i, (t, r, g) in enumerate(new)]
     blocks = list(doc.blocks[:at]) + spliced + list(doc.blocks[at:])
     offset = 0

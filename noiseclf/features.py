@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import reduce
+from operator import and_
 
 import numpy as np
 from scipy import sparse
@@ -39,12 +41,20 @@ _CTA_MARKER = re.compile(
 _COMMENT_ENDS = (" said", " says", " wrote", " replied", " commented", " ago")
 _COMMENT_WHOLE = re.compile(r"(?:reply|report(?: abuse)?|flag|permalink|quote|like|\d+ (?:likes?|replies))\W*$")
 _COMMENT_START = re.compile(r"(?:posted|submitted|commented) (?:by|on)\b")
-_COMMENT_MARKER = re.compile(r"^(?:\d+ )?(?:comments?|responses?|replies|discussion|leave a (?:comment|reply)|"
-                             r"join the discussion|add (?:a|your) comment|kommentare|commentaires|comentários?|"
-                             r"comentarios|комментарии)\W*$", re.I)
-_FORUM_ATTR = re.compile(r"\b(?:forum\w*|topic\w*|postbit|signature|bbp\w*|phpbb|vbulletin|xenforo|discourse|"
-                         r"messagelist)\b")
-_FORUM_LINE = re.compile(r"(?:joined|posts|registered|member since|quote|originally posted by|re:)\b")
+# "Comments", "34 responses to “Title”", "[ 167 comments ]", "Top Rated Comments", "Comments (12)"; not a bare
+# "Response" or "Discussion" (section headings of docs and articles), nor "Add a comment" (under each Q&A post).
+_COMMENT_MARKER = re.compile(r"^\W*(?:\d+\s+)?(?:(?:top rated|reader|readers'|user|all|recent|latest|view|show|read)\s+"
+                             r"(?:all\s+)?)?(?:comments?|responses|replies|leave a (?:comment|reply)|"
+                             r"join the discussion|kommentare|commentaires|comentários?|"
+                             r"comentarios|комментарии)(?:\s*\(\d+\)|\s+(?:to|on)\s.*)?\W*$", re.I)
+# The line over a reader's comment: "jo says:", "Posted by: jo at 9:01 AM".
+_SIGNATURE = re.compile(r"^(?:posted|submitted|comment(?:ed)?) by\b|\b(?:says|said|wrote|writes)\s*:?$", re.I)
+# Forum engines' markup: phpBB, vBulletin, XenForo (message-*, bbWrapper), Invision (ipsComment, cAuthorPane),
+# bbPress, Discourse; the class names of their posts, not of blog posts ("postBody" is CNET's article).
+_FORUM_ATTR = re.compile(r"\b(?:forum\w*|topic\w*|signature|bbp\w*|phpbb|vbulletin|xenforo|discourse|messagelist|"
+                         r"message (?:attribution|userdetails|user\w*))\b|"
+                         r"postbit|postprofile|bbwrapper|ipscomment|cauthorpane|messagecontent|usercontent|threadlist")
+_FORUM_LINE = re.compile(r"(?:joined|posts|registered|member since|quote|originally posted by)\b|re:\s")
 FORUM_MIN = 3  # blocks with forum markup, or forum lines, that make a page a forum thread
 _YEARS = frozenset(str(year) for year in range(1900, 2100))
 _MARKER_PREFIX = re.compile(
@@ -379,19 +389,31 @@ def block_features(doc: Document) -> np.ndarray:
     return X
 
 
-def _comment_region(doc: Document, texts: list[str]) -> np.ndarray:
-    """Blocks that belong to user comments: by class/id in HTML, after a "Comments" line in plain text."""
+def _comment_region(doc: Document, texts: list[str], prose: np.ndarray) -> np.ndarray:
+    """Blocks of user comments: from the first pair of reader signatures ("jo says:", "Posted by: jo at 9 AM")
+    at most three blocks apart after some prose; in text also from a "Comments" line after prose; in HTML
+    also blocks whose class/id says comment or reply. (An HTML "34 comments" link often sits under the lede.)"""
+    n = len(texts)
+    marker = np.array([doc.format == "text" and len(t) < 100 and _COMMENT_MARKER.match(t) is not None
+                       for t in texts], bool)
+    said = np.array([len(t) < 80 and _SIGNATURE.search(t) is not None for t in texts], bool)
+    paired = np.zeros(n, bool)
+    for k in (1, 2, 3):
+        paired[:-k] |= said[:-k] & said[k:]
+    after_prose = np.cumsum(prose) - prose > 0
+    region = np.maximum.accumulate((marker | paired) & after_prose)
     if doc.format == "html":
-        mask = HINT_BIT["comment"] | HINT_BIT["reply"]
-        return np.array([b.hints & mask != 0 for b in doc.blocks])
-    marker = [len(t) < 40 and _COMMENT_MARKER.match(t) is not None for t in texts]
-    return np.maximum.accumulate(np.array(marker))
+        hints = [b.hints for b in doc.blocks]
+        # A bit every block carries comes from a page-wide class (<body class="has-comments">), not a thread.
+        mask = (HINT_BIT["comment"] | HINT_BIT["reply"]) & ~reduce(and_, hints, -1)
+        region |= np.array([h & mask != 0 for h in hints], bool)
+    return region
 
 
 def _comment_features(doc: Document, page: _Text, elements: list[tuple[int, ...]],
                       prose_words: np.ndarray) -> np.ndarray:
     """The comment region against the prose outside it, and the main element of that outside prose."""
-    region = _comment_region(doc, page.texts)
+    region = _comment_region(doc, page.texts, prose_words > 0)
     n = len(region)
     outside = prose_words * ~region
     total_prose = max(float(prose_words.sum()), 1.0)
@@ -399,7 +421,7 @@ def _comment_features(doc: Document, page: _Text, elements: list[tuple[int, ...]
     before = np.cumsum(outside) - outside
     main = _main_element_features(elements, outside)
     forum_attrs = sum(1 for b in doc.blocks if b.attrs and _FORUM_ATTR.search(b.attrs))
-    forum_lines = sum(1 for t in page.texts if len(t) < 60 and _FORUM_LINE.match(t.lower()))
+    forum_lines = sum(1 for t in page.texts if len(t) < 80 and _FORUM_LINE.match(t.lower()))
     cols = (region, np.full(n, (total_prose - total_outside) / total_prose), np.full(n, np.log1p(total_outside)),
             before / max(total_outside, 1.0), (total_outside - before - outside) / max(total_outside, 1.0),
             main[:, 0], main[:, 3], main[:, 5], np.full(n, np.log1p(forum_attrs)), np.full(n, np.log1p(forum_lines)),

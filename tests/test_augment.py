@@ -48,3 +48,12 @@ def test_augmenter_is_deterministic_and_lends_pages_as_donors():
         runs.append([b.text for b in second[0].blocks])
         assert not first[2].any() and second[2].any()
     assert runs[0] == runs[1]
+
+
+def test_spliced_teasers_carry_the_classes_every_block_of_the_page_carries():
+    from noiseclf.types import HINT_BIT
+
+    doc = segment_html(PAGE.replace("<body>", '<body class="has-comments">'))
+    assert all(b.hinted("comment") for b in doc.blocks)
+    new_doc, _, added = splice(doc, content_mask(doc), DONORS, np.random.default_rng(3))
+    assert all(b.hints & HINT_BIT["comment"] for b, a in zip(new_doc.blocks, added) if a)

@@ -162,6 +162,16 @@ def test_comment_region_against_the_prose_outside_it():
     assert np.all(column(X, "page_comment_share") == 1) and np.all(column(X, "page_outside_prose") == 0)
 
 
+def test_a_page_wide_comment_class_is_not_a_comment_region():
+    on_body = ARTICLE_PAGE.replace("<body>", '<body class="single-post has-comments">', 1)
+    on_wrapper = ARTICLE_PAGE.replace('<div class="wrap">', '<div class="wrap comments-open">', 1)
+    for page in (on_body, on_wrapper):
+        assert page != ARTICLE_PAGE
+        doc = segment_html(page)
+        assert all(b.hinted("comment") for b in doc.blocks)
+        assert column(block_features(doc), "comment_region").max() == 0
+
+
 def test_forum_markup_and_lines_mark_a_forum_thread():
     posts = "".join(f'<div class="forum-post"><p>Joined: May 2010</p><p>Posts: {i}</p><p>Reply {i} on frost and '
                     f'pears, with enough words to read as prose in a long thread about orchards.</p></div>'
@@ -169,6 +179,14 @@ def test_forum_markup_and_lines_mark_a_forum_thread():
     X = block_features(segment_html(f"<html><body>{posts}</body></html>"))
     assert np.all(column(X, "forum_like") == 1) and np.isclose(column(X, "forum_attrs")[0], np.log1p(12))
     assert np.isclose(column(X, "forum_lines")[0], np.log1p(8))
+    xenforo = "".join(f'<article class="message"><div class="message-userDetails"><h4>grower{i}</h4></div>'
+                      f'<div class="message-content"><div class="bbWrapper">Reply {i}: the pears went black overnight, '
+                      f'all of them, after two nights below freezing in the valley.</div></div></article>'
+                      for i in range(3))
+    assert np.all(column(block_features(segment_html(f"<html><body>{xenforo}</body></html>")), "forum_like") == 1)
+    replies = "\n\n".join(f"Re: Frost in the valley this week, by grower{i}\n\nSame here, all the pears went."
+                           for i in range(3))
+    assert column(block_features(segment_text(replies)), "forum_like")[0] == 1
     text = segment_text("Frost thread\n\nJoined: May 2010\n\nPosts: 12\n\nQuote\n\nSame here, all the pears went.")
     assert block_features(text)[0, FEATURE_NAMES.index("forum_like")] == 1
     assert column(block_features(segment_text(PAGE)), "forum_like").max() == 0
@@ -180,3 +198,29 @@ def test_comment_region_in_plain_text_starts_at_a_comments_line():
     texts = [b.text for b in doc.blocks]
     start = texts.index("3 Comments")
     assert column(X, "comment_region")[:start].max() == 0 and column(X, "comment_region")[start:].min() == 1
+
+
+def test_plain_text_comment_region_starts_after_the_story_at_a_marker_or_reader_signatures():
+    story = PAGE.split("Read also:")[0]
+    replies = "\n\n".join(f"reader{i} says:\n\nNovember {i + 1}, 2019 at 6:34 am\n\nThe diary should go to a museum."
+                          for i in range(3))
+    for thread, start in ((f"12 responses to “Lighthouse keeper's diary found”\n\n{replies}", "12 responses"),
+                          ("[ 3 comments ]\n\n" + replies, "[ 3 comments ]"), (replies, "reader0 says:")):
+        doc = segment_text("Comments\n\n" + story + thread)  # a "Comments" menu line before the story starts nothing
+        region = column(block_features(doc), "comment_region")
+        first = next(i for i, b in enumerate(doc.blocks) if b.text.startswith(start))
+        assert region[:first].max() == 0 and region[first:].min() == 1, start
+    for heading in ("Response", "Discussion", "Add a comment |"):  # a docs section, an article's, a Q&A prompt
+        assert column(block_features(segment_text(story + heading + "\n\n" + story)), "comment_region").max() == 0
+
+
+def test_html_reader_signatures_after_the_story_open_a_comment_region_but_a_comment_count_does_not():
+    signed = "".join(f"<p>Posted by: reader{i} at September {i + 1}, 2012 9:01 AM</p>"
+                     f"<p>We lost the pears too, two nights of frost and nothing left on the trees.</p>"
+                     for i in range(3))
+    page = ARTICLE_PAGE.replace("<p>The frost came", "<p><a href='#c'>34 comments</a></p><p>The frost came", 1)
+    page = page.replace("</article>", f"</article><div class='c'>{signed}</div>", 1)
+    doc = segment_html(page)
+    region = column(block_features(doc), "comment_region")
+    first = next(i for i, b in enumerate(doc.blocks) if b.text.startswith("Posted by: reader0"))
+    assert region[:first].max() == 0 and region[first:first + 6].min() == 1

@@ -138,6 +138,6 @@ def test_training_picks_the_lowest_thread_floor_as_good_as_the_best():
     m = BlockMatrix(X=X, y=y, cls=y, pages=np.array([0, 0, 0, 1, 1, 1]), sites=np.array([0, 0, 0, 1, 1, 1]),
                     words=np.full(6, 100.0, np.float32), paths=np.zeros(6, np.int64), page_keys=["a", "b"])
     floor, f1 = choose_thread_floor(np.full(6, 0.9), m, 0.5)
-    assert floor == 150.0 and f1 == 1.0  # the story's thread goes, the forum's stays at every floor
+    assert floor == 50.0 and f1 == 1.0  # the story's thread goes; the forum's stays above its 20 outside words
     y[1:3] = 1  # a gold that counts the story's comments: dropping them never pays
     assert choose_thread_floor(np.full(6, 0.9), m, 0.5)[0] == float("inf")

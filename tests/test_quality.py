@@ -14,19 +14,19 @@ pytestmark = pytest.mark.corpus
 # (corpus, split, format) -> {summary key: floor}; "related_kept" is a ceiling.
 FLOORS = {
     ("scrapinghub_aeb", "test", "html"): {"shingle_f1": 0.925},  # measured 0.934
-    ("wcxb", "test", "html"): {"word_f1": 0.875},  # 0.884
-    ("dragnet", "test", "html"): {"shingle_f1": 0.825},  # 0.840
-    ("l3s_gn1", "all", "html"): {"shingle_f1": 0.915},  # 0.927
-    ("cleaneval", "final", "html"): {"shingle_f1": 0.90},  # 0.912
-    ("scrapinghub_aeb", "test", "text"): {"shingle_f1": 0.87},  # 0.886
-    ("wcxb", "test", "text"): {"word_f1": 0.825},  # 0.836
-    ("l3s_gn1", "all", "text"): {"shingle_f1": 0.895},  # 0.912
+    ("wcxb", "test", "html"): {"word_f1": 0.875},  # 0.886
+    ("dragnet", "test", "html"): {"shingle_f1": 0.84},  # 0.853
+    ("l3s_gn1", "all", "html"): {"shingle_f1": 0.92},  # 0.931
+    ("cleaneval", "final", "html"): {"shingle_f1": 0.90},  # 0.907 (its gold counts reader comments, which the thread rule drops)
+    ("scrapinghub_aeb", "test", "text"): {"shingle_f1": 0.875},  # 0.889
+    ("wcxb", "test", "text"): {"word_f1": 0.825},  # 0.835
+    ("l3s_gn1", "all", "text"): {"shingle_f1": 0.90},  # 0.914
 }
 # Related content kept moves by several points between retrains (24-35% for the html model over
-# this session's candidates): most of it is short teaser headlines scored near the threshold.
+# one session's candidates): most of it is short teaser headlines scored near the threshold.
 CEILINGS = {
-    ("l3s_gn1", "all", "html"): {"related_kept": 0.38},  # measured 0.350
-    ("l3s_gn1", "all", "text"): {"related_kept": 0.33},  # 0.292
+    ("l3s_gn1", "all", "html"): {"related_kept": 0.36},  # measured 0.331
+    ("l3s_gn1", "all", "text"): {"related_kept": 0.31},  # 0.280
 }
 
 
