@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import reduce
+from functools import lru_cache, reduce
 from operator import and_
 
 import numpy as np
@@ -47,8 +47,10 @@ _COMMENT_MARKER = re.compile(r"^\W*(?:\d+\s+)?(?:(?:top rated|reader|readers'|us
                              r"(?:all\s+)?)?(?:comments?|responses|replies|leave a (?:comment|reply)|"
                              r"join the discussion|kommentare|commentaires|comentários?|"
                              r"comentarios|комментарии)(?:\s*\(\d+\)|\s+(?:to|on)\s.*)?\W*$", re.I)
-# The line over a reader's comment: "jo says:", "Posted by: jo at 9:01 AM".
-_SIGNATURE = re.compile(r"^(?:posted|submitted|comment(?:ed)?) by\b|\b(?:says|said|wrote|writes)\s*:?$", re.I)
+# The line over a reader's comment: "Posted by: jo at 9:01 AM", "jo says:" (blocks are whitespace-normalised,
+# so the second ends within the last 12 characters and is searched there only).
+_SIGNATURE_START = re.compile(r"(?:posted|submitted|comment(?:ed)?) by\b", re.I)
+_SIGNATURE_END = re.compile(r"\b(?:says|said|wrote|writes)\s*:?$", re.I)
 # Forum engines' markup: phpBB, vBulletin, XenForo (message-*, bbWrapper), Invision (ipsComment, cAuthorPane),
 # bbPress, Discourse; the class names of their posts, not of blog posts ("postBody" is CNET's article).
 _FORUM_ATTR = re.compile(r"\b(?:forum\w*|topic\w*|signature|bbp\w*|phpbb|vbulletin|xenforo|discourse|messagelist|"
@@ -56,6 +58,12 @@ _FORUM_ATTR = re.compile(r"\b(?:forum\w*|topic\w*|signature|bbp\w*|phpbb|vbullet
                          r"postbit|postprofile|bbwrapper|ipscomment|cauthorpane|messagecontent|usercontent|threadlist")
 _FORUM_LINE = re.compile(r"(?:joined|posts|registered|member since|quote|originally posted by)\b|re:\s")
 FORUM_MIN = 3  # blocks with forum markup, or forum lines, that make a page a forum thread
+
+
+@lru_cache(maxsize=1 << 16)
+def _forum_markup(attrs: str) -> bool:
+    """Whether class/id tokens name a forum engine's post markup; memoised, as blocks repeat their classes."""
+    return _FORUM_ATTR.search(attrs) is not None
 _YEARS = frozenset(str(year) for year in range(1900, 2100))
 _MARKER_PREFIX = re.compile(
     r"^(?:related|read (?:also|more|next)|also read|see also|more|watch|listen|lesen sie auch|lire aussi|"
@@ -223,13 +231,18 @@ def _prefix_features(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarr
 def _path_shares(paths: list[str], words: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Share of the page's words under each block's tag path and its parent path, and path counts."""
     total = max(words.sum(), 1.0)
-    _, inv, counts = np.unique(np.array(paths, dtype=object), return_inverse=True, return_counts=True)
+    inv = _group_ids(paths)
+    pinv = _group_ids([p.rsplit("/", 1)[0] for p in paths])
     path_words = np.bincount(inv, weights=words)
-    parents = [p.rsplit("/", 1)[0] for p in paths]
-    _, pinv = np.unique(np.array(parents, dtype=object), return_inverse=True)
     parent_words = np.bincount(pinv, weights=words)
-    return ((path_words[inv] / total).astype(np.float32), counts[inv].astype(np.float32),
+    return ((path_words[inv] / total).astype(np.float32), np.bincount(inv)[inv].astype(np.float32),
             (parent_words[pinv] / total).astype(np.float32))
+
+
+def _group_ids(keys: list[str]) -> np.ndarray:
+    """An integer per distinct key, in order of first appearance (a dict: sorting strings costs more)."""
+    ids: dict[str, int] = {}
+    return np.fromiter((ids.setdefault(k, len(ids)) for k in keys), np.int64, len(keys))
 
 
 def _char_classes() -> tuple[np.ndarray, ...]:
@@ -396,7 +409,9 @@ def _comment_region(doc: Document, texts: list[str], prose: np.ndarray) -> np.nd
     n = len(texts)
     marker = np.array([doc.format == "text" and len(t) < 100 and _COMMENT_MARKER.match(t) is not None
                        for t in texts], bool)
-    said = np.array([len(t) < 80 and _SIGNATURE.search(t) is not None for t in texts], bool)
+    said = np.array([len(t) < 80 and (_SIGNATURE_START.match(t) is not None
+                                      or _SIGNATURE_END.search(t, max(len(t) - 12, 0)) is not None)
+                     for t in texts], bool)
     paired = np.zeros(n, bool)
     for k in (1, 2, 3):
         paired[:-k] |= said[:-k] & said[k:]
@@ -420,7 +435,7 @@ def _comment_features(doc: Document, page: _Text, elements: list[tuple[int, ...]
     total_outside = float(outside.sum())
     before = np.cumsum(outside) - outside
     main = _main_element_features(elements, outside)
-    forum_attrs = sum(1 for b in doc.blocks if b.attrs and _FORUM_ATTR.search(b.attrs))
+    forum_attrs = sum(map(_forum_markup, (b.attrs for b in doc.blocks)))
     forum_lines = sum(1 for t in page.texts if len(t) < 80 and _FORUM_LINE.match(t.lower()))
     cols = (region, np.full(n, (total_prose - total_outside) / total_prose), np.full(n, np.log1p(total_outside)),
             before / max(total_outside, 1.0), (total_outside - before - outside) / max(total_outside, 1.0),
@@ -550,8 +565,7 @@ def block_words(doc: Document) -> np.ndarray:
 
 def block_path_ids(doc: Document) -> np.ndarray:
     """An integer id per distinct tag path of the page."""
-    ids: dict[str, int] = {}
-    return np.array([ids.setdefault(b.path, len(ids)) for b in doc.blocks], np.int64)
+    return _group_ids([b.path for b in doc.blocks])
 
 
 def neighbour_features(proba: np.ndarray, doc_words: np.ndarray, paths: np.ndarray) -> np.ndarray:
