@@ -123,9 +123,9 @@ def _meta_title(root: etree._Element) -> tuple[str, str]:
 _HINT_CACHE: dict[tuple, tuple[int, str]] = {}
 
 
-def _hint_bits(el: etree._Element) -> tuple[int, str]:
+def _hint_bits(attrib: dict[str, str]) -> tuple[int, str]:
     """Hint bits and cleaned tokens of an element's class/id/role/itemprop, memoised across pages."""
-    key = (el.get("class"), el.get("id"), el.get("role"), el.get("itemprop"))
+    key = (attrib.get("class"), attrib.get("id"), attrib.get("role"), attrib.get("itemprop"))
     cached = _HINT_CACHE.get(key)
     if cached is None:
         low = " ".join(filter(None, key)).lower()
@@ -185,13 +185,15 @@ def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP) -> list[Block
                 stack.append(_SKIPPED)
                 continue
             anc, hints, attrs, depth, path, heading, anchor, _, chain = stack[-1]
-            if el.keys():
-                style = el.get("style")
-                if (style and hidden_style(style)) or el.get("hidden") is not None:
+            items = el.items()
+            if items:
+                attrib = dict(items)
+                style = attrib.get("style")
+                if (style and hidden_style(style)) or "hidden" in attrib:
                     walker.skip_subtree()
                     stack.append(_SKIPPED)
                     continue
-                own, tokens = _hint_bits(el)
+                own, tokens = _hint_bits(attrib)
                 hints |= own
                 if tokens:
                     attrs = (attrs + (tokens,))[-_ATTR_DEPTH:]
