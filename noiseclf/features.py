@@ -58,12 +58,6 @@ _FORUM_ATTR = re.compile(r"\b(?:forum\w*|topic\w*|signature|bbp\w*|phpbb|vbullet
                          r"postbit|postprofile|bbwrapper|ipscomment|cauthorpane|messagecontent|usercontent|threadlist")
 _FORUM_LINE = re.compile(r"(?:joined|posts|registered|member since|quote|originally posted by)\b|re:\s")
 FORUM_MIN = 3  # blocks with forum markup, or forum lines, that make a page a forum thread
-
-
-@lru_cache(maxsize=1 << 16)
-def _forum_markup(attrs: str) -> bool:
-    """Whether class/id tokens name a forum engine's post markup; memoised, as blocks repeat their classes."""
-    return _FORUM_ATTR.search(attrs) is not None
 _YEARS = frozenset(str(year) for year in range(1900, 2100))
 _MARKER_PREFIX = re.compile(
     r"^(?:related|read (?:also|more|next)|also read|see also|more|watch|listen|lesen sie auch|lire aussi|"
@@ -400,6 +394,12 @@ def block_features(doc: Document) -> np.ndarray:
     c += len(_MAIN)
     X[:, c:] = _comment_features(doc, page, elements, prose_words)
     return X
+
+
+@lru_cache(maxsize=1 << 16)
+def _forum_markup(attrs: str) -> bool:
+    """Whether class/id tokens name a forum engine's post markup; memoised, as blocks repeat their classes."""
+    return _FORUM_ATTR.search(attrs) is not None
 
 
 def _comment_region(doc: Document, texts: list[str], prose: np.ndarray) -> np.ndarray:
