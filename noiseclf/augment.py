@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass, replace
-from functools import reduce
-from operator import and_
 
 import numpy as np
 
@@ -118,8 +116,7 @@ def splice(doc: Document, content: np.ndarray, donors: list[Donor],
         new = [(str(rng.choice(CHROME)), "chrome", 99)] + new
     # The section is an aside beside the anchor's element; each teaser a div in it, each block its own element.
     outer = anchor.elements[:-2] + (_SPLICED_IDS,)
-    page_hints = reduce(and_, (b.hints for b in doc.blocks), -1)
-    spliced = [_html_block(t, r, anchor, rng, outer + (_SPLICED_IDS + 1 + g, _SPLICED_IDS + 100 + i), page_hints)
+    spliced = [_html_block(t, r, anchor, rng, outer + (_SPLICED_IDS + 1 + g, _SPLICED_IDS + 100 + i), doc.page_hints)
                for i, (t, r, g) in enumerate(new)]
     blocks = list(doc.blocks[:at]) + spliced + list(doc.blocks[at:])
     offset = 0

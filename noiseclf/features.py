@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache, reduce
-from operator import and_
+from functools import lru_cache
 
 import numpy as np
 from scipy import sparse
@@ -94,9 +93,9 @@ _CONTAINER = ("blocks", "children", "word_share", "link", "mean_words", "prose_s
               "comment_lines")
 # The page's main element: the deepest one holding most of the page's prose (as Readability looks for it).
 _MAIN = ("main_el", "main_el_parent", "below_main_el", "main_el_share", "before_main_el", "after_main_el")
-# The comment region (blocks whose class/id says comment or reply; in plain text, blocks after a
-# "Comments" line) against the prose outside it: an article's comments follow prose of its own,
-# a forum thread's posts are the prose. Forum markup and "Joined:"/"Quote" lines tell the two apart.
+# The comment region (see `_comment_region`) against the prose outside it: an article's comments
+# follow prose of its own, a forum thread's posts are the prose. Forum markup and "Joined:"/"Quote"
+# lines tell the two apart.
 _COMMENTS = ("comment_region", "page_comment_share", "page_outside_prose", "outside_prose_before",
              "outside_prose_after", "main_outside_el", "main_outside_share", "after_main_outside_el",
              "forum_attrs", "forum_lines", "forum_like")
@@ -407,8 +406,8 @@ def _comment_region(doc: Document, texts: list[str], prose: np.ndarray) -> np.nd
     at most three blocks apart after some prose; in text also from a "Comments" line after prose; in HTML
     also blocks whose class/id says comment or reply. (An HTML "34 comments" link often sits under the lede.)"""
     n = len(texts)
-    marker = np.array([doc.format == "text" and len(t) < 100 and _COMMENT_MARKER.match(t) is not None
-                       for t in texts], bool)
+    marker = np.array([len(t) < 100 and _COMMENT_MARKER.match(t) is not None for t in texts], bool) \
+        if doc.format == "text" else np.zeros(n, bool)
     said = np.array([len(t) < 80 and (_SIGNATURE_START.match(t) is not None
                                       or _SIGNATURE_END.search(t, max(len(t) - 12, 0)) is not None)
                      for t in texts], bool)
@@ -418,10 +417,8 @@ def _comment_region(doc: Document, texts: list[str], prose: np.ndarray) -> np.nd
     after_prose = np.cumsum(prose) - prose > 0
     region = np.maximum.accumulate((marker | paired) & after_prose)
     if doc.format == "html":
-        hints = [b.hints for b in doc.blocks]
-        # A bit every block carries comes from a page-wide class (<body class="has-comments">), not a thread.
-        mask = (HINT_BIT["comment"] | HINT_BIT["reply"]) & ~reduce(and_, hints, -1)
-        region |= np.array([h & mask != 0 for h in hints], bool)
+        mask = (HINT_BIT["comment"] | HINT_BIT["reply"]) & ~doc.page_hints  # a page-wide class is no thread
+        region |= np.array([b.hints & mask != 0 for b in doc.blocks], bool)
     return region
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
+from functools import reduce
+from operator import and_
 from typing import Literal
 
 Format = Literal["html", "text"]
@@ -96,6 +98,12 @@ class Document:
 
     def __len__(self) -> int:
         return len(self.blocks)
+
+    @property
+    def page_hints(self) -> int:
+        """Hint bits every block carries: classes of a page-wide wrapper (<body class="has-comments">),
+        which say nothing about one block against another."""
+        return reduce(and_, (b.hints for b in self.blocks), -1)
 
 
 @dataclass(frozen=True, slots=True)
