@@ -82,19 +82,23 @@ _SPLICED_IDS = 1 << 30  # element ids of spliced blocks start here, clear of any
 
 def _html_block(text: str, role: str, anchor: Block, rng: np.random.Generator, elements: tuple[int, ...],
                 page_hints: int) -> Block:
-    """A spliced block with the layout teasers have: in an aside/div, headlines linked, sometimes hinted.
+    """A spliced block with the layout teasers have: in an aside/div, headlines linked, the aside sometimes hinted.
 
-    It carries the hint bits every block of the page carries (a class on <body>), as it would in the page.
+    It carries the hint bits every block of the page carries (a class on <body>), as it would in the page,
+    and the anchor's enclosing elements' own hints above the aside.
     """
     tag, ancestors = _LAYOUT[role]
     bits = sum(ANCESTOR_BIT[a] for a in ancestors if a in ANCESTOR_BIT) | (anchor.ancestors & ANCESTOR_BIT["main"])
-    hints = HINT_BIT[str(rng.choice(["related", "teaser", "card", "more", "latest"]))] if rng.random() < 0.4 else 0
-    hints |= page_hints
+    aside = HINT_BIT[str(rng.choice(["related", "teaser", "card", "more", "latest"]))] if rng.random() < 0.4 else 0
+    hints = aside | page_hints
+    above = anchor.element_hints[:-2] if len(anchor.element_hints) == len(anchor.elements) \
+        else (0,) * len(anchor.elements[:-2])
     base = anchor.path.rsplit("/", 2)[0]
     linked = role in ("headline", "chrome") or (role == "summary" and rng.random() < 0.3)
     return Block(text=text, tag=tag, depth=anchor.depth + 1, path=f"{base}/aside/div/{tag}",
                  heading=3 if tag == "h3" else (2 if tag == "h2" else 0), link_chars=len(text) if linked else 0,
-                 ancestors=bits, hints=hints, attrs="", offset=0, elements=elements)
+                 ancestors=bits, hints=hints, attrs="", offset=0, elements=elements,
+                 element_hints=above + (aside, 0, 0))
 
 
 def splice(doc: Document, content: np.ndarray, donors: list[Donor],

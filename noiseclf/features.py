@@ -1,9 +1,10 @@
 """Features: one row per block of a Document, computed with NumPy over all blocks of the page.
 
-Six groups: the block's own text shape, its layout (tags, class/id hints), its neighbourhood,
+Seven groups: the block's own text shape, its layout (tags, class/id hints), its neighbourhood,
 how it compares with the rest of the page (dominant topic, title, repetition, truncation,
 position after "Read also"-style markers), its enclosing elements and the page's main element,
-each described by the blocks inside, and the page's comment region against the prose outside it.
+each described by the blocks inside, the class/id hints of its elements off that main element,
+and the page's comment region against the prose outside it.
 `neighbour_features` adds the second pass's inputs.
 """
 
@@ -93,6 +94,23 @@ _CONTAINER = ("blocks", "children", "word_share", "link", "mean_words", "prose_s
               "comment_lines")
 # The page's main element: the deepest one holding most of the page's prose (as Readability looks for it).
 _MAIN = ("main_el", "main_el_parent", "below_main_el", "main_el_share", "before_main_el", "after_main_el")
+# Class/id hints of the elements that do not enclose the main element: a "sidebar" or "related" box beside
+# or inside the story says something; the same word on a wrapper around the story ("has-sidebar") does not.
+# Grouped by how rarely WCXB dev's gold keeps a block under them off the main element: chrome, sidebars and
+# related lists almost never; generic layout words ("list", "card", "widget", "ad") about a third of the time.
+_OFF_MAIN_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("chrome", ("nav", "menu", "header", "footer", "breadcrumb", "pagination", "pager", "banner", "modal", "popup",
+                "cookie", "consent", "newsletter", "subscribe", "signup", "login", "copyright", "legal",
+                "disclaimer", "social", "sponsor", "contact")),
+    ("sidebar", ("sidebar",)),
+    ("related", ("related", "recommend", "trending", "latest", "popular")),
+    ("meta", ("byline", "author", "date", "categor", "print", "share", "tag", "meta", "caption", "credit", "title")),
+    ("comment", ("comment", "reply")),
+    ("content", ("article", "story", "content", "text", "body", "post", "entry", "main", "lead", "summary", "blog")),
+    ("layout", ("list", "card", "widget", "side", "more", "teaser", "feed", "ad", "hidden", "tool", "icon", "button",
+                "search")),
+)
+_OFF_MAIN = tuple(f"off_main_{name}" for name, _ in _OFF_MAIN_GROUPS) + ("off_main_levels",)
 # The comment region (see `_comment_region`) against the prose outside it: an article's comments
 # follow prose of its own, a forum thread's posts are the prose. Forum markup and "Joined:"/"Quote"
 # lines tell the two apart.
@@ -110,6 +128,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     + tuple(f"{name}@{s:+d}" for s in _CONTEXT_SHIFTS for name in _REPEAT_CONTEXT)
     + tuple(f"c{k}_{name}" for k in _CONTAINER_LEVELS for name in _CONTAINER)
     + _MAIN
+    + _OFF_MAIN
     + _COMMENTS
 )
 N_FEATURES = len(FEATURE_NAMES)
@@ -389,8 +408,11 @@ def block_features(doc: Document) -> np.ndarray:
     X[:, c: c + tree.shape[1]] = tree
     c += tree.shape[1]
     prose_words = page.words * prose
-    X[:, c: c + len(_MAIN)] = _main_element_features(elements, prose_words)
+    main = _main_element(elements, prose_words)
+    X[:, c: c + len(_MAIN)] = _main_element_features(elements, main)
     c += len(_MAIN)
+    X[:, c: c + len(_OFF_MAIN)] = _off_main_features(doc, elements, main)
+    c += len(_OFF_MAIN)
     X[:, c:] = _comment_features(doc, page, elements, prose_words)
     return X
 
@@ -431,7 +453,7 @@ def _comment_features(doc: Document, page: _Text, elements: list[tuple[int, ...]
     total_prose = max(float(prose_words.sum()), 1.0)
     total_outside = float(outside.sum())
     before = np.cumsum(outside) - outside
-    main = _main_element_features(elements, outside)
+    main = _main_element_features(elements, _main_element(elements, outside))
     forum_attrs = sum(map(_forum_markup, (b.attrs for b in doc.blocks)))
     forum_lines = sum(1 for t in page.texts if len(t) < 80 and _FORUM_LINE.match(t.lower()))
     cols = (region, np.full(n, (total_prose - total_outside) / total_prose), np.full(n, np.log1p(total_outside)),
@@ -519,8 +541,8 @@ def _text_sections(marker: np.ndarray, prose: np.ndarray) -> list[tuple[int, ...
     return list(zip([0] * n, (1 + section).tolist(), (n + 2 + run).tolist(), range(3 * n + 3, 4 * n + 3)))
 
 
-def _main_element_features(elements: list[tuple[int, ...]], prose_words: np.ndarray) -> np.ndarray:
-    """Whether a block lies in the page's main element (the deepest holding over half of its prose) or its parent."""
+def _main_element(elements: list[tuple[int, ...]], prose_words: np.ndarray) -> tuple[int, int, float] | None:
+    """The deepest element holding over half of the page's prose: its id, depth in the chains, prose share."""
     held: dict[int, float] = {}
     level: dict[int, int] = {}
     for i, w in zip(np.flatnonzero(prose_words).tolist(), prose_words[prose_words > 0].tolist()):
@@ -528,13 +550,65 @@ def _main_element_features(elements: list[tuple[int, ...]], prose_words: np.ndar
             held[e] = held.get(e, 0.0) + w
             level[e] = d
     total = float(prose_words.sum())
-    out = np.zeros((len(elements), len(_MAIN)), np.float32)
-    out[:, 2] = -1.0
     candidates = [e for e, w in held.items() if w > 0.5 * total]
     if not candidates:
-        return out
+        return None
     main = max(candidates, key=level.__getitem__)
-    depth = level[main]
+    return main, level[main], held[main] / total
+
+
+_OFF_MAIN_MASKS = tuple(sum(HINT_BIT[w] for w in words) for _, words in _OFF_MAIN_GROUPS)
+
+
+def _off_main_features(doc: Document, elements: list[tuple[int, ...]],
+                       main: tuple[int, int, float] | None) -> np.ndarray:
+    """Hint groups carried by a block's elements that do not enclose the page's main element (without one,
+    that are below the wrapper all blocks share), and how many such elements enclose the block."""
+    n = len(elements)
+    out = np.zeros((n, len(_OFF_MAIN)), np.float32)
+    if doc.format != "html" or n == 0:
+        return out
+    if main is not None:
+        element, depth, _ = main
+        spine = next(chain[: depth + 1] for chain in elements if len(chain) > depth and chain[depth] == element)
+    else:
+        spine = elements[0]
+        for chain in elements[1:]:
+            spine = spine[: _shared_prefix(spine, chain)]
+    # (hint bits, levels) off the spine down to each element, memoised: blocks share most of their chains.
+    memo: dict[int, tuple[int, int]] = dict.fromkeys(spine, (0, 0))
+    masks = _OFF_MAIN_MASKS
+    for i, (chain, own) in enumerate(zip(elements, (b.element_hints for b in doc.blocks))):
+        if not chain:
+            continue
+        j = len(chain) - 1
+        while j >= 0 and chain[j] not in memo:
+            j -= 1
+        bits, levels = memo[chain[j]] if j >= 0 else (0, 0)
+        for d in range(j + 1, len(chain)):
+            bits |= own[d]
+            levels += 1
+            memo[chain[d]] = (bits, levels)
+        if bits:
+            out[i, :-1] = [bits & m != 0 for m in masks]
+        out[i, -1] = levels
+    return out
+
+
+def _shared_prefix(a: tuple[int, ...], b: tuple[int, ...]) -> int:
+    """How many leading element ids two chains share."""
+    if b[: len(a)] == a:
+        return len(a)
+    return next((d for d, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+
+
+def _main_element_features(elements: list[tuple[int, ...]], found: tuple[int, int, float] | None) -> np.ndarray:
+    """Whether a block lies in the main element `found` by `_main_element`, or in its parent."""
+    out = np.zeros((len(elements), len(_MAIN)), np.float32)
+    out[:, 2] = -1.0
+    if found is None:
+        return out
+    main, depth, share = found
     parent = next(chain[depth - 1] for chain in elements if len(chain) > depth and chain[depth] == main) \
         if depth > 0 else None
     for i, chain in enumerate(elements):
@@ -543,7 +617,7 @@ def _main_element_features(elements: list[tuple[int, ...]], prose_words: np.ndar
             out[i, 2] = len(chain) - 1 - depth
         if parent is not None and len(chain) >= depth and chain[depth - 1] == parent:
             out[i, 1] = 1.0
-    out[:, 3] = held[main] / total
+    out[:, 3] = share
     inside = np.flatnonzero(out[:, 0])
     out[: inside[0], 4] = 1.0
     out[inside[-1] + 1:, 5] = 1.0

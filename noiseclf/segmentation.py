@@ -142,7 +142,7 @@ _DROP = frozenset(DROP_TAGS)
 _NOSCRIPT_FALLBACK_CHARS = 500
 _DOCUMENT_END = re.compile(r"</(?:body|html)\s*>", re.I)
 _TITLE_OPEN = re.compile(r"<title\b[^>]*>", re.I)
-_SKIPPED = (0, 0, (), 0, "", 0, 0, "#skipped", ())
+_SKIPPED = (0, 0, (), 0, "", 0, 0, "#skipped", (), ())
 
 
 def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP) -> list[Block]:
@@ -157,8 +157,9 @@ def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP) -> list[Block
     serial = 0
     has_text = False
     # A frame per open element:
-    # (ancestor bits, hint bits, attr tokens, depth, path, heading, in-anchor, tag, element chain)
-    stack: list[tuple] = [(0, 0, (), 0, "", 0, 0, "body", (0,))]
+    # (ancestor bits, hint bits, attr tokens, depth, path, heading, in-anchor, tag, element chain,
+    #  each chain element's own hint bits)
+    stack: list[tuple] = [(0, 0, (), 0, "", 0, 0, "body", (0,), (0,))]
     block_stack: list[tuple] = [stack[0]]
     block_tags, ancestor_bit, has_word, headings = BLOCK_TAGS, ANCESTOR_BIT, _HAS_WORD.search, _HEADINGS
     hidden_style = _HIDDEN_STYLE.search
@@ -171,9 +172,9 @@ def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP) -> list[Block
         parts.clear()
         link_parts.clear()
         if text and has_word(text):
-            anc, hints, attrs, depth, path, heading, _, tag, chain = block_stack[-1]
+            anc, hints, attrs, depth, path, heading, _, tag, chain, chain_hints = block_stack[-1]
             blocks.append(Block(text, tag, depth, path, heading, min(link_chars, len(text)), anc, hints,
-                                " ".join(attrs), offset, chain))
+                                " ".join(attrs), offset, chain, chain_hints))
             offset += len(text) + 1
 
     walker = etree.iterwalk(root, events=("start", "end"))
@@ -184,7 +185,8 @@ def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP) -> list[Block
                 walker.skip_subtree()
                 stack.append(_SKIPPED)
                 continue
-            anc, hints, attrs, depth, path, heading, anchor, _, chain = stack[-1]
+            anc, hints, attrs, depth, path, heading, anchor, _, chain, chain_hints = stack[-1]
+            own = 0
             items = el.items()
             if items:
                 attrib = dict(items)
@@ -201,8 +203,9 @@ def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP) -> list[Block
             if tag in headings:
                 heading = headings[tag]
             serial += 1
-            frame = (anc, hints, attrs, depth + 1, path + "/" + tag if depth < 40 else path, heading,
-                     anchor or tag == "a", tag, chain + (serial,) if depth < 40 else chain)
+            if depth < 40:
+                path, chain, chain_hints = path + "/" + tag, chain + (serial,), chain_hints + (own,)
+            frame = (anc, hints, attrs, depth + 1, path, heading, anchor or tag == "a", tag, chain, chain_hints)
             stack.append(frame)
             if tag in block_tags:
                 if has_text:

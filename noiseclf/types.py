@@ -79,6 +79,7 @@ class Block:
     attrs: str = ""  # class/id tokens of the block's element and nearest ancestors, space separated
     offset: int = 0  # character offset of the block in the page's text stream
     elements: tuple[int, ...] = ()  # ids of the enclosing elements, root first, the block's own element last
+    element_hints: tuple[int, ...] = ()  # each of those elements' own hint bits (not its ancestors')
 
     def within(self, tag: str) -> bool:
         return bool(self.ancestors & ANCESTOR_BIT[tag])

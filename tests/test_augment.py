@@ -57,3 +57,13 @@ def test_spliced_teasers_carry_the_classes_every_block_of_the_page_carries():
     assert all(b.hinted("comment") for b in doc.blocks)
     new_doc, _, added = splice(doc, content_mask(doc), DONORS, np.random.default_rng(3))
     assert all(b.hints & HINT_BIT["comment"] for b, a in zip(new_doc.blocks, added) if a)
+
+
+def test_spliced_teasers_sit_under_the_anchor_s_enclosing_elements_with_their_own_hints():
+    doc = segment_html(PAGE.replace("<article>", '<article class="story">'))
+    new_doc, _, added = splice(doc, content_mask(doc), DONORS, np.random.default_rng(3))
+    spliced = [b for b, a in zip(new_doc.blocks, added) if a]
+    story = next(b for b in doc.blocks if b.hinted("story"))
+    for b in spliced:
+        assert len(b.element_hints) == len(b.elements)
+        assert b.elements[:-3] == story.elements[:-2] and b.element_hints[:-3] == story.element_hints[:-2]

@@ -102,6 +102,25 @@ def test_container_and_main_element_features():
 
 
 
+def test_hints_off_the_main_element_count_and_hints_around_it_do_not():
+    page = (ARTICLE_PAGE.replace("<body>", '<body class="has-sidebar related-posts">', 1)
+            .replace("<article>", '<article class="story">', 1)
+            .replace('<aside class="more">', '<aside class="sidebar"><div class="related-box">', 1)
+            .replace("</aside>", "</div></aside>", 1))
+    doc = segment_html(page)
+    X = block_features(doc)
+    texts = [b.text for b in doc.blocks]
+    prose = [i for i, t in enumerate(texts) if len(t.split()) > 15]
+    teasers = [texts.index(t) for t in ("School choir wins national title", "New bus timetable starts on Monday")]
+    assert all(b.hinted("sidebar") and b.hinted("related") for b in doc.blocks)  # the <body> class reaches all
+    for name in ("off_main_sidebar", "off_main_related"):
+        assert column(X, name)[teasers].min() == 1 and column(X, name)[prose].max() == 0
+    assert column(X, "off_main_content")[prose].max() == 0  # the story's own class encloses the main element
+    assert np.all(column(X, "off_main_levels")[prose] == 1)  # each <p> below the <article>
+    assert column(X, "off_main_levels")[teasers].min() == 4  # aside, div, ul and the block's own <li>
+    assert column(block_features(segment_text(PAGE)), "off_main_sidebar").max() == 0
+
+
 def test_plain_text_sections_stand_in_for_elements():
     doc = segment_text(PAGE)
     X = block_features(doc)
