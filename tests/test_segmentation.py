@@ -1,11 +1,24 @@
 """Segmentation: HTML and plain text to blocks, encodings, hidden content, bad input."""
 
 import gzip
+import os
+import subprocess
+import sys
 
 import pytest
+from lxml import etree
 
-from noiseclf.segmentation import decode_html, flatten, segment, segment_html, segment_text, sniff_format
+from noiseclf.segmentation import (
+    _DROP, _parse, _walk, decode_html, flatten, segment, segment_html, segment_text, sniff_format,
+)
 from noiseclf.types import InputError
+
+try:
+    from noiseclf._walk import walk as compiled_walk
+except ImportError:
+    compiled_walk = None
+needs_compiled_walk = pytest.mark.skipif(
+    compiled_walk is None, reason="noiseclf._walk is not built (python setup.py build_ext --inplace)")
 
 PAGE = """<!DOCTYPE html><html><head><title>Harbour ferry returns | The Coast Gazette</title>
 <style>p { color: red }</style><script>var x = "not text";</script></head>
@@ -135,3 +148,60 @@ def test_format_sniffing_looks_at_content():
 def test_gzip_bytes_are_not_mistaken_for_text():
     with pytest.raises(InputError):
         segment_html(gzip.compress(b"<p>x</p>" * 2000), source="page.html.gz")
+
+
+TRICKY_PAGES = [
+    PAGE,
+    '<p>See <a href="/x">the <b>big <i>news</i></b> story</a> now, <a href="/y"> </a>then <a>more</a></p>',
+    ("<div>before<script>x()</script>after<span style='display: none'>gone</span>tail"
+     "<em hidden>gone</em>more<b style='VISIBILITY:hidden'>gone</b>end<style>p{}</style></div>"),
+    "<p>one<br>two<br/>three<br></p><div><br>after break</div>",
+    "<p>&amp; &lt;tag&gt; &nbsp;&copy;&#x2014;&#169; &unknown; &amp</p>",
+    "<p>Grüße aus Köln, 東京, Ελληνικά 🎉 \u00a0 \u2003 x</p><p>\u200b\u3000</p><p>_</p>",
+    ('<div class="sidebar-widget" id="main_content" role="navigation" itemprop="articleBody">'
+     '<p class="a&amp;b nav teaser" id="Über">hinted</p><p class="">x</p><div class>valueless</div></div>'),
+    "<body>" + "<div class='wrap'><span>lvl</span>" * 60 + "<h2>deep <a>heading</a></h2>tail"
+    + "</div>" * 60 + "after</body>",
+    "<p></p><div> </div><span></span><td></td><ul><li> <li>\t</ul>text<p>end</p>",
+    "<html><body><noscript><p>only for readers without scripts</p></noscript></body></html>",
+    "<table><tr><th>H</th><td>cell <sup>2</sup></td></tr></table><dl><dt>t<dd>d</dl>",
+]
+
+
+@needs_compiled_walk
+@pytest.mark.parametrize("html", TRICKY_PAGES)
+def test_compiled_walk_matches_python_walk(html):
+    root = _parse(html, "tricky")
+    for drop in (_DROP, _DROP - {"noscript"}):
+        assert compiled_walk(root, drop) == _walk(root, drop)
+
+
+@needs_compiled_walk
+def test_compiled_walk_matches_on_trees_the_page_parser_does_not_make():
+    """Comments and PIs (iterwalk skips them and the text after them), repeated attributes (the
+    parser keeps the first), entity references, CDATA, namespaced tags and attributes."""
+    keep = etree.HTMLParser(remove_comments=False, remove_pis=False)
+    xml = etree.XMLParser(resolve_entities=False)
+    trees = [
+        etree.fromstring(b"<html><body><p>a<!--c-->b<i>x</i>y<!--d-->z<?pi q?>w</p><!--e-->v</body></html>", keep),
+        etree.fromstring(b'<div class="a" class="nav" id="x">repeated<p id=a id=b>p</p></div>', keep),
+        etree.fromstring(b'<!DOCTYPE r [<!ENTITY e "ENT">]><r xmlns:q="urn:q" xmlns="urn:d">'
+                         b'<p q:class="nav" class="side" id="a&e;">a&e;b<![CDATA[cd]]>e<q:a>n</q:a>m</p>'
+                         b'<q:p>x</q:p></r>', xml),
+    ]
+    for root in trees:
+        assert compiled_walk(root, _DROP) == _walk(root, _DROP)
+
+
+def test_pure_python_switch():
+    env = {**os.environ, "NOISECLF_PURE_PYTHON": "1"}
+    code = "import noiseclf.segmentation as s; print(s.COMPILED_WALK, s._walk_blocks is s._walk)"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
+
+
+def test_class_hints_take_the_longest_word_at_each_position():
+    doc = segment_html(b'<html><body><div class="sidebar header-top"><p>Archive of older posts</p></div></body></html>')
+    (block,) = doc.blocks
+    assert block.hinted("sidebar") and block.hinted("header")
+    assert not block.hinted("side") and not block.hinted("ad")  # inside "sidebar" and "header"
