@@ -409,11 +409,12 @@ def block_features(doc: Document) -> np.ndarray:
     c += tree.shape[1]
     prose_words = page.words * prose
     main = _main_element(elements, prose_words)
-    X[:, c: c + len(_MAIN)] = _main_element_features(elements, main)
+    main_cols = _main_element_features(elements, main)
+    X[:, c: c + len(_MAIN)] = main_cols
     c += len(_MAIN)
     X[:, c: c + len(_OFF_MAIN)] = _off_main_features(doc, elements, main)
     c += len(_OFF_MAIN)
-    X[:, c:] = _comment_features(doc, page, elements, prose_words)
+    X[:, c:] = _comment_features(doc, page, elements, prose_words, main_cols)
     return X
 
 
@@ -444,16 +445,18 @@ def _comment_region(doc: Document, texts: list[str], prose: np.ndarray) -> np.nd
     return region
 
 
-def _comment_features(doc: Document, page: _Text, elements: list[tuple[int, ...]],
-                      prose_words: np.ndarray) -> np.ndarray:
-    """The comment region against the prose outside it, and the main element of that outside prose."""
+def _comment_features(doc: Document, page: _Text, elements: list[tuple[int, ...]], prose_words: np.ndarray,
+                      main_cols: np.ndarray) -> np.ndarray:
+    """The comment region against the prose outside it, and the main element of that outside prose
+    (`main_cols`, the page's own main-element features, when the region holds no prose)."""
     region = _comment_region(doc, page.texts, prose_words > 0)
     n = len(region)
     outside = prose_words * ~region
     total_prose = max(float(prose_words.sum()), 1.0)
     total_outside = float(outside.sum())
     before = np.cumsum(outside) - outside
-    main = _main_element_features(elements, _main_element(elements, outside))
+    main = _main_element_features(elements, _main_element(elements, outside)) \
+        if (region & (prose_words > 0)).any() else main_cols
     forum_attrs = sum(map(_forum_markup, (b.attrs for b in doc.blocks)))
     forum_lines = sum(1 for t in page.texts if len(t) < 80 and _FORUM_LINE.match(t.lower()))
     cols = (region, np.full(n, (total_prose - total_outside) / total_prose), np.full(n, np.log1p(total_outside)),
