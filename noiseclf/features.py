@@ -544,27 +544,30 @@ def _text_sections(marker: np.ndarray, prose: np.ndarray) -> list[tuple[int, ...
     return list(zip([0] * n, (1 + section).tolist(), (n + 2 + run).tolist(), range(3 * n + 3, 4 * n + 3)))
 
 
-def _main_element(elements: list[tuple[int, ...]], prose_words: np.ndarray) -> tuple[int, int, float] | None:
-    """The deepest element holding over half of the page's prose: its id, depth in the chains, prose share."""
+def _main_element(elements: list[tuple[int, ...]], prose_words: np.ndarray) -> tuple[tuple[int, ...], float] | None:
+    """The deepest element holding over half of the page's prose: its chain (root first, itself last) and
+    its prose share."""
     held: dict[int, float] = {}
     level: dict[int, int] = {}
+    holder: dict[int, int] = {}  # a block inside each element, to read its chain from
     for i, w in zip(np.flatnonzero(prose_words).tolist(), prose_words[prose_words > 0].tolist()):
         for d, e in enumerate(elements[i]):
             held[e] = held.get(e, 0.0) + w
             level[e] = d
+            holder[e] = i
     total = float(prose_words.sum())
     candidates = [e for e, w in held.items() if w > 0.5 * total]
     if not candidates:
         return None
     main = max(candidates, key=level.__getitem__)
-    return main, level[main], held[main] / total
+    return elements[holder[main]][: level[main] + 1], held[main] / total
 
 
 _OFF_MAIN_MASKS = tuple(sum(HINT_BIT[w] for w in words) for _, words in _OFF_MAIN_GROUPS)
 
 
 def _off_main_features(doc: Document, elements: list[tuple[int, ...]],
-                       main: tuple[int, int, float] | None) -> np.ndarray:
+                       main: tuple[tuple[int, ...], float] | None) -> np.ndarray:
     """Hint groups carried by a block's elements that do not enclose the page's main element (without one,
     that are below the wrapper all blocks share), and how many such elements enclose the block."""
     n = len(elements)
@@ -572,8 +575,7 @@ def _off_main_features(doc: Document, elements: list[tuple[int, ...]],
     if doc.format != "html" or n == 0:
         return out
     if main is not None:
-        element, depth, _ = main
-        spine = next(chain[: depth + 1] for chain in elements if len(chain) > depth and chain[depth] == element)
+        spine = main[0]
     else:
         spine = elements[0]
         for chain in elements[1:]:
@@ -605,15 +607,16 @@ def _shared_prefix(a: tuple[int, ...], b: tuple[int, ...]) -> int:
     return next((d for d, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
 
 
-def _main_element_features(elements: list[tuple[int, ...]], found: tuple[int, int, float] | None) -> np.ndarray:
+def _main_element_features(elements: list[tuple[int, ...]],
+                           found: tuple[tuple[int, ...], float] | None) -> np.ndarray:
     """Whether a block lies in the main element `found` by `_main_element`, or in its parent."""
     out = np.zeros((len(elements), len(_MAIN)), np.float32)
     out[:, 2] = -1.0
     if found is None:
         return out
-    main, depth, share = found
-    parent = next(chain[depth - 1] for chain in elements if len(chain) > depth and chain[depth] == main) \
-        if depth > 0 else None
+    spine, share = found
+    main, depth = spine[-1], len(spine) - 1
+    parent = spine[-2] if depth > 0 else None
     for i, chain in enumerate(elements):
         if len(chain) > depth and chain[depth] == main:
             out[i, 0] = 1.0
