@@ -104,6 +104,14 @@ cdef tuple _extended(tuple items, object item):
     return out
 
 
+cdef void* _resized(void* p, size_t size) except NULL:
+    """PyMem_Realloc that raises MemoryError; on failure `p` stays valid (and is freed by its owner)."""
+    cdef void* q = PyMem_Realloc(p, size)
+    if q is NULL:
+        raise MemoryError()
+    return q
+
+
 cdef inline str _decode(const char* s):
     return PyUnicode_DecodeUTF8(s, strlen(s), NULL)
 
@@ -206,35 +214,13 @@ cdef class _Walker:
         PyMem_Free(self.block_levels)
 
     cdef int _grow(self, Py_ssize_t capacity) except -1:
-        cdef void* p
-        p = PyMem_Realloc(self.anc, capacity * sizeof(unsigned long long))
-        if p is NULL:
-            raise MemoryError()
-        self.anc = <unsigned long long*>p
-        p = PyMem_Realloc(self.heading, capacity * sizeof(int))
-        if p is NULL:
-            raise MemoryError()
-        self.heading = <int*>p
-        p = PyMem_Realloc(self.anchor, capacity * sizeof(bint))
-        if p is NULL:
-            raise MemoryError()
-        self.anchor = <bint*>p
-        p = PyMem_Realloc(self.skipped, capacity * sizeof(bint))
-        if p is NULL:
-            raise MemoryError()
-        self.skipped = <bint*>p
-        p = PyMem_Realloc(self.block, capacity * sizeof(bint))
-        if p is NULL:
-            raise MemoryError()
-        self.block = <bint*>p
-        p = PyMem_Realloc(self.serials, capacity * sizeof(Py_ssize_t))
-        if p is NULL:
-            raise MemoryError()
-        self.serials = <Py_ssize_t*>p
-        p = PyMem_Realloc(self.block_levels, capacity * sizeof(Py_ssize_t))
-        if p is NULL:
-            raise MemoryError()
-        self.block_levels = <Py_ssize_t*>p
+        self.anc = <unsigned long long*>_resized(self.anc, capacity * sizeof(unsigned long long))
+        self.heading = <int*>_resized(self.heading, capacity * sizeof(int))
+        self.anchor = <bint*>_resized(self.anchor, capacity * sizeof(bint))
+        self.skipped = <bint*>_resized(self.skipped, capacity * sizeof(bint))
+        self.block = <bint*>_resized(self.block, capacity * sizeof(bint))
+        self.serials = <Py_ssize_t*>_resized(self.serials, capacity * sizeof(Py_ssize_t))
+        self.block_levels = <Py_ssize_t*>_resized(self.block_levels, capacity * sizeof(Py_ssize_t))
         self.capacity = capacity
         return 0
 
