@@ -1,8 +1,9 @@
-"""Build the optional compiled tree walk; all package metadata lives in pyproject.toml.
+"""Build the optional compiled helpers; all package metadata lives in pyproject.toml.
 
-The extension is optional: without a compiler (or lxml's headers) the install still succeeds
-and segmentation falls back to its pure-Python walk. setuptools compiles the .pyx through
-Cython's build_ext, which the build requirements provide.
+`_walk` is segmentation's tree walk, `_trees` sums the classifier's trees over a page. Both are
+optional: without a compiler (or lxml's headers) the install still succeeds, segmentation falls
+back to its pure-Python walk and the classifier to scikit-learn's per-tree walk. setuptools
+compiles the .pyx through Cython's build_ext, which the build requirements provide.
 """
 
 import lxml
@@ -11,5 +12,6 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension("noiseclf._walk", ["noiseclf/_walk.pyx"], include_dirs=lxml.get_include(), optional=True),
+        Extension("noiseclf._trees", ["noiseclf/_trees.pyx"], optional=True),
     ],
 )

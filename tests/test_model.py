@@ -7,7 +7,16 @@ import pytest
 from sklearn.base import clone
 
 from noiseclf.features import FEATURE_NAMES, N_FEATURES
-from noiseclf.model import BlockClassifier, Manifest, default_trees, load_model, manifest_path, save_model
+from noiseclf.model import (
+    COMPILED_TREES,
+    BlockClassifier,
+    Manifest,
+    _PageScorer,
+    default_trees,
+    load_model,
+    manifest_path,
+    save_model,
+)
 from noiseclf.types import ModelError
 
 
@@ -66,6 +75,19 @@ def test_single_thread_scoring_matches_predict_proba(fitted):
     X = synthetic_pages(2, seed=3)[0]
     X[0, 1] = np.nan  # missing values take the side the tree learned for them
     np.testing.assert_allclose(content_proba(fitted.first_, X), fitted.first_.predict_proba(X)[:, 1], rtol=1e-6)
+
+
+@pytest.mark.skipif(not COMPILED_TREES, reason="noiseclf._trees is not built (pip install -e .)")
+def test_compiled_tree_sum_is_bitwise_scikit_learns():
+    X, y = synthetic_pages(seed=4)[:2]
+    X[::7, 0] = np.nan  # the trees learn a side for missing values
+    est = default_trees(25).fit(X, y)
+    Xt = synthetic_pages(3, seed=5)[0]
+    Xt[::5, 0] = np.nan
+    compiled = _PageScorer(est, compiled=True)
+    assert compiled._packed is not None
+    np.testing.assert_array_equal(compiled(Xt), _PageScorer(est, compiled=False)(Xt))
+    np.testing.assert_allclose(compiled(Xt), est.predict_proba(Xt)[:, 1], rtol=1e-12)
 
 
 def test_second_pass_uses_neighbours(fitted):
