@@ -11,6 +11,7 @@ and the page's comment region against the prose outside it.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -143,11 +144,18 @@ NEIGHBOUR_NAMES: tuple[str, ...] = (
 )
 
 
+_U64 = (1 << 64) - 1
+
+
 def _bits(values: list[int], width: int) -> np.ndarray:
-    """Unpack integer bitmasks into a (n, width) 0/1 matrix."""
-    nbytes = (width + 7) // 8
-    raw = np.frombuffer(b"".join(v.to_bytes(nbytes, "little") for v in values), np.uint8)
-    return np.unpackbits(raw.reshape(len(values), nbytes), axis=1, bitorder="little")[:, :width].astype(np.float32)
+    """Unpack integer bitmasks into a (n, width) 0/1 matrix, 64 bits at a time."""
+    n = len(values)
+    words = np.empty((n, (width + 63) // 64), "<u8")
+    for k in range(words.shape[1]):
+        words[:, k] = np.fromiter((v >> (64 * k) & _U64 for v in values) if k else (v & _U64 for v in values),
+                                  np.uint64, n)
+    raw = words.view(np.uint8)
+    return np.unpackbits(raw, axis=1, bitorder="little")[:, :width].astype(np.float32)
 
 
 def _shift(a: np.ndarray, s: int, fill: float = 0.0) -> np.ndarray:
@@ -221,6 +229,9 @@ def _topic_similarity(terms: _Terms, weights: np.ndarray) -> np.ndarray:
     return (dots / (norms * np.sqrt(np.maximum(rest, 1e-9)))).astype(np.float32)
 
 
+_MAX_CHAR = chr(0x10FFFF)
+
+
 def _prefix_features(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact repeats, shared openings, and blocks whose text opens a longer block (teasers)."""
     low = [" ".join(t.lower().split()) for t in texts]
@@ -234,9 +245,12 @@ def _prefix_features(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarr
         by_head.setdefault(t[:20], []).append(i)
     for group in by_head.values():
         if len(group) > 1:
+            members = sorted(low[j] for j in group)
             for i in group:
                 t = low[i].rstrip(".… ")
-                is_prefix[i] = any(j != i and len(low[j]) > len(t) and low[j].startswith(t) for j in group)
+                # The members starting with t are a sorted run; all but the copies of t itself are longer.
+                longer = bisect_left(members, t + _MAX_CHAR) - bisect_right(members, t)
+                is_prefix[i] = longer - (low[i] != t) > 0
     return dup, prefix_dup, is_prefix
 
 
@@ -516,10 +530,13 @@ def _container_features(elements: list[tuple[int, ...]], words: np.ndarray, char
     """
     total = max(float(words.sum()), 1.0)
     link_chars = link * chars
-    child = np.array([e[-1] if e else 0 for e in elements], np.int64)
+    depth = max(_CONTAINER_LEVELS) + 1
+    pad = (0,) * depth
+    tails = np.array([(pad + e)[-depth:] for e in elements], np.int64).reshape(-1, depth)  # 0 above the root
+    child = tails[:, -1]
     cols = []
     for k in _CONTAINER_LEVELS:
-        key = np.array([e[-1 - k] if len(e) > k else 0 for e in elements], np.int64)
+        key = tails[:, -1 - k]
         _, inv, count = np.unique(key, return_inverse=True, return_counts=True)
         span = int(child.max()) + 1  # (container, child) pairs as one integer, to count distinct children
         children = np.bincount(np.unique(inv * span + child) // span, minlength=len(count))
@@ -563,7 +580,8 @@ def _main_element(elements: list[tuple[int, ...]], prose_words: np.ndarray) -> t
     return elements[holder[main]][: level[main] + 1], held[main] / total
 
 
-_OFF_MAIN_MASKS = tuple(sum(HINT_BIT[w] for w in words) for _, words in _OFF_MAIN_GROUPS)
+# (hint word, group) membership: unpacked hint bits @ this > 0 says which groups a block's bits touch.
+_OFF_MAIN_GROUP_OF = np.array([[w in words for _, words in _OFF_MAIN_GROUPS] for w in HINT_WORDS], np.float32)
 
 
 def _off_main_features(doc: Document, elements: list[tuple[int, ...]],
@@ -582,7 +600,8 @@ def _off_main_features(doc: Document, elements: list[tuple[int, ...]],
             spine = spine[: _shared_prefix(spine, chain)]
     # (hint bits, levels) off the spine down to each element, memoised: blocks share most of their chains.
     memo: dict[int, tuple[int, int]] = dict.fromkeys(spine, (0, 0))
-    masks = _OFF_MAIN_MASKS
+    off_bits = [0] * n
+    off_levels = [0] * n
     for i, (chain, own) in enumerate(zip(elements, (b.element_hints for b in doc.blocks))):
         if not chain:
             continue
@@ -594,9 +613,10 @@ def _off_main_features(doc: Document, elements: list[tuple[int, ...]],
             bits |= own[d]
             levels += 1
             memo[chain[d]] = (bits, levels)
-        if bits:
-            out[i, :-1] = [bits & m != 0 for m in masks]
-        out[i, -1] = levels
+        off_bits[i] = bits
+        off_levels[i] = levels
+    out[:, :-1] = _bits(off_bits, len(HINT_WORDS)) @ _OFF_MAIN_GROUP_OF > 0
+    out[:, -1] = off_levels
     return out
 
 
