@@ -67,7 +67,7 @@ class _PageScorer:
     scikit-learn's own path re-validates the input and rebuilds category bitsets on every call;
     for a page of a few hundred blocks that overhead, not the tree walks, dominated. With
     `noiseclf._trees` built, all trees are packed into one node table and walked in a single
-    compiled call (3x faster, bitwise the same scores); otherwise each tree goes through
+    compiled call (about 2.5x faster, bitwise the same scores); otherwise each tree goes through
     scikit-learn's compiled walk (`_predict_from_raw_data`) in turn. The manifest pins the
     scikit-learn minor version the model was made with, so its private tree layout is the tested one.
     """
