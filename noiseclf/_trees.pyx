@@ -1,4 +1,4 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: language_level=3, boundscheck=False, wraparound=False
 """Compiled sum of a boosted ensemble's trees over one page's rows, all trees in one call.
 
 `model._PageScorer` packs the numeric trees of a fitted HistGradientBoostingClassifier into flat

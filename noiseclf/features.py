@@ -152,8 +152,7 @@ def _bits(values: list[int], width: int) -> np.ndarray:
     n = len(values)
     words = np.empty((n, (width + 63) // 64), "<u8")
     for k in range(words.shape[1]):
-        words[:, k] = np.fromiter((v >> (64 * k) & _U64 for v in values) if k else (v & _U64 for v in values),
-                                  np.uint64, n)
+        words[:, k] = np.fromiter((v >> (64 * k) & _U64 for v in values), np.uint64, n)
     raw = words.view(np.uint8)
     return np.unpackbits(raw, axis=1, bitorder="little")[:, :width].astype(np.float32)
 
