@@ -57,7 +57,9 @@ _SIGNATURE_END = re.compile(r"\b(?:says|said|wrote|writes)\s*:?$", re.I)
 _FORUM_ATTR = re.compile(r"\b(?:forum\w*|topic\w*|signature|bbp\w*|phpbb|vbulletin|xenforo|discourse|messagelist|"
                          r"message (?:attribution|userdetails|user\w*))\b|"
                          r"postbit|postprofile|bbwrapper|ipscomment|cauthorpane|messagecontent|usercontent|threadlist")
-_FORUM_LINE = re.compile(r"(?:joined|posts|registered|member since|quote|originally posted by)\b|re:\s")
+# Lines of a forum member's profile and quoting; not "Re: ..." titles, which the comment threads under news
+# stories (Slashdot's, for one) put on every reply as forums do.
+_FORUM_LINE = re.compile(r"(?:joined|posts|registered|member since|quote|originally posted by)\b")
 FORUM_MIN = 3  # blocks with forum markup, or forum lines, that make a page a forum thread
 _YEARS = frozenset(str(year) for year in range(1900, 2100))
 _MARKER_PREFIX = re.compile(

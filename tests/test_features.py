@@ -203,12 +203,25 @@ def test_forum_markup_and_lines_mark_a_forum_thread():
                       f'all of them, after two nights below freezing in the valley.</div></div></article>'
                       for i in range(3))
     assert np.all(column(block_features(segment_html(f"<html><body>{xenforo}</body></html>")), "forum_like") == 1)
-    replies = "\n\n".join(f"Re: Frost in the valley this week, by grower{i}\n\nSame here, all the pears went."
-                           for i in range(3))
+    replies = "\n\n".join(f"Re: Frost in the valley this week, by grower{i}\n\nJoined: May 201{i}\n\n"
+                           "Same here, all the pears went." for i in range(3))
     assert column(block_features(segment_text(replies)), "forum_like")[0] == 1
     text = segment_text("Frost thread\n\nJoined: May 2010\n\nPosts: 12\n\nQuote\n\nSame here, all the pears went.")
     assert block_features(text)[0, FEATURE_NAMES.index("forum_like")] == 1
     assert column(block_features(segment_text(PAGE)), "forum_like").max() == 0
+
+
+def test_reply_titles_alone_do_not_make_a_story_with_comments_a_forum():
+    # A story summary over a long thread whose replies are titled "Re: ...", as under Slashdot's stories.
+    thread = "".join(f'<div class="comment"><h4>Re: Frost in the valley</h4><p>Reader {i} wrote a long reply about '
+                     f'frost, orchards and the price of pears, and the cold nights that came early again.</p></div>'
+                     for i in range(12))
+    page = ARTICLE_PAGE.replace("</div></body>", f'<div id="comments">{thread}</div></div></body>')
+    X = block_features(segment_html(page))
+    assert column(X, "forum_lines")[0] == 0 and column(X, "forum_like")[0] == 0
+    replies = "\n\n".join(f"Re: Frost in the valley this week, by grower{i}\n\nSame here, all the pears went."
+                           for i in range(3))
+    assert column(block_features(segment_text(replies)), "forum_like")[0] == 0
 
 
 def test_comment_region_in_plain_text_starts_at_a_comments_line():
