@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import sparse
 
 from .types import ANCESTOR_TAGS, HINT_BIT, HINT_WORDS, Document
 
@@ -188,43 +187,54 @@ def _window_max(a: np.ndarray, radius: int, before: bool) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Terms:
-    """The page's lowercased \\w+ tokens as a block-by-term count matrix over the page's own vocabulary."""
+    """The page's lowercased \\w+ tokens as (block, term, count) triples, one per distinct term of a block,
+    over the page's own vocabulary: a sparse block-by-term matrix kept as NumPy arrays."""
 
-    counts: sparse.csr_matrix  # (n_blocks, n_terms) token counts
+    row: np.ndarray  # block of each triple, ascending
+    col: np.ndarray  # term of each triple
+    count: np.ndarray  # float64 occurrences of the term in the block
+    n: int  # blocks
     vocab: dict[str, int]  # term -> column
 
     def flags(self, wanted: frozenset[str] | set[str]) -> np.ndarray:
         """1.0 for the columns of the terms in `wanted`."""
-        flags = np.zeros(len(self.vocab), np.float32)
+        flags = np.zeros(len(self.vocab))
         flags[[self.vocab[w] for w in self.vocab.keys() & wanted]] = 1.0
         return flags
 
     def per_block(self, flags: np.ndarray, distinct: bool = False) -> np.ndarray:
         """Tokens (or distinct terms) per block among the flagged terms."""
-        m = self.counts
-        if distinct:
-            m = sparse.csr_matrix((np.ones_like(m.data), m.indices, m.indptr), shape=m.shape)
-        return np.asarray(m @ flags, np.float32).ravel()
+        weights = flags[self.col] if distinct else flags[self.col] * self.count
+        return np.bincount(self.row, weights=weights, minlength=self.n).astype(np.float32)
 
 
 def _terms(tokens: list[str], owner: np.ndarray, n: int) -> _Terms:
     vocab = {w: i for i, w in enumerate(dict.fromkeys(tokens))}
     cols = np.fromiter(map(vocab.__getitem__, tokens), np.int64, len(tokens))
-    m = sparse.csr_matrix((np.ones(len(tokens), np.float32), (owner, cols)), shape=(n, len(vocab)))
-    m.sum_duplicates()
-    return _Terms(m, vocab)
+    size = max(len(vocab), 1)
+    keys, count = np.unique(owner * size + cols, return_counts=True)
+    return _Terms(keys // size, keys % size, count.astype(np.float64), n, vocab)
 
 
 def _topic_similarity(terms: _Terms, weights: np.ndarray) -> np.ndarray:
-    """Cosine of each block's term vector with the weighted sum of the others' (leave-one-out)."""
-    n = terms.counts.shape[0]
+    """Cosine of each block's term vector with the weighted sum of the others' (leave-one-out).
+
+    Sums run in float32 and in the order scipy's CSR sum and products take (`reduceat` by row,
+    sequential `np.add.at`): bitwise the features the shipped models were trained on.
+    """
+    n, row, col = terms.n, terms.row, terms.col
     if not terms.vocab:
         return np.zeros(n, np.float32)
-    m = terms.counts.copy()
-    m.data = np.log1p(m.data)
-    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel()) + 1e-9
-    centroid = np.asarray(m.T @ weights).ravel()
-    proj = m @ centroid
+    weights = weights.astype(np.float32)
+    data = np.log1p(terms.count.astype(np.float32))
+    squares = np.zeros(n, np.float32)
+    starts = np.flatnonzero(np.concatenate(([True], row[1:] != row[:-1])))
+    squares[row[starts]] = np.add.reduceat(data * data, starts)
+    norms = np.sqrt(squares) + np.float32(1e-9)
+    centroid = np.zeros(len(terms.vocab), np.float32)
+    np.add.at(centroid, col, data * weights[row])
+    proj = np.zeros(n, np.float32)
+    np.add.at(proj, row, data * centroid[col])
     dots = proj - weights * norms**2
     rest = centroid @ centroid - 2 * weights * proj + weights**2 * norms**2
     return (dots / (norms * np.sqrt(np.maximum(rest, 1e-9)))).astype(np.float32)
