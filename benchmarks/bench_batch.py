@@ -213,14 +213,15 @@ def pages_per_second(inputs: list[str], startup_warc: Path, jobs: int, options: 
 def throughput(warc: Path, pages: list[BenchPage], records: int, rounds: int, options: BatchOptions,
                workdir: Path) -> None:
     """-j 1 and -j 2 in alternation, `rounds` times: this machine's speed drifts over minutes, so the
-    ratio is taken within each round and the median round is the figure."""
+    ratio is taken within each round and the median round is the figure. Every other round runs -j 2
+    first, so that a steady drift does not favour one side."""
     inputs = cycled(warc, len(pages), records)
     startup_warc = workdir / "startup.warc.gz"
     pack_warc(pages[:2], startup_warc)
     ratios = []
     for r in range(1, rounds + 1):
         results = {jobs: pages_per_second(inputs, startup_warc, jobs, options, workdir / f"out-j{jobs}.jsonl")
-                   for jobs in (1, 2)}
+                   for jobs in ((1, 2) if r % 2 else (2, 1))}
         ratios.append(tuple(results[2][i] / results[1][i] for i in (0, 1)))
         print(f"throughput round {r}: -j 1 {results[1][0]:.1f} pages/s ({results[1][1]:.1f} start-up excluded), "
               f"-j 2 {results[2][0]:.1f} ({results[2][1]:.1f}); ratio {ratios[-1][0]:.2f}x ({ratios[-1][1]:.2f}x)")
