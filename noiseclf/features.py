@@ -192,7 +192,7 @@ class _Terms:
 
     row: np.ndarray  # block of each triple, ascending
     col: np.ndarray  # term of each triple
-    count: np.ndarray  # float64 occurrences of the term in the block
+    count: np.ndarray  # occurrences of the term in the block
     n: int  # blocks
     vocab: dict[str, int]  # term -> column
 
@@ -213,7 +213,7 @@ def _terms(tokens: list[str], owner: np.ndarray, n: int) -> _Terms:
     cols = np.fromiter(map(vocab.__getitem__, tokens), np.int64, len(tokens))
     size = max(len(vocab), 1)
     keys, count = np.unique(owner * size + cols, return_counts=True)
-    return _Terms(keys // size, keys % size, count.astype(np.float64), n, vocab)
+    return _Terms(keys // size, keys % size, count, n, vocab)
 
 
 def _topic_similarity(terms: _Terms, weights: np.ndarray) -> np.ndarray:
