@@ -2,8 +2,8 @@
 
 `_walk` is segmentation's tree walk, `_trees` sums the classifier's trees over a page. Both are
 optional: without a compiler (or lxml's headers) the install still succeeds, segmentation falls
-back to its pure-Python walk and the classifier to scikit-learn's per-tree walk. setuptools
-compiles the .pyx through Cython's build_ext, which the build requirements provide.
+back to its pure-Python walk and the classifier to its NumPy tree walk (`scoring.PackedTrees`).
+setuptools compiles the .pyx through Cython's build_ext, which the build requirements provide.
 """
 
 import lxml

@@ -1,7 +1,7 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
 """Compiled sum of a boosted ensemble's trees over one page's rows, all trees in one call.
 
-`model._PageScorer` packs the numeric trees of a fitted HistGradientBoostingClassifier into flat
+`model.pack_trees` packs the numeric trees of a fitted HistGradientBoostingClassifier into flat
 arrays (one node table, one root per tree); this walks every tree for every row with the rule of
 scikit-learn's own `_predict_from_raw_data` (NaN follows `missing_go_to_left`, else `x <= threshold`
 goes left) and adds the leaf values in tree order, so the raw scores are bitwise the same.

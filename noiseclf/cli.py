@@ -79,7 +79,7 @@ def extract(
 def train(
     corpus: list[str] = typer.Option([], "--corpus", "-c", help="CORPUS[:SPLIT] to train on (repeatable; "
                                      "default wcxb:dev unless --pages is given)."),
-    out: Path = typer.Option(Path("model.joblib"), "--out", "-o", help="Where to write the model (+ .manifest.json)."),
+    out: Path = typer.Option(Path("model.joblib"), "--out", "-o", help="Where to write the model (+ .trees.npz and .manifest.json beside it)."),
     format: str = typer.Option("html", "--format", "-f", help="html or text: the input the model will classify."),
     estimator: str = typer.Option("trees", "--estimator", help="trees (gradient boosting), forest or logistic."),
     max_iter: Optional[int] = typer.Option(None, "--max-iter", help="Boosting iterations (trees; default 120) or the size knob of others."),

@@ -127,7 +127,7 @@ def _candidates(importance: np.ndarray, X: np.ndarray, n: int) -> np.ndarray:
 def explain_document(extractor: Extractor, doc: Document, *, top: int = 5,
                      candidates: int = CANDIDATES) -> PageExplanation:
     """Classify a segmented page and attribute each block's probability to its top inputs."""
-    model, _ = extractor.model_for(doc.format)
+    model = extractor.classifier(doc.format)
     if not doc.blocks:
         return PageExplanation(doc.source, doc.title, doc.format, model.threshold, 0.0, model.two_pass, ())
     X = block_features(doc)

@@ -9,14 +9,21 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
+from .artifact import Manifest, check_manifest, packed_trees_file, read_manifest
 from .features import block_features, block_path_ids, block_words
-from .model import BlockClassifier, Manifest, load_model
 from .render import check_output, render
 from .segmentation import segment
+from .scoring import PackedModel
 from .types import Document, Extraction, Format, ModelError, ScoredBlock
+
+if TYPE_CHECKING:
+    from .model import BlockClassifier
+
+Scorer = Union[PackedModel, "BlockClassifier"]  # what inference calls: predict_proba, threshold, calibrator
 
 DEFAULT_MODEL_FILES: dict[str, str] = {"html": "default-html.joblib", "text": "default-text.joblib"}
 
@@ -38,7 +45,21 @@ def default_model_path(format: Format = "html") -> Path:
     return default_model_dir() / DEFAULT_MODEL_FILES[format]
 
 
-def page_confidence(proba: np.ndarray, words: np.ndarray, keep: np.ndarray, model: BlockClassifier) -> float:
+def load_scorer(path: str | Path) -> tuple[Scorer, Manifest]:
+    """The model at `path` for inference: its packed trees when it has them (no scikit-learn import, no
+    unpickling), else the unpickled classifier, packed in memory when it can be. Files are verified first."""
+    manifest = read_manifest(path)
+    packed_file = packed_trees_file(path, manifest)
+    if packed_file is not None:
+        check_manifest(manifest, Path(path), unpickling=False)
+        return PackedModel.load(packed_file), manifest
+    from .model import load_model, pack
+
+    model, manifest = load_model(path)
+    return pack(model) or model, manifest
+
+
+def page_confidence(proba: np.ndarray, words: np.ndarray, keep: np.ndarray, model: Scorer) -> float:
     """How sure the model is that the kept text is the page's main content, in [0, 1].
 
     The raw score is the word-weighted certainty of the kept and dropped blocks; a model trained
@@ -66,42 +87,59 @@ def confidence_inputs(proba: np.ndarray, words: np.ndarray, keep: np.ndarray) ->
 class Extractor:
     """Loads the models once; `extract` then runs segmentation, features and the classifier per page."""
 
-    def __init__(self, models: dict[str, tuple[BlockClassifier, Manifest]]):
+    def __init__(self, models: dict[str, tuple[Scorer, Manifest]], *, paths: dict[str, Path] | None = None):
         if not models:
             raise ModelError("an Extractor needs at least one model")
         self._models = dict(models)
+        self._paths = dict(paths or {})  # model files by format, for `classifier`
+        self._classifiers: dict[str, BlockClassifier] = {}
 
     @classmethod
     def load(cls, path: str | Path | None = None, *, text_path: str | Path | None = None) -> "Extractor":
         """The shipped models, or the model at `path` (its manifest says html or text) plus the default other."""
-        models: dict[str, tuple[BlockClassifier, Manifest]] = {}
+        models: dict[str, tuple[Scorer, Manifest]] = {}
+        paths: dict[str, Path] = {}
         for given in (path, text_path):
             if given is not None:
-                model, manifest = load_model(given)
-                models[manifest.format] = (model, manifest)
+                model, manifest = load_scorer(given)
+                models[manifest.format], paths[manifest.format] = (model, manifest), Path(given)
         for fmt in ("html", "text"):
             default = default_model_path(fmt)  # type: ignore[arg-type]
             if fmt not in models and default.is_file():
                 try:
-                    models[fmt] = load_model(default)
+                    models[fmt], paths[fmt] = load_scorer(default), default
                 except ModelError:
                     if not models:  # no model of the user's own to fall back on
                         raise
         if not models:
             raise ModelError(f"no model given and no default model in {default_model_dir()}")
-        return cls(models)
+        return cls(models, paths=paths)
 
     @property
     def manifests(self) -> dict[str, Manifest]:
         return {fmt: manifest for fmt, (_, manifest) in self._models.items()}
 
-    def model_for(self, fmt: str) -> tuple[BlockClassifier, Manifest]:
+    def model_for(self, fmt: str) -> tuple[Scorer, Manifest]:
         if fmt in self._models:
             return self._models[fmt]
         fallback = "html" if fmt == "text" else "text"
         if fallback in self._models:  # a text model reads flattened HTML blocks too, and vice versa
             return self._models[fallback]
         raise ModelError(f"no model loaded for {fmt} input")
+
+    def classifier(self, fmt: str) -> "BlockClassifier":
+        """The scikit-learn classifier behind the model for `fmt` (for explanations and feature
+        importance), unpickled from its file on first use when extraction runs on packed trees."""
+        model, manifest = self.model_for(fmt)
+        if not isinstance(model, PackedModel):
+            return model
+        if manifest.format not in self._classifiers:  # two threads may both load it: harmless
+            if manifest.format not in self._paths:
+                raise ModelError(f"no model file known for the packed {manifest.format} model")
+            from .model import load_model
+
+            self._classifiers[manifest.format] = load_model(self._paths[manifest.format])[0]
+        return self._classifiers[manifest.format]
 
     def classify(self, doc: Document) -> np.ndarray:
         """Content probability of every block of a segmented page."""

@@ -274,7 +274,7 @@ def feature_importance(extractor: Extractor, pages: Sequence[Page], format: str 
     """
     from sklearn.inspection import permutation_importance
 
-    model, manifest = extractor.model_for(format)
+    model, manifest = extractor.classifier(format), extractor.model_for(format)[1]
     X, y = validation_blocks(pages, manifest.format)
     if len(np.unique(y)) < 2:
         return []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
@@ -13,7 +15,9 @@ import pytest
 
 import noiseclf
 from noiseclf import Extraction, Extractor, InputError, ModelError, NoiseclfError, ScoredBlock
+from noiseclf.artifact import trees_path
 from noiseclf.model import load_model, manifest_path, save_model
+from noiseclf.scoring import PackedModel
 from noiseclf.render import to_html, to_markdown, to_text
 from noiseclf.segmentation import segment
 
@@ -164,10 +168,13 @@ def test_input_errors_name_the_input(extractor: Extractor) -> None:
     assert issubclass(InputError, NoiseclfError) and issubclass(ModelError, NoiseclfError)
 
 
-def _copy(model: Path, folder: Path) -> Path:
+def _copy(model: Path, folder: Path, *, trees: bool = True) -> Path:
+    """A copy of a model's files: the pickle, the manifest and (unless `trees` is false) the packed trees."""
     target = folder / model.name
     shutil.copy(model, target)
     shutil.copy(manifest_path(model), manifest_path(target))
+    if trees:
+        shutil.copy(trees_path(model), trees_path(target))
     return target
 
 
@@ -186,11 +193,48 @@ def test_tampered_model_file_is_refused_before_unpickling(tiny_model: Path, tmp_
     assert str(copy) in str(info.value)
 
 
-def test_model_from_another_scikit_learn_is_refused(tiny_model: Path, tmp_path: Path) -> None:
+def test_tampered_packed_trees_are_refused(tiny_model: Path, tmp_path: Path) -> None:
+    copy = _copy(tiny_model, tmp_path)
+    data = bytearray(trees_path(copy).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    trees_path(copy).write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="sha256") as info:
+        Extractor.load(copy)
+    assert str(trees_path(copy)) in str(info.value)
+
+
+def test_extraction_runs_on_packed_trees_as_the_classifier_scores(tiny_model: Path, tmp_path: Path) -> None:
+    packed = Extractor.load(tiny_model)
+    assert isinstance(packed.model_for("html")[0], PackedModel)
+    unpacked = Extractor.load(_copy(tiny_model, tmp_path, trees=False))  # no trees file: the pickle, packed in memory
+    classifier = Extractor({"html": load_model(tiny_model)})
+    for page in PAGES:
+        got = packed.extract(page, with_blocks=True)
+        assert got == unpacked.extract(page, with_blocks=True)
+        want = classifier.extract(page, with_blocks=True)
+        assert [b.probability for b in got.blocks] == [b.probability for b in want.blocks]
+        assert got.text == want.text and got.confidence == pytest.approx(want.confidence, abs=1e-6)
+
+
+def test_extraction_does_not_import_scikit_learn(tiny_model: Path) -> None:
+    code = ("import sys, noiseclf; ex = noiseclf.Extractor.load(sys.argv[1]); "
+            "assert ex.extract(sys.argv[2]).text; print(sorted(m for m in ('sklearn', 'scipy') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code, str(tiny_model), ARTICLE.decode()],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_model_from_another_scikit_learn_extracts_from_its_trees_but_is_not_unpickled(
+        tiny_model: Path, tmp_path: Path) -> None:
     copy = _copy(tiny_model, tmp_path)
     manifest = json.loads(manifest_path(copy).read_text())
     manifest["sklearn_version"] = "0.1.0"
     manifest_path(copy).write_text(json.dumps(manifest))
+    extractor = Extractor.load(copy)  # the packed trees are plain arrays: no scikit-learn object inside
+    assert extractor.extract(ARTICLE).text == Extractor.load(tiny_model).extract(ARTICLE).text
+    with pytest.raises(ModelError, match="scikit-learn 0.1.0"):
+        extractor.classifier("html")
+    trees_path(copy).unlink()
     with pytest.raises(ModelError, match="scikit-learn 0.1.0"):
         Extractor.load(copy)
 

@@ -54,7 +54,7 @@ def test_an_own_feature_contribution_is_what_occluding_it_changes(tiny_model: Pa
     extractor = Extractor.load(tiny_model)
     doc = segment(PAGE.read_bytes())
     exp = explain(extractor, PAGE.read_bytes())
-    model, _ = extractor.model_for("html")
+    model = extractor.classifier("html")
     X = block_features(doc)
     block = max(exp.blocks, key=lambda b: max((abs(c.delta) for c in b.contributions
                                                if not c.feature.startswith("ctx:")), default=0))

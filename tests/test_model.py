@@ -11,12 +11,14 @@ from noiseclf.model import (
     COMPILED_TREES,
     BlockClassifier,
     Manifest,
-    _PageScorer,
     default_trees,
     load_model,
     manifest_path,
+    pack,
+    pack_trees,
     save_model,
 )
+from noiseclf.scoring import PackedModel
 from noiseclf.types import ModelError
 
 
@@ -84,10 +86,32 @@ def test_compiled_tree_sum_is_bitwise_scikit_learns():
     est = default_trees(25).fit(X, y)
     Xt = synthetic_pages(3, seed=5)[0]
     Xt[::5, 0] = np.nan
-    compiled = _PageScorer(est, compiled=True)
-    assert compiled._packed is not None
-    np.testing.assert_array_equal(compiled(Xt), _PageScorer(est, compiled=False)(Xt))
-    np.testing.assert_allclose(compiled(Xt), est.predict_proba(Xt)[:, 1], rtol=1e-12)
+    packed = pack_trees(est)
+    np.testing.assert_array_equal(packed.proba(Xt, compiled=True), packed.proba(Xt, compiled=False))
+    np.testing.assert_allclose(packed.proba(Xt, compiled=True), est.predict_proba(Xt)[:, 1], rtol=1e-12)
+
+
+def test_packed_model_round_trips_and_scores_as_the_classifier(tmp_path, fitted):
+    X, _, pages, words, paths = synthetic_pages(3, seed=6)
+    X[::9, 2] = np.nan
+    packed = PackedModel.load(pack(fitted).save(tmp_path / "m.trees.npz"))
+    assert packed.second is not None and packed.threshold == fitted.threshold
+    np.testing.assert_array_equal(packed.predict_proba(X, pages=pages, words=words, paths=paths),
+                                  fitted.predict_proba(X, pages=pages, words=words, paths=paths))
+    (tmp_path / "junk.trees.npz").write_bytes(b"not an archive")
+    with pytest.raises(ModelError, match="junk.trees.npz"):
+        PackedModel.load(tmp_path / "junk.trees.npz")
+
+
+def test_models_that_cannot_be_packed_are_saved_without_trees(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    X, y, pages, words, paths = synthetic_pages(8, seed=7)
+    model = BlockClassifier(first=LogisticRegression(max_iter=200), two_pass=False).fit(
+        X, y, pages=pages, words=words, paths=paths)
+    assert pack(model) is None
+    path = save_model(model, Manifest(format="html"), tmp_path / "lr.joblib")
+    assert load_model(path)[1].trees_sha256 == "" and not path.with_suffix(".trees.npz").exists()
 
 
 def test_second_pass_uses_neighbours(fitted):

@@ -1,0 +1,120 @@
+"""A model on disk: the joblib file, its packed trees (`.trees.npz`) and the manifest beside them.
+
+The manifest records versions, feature names, training data, validation scores and the sha256 of
+both files; reading it verifies the files *before* anything is unpickled or loaded, and refuses a
+model this code cannot use, saying why. Nothing here imports scikit-learn.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .features import FEATURE_NAMES
+from .types import ModelError
+
+MODEL_FORMAT = 1  # bump when the artifact layout changes
+
+
+def installed_sklearn() -> str:
+    """scikit-learn's installed version, read from the package metadata (no import)."""
+    try:
+        return version("scikit-learn")
+    except PackageNotFoundError:
+        return "not installed"
+
+
+@dataclass
+class Manifest:
+    """What a model file is: versions, features, training data and validation scores."""
+
+    format: str  # "html" or "text": the input the model classifies
+    noiseclf_version: str = __version__
+    model_format: int = MODEL_FORMAT
+    sklearn_version: str = field(default_factory=installed_sklearn)
+    numpy_version: str = np.__version__
+    python_version: str = platform.python_version()
+    feature_names: list[str] = field(default_factory=lambda: list(FEATURE_NAMES))
+    threshold: float = 0.5
+    training_data: list[dict] = field(default_factory=list)  # corpus, split, pages, blocks, sha256
+    validation: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)
+    model_sha256: str = ""
+    trees_sha256: str = ""  # of the packed trees inference reads; empty when the model cannot be packed
+    created: str = ""
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def manifest_path(model_path: Path) -> Path:
+    return model_path.with_suffix(".manifest.json")
+
+
+def trees_path(model_path: Path) -> Path:
+    return model_path.with_suffix(".trees.npz")
+
+
+def _minor(text: str) -> str:
+    return ".".join(text.split(".")[:2])
+
+
+def check_manifest(manifest: Manifest, path: Path, *, unpickling: bool = True) -> None:
+    """Refuse a model this code cannot use; the message says why and what to do.
+
+    The scikit-learn version matters only when its objects are unpickled, not for packed trees."""
+    problems = []
+    if manifest.model_format != MODEL_FORMAT:
+        problems.append(f"artifact format {manifest.model_format}, this noiseclf reads {MODEL_FORMAT}")
+    if list(manifest.feature_names) != list(FEATURE_NAMES):
+        problems.append(f"its {len(manifest.feature_names)} features differ from this noiseclf's "
+                        f"{len(FEATURE_NAMES)} (made by noiseclf {manifest.noiseclf_version})")
+    if unpickling and _minor(manifest.sklearn_version) != _minor(installed_sklearn()):
+        problems.append(f"trained with scikit-learn {manifest.sklearn_version}, installed is {installed_sklearn()}")
+    if problems:
+        raise ModelError(f"{path}: incompatible model: " + "; ".join(problems)
+                         + ". Retrain it with `noiseclf train` or install the matching versions.")
+
+
+def _verify(path: Path, expected: str) -> None:
+    actual = file_sha256(path)
+    if actual != expected:
+        raise ModelError(f"{path}: sha256 {actual[:12]}… does not match its manifest "
+                         f"({expected[:12]}…): the file was modified; refusing to load it")
+
+
+def read_manifest(path: str | Path) -> Manifest:
+    """The manifest of the model at `path`, after checking that the model file matches it."""
+    path = Path(path)
+    mpath = manifest_path(path)
+    if not path.is_file():
+        raise ModelError(f"{path}: model file not found")
+    if not mpath.is_file():
+        raise ModelError(f"{path}: manifest {mpath.name} not found beside the model; refusing to load it")
+    try:
+        manifest = Manifest(**json.loads(mpath.read_text()))
+    except (ValueError, TypeError) as exc:
+        raise ModelError(f"{mpath}: unreadable manifest: {exc}") from exc
+    _verify(path, manifest.model_sha256)
+    return manifest
+
+
+def packed_trees_file(path: str | Path, manifest: Manifest) -> Path | None:
+    """The model's verified packed-trees file, or None when it has none (then only the joblib file serves)."""
+    tpath = trees_path(Path(path))
+    if not manifest.trees_sha256 or not tpath.is_file():
+        return None
+    _verify(tpath, manifest.trees_sha256)
+    return tpath

@@ -1,0 +1,195 @@
+"""The fitted classifier as plain NumPy arrays: everything inference needs, without scikit-learn.
+
+`model.pack` turns a fitted `BlockClassifier` into a `PackedModel` (its boosted trees as flat node
+tables, the threshold, the thread rule and the page-confidence calibrator) and `model.save_model`
+writes it beside the joblib file as a `.trees.npz` archive. Extraction loads only that archive,
+read with `allow_pickle=False`: no scikit-learn import (most of a batch worker's start-up) and no
+unpickling. Block probabilities are bitwise those of the scikit-learn objects they were packed
+from; the page confidence agrees to float32 rounding (scipy's float32 logistic uses C's expf).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from .features import FEATURE_NAMES, NEIGHBOUR_NAMES, neighbour_features
+from .types import ModelError
+
+try:
+    from ._trees import raw_scores as _compiled_raw_scores
+except ImportError:  # not built: installed without a compiler, or a source checkout
+    _compiled_raw_scores = None
+COMPILED_TREES = _compiled_raw_scores is not None and os.environ.get("NOISECLF_PURE_PYTHON") != "1"
+
+TREE_ARRAYS = ("roots", "feature", "threshold", "left", "right", "missing_left", "is_leaf", "value")
+
+
+def expit(x: np.ndarray) -> np.ndarray:
+    """The logistic function as scipy.special.expit computes it, 1 / (1 + exp(-x))."""
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@dataclass(frozen=True, eq=False)
+class PackedTrees:
+    """A boosted ensemble of binary-classification trees as one node table; child indices are
+    absolute and `roots` holds each tree's first node. NaN follows `missing_left`, otherwise
+    `x <= threshold` goes left, as in scikit-learn's own tree walk."""
+
+    roots: np.ndarray
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    missing_left: np.ndarray
+    is_leaf: np.ndarray
+    value: np.ndarray
+    baseline: float
+
+    def raw_scores(self, X: np.ndarray, compiled: bool = COMPILED_TREES) -> np.ndarray:
+        """Baseline plus every tree's leaf value per row, added in tree order."""
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        if compiled and _compiled_raw_scores is not None:
+            out = np.empty(len(X))
+            _compiled_raw_scores(X, *(getattr(self, name) for name in TREE_ARRAYS), self.baseline, out)
+            return out
+        return self._numpy_raw_scores(X)
+
+    def _numpy_raw_scores(self, X: np.ndarray) -> np.ndarray:
+        """The same walk over all (row, tree) pairs at once, one tree level a step."""
+        node = np.tile(self.roots, (len(X), 1))
+        rows, trees = np.nonzero(~self.is_leaf.astype(bool)[node])
+        while len(rows):
+            at = node[rows, trees]
+            x = X[rows, self.feature[at]]
+            go_left = np.where(np.isnan(x), self.missing_left[at].astype(bool), x <= self.threshold[at])
+            node[rows, trees] = np.where(go_left, self.left[at], self.right[at])
+            inner = ~self.is_leaf.astype(bool)[node[rows, trees]]
+            rows, trees = rows[inner], trees[inner]
+        leaves = np.column_stack([np.full(len(X), self.baseline), self.value[node]])
+        return np.cumsum(leaves, axis=1)[:, -1]  # a running sum: the compiled walk's order
+
+    def proba(self, X: np.ndarray, compiled: bool = COMPILED_TREES) -> np.ndarray:
+        """P(content) per row."""
+        return expit(self.raw_scores(X, compiled))
+
+
+@dataclass(frozen=True, eq=False)
+class PackedLogistic:
+    """A standard scaler followed by a binary logistic regression (the page-confidence calibrator)."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray  # (n_inputs, 1)
+    intercept: np.ndarray  # (1,)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """(n, 2) probabilities, computed in the scaler's and the regression's own order and dtypes."""
+        Z = np.array(X, dtype=np.result_type(X, np.float32))
+        Z -= self.mean.astype(Z.dtype)
+        Z /= self.scale.astype(Z.dtype)
+        p = expit((Z @ self.coef + self.intercept)[:, 0])
+        return np.column_stack([1 - p, p])
+
+
+_REGION, _OUTSIDE, _FORUM = (FEATURE_NAMES.index(name) for name in ("comment_region", "page_outside_prose", "forum_like"))
+
+
+def after_story_thread(X: np.ndarray, floor: float) -> np.ndarray:
+    """Blocks of a comment region on pages with at least `floor` words of prose outside it, unless
+    the page looks like a forum.
+
+    A thread after a story is boilerplate; on a forum page the thread is the page, and little
+    prose lies outside it. Training picks `floor` on validation pages (inf: never applies).
+    """
+    if not np.isfinite(floor) or len(X) == 0:
+        return np.zeros(len(X), bool)
+    return (X[:, _REGION] > 0) & (np.expm1(X[:, _OUTSIDE]) >= floor) & (X[:, _FORUM] == 0)
+
+
+def page_slices(pages: np.ndarray) -> list[slice]:
+    """Contiguous runs of equal page ids (blocks of a page are adjacent and in order)."""
+    if len(pages) == 0:
+        return []
+    cuts = np.flatnonzero(pages[1:] != pages[:-1]) + 1
+    bounds = np.concatenate(([0], cuts, [len(pages)]))
+    return [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def with_neighbours(X: np.ndarray, p1: np.ndarray, pages: np.ndarray, words: np.ndarray,
+                    paths: np.ndarray) -> np.ndarray:
+    """The second pass's input: the block features plus the first pass's scores around each block."""
+    extra = np.empty((len(X), len(NEIGHBOUR_NAMES)), np.float32)
+    for s in page_slices(pages):
+        extra[s] = neighbour_features(p1[s], words[s], paths[s])
+    return np.hstack([X, extra])
+
+
+@dataclass(frozen=True, eq=False)
+class PackedModel:
+    """A fitted two-pass classifier, scored as `BlockClassifier.predict_proba` scores it."""
+
+    first: PackedTrees
+    second: PackedTrees | None
+    threshold: float
+    thread_floor: float
+    confidence_calibrator_: PackedLogistic | None = None
+
+    def predict_proba(self, X: np.ndarray, *, pages: np.ndarray | None = None, words: np.ndarray | None = None,
+                      paths: np.ndarray | None = None) -> np.ndarray:
+        """(n, 2) probabilities of boilerplate and content; rows without `pages` are one page."""
+        X = np.asarray(X, dtype=np.float32)
+        if len(X) == 0:
+            return np.zeros((0, 2))
+        p = self.first.proba(X)
+        if self.second is not None:
+            pages = np.zeros(len(X), np.int64) if pages is None else pages
+            words = np.ones(len(X)) if words is None else words
+            paths = np.arange(len(X)) if paths is None else paths
+            p = self.second.proba(with_neighbours(X, p, pages, words, paths))
+        p = np.where(after_story_thread(X, self.thread_floor), 0.0, p)
+        return np.column_stack([1 - p, p])
+
+    def save(self, path: str | Path) -> Path:
+        """Write the arrays to a NumPy archive (no pickled objects)."""
+        arrays: dict[str, np.ndarray] = {"threshold": np.float64(self.threshold),
+                                         "thread_floor": np.float64(self.thread_floor)}
+        for prefix, trees in (("first", self.first), ("second", self.second)):
+            if trees is not None:
+                arrays.update({f"{prefix}.{f.name}": np.asarray(getattr(trees, f.name)) for f in fields(trees)})
+        if self.confidence_calibrator_ is not None:
+            cal = self.confidence_calibrator_
+            arrays.update({f"calibrator.{f.name}": np.asarray(getattr(cal, f.name)) for f in fields(cal)})
+        path = Path(path)
+        with open(path, "wb") as fh:
+            np.savez(fh, **arrays)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "PackedModel":
+        """Read an archive written by `save`; ModelError names the file when it is not one."""
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                arrays = {name: archive[name] for name in archive.files}
+            first = _part(PackedTrees, arrays, "first")
+            if first is None:
+                raise KeyError("no first-pass trees")
+            return cls(first=first, second=_part(PackedTrees, arrays, "second"),
+                       threshold=float(arrays["threshold"]), thread_floor=float(arrays["thread_floor"]),
+                       confidence_calibrator_=_part(PackedLogistic, arrays, "calibrator"))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"{path}: not a packed noiseclf model: {exc}") from exc
+
+
+def _part(kind: type, arrays: dict[str, np.ndarray], prefix: str):
+    """One packed component from its prefixed arrays (None when the archive has none)."""
+    names = [f.name for f in fields(kind)]
+    if f"{prefix}.{names[0]}" not in arrays:
+        return None
+    values = {name: arrays[f"{prefix}.{name}"] for name in names}
+    if "baseline" in values:
+        values["baseline"] = float(values["baseline"])
+    return kind(**values)
