@@ -114,7 +114,8 @@ class BatchOptions:
     with_blocks: add `blocks` to each row: a list of {text, tag, probability, keep}.
     text_format: how `text` renders the kept blocks: "text", "markdown" (headings, lists, quotes,
         tables) or "html".
-    jobs: worker processes; None means one per CPU this process may use; 1 runs in-process, no pool.
+    jobs: worker processes; None means one per CPU this process may use, but no more than there are
+        records when every input is a page file (one record each); 1 runs in-process, no pool.
     chunk_size: records sent to a worker at a time (fewer round trips versus finer balancing).
     unordered: write rows as workers finish chunks instead of in input order (no head-of-line wait).
     max_bytes: a record larger than this many bytes (characters for JSON Lines text) gets an error
@@ -610,10 +611,18 @@ def _cpu_count() -> int:
         return os.cpu_count() or 1
 
 
+def _default_jobs(inputs: Sequence[str]) -> int:
+    """One worker per usable CPU, but no more than records when the inputs are page files alone:
+    starting a pool costs more than a handful of pages."""
+    pages_only = all(given != "-" and not os.path.isdir(given) and (_kind(os.fspath(given)) or ("",))[0] == "page"
+                     for given in inputs)
+    return max(1, min(_cpu_count(), len(inputs))) if pages_only else _cpu_count()
+
+
 @contextlib.contextmanager
-def _row_source(options: BatchOptions) -> Iterator[Callable[[Iterator[Record]], Iterator[dict[str, Any]]]]:
+def _row_source(options: BatchOptions, inputs: Sequence[str]) -> Iterator[Callable[[Iterator[Record]], Iterator[dict[str, Any]]]]:
     """The model loaded (in-process, or in a started pool); yields records -> rows."""
-    jobs = options.jobs or _cpu_count()
+    jobs = options.jobs or _default_jobs(inputs)
     if jobs == 1:
         with _alarm_handler() as armed:
             processor = make_processor(options, enforce_timeout=armed)
@@ -920,7 +929,7 @@ def run_batch(inputs: Sequence[str], options: BatchOptions) -> BatchSummary:
     output = _Output(options)
     tally = _Tally()
     show = not options.quiet and sys.stderr.isatty()
-    with _row_source(options) as rows_of:  # the model loads (in-process) before any output is touched
+    with _row_source(options, inputs) as rows_of:  # the model loads (in-process) before any output is touched
         done = output.resume_keys() if options.resume else Counter()
         records = _skip_done(iter_records(inputs, options), done, tally)
         with output.sink(options.resume) as sink, _progress(show) as progress:

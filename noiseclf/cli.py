@@ -39,7 +39,7 @@ def extract(
     output_format: Optional[str] = typer.Option(None, "--output-format", help="jsonl or parquet (default: from the suffix)."),
     format: str = typer.Option("auto", "--format", "-f", help="auto, html or text: how to read pages."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="A model file (default: the shipped models)."),
-    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Worker processes (default: all cores)."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Worker processes (default: all cores; no more than the files when all inputs are page files)."),
     unordered: bool = typer.Option(False, "--unordered", help="Write rows as they finish, not in input order."),
     blocks: bool = typer.Option(False, "--blocks", help="Add every block with its label and probability."),
     text_format: str = typer.Option("text", "--text-format", "-t", help="text, markdown or html: how `text` renders."),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import multiprocessing as mp
 import sys
 import time
 from dataclasses import dataclass
@@ -337,6 +338,20 @@ def test_dead_worker_raises_instead_of_hanging(tmp_path: Path) -> None:
     with pytest.raises(BatchError, match="died"):
         run_batch([str(source)], options(tmp_path, jobs=2, chunk_size=1, start_method="fork"))
     assert not (tmp_path / "out.jsonl").exists() and (tmp_path / ".out.jsonl.partial").exists()
+
+
+def test_default_jobs_start_no_pool_for_a_single_page_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import noiseclf.batch as batch
+
+    started, get_context = [], mp.get_context
+    monkeypatch.setattr(batch.mp, "get_context", lambda method: started.append(method) or get_context(method))
+    monkeypatch.setattr(batch, "_cpu_count", lambda: 4)
+    one = tmp_path / "one.html"
+    one.write_text(page("One", "Only paragraph."))
+    assert run_batch([str(one)], options(tmp_path, jobs=None)).ok == 1 and started == []
+    source = tmp_path / "few.jsonl"
+    numbered_jsonl(source, 3)  # a JSON Lines file: its record count is unknown up front, so every CPU serves
+    assert run_batch([str(source)], options(tmp_path, jobs=None, start_method="fork")).ok == 3 and started == ["fork"]
 
 
 def test_model_that_fails_to_load_in_workers_fails_the_run(tmp_path: Path) -> None:
