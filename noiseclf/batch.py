@@ -620,7 +620,8 @@ def _default_jobs(inputs: Sequence[str]) -> int:
 
 
 @contextlib.contextmanager
-def _row_source(options: BatchOptions, inputs: Sequence[str]) -> Iterator[Callable[[Iterator[Record]], Iterator[dict[str, Any]]]]:
+def _row_source(options: BatchOptions,
+                inputs: Sequence[str]) -> Iterator[Callable[[Iterator[Record]], Iterator[dict[str, Any]]]]:
     """The model loaded (in-process, or in a started pool); yields records -> rows."""
     jobs = options.jobs or _default_jobs(inputs)
     if jobs == 1:

@@ -1,7 +1,9 @@
 """Inference: load models once, then extract the main text of HTML or plain-text pages.
 
-An Extractor holds one model per input format (html, text) and no other state, so it can be
-shared across threads and two extractors never interfere.
+An Extractor holds one model per input format (html, text), normally its packed trees (see
+`scoring`: no scikit-learn import, no unpickling), and no other state but the scikit-learn
+classifier that explanations load on demand, so it can be shared across threads and two
+extractors never interfere.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ import numpy as np
 from .artifact import Manifest, check_manifest, packed_trees_file, read_manifest
 from .features import block_features, block_path_ids, block_words
 from .render import check_output, render
-from .segmentation import segment
 from .scoring import PackedModel
+from .segmentation import segment
 from .types import Document, Extraction, Format, ModelError, ScoredBlock
 
 if TYPE_CHECKING:
@@ -95,7 +97,7 @@ class Extractor:
         self._classifiers: dict[str, BlockClassifier] = {}
 
     @classmethod
-    def load(cls, path: str | Path | None = None, *, text_path: str | Path | None = None) -> "Extractor":
+    def load(cls, path: str | Path | None = None, *, text_path: str | Path | None = None) -> Extractor:
         """The shipped models, or the model at `path` (its manifest says html or text) plus the default other."""
         models: dict[str, tuple[Scorer, Manifest]] = {}
         paths: dict[str, Path] = {}
@@ -127,7 +129,7 @@ class Extractor:
             return self._models[fallback]
         raise ModelError(f"no model loaded for {fmt} input")
 
-    def classifier(self, fmt: str) -> "BlockClassifier":
+    def classifier(self, fmt: str) -> BlockClassifier:
         """The scikit-learn classifier behind the model for `fmt` (for explanations and feature
         importance), unpickled from its file on first use when extraction runs on packed trees."""
         model, manifest = self.model_for(fmt)

@@ -22,8 +22,22 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .artifact import Manifest, check_manifest, file_sha256, manifest_path, read_manifest, trees_path
-from .scoring import COMPILED_TREES, PackedLogistic, PackedModel, PackedTrees, after_story_thread, with_neighbours
+from .artifact import (
+    Manifest,
+    check_manifest,
+    file_sha256,
+    manifest_path,
+    read_manifest,
+    trees_path,
+)
+from .scoring import (
+    COMPILED_TREES,
+    PackedLogistic,
+    PackedModel,
+    PackedTrees,
+    after_story_thread,
+    with_neighbours,
+)
 from .types import ModelError
 
 __all__ = ["COMPILED_TREES", "DEFAULT_TREES", "BlockClassifier", "Manifest", "after_story_thread", "content_proba",
@@ -81,7 +95,7 @@ def _pack_calibrator(calibrator) -> PackedLogistic | None:
                           coef=np.ascontiguousarray(logistic.coef_.T), intercept=np.asarray(logistic.intercept_))
 
 
-def pack(model: "BlockClassifier") -> PackedModel | None:
+def pack(model: BlockClassifier) -> PackedModel | None:
     """The fitted classifier as plain arrays for inference, or None when a part of it cannot be packed."""
     first = pack_trees(model.first_)
     second = pack_trees(model.second_) if model.two_pass else None
@@ -93,7 +107,7 @@ def pack(model: "BlockClassifier") -> PackedModel | None:
                        thread_floor=float(model.thread_floor), confidence_calibrator_=packed_calibrator)
 
 
-_PACKED: "weakref.WeakKeyDictionary[HistGradientBoostingClassifier, PackedTrees | None]" = weakref.WeakKeyDictionary()
+_PACKED: weakref.WeakKeyDictionary[HistGradientBoostingClassifier, PackedTrees | None] = weakref.WeakKeyDictionary()
 
 
 def content_proba(estimator, X: np.ndarray) -> np.ndarray:
@@ -132,7 +146,7 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         self.thread_floor = thread_floor
 
     def fit(self, X: np.ndarray, y: np.ndarray, *, pages: np.ndarray, words: np.ndarray,
-            paths: np.ndarray, groups: np.ndarray | None = None) -> "BlockClassifier":
+            paths: np.ndarray, groups: np.ndarray | None = None) -> BlockClassifier:
         """Fit both passes; out-of-fold scores of each pass are kept in `oof_first_` and `oof_proba_`.
 
         Folds group rows by `groups` (sites) so the held-out scores are honest; the second pass

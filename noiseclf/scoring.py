@@ -169,7 +169,7 @@ class PackedModel:
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "PackedModel":
+    def load(cls, path: str | Path) -> PackedModel:
         """Read an archive written by `save`; ModelError names the file when it is not one."""
         try:
             with np.load(path, allow_pickle=False) as archive:
