@@ -107,17 +107,19 @@ def pack(model: BlockClassifier) -> PackedModel | None:
                        thread_floor=float(model.thread_floor), confidence_calibrator_=packed_calibrator)
 
 
-_PACKED: weakref.WeakKeyDictionary[HistGradientBoostingClassifier, PackedTrees | None] = weakref.WeakKeyDictionary()
+# the packed trees of each estimator, with the list of predictors they were packed from (a refit replaces it)
+_PACKED: weakref.WeakKeyDictionary[HistGradientBoostingClassifier, tuple[list, PackedTrees | None]] = \
+    weakref.WeakKeyDictionary()
 
 
 def content_proba(estimator, X: np.ndarray) -> np.ndarray:
     """P(content) per row; one page's worth of rows is scored on one thread, which is far faster."""
     if isinstance(estimator, HistGradientBoostingClassifier) and len(X) < _SINGLE_THREAD_ROWS:
-        if estimator not in _PACKED:
-            _PACKED[estimator] = pack_trees(estimator)
-        packed = _PACKED[estimator]
-        if packed is not None:
-            return packed.proba(X)
+        cached = _PACKED.get(estimator)
+        if cached is None or cached[0] is not estimator._predictors:
+            cached = _PACKED[estimator] = (estimator._predictors, pack_trees(estimator))
+        if cached[1] is not None:
+            return cached[1].proba(X)
     return estimator.predict_proba(X)[:, 1]
 
 

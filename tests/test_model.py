@@ -77,6 +77,11 @@ def test_single_thread_scoring_matches_predict_proba(fitted):
     X = synthetic_pages(2, seed=3)[0]
     X[0, 1] = np.nan  # missing values take the side the tree learned for them
     np.testing.assert_allclose(content_proba(fitted.first_, X), fitted.first_.predict_proba(X)[:, 1], rtol=1e-6)
+    refit = clone(fitted.first_).fit(*synthetic_pages(seed=8)[:2])
+    before = content_proba(refit, X)
+    refit.fit(*synthetic_pages(seed=9)[:2])  # refitted in place: the packed trees must follow
+    np.testing.assert_allclose(content_proba(refit, X), refit.predict_proba(X)[:, 1], rtol=1e-12)
+    assert not np.array_equal(before, content_proba(refit, X))
 
 
 @pytest.mark.skipif(not COMPILED_TREES, reason="noiseclf._trees is not built (pip install -e .)")
