@@ -10,8 +10,9 @@ which a busy machine's drift barely moves.
     python benchmarks/bench_api.py --model some.joblib --calls 1000
     python benchmarks/bench_api.py --openmp-threads 1      # HistGradientBoosting predicting on one thread
 
-The OpenMP setting matters on a busy machine: scikit-learn's trees predict a page's few dozen
-rows with a thread team, whose start-up and barrier waits can dwarf the work itself.
+The OpenMP setting matters only for a model without packed trees (one `model.pack` cannot pack),
+which scikit-learn scores: its trees predict a page's few dozen rows with a thread team, whose
+start-up and barrier waits can dwarf the work itself on a busy machine. Packed trees run on one thread.
 """
 
 from __future__ import annotations
