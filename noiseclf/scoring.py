@@ -76,6 +76,30 @@ class PackedTrees:
         """P(content) per row."""
         return expit(self.raw_scores(X, compiled))
 
+    def check(self, n_features: int) -> None:
+        """Raise ValueError unless the arrays make trees the compiled walk can run without bounds checks:
+        the dtypes it takes, one length for every node array, roots in order, and every split reading
+        one of `n_features` columns and pointing at later nodes of its own tree (so every walk ends)."""
+        dtypes = {"roots": np.int32, "feature": np.int32, "threshold": np.float64, "left": np.int32,
+                  "right": np.int32, "missing_left": np.uint8, "is_leaf": np.uint8, "value": np.float64}
+        for name, dtype in dtypes.items():
+            array = getattr(self, name)
+            if array.dtype != dtype or array.ndim != 1:
+                raise ValueError(f"{name} is {array.dtype}[{array.ndim}d], expected 1-d {np.dtype(dtype)}")
+        n = len(self.feature)
+        if any(len(getattr(self, name)) != n for name in TREE_ARRAYS[1:]) or n == 0:
+            raise ValueError("node arrays of different lengths, or no nodes")
+        if len(self.roots) == 0 or self.roots[0] != 0 or (np.diff(self.roots) <= 0).any() or self.roots[-1] >= n:
+            raise ValueError("tree roots out of order or out of range")
+        split = ~self.is_leaf.astype(bool)
+        tree_end = np.append(self.roots[1:], n)[np.searchsorted(self.roots, np.arange(n), side="right") - 1]
+        index = np.arange(n)
+        for child in (self.left, self.right):
+            if ((child <= index) | (child >= tree_end))[split].any():
+                raise ValueError("a split points outside its tree or backwards")
+        if ((self.feature < 0) | (self.feature >= n_features))[split].any():
+            raise ValueError(f"a split reads a column outside the {n_features} features")
+
 
 @dataclass(frozen=True, eq=False)
 class PackedLogistic:
@@ -174,10 +198,13 @@ class PackedModel:
         try:
             with np.load(path, allow_pickle=False) as archive:
                 arrays = {name: archive[name] for name in archive.files}
-            first = _part(PackedTrees, arrays, "first")
+            first, second = _part(PackedTrees, arrays, "first"), _part(PackedTrees, arrays, "second")
             if first is None:
                 raise KeyError("no first-pass trees")
-            return cls(first=first, second=_part(PackedTrees, arrays, "second"),
+            first.check(len(FEATURE_NAMES))
+            if second is not None:
+                second.check(len(FEATURE_NAMES) + len(NEIGHBOUR_NAMES))
+            return cls(first=first, second=second,
                        threshold=float(arrays["threshold"]), thread_floor=float(arrays["thread_floor"]),
                        confidence_calibrator_=_part(PackedLogistic, arrays, "calibrator"))
         except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -108,6 +108,26 @@ def test_packed_model_round_trips_and_scores_as_the_classifier(tmp_path, fitted)
         PackedModel.load(tmp_path / "junk.trees.npz")
 
 
+@pytest.mark.parametrize("field, damage, message", [
+    ("feature", lambda a, split: a.__setitem__(split, 10_000), "outside the"),
+    ("left", lambda a, split: a.__setitem__(split, 0), "backwards"),
+    ("right", lambda a, split: a.__setitem__(split, len(a)), "outside its tree"),
+    ("value", lambda a, split: None, "value is float32"),
+])
+def test_packed_trees_the_walk_cannot_run_safely_are_refused(tmp_path, fitted, field, damage, message):
+    from dataclasses import replace
+
+    packed = pack(fitted)
+    array = getattr(packed.first, field).copy()
+    split = int(np.flatnonzero(packed.first.is_leaf == 0)[3])  # a split of the first tree
+    damage(array, split)
+    if field == "value":
+        array = array.astype(np.float32)
+    path = replace(packed, first=replace(packed.first, **{field: array})).save(tmp_path / "bad.trees.npz")
+    with pytest.raises(ModelError, match=f"bad.trees.npz.*{message}"):
+        PackedModel.load(path)
+
+
 def test_models_that_cannot_be_packed_are_saved_without_trees(tmp_path):
     from sklearn.linear_model import LogisticRegression
 
