@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import weakref
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 
 import joblib
@@ -36,6 +37,7 @@ from .scoring import (
     PackedModel,
     PackedTrees,
     after_story_thread,
+    two_pass_proba,
     with_neighbours,
 )
 from .types import ModelError
@@ -173,17 +175,8 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: np.ndarray, *, pages: np.ndarray | None = None, words: np.ndarray | None = None,
                       paths: np.ndarray | None = None) -> np.ndarray:
         """(n, 2) probabilities of boilerplate and content; rows without `pages` are one page."""
-        X = np.asarray(X, dtype=np.float32)
-        if len(X) == 0:
-            return np.zeros((0, 2))
-        p = content_proba(self.first_, X)
-        if self.two_pass:
-            pages = np.zeros(len(X), np.int64) if pages is None else pages
-            words = np.ones(len(X)) if words is None else words
-            paths = np.arange(len(X)) if paths is None else paths
-            p = content_proba(self.second_, with_neighbours(X, p, pages, words, paths))
-        p = np.where(after_story_thread(X, self.thread_floor), 0.0, p)
-        return np.column_stack([1 - p, p])
+        second = partial(content_proba, self.second_) if self.two_pass else None
+        return two_pass_proba(X, partial(content_proba, self.first_), second, self.thread_floor, pages, words, paths)
 
     def predict(self, X: np.ndarray, **kwargs: np.ndarray) -> np.ndarray:
         """1 for content, 0 for boilerplate, at the threshold chosen on validation data."""

@@ -11,6 +11,7 @@ from; the page confidence agrees to float32 rounding (scipy's float32 logistic u
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -25,7 +26,10 @@ except ImportError:  # not built: installed without a compiler, or a source chec
     _compiled_raw_scores = None
 COMPILED_TREES = _compiled_raw_scores is not None and os.environ.get("NOISECLF_PURE_PYTHON") != "1"
 
-TREE_ARRAYS = ("roots", "feature", "threshold", "left", "right", "missing_left", "is_leaf", "value")
+# the node arrays, in the order `_trees.raw_scores` takes them, with the dtypes it takes
+TREE_DTYPES = {"roots": np.int32, "feature": np.int32, "threshold": np.float64, "left": np.int32,
+               "right": np.int32, "missing_left": np.uint8, "is_leaf": np.uint8, "value": np.float64}
+TREE_ARRAYS = tuple(TREE_DTYPES)
 
 
 def expit(x: np.ndarray) -> np.ndarray:
@@ -80,9 +84,7 @@ class PackedTrees:
         """Raise ValueError unless the arrays make trees the compiled walk can run without bounds checks:
         the dtypes it takes, one length for every node array, roots in order, and every split reading
         one of `n_features` columns and pointing at later nodes of its own tree (so every walk ends)."""
-        dtypes = {"roots": np.int32, "feature": np.int32, "threshold": np.float64, "left": np.int32,
-                  "right": np.int32, "missing_left": np.uint8, "is_leaf": np.uint8, "value": np.float64}
-        for name, dtype in dtypes.items():
+        for name, dtype in TREE_DTYPES.items():
             array = getattr(self, name)
             if array.dtype != dtype or array.ndim != 1:
                 raise ValueError(f"{name} is {array.dtype}[{array.ndim}d], expected 1-d {np.dtype(dtype)}")
@@ -152,6 +154,25 @@ def with_neighbours(X: np.ndarray, p1: np.ndarray, pages: np.ndarray, words: np.
     return np.hstack([X, extra])
 
 
+def two_pass_proba(X: np.ndarray, first: Callable[[np.ndarray], np.ndarray],
+                   second: Callable[[np.ndarray], np.ndarray] | None, thread_floor: float,
+                   pages: np.ndarray | None, words: np.ndarray | None, paths: np.ndarray | None) -> np.ndarray:
+    """(n, 2) probabilities of boilerplate and content: `first` scores the block features, `second`
+    (if any) those plus the first pass's scores around each block, then the thread rule applies.
+    The one scoring flow of both `BlockClassifier` and `PackedModel`; rows without `pages` are one page."""
+    X = np.asarray(X, dtype=np.float32)
+    if len(X) == 0:
+        return np.zeros((0, 2))
+    p = first(X)
+    if second is not None:
+        pages = np.zeros(len(X), np.int64) if pages is None else pages
+        words = np.ones(len(X)) if words is None else words
+        paths = np.arange(len(X)) if paths is None else paths
+        p = second(with_neighbours(X, p, pages, words, paths))
+    p = np.where(after_story_thread(X, thread_floor), 0.0, p)
+    return np.column_stack([1 - p, p])
+
+
 @dataclass(frozen=True, eq=False)
 class PackedModel:
     """A fitted two-pass classifier, scored as `BlockClassifier.predict_proba` scores it."""
@@ -165,17 +186,8 @@ class PackedModel:
     def predict_proba(self, X: np.ndarray, *, pages: np.ndarray | None = None, words: np.ndarray | None = None,
                       paths: np.ndarray | None = None) -> np.ndarray:
         """(n, 2) probabilities of boilerplate and content; rows without `pages` are one page."""
-        X = np.asarray(X, dtype=np.float32)
-        if len(X) == 0:
-            return np.zeros((0, 2))
-        p = self.first.proba(X)
-        if self.second is not None:
-            pages = np.zeros(len(X), np.int64) if pages is None else pages
-            words = np.ones(len(X)) if words is None else words
-            paths = np.arange(len(X)) if paths is None else paths
-            p = self.second.proba(with_neighbours(X, p, pages, words, paths))
-        p = np.where(after_story_thread(X, self.thread_floor), 0.0, p)
-        return np.column_stack([1 - p, p])
+        second = self.second.proba if self.second is not None else None
+        return two_pass_proba(X, self.first.proba, second, self.thread_floor, pages, words, paths)
 
     def save(self, path: str | Path) -> Path:
         """Write the arrays to a NumPy archive (no pickled objects)."""
