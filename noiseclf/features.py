@@ -10,6 +10,7 @@ and the page's comment region against the prose outside it.
 
 from __future__ import annotations
 
+import os
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
@@ -145,16 +146,10 @@ NEIGHBOUR_NAMES: tuple[str, ...] = (
 )
 
 
-_U64 = (1 << 64) - 1
-
-
 def _bits(values: list[int], width: int) -> np.ndarray:
-    """Unpack integer bitmasks into a (n, width) 0/1 matrix, 64 bits at a time."""
-    n = len(values)
-    words = np.empty((n, (width + 63) // 64), "<u8")
-    for k in range(words.shape[1]):
-        words[:, k] = np.fromiter((v >> (64 * k) & _U64 for v in values), np.uint64, n)
-    raw = words.view(np.uint8)
+    """Unpack integer bitmasks into a (n, width) 0/1 matrix."""
+    size = (width + 7) // 8
+    raw = np.frombuffer(b"".join([v.to_bytes(size, "little") for v in values]), np.uint8).reshape(len(values), size)
     return np.unpackbits(raw, axis=1, bitorder="little")[:, :width].astype(np.float32)
 
 
@@ -208,9 +203,8 @@ class _Terms:
         return np.bincount(self.row, weights=weights, minlength=self.n).astype(np.float32)
 
 
-def _terms(tokens: list[str], owner: np.ndarray, n: int) -> _Terms:
-    vocab = {w: i for i, w in enumerate(dict.fromkeys(tokens))}
-    cols = np.fromiter(map(vocab.__getitem__, tokens), np.int64, len(tokens))
+def _terms(cols: np.ndarray, vocab: dict[str, int], owner: np.ndarray, n: int) -> _Terms:
+    """The (block, term, count) triples of the tokens with term ids `cols` in blocks `owner`."""
     size = max(len(vocab), 1)
     keys, count = np.unique(owner * size + cols, return_counts=True)
     return _Terms(keys // size, keys % size, count, n, vocab)
@@ -315,63 +309,96 @@ def _word_chars(cp: np.ndarray) -> np.ndarray:
     return flags
 
 
-@dataclass(frozen=True)
-class _Text:
-    """A page's blocks with the code points of their newline-joined text: what per-block counts reduce over."""
-
-    texts: list[str]
-    cp: np.ndarray  # code points of the blocks joined by newlines
-    starts: np.ndarray  # offset of each block in the joined text
-    chars: np.ndarray
-    words: np.ndarray  # \\w+ tokens per block
-    terms: _Terms
-
-    def per_block(self, flags: np.ndarray) -> np.ndarray:
-        return np.add.reduceat(flags.astype(np.float32), self.starts)
+# Per-block counts of code points that the text-shape features are ratios of. Past the BMP a code point
+# counts as a letter: alphanumeric, never a digit, punctuation or capital.
+_COUNTS = ("spaces", "sentences", "digits", "punct", "commas", "cap_starts", "first_upper", "first_other",
+           "last_colon")
 
 
-def _page_text(texts: list[str]) -> _Text:
-    """Join, tokenise and count a page's blocks in one pass (blocks never contain a newline)."""
+def _scan_numpy(texts: list[str]) -> tuple[np.ndarray, np.ndarray, dict[str, int], np.ndarray]:
+    """A page's `_COUNTS` (n, 9), the term id of each of its lowercased \\w+ tokens with the vocabulary
+    (terms in order of first use), and the tokens per block: over the newline-joined page at once."""
     n = len(texts)
     joined = "\n".join(texts)
     chars = np.fromiter(map(len, texts), np.float32, n)
     starts = np.concatenate(([0], np.cumsum(chars[:-1] + 1))).astype(np.int64)
     cp = _codepoints(joined)
+    table_cp = np.minimum(cp, _BMP - 1)
+    high = cp >= _BMP
+    alnum = _WORDCHAR[table_cp] | high
+    word_start = alnum & ~np.concatenate(([False], alnum[:-1]))
+    nxt = np.concatenate((cp[1:], [10]))
+
+    def per_block(flags: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(flags.astype(np.float32), starts)
+
+    first = cp[starts]
+    last = cp[starts + chars.astype(np.int64) - 1]
+    counts = np.column_stack((
+        per_block(cp == 32), per_block(_TERMINAL_CP[table_cp] & ((nxt == 32) | (nxt == 10))),
+        per_block(_DIGITS[table_cp] & ~high), per_block(_PUNCT_CP[table_cp] & ~high), per_block(cp == 44),
+        per_block(word_start & _UPPER[table_cp]), _UPPER[np.minimum(first, _BMP - 1)], ~alnum[starts],
+        last == ord(":"),
+    )).astype(np.float32)
     low = joined.lower()
     tokens = _WORD.findall(low)
     words = None
     if len(low) == len(joined):
         word = _word_chars(_codepoints(low))
-        words = np.add.reduceat((word & ~np.concatenate(([False], word[:-1]))).astype(np.float32), starts)
+        words = per_block(word & ~np.concatenate(([False], word[:-1])))
     if words is None or int(words.sum()) != len(tokens):  # lowercasing changed lengths: count block by block
         words = np.array([len(_WORD.findall(t.lower())) for t in texts], np.float32)
+    vocab = {w: i for i, w in enumerate(dict.fromkeys(tokens))}
+    cols = np.fromiter(map(vocab.__getitem__, tokens), np.int64, len(tokens))
+    return counts, cols, vocab, words
+
+
+def _scan_compiled(texts: list[str]) -> tuple[np.ndarray, np.ndarray, dict[str, int], np.ndarray]:
+    """`_scan_numpy`, block by block in one compiled pass over the characters."""
+    return _compiled_scan(texts, _SCAN_TABLES)
+
+
+try:
+    from ._scan import scan as _compiled_scan
+except ImportError:  # not built: no compiler at install time
+    _compiled_scan = None
+COMPILED_SCAN = _compiled_scan is not None and os.environ.get("NOISECLF_PURE_PYTHON") != "1"
+_SCAN_TABLES = np.stack((_WORDCHAR, _DIGITS, _UPPER, _PUNCT_CP, _TERMINAL_CP)).view(np.uint8)
+_scan = _scan_compiled if COMPILED_SCAN else _scan_numpy
+
+
+@dataclass(frozen=True)
+class _Text:
+    """A page's blocks with their per-block counts and terms: what the text features are computed from."""
+
+    texts: list[str]
+    chars: np.ndarray
+    words: np.ndarray  # \\w+ tokens per block
+    counts: np.ndarray  # `_COUNTS` per block
+    terms: _Terms
+
+
+def _page_text(texts: list[str]) -> _Text:
+    """Count and tokenise a page's blocks in one pass (blocks never contain a newline)."""
+    n = len(texts)
+    counts, cols, vocab, words = _scan(texts)
     owner = np.repeat(np.arange(n), words.astype(np.int64))
-    return _Text(texts, cp, starts, chars, words, _terms(tokens, owner, n))
+    return _Text(texts, np.fromiter(map(len, texts), np.float32, n), words, counts, _terms(cols, vocab, owner, n))
 
 
 def _shape(page: _Text) -> np.ndarray:
-    """Text-shape features, counted over the code points of the whole page at once."""
-    texts, cp, starts, chars, words = page.texts, page.cp, page.starts, page.chars, page.words
-    table_cp = np.minimum(cp, _BMP - 1)
-    high = cp >= _BMP  # CJK and beyond: letters, for our purposes
-    alnum = _WORDCHAR[table_cp] | high
-    word_start = alnum & ~np.concatenate(([False], alnum[:-1]))
-    nxt = np.concatenate((cp[1:], [10]))
-    sentence = _TERMINAL_CP[table_cp] & ((nxt == 32) | (nxt == 10))
-    per_block = page.per_block
+    """Text-shape features: ratios of the per-block counts, and the checks of each block's text."""
+    texts, chars, words = page.texts, page.chars, page.words
+    spaces, sentences, digits, punct, commas, cap_starts, first_upper, first_other, last_colon = page.counts.T
     safe_words = np.maximum(words, 1)
     safe_chars = np.maximum(chars, 1)
-    sentences = per_block(sentence)
-    first = cp[starts]
-    last = cp[starts + chars.astype(np.int64) - 1]
     terms = page.terms
     cols = (
-        np.log1p(chars), np.log1p(words), (chars - per_block(cp == 32)) / safe_words, sentences,
+        np.log1p(chars), np.log1p(words), (chars - spaces) / safe_words, sentences,
         sentences / safe_words, np.array([t[-1] in _TERMINAL for t in texts], np.float32),
         np.array([t.endswith(("...", "…", "[…]", "[...]")) for t in texts], np.float32),
-        last == ord(":"), _UPPER[np.minimum(first, _BMP - 1)], ~alnum[starts],
-        per_block(_DIGITS[table_cp] & ~high) / safe_chars, per_block(_PUNCT_CP[table_cp] & ~high) / safe_chars,
-        per_block(cp == 44) / safe_words, per_block(word_start & _UPPER[table_cp]) / safe_words,
+        last_colon, first_upper, first_other, digits / safe_chars, punct / safe_chars,
+        commas / safe_words, cap_starts / safe_words,
         np.array(["|" in t for t in texts], np.float32),
         np.array([len(t) < 60 and _SECTION_MARKER.match(t) is not None for t in texts], np.float32),
         np.array([t.isupper() for t in texts], np.float32),

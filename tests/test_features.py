@@ -1,8 +1,9 @@
 """Page-level features on a hand-written flattened page: repetition, truncation, markers, calls to action."""
 
 import numpy as np
+import pytest
 
-from noiseclf.features import FEATURE_NAMES, N_FEATURES, block_features
+from noiseclf.features import COMPILED_SCAN, FEATURE_NAMES, N_FEATURES, _scan_compiled, _scan_numpy, block_features
 from noiseclf.segmentation import segment_html, segment_text
 
 PAGE = """Skip to content
@@ -129,6 +130,18 @@ def test_plain_text_sections_stand_in_for_elements():
     teasers = [i for i, t in enumerate(texts) if t.startswith(("Ferry fares", "Operators"))]
     assert column(X, "main_el")[article].min() == 1 and column(X, "main_el")[teasers].max() == 0
     assert column(X, "c1_topic")[article].min() > column(X, "c1_topic")[teasers].max()
+
+
+@pytest.mark.skipif(not COMPILED_SCAN, reason="noiseclf._scan is not built (pip install -e .)")
+def test_compiled_scan_matches_the_numpy_scan():
+    texts = ["İstanbul ΌΣΟΣ ǅemal ß ﬁ: lowercasing that changes lengths and cases.", "𝐀𝐁𝐂 word_x 𝟙𝟚 😀 end.",
+             "a", ":", "Hello, World: 12,000 (1984)|", "\u00a0nbsp\u2028sep", "日本語のテキスト。次。", "…", "x . y ! z ?"]
+    numpy_scan, compiled_scan = _scan_numpy(texts), _scan_compiled(texts)
+    for a, b in zip(numpy_scan, compiled_scan):
+        if isinstance(a, dict):
+            assert list(a.items()) == list(b.items())  # the same terms, in the same order
+        else:
+            assert a.dtype == b.dtype and np.array_equal(a, b)
 
 
 def test_word_counts_match_regex_words_in_any_script():
