@@ -375,7 +375,12 @@ class _Text:
     chars: np.ndarray
     words: np.ndarray  # \\w+ tokens per block
     counts: np.ndarray  # `_COUNTS` per block
+    lines: np.ndarray  # `_line_checks` bits per block
     terms: _Terms
+
+    def line(self, check: int) -> np.ndarray:
+        """Whether each block passes one of the short-line checks (`_MARKER_LINE`, ...)."""
+        return (self.lines & check) != 0
 
 
 def _page_text(texts: list[str]) -> _Text:
@@ -383,7 +388,33 @@ def _page_text(texts: list[str]) -> _Text:
     n = len(texts)
     counts, cols, vocab, words = _scan(texts)
     owner = np.repeat(np.arange(n), words.astype(np.int64))
-    return _Text(texts, np.fromiter(map(len, texts), np.float32, n), words, counts, _terms(cols, vocab, owner, n))
+    lines = np.fromiter((_line_checks(t) if len(t) < _LINE_MAX else 0 for t in texts), np.int64, n)
+    return _Text(texts, np.fromiter(map(len, texts), np.float32, n), words, counts, lines,
+                 _terms(cols, vocab, owner, n))
+
+
+# The checks that read short lines only (section markers, calls to action, comment framing, reader
+# signatures, forum profile lines, comment headings), one bit each, memoised per text: menus, footers
+# and comment furniture repeat within a page and across the pages of a site.
+_MARKER_LINE, _CTA_LINE, _COMMENT_LINE, _SIGNATURE_LINE, _FORUM_PROFILE_LINE, _COMMENT_HEADING = (1 << k for k in range(6))
+_LINE_MAX = 100
+
+
+@lru_cache(maxsize=1 << 16)
+def _line_checks(text: str) -> int:
+    """The `_MARKER_LINE`... bits of a text shorter than `_LINE_MAX`."""
+    n = len(text)
+    low = text.lower()
+    bits = _COMMENT_HEADING if _COMMENT_MARKER.match(text) else 0
+    if n < 80:
+        bits |= _COMMENT_LINE if _is_comment_line(low) else 0
+        bits |= _FORUM_PROFILE_LINE if _FORUM_LINE.match(low) else 0
+        if _SIGNATURE_START.match(text) or _SIGNATURE_END.search(text, max(n - 12, 0)):
+            bits |= _SIGNATURE_LINE
+    if n < 60:
+        bits |= _MARKER_LINE if _SECTION_MARKER.match(text) else 0
+        bits |= _CTA_LINE if _CTA_MARKER.match(text) else 0
+    return bits
 
 
 def _shape(page: _Text) -> np.ndarray:
@@ -400,14 +431,14 @@ def _shape(page: _Text) -> np.ndarray:
         last_colon, first_upper, first_other, digits / safe_chars, punct / safe_chars,
         commas / safe_words, cap_starts / safe_words,
         np.array(["|" in t for t in texts], np.float32),
-        np.array([len(t) < 60 and _SECTION_MARKER.match(t) is not None for t in texts], np.float32),
+        page.line(_MARKER_LINE),
         np.array([t.isupper() for t in texts], np.float32),
         terms.per_block(terms.flags(_YEARS)) > 0,
         np.array(["http" in t or "www." in t for t in texts], np.float32),
-        np.array([len(t) < 60 and _CTA_MARKER.match(t) is not None for t in texts], np.float32),
+        page.line(_CTA_LINE),
         np.array([_MARKER_PREFIX.match(t) is not None for t in texts], np.float32),
         terms.per_block(terms.flags(_CTA_WORDS)),
-        np.array([len(t) < 80 and _is_comment_line(t.lower()) for t in texts], np.float32),
+        page.line(_COMMENT_LINE),
     )
     return np.column_stack(cols).astype(np.float32)
 
@@ -476,16 +507,13 @@ def _forum_markup(attrs: str) -> bool:
     return _FORUM_ATTR.search(attrs) is not None
 
 
-def _comment_region(doc: Document, texts: list[str], prose: np.ndarray) -> np.ndarray:
+def _comment_region(doc: Document, page: _Text, prose: np.ndarray) -> np.ndarray:
     """Blocks of user comments: from the first pair of reader signatures ("jo says:", "Posted by: jo at 9 AM")
     at most three blocks apart after some prose; in text also from a "Comments" line after prose; in HTML
     also blocks whose class/id says comment or reply. (An HTML "34 comments" link often sits under the lede.)"""
-    n = len(texts)
-    marker = np.array([len(t) < 100 and _COMMENT_MARKER.match(t) is not None for t in texts], bool) \
-        if doc.format == "text" else np.zeros(n, bool)
-    said = np.array([len(t) < 80 and (_SIGNATURE_START.match(t) is not None
-                                      or _SIGNATURE_END.search(t, max(len(t) - 12, 0)) is not None)
-                     for t in texts], bool)
+    n = len(page.texts)
+    marker = page.line(_COMMENT_HEADING) if doc.format == "text" else np.zeros(n, bool)
+    said = page.line(_SIGNATURE_LINE)
     paired = np.zeros(n, bool)
     for k in (1, 2, 3):
         paired[:-k] |= said[:-k] & said[k:]
@@ -501,7 +529,7 @@ def _comment_features(doc: Document, page: _Text, elements: list[tuple[int, ...]
                       main_cols: np.ndarray) -> np.ndarray:
     """The comment region against the prose outside it, and the main element of that outside prose
     (`main_cols`, the page's own main-element features, when the region holds no prose)."""
-    region = _comment_region(doc, page.texts, prose_words > 0)
+    region = _comment_region(doc, page, prose_words > 0)
     n = len(region)
     outside = prose_words * ~region
     total_prose = max(float(prose_words.sum()), 1.0)
@@ -510,7 +538,7 @@ def _comment_features(doc: Document, page: _Text, elements: list[tuple[int, ...]
     main = _main_element_features(elements, _main_element(elements, outside)) \
         if (region & (prose_words > 0)).any() else main_cols
     forum_attrs = sum(map(_forum_markup, (b.attrs for b in doc.blocks)))
-    forum_lines = sum(1 for t in page.texts if len(t) < 80 and _FORUM_LINE.match(t.lower()))
+    forum_lines = int(page.line(_FORUM_PROFILE_LINE).sum())
     cols = (region, np.full(n, (total_prose - total_outside) / total_prose), np.full(n, np.log1p(total_outside)),
             before / max(total_outside, 1.0), (total_outside - before - outside) / max(total_outside, 1.0),
             main[:, 0], main[:, 3], main[:, 5], np.full(n, np.log1p(forum_attrs)), np.full(n, np.log1p(forum_lines)),
