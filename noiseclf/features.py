@@ -404,9 +404,9 @@ _LINE_MAX = 100
 def _line_checks(text: str) -> int:
     """The `_MARKER_LINE`... bits of a text shorter than `_LINE_MAX`."""
     n = len(text)
-    low = text.lower()
     bits = _COMMENT_HEADING if _COMMENT_MARKER.match(text) else 0
     if n < 80:
+        low = text.lower()
         bits |= _COMMENT_LINE if _is_comment_line(low) else 0
         bits |= _FORUM_PROFILE_LINE if _FORUM_LINE.match(low) else 0
         if _SIGNATURE_START.match(text) or _SIGNATURE_END.search(text, max(n - 12, 0)):
