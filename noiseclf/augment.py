@@ -1,16 +1,23 @@
-"""Training-data augmentation: teaser sections of *other* stories spliced into a page.
+"""Training-data augmentation: teaser sections of *other* stories, and page furniture, spliced into a page.
 
 Teasers are rare in any one corpus but are the noise a main-text extractor is judged by: a
 "Read also"/"Latest" marker, then for each unrelated story its headline, a summary line repeated,
 that line again with the first sentences of the story cut mid-sentence, and a tag. We build them
 from other pages of the same training split (so no outside data enters the model), label every
 spliced block boilerplate, and place the section after the article or inside it.
+
+Furniture (opt-in, `noiseclf train --furniture`) is the sentence-shaped page furniture around a
+story: newsletter boxes with their button and privacy note set between its paragraphs, cookie
+notices at the top or the bottom of the page. It is written from a small grammar (`_furniture`), so
+the model sees prompts that read like prose and not only the short marker lines.
 """
 
 from __future__ import annotations
 
 import re
 from collections import deque
+from functools import reduce
+from operator import or_
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -24,6 +31,32 @@ TAGS = ("Members Public", "Premium", "Opinion", "Sponsored", "Analysis", "Free",
 CHROME = ("Skip to content", "Advertisement", "Share", "Tweet", "Email", "Print", "Share this article",
           "Sign up for our newsletter", "Subscribe", "Log in", "Menu", "Search", "Back to top")
 _SENTENCES = re.compile(r"(?<=[.!?])\s+")
+
+# The grammar of the furniture: each prompt is opener + product + tail, each note one of NOTES.
+_OPENERS = ("Sign up for", "Subscribe to", "Get", "Join readers of", "Stay informed with", "Never miss a story:",
+            "Want more? Sign up for", "Don't miss out. Get", "Enjoying this article? Try", "Register for")
+_PRODUCTS = ("our {freq} newsletter", "the {freq} briefing", "our free {freq} email", "the {freq} digest",
+             "{freq} alerts", "our {freq} roundup of the top stories", "the {freq} edition")
+_FREQ = ("daily", "weekly", "morning", "evening", "free", "monthly", "breaking news", "weekend")
+_TAILS = (".", ", delivered to your inbox.", " and get the news that matters to you.", ", free every weekday.",
+          " straight to your inbox every {day}.", " with analysis from our reporters.", " \u2014 it only takes a minute.",
+          ", plus exclusive offers from our partners.", " for the stories everyone is talking about.")
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "morning")
+_BUTTONS = ("Sign up", "Subscribe", "Sign me up", "Submit", "Email address", "Enter your email", "Subscribe now",
+            "Get the newsletter", "Join now", "Continue")
+_NOTES = ("By signing up you agree to our Terms of Service and Privacy Policy.",
+          "By subscribing, you accept our terms and conditions and privacy notice.",
+          "You can unsubscribe at any time.", "We respect your privacy and will never sell your data.",
+          "This site is protected by reCAPTCHA and the Google Privacy Policy and Terms of Service apply.",
+          "Thanks for signing up! Check your inbox to confirm your subscription.",
+          "You may opt out of these emails at any time using the link in each message.",
+          "Your information will be used in accordance with our privacy policy.",
+          "Invalid email address. Please try again.")
+_COOKIES = ("We use cookies to give you the best experience on our website. By continuing to browse, you agree to our use of cookies.",
+            "This website uses cookies to personalise content and ads and to analyse our traffic.",
+            "We and our partners store and access information on your device, such as cookies, for personalised advertising.",
+            "Cookies help us deliver our services. By using our services, you agree to our use of cookies. Learn more.")
+_COOKIE_BUTTONS = ("Accept", "Accept all", "I agree", "OK", "Manage preferences", "Cookie settings", "Reject all", "Got it")
 
 
 @dataclass(frozen=True)
@@ -78,6 +111,95 @@ _LAYOUT = {
 
 
 _SPLICED_IDS = 1 << 30  # element ids of spliced blocks start here, clear of any page's own
+_FURNITURE_IDS = _SPLICED_IDS + (1 << 20)  # ... and of spliced furniture, clear of the teasers'
+
+
+def _pick(rng: np.random.Generator, options: tuple[str, ...]) -> str:
+    return str(options[int(rng.integers(len(options)))])
+
+
+def _furniture(kind: str, rng: np.random.Generator) -> list[tuple[str, str]]:
+    """(text, tag) blocks of one piece of furniture of `kind` (newsletter or cookie)."""
+    if kind == "newsletter":
+        product = _pick(rng, _PRODUCTS).format(freq=_pick(rng, _FREQ))
+        prompt = f"{_pick(rng, _OPENERS)} {product}{_pick(rng, _TAILS).format(day=_pick(rng, _DAYS))}"
+        blocks = [(prompt, "p")]
+        if rng.random() < 0.6:
+            blocks.append((_pick(rng, _BUTTONS), "button"))
+        if rng.random() < 0.6:
+            blocks.append((_pick(rng, _NOTES), "small"))
+        return blocks
+    return [(_pick(rng, _COOKIES), "p")] + [(str(b), "button") for b in
+                                             rng.choice(_COOKIE_BUTTONS, int(rng.integers(0, 3)), replace=False)]
+
+
+# Furniture kind -> (hint words its container may carry, the container's tags)
+_FURNITURE_LAYOUT = {
+    "newsletter": (("newsletter", "subscribe", "signup", "promo"), ("div", "form", "aside")),
+    "cookie": (("cookie", "consent", "banner", "popup", "modal"), ("div", "section", "dialog")),
+}
+
+
+def _furniture_blocks(kind: str, pieces: list[tuple[str, str]], anchor: Block, group: int,
+                      page_hints: int, rng: np.random.Generator) -> list[Block]:
+    """The blocks of one piece, in a box of their own beside `anchor` in the anchor's parent element (a
+    cookie notice's box under <body>), the box sometimes with a class that names it."""
+    words, containers = _FURNITURE_LAYOUT[kind]
+    hint = HINT_BIT[_pick(rng, words)] if rng.random() < 0.45 else 0
+    top = kind == "cookie"
+    complete = len(anchor.element_hints) == len(anchor.elements)  # chains stop growing on very deep pages
+    parent = anchor.elements[:2] if top else anchor.elements[:-1]
+    parent_hints = (anchor.element_hints if complete else (0,) * len(anchor.elements))[:len(parent)]
+    hints = (reduce(or_, parent_hints, page_hints) if complete or top else anchor.hints) | hint
+    base_path = "/".join(anchor.path.split("/")[:3]) if top else anchor.path.rsplit("/", 1)[0]
+    base_bits = 0 if top else anchor.ancestors & ~ANCESTOR_BIT.get(anchor.tag, 0)
+    depth = len(parent) + 1 if top else anchor.depth
+    container = _pick(rng, containers)
+    box = _FURNITURE_IDS + 1000 * group
+    blocks = []
+    for i, (text, tag) in enumerate(pieces):
+        bits = base_bits | ANCESTOR_BIT[container] | ANCESTOR_BIT[tag]
+        blocks.append(Block(text=text, tag="p" if tag == "p" else "div", depth=depth + 1,
+                            path=f"{base_path}/{container}/{tag}", heading=0, link_chars=0,
+                            ancestors=bits, hints=hints, attrs="", offset=0, elements=parent + (box, box + i + 1),
+                            element_hints=parent_hints + (hint, 0)))
+    return blocks
+
+
+def furnish(doc: Document, content: np.ndarray, rng: np.random.Generator,
+            added: np.ndarray | None = None) -> tuple[Document, np.ndarray, np.ndarray]:
+    """The page with a newsletter box set between its content blocks, a cookie notice at its top or bottom,
+    or both, labelled boilerplate; new content labels and the is-new mask (`added`, blocks spliced before,
+    carried over)."""
+    prior = np.zeros(len(doc.blocks), bool) if added is None else added
+    kept = np.flatnonzero(content)
+    if len(kept) < 3:
+        return doc, content, prior
+    count = min(int(rng.integers(1, 3)), len(kept) - 1)
+    kinds = [str(k) for k in rng.choice(("newsletter", "cookie"), count, replace=False)]
+    spots = [int(kept[i]) for i in rng.choice(np.arange(1, len(kept)), count, replace=False)]
+    spots = [(0 if rng.random() < 0.5 else len(doc.blocks)) if kind == "cookie" else at for kind, at in zip(kinds, spots)]
+    blocks, labels, added, done = [], [], [], 0
+    for group, (at, kind) in enumerate(sorted(zip(spots, kinds))):
+        anchor = doc.blocks[min(at, len(doc.blocks) - 1)]
+        new = _furniture_blocks(kind, _furniture(kind, rng), anchor, group, doc.page_hints, rng)
+        blocks += list(doc.blocks[done:at]) + new
+        labels += list(content[done:at]) + [False] * len(new)
+        added += list(prior[done:at]) + [True] * len(new)
+        done = at
+    blocks += list(doc.blocks[done:])
+    labels += list(content[done:])
+    added += list(prior[done:])
+    return replace(doc, blocks=tuple(_renumber(blocks))), np.array(labels, bool), np.array(added, bool)
+
+
+def _renumber(blocks: list[Block]) -> list[Block]:
+    """Blocks with their text offsets recomputed after a splice."""
+    offset = 0
+    for i, b in enumerate(blocks):
+        blocks[i] = replace(b, offset=offset)
+        offset += len(b.text) + 1
+    return blocks
 
 
 def _html_block(text: str, role: str, anchor: Block, rng: np.random.Generator, elements: tuple[int, ...],
@@ -122,11 +244,7 @@ def splice(doc: Document, content: np.ndarray, donors: list[Donor],
     outer = anchor.elements[:-2] + (_SPLICED_IDS,)
     spliced = [_html_block(t, r, anchor, rng, outer + (_SPLICED_IDS + 1 + g, _SPLICED_IDS + 100 + i), doc.page_hints)
                for i, (t, r, g) in enumerate(new)]
-    blocks = list(doc.blocks[:at]) + spliced + list(doc.blocks[at:])
-    offset = 0
-    for i, b in enumerate(blocks):
-        blocks[i] = replace(b, offset=offset)
-        offset += len(b.text) + 1
+    blocks = _renumber(list(doc.blocks[:at]) + spliced + list(doc.blocks[at:]))
     added = np.zeros(len(blocks), bool)
     added[at: at + len(new)] = True
     labels = np.concatenate([content[:at], np.zeros(len(new), bool), content[at:]])
@@ -134,18 +252,23 @@ def splice(doc: Document, content: np.ndarray, donors: list[Donor],
 
 
 class Augmenter:
-    """Splices teasers into a share of pages, drawing donors from the pages seen before (deterministic)."""
+    """Splices teasers into a share of pages, drawing donors from the pages seen before, and furniture into
+    another share (each page drawn for both, apart); deterministic."""
 
-    def __init__(self, share: float, seed: int = 0, pool: int = 64):
+    def __init__(self, share: float, seed: int = 0, pool: int = 64, furniture: float = 0.0):
         self.share = share
+        self.furniture = furniture
         self.rng = np.random.default_rng(seed)
         self.donors: deque[Donor] = deque(maxlen=pool)
 
     def __call__(self, doc: Document, content: np.ndarray) -> tuple[Document, np.ndarray, np.ndarray]:
         own = donor(doc, content)
         result = (doc, content, np.zeros(len(doc.blocks), bool))
-        if self.share > 0 and self.donors and self.rng.random() < self.share:
-            result = splice(doc, content, list(self.donors), self.rng)
+        if self.donors:  # the first page of a shard lends to the others and gets nothing itself
+            if self.share > 0 and self.rng.random() < self.share:
+                result = splice(doc, content, list(self.donors), self.rng)
+            if self.furniture > 0 and self.rng.random() < self.furniture:
+                result = furnish(*result[:2], self.rng, added=result[2])
         if own is not None:
             self.donors.append(own)
         return result

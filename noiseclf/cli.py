@@ -86,6 +86,7 @@ def train(
     two_pass: bool = typer.Option(False, "--two-pass/--one-pass", help="Add a second pass over neighbours' scores."),
     limit: Optional[int] = typer.Option(None, "--limit", help="At most this many pages per corpus (quick runs)."),
     augment: float = typer.Option(0.5, "--augment", help="Share of corpus pages given synthetic teasers of other pages."),
+    furniture: float = typer.Option(0.0, "--furniture", help="Share of corpus pages given a synthetic newsletter box or cookie notice."),
     data: Optional[Path] = typer.Option(None, "--data", help="Folder holding the corpora (default ../shared/data)."),
     user_data: list[Path] = typer.Option([], "--pages", help="Your labelled pages: JSON Lines of {html, text} (repeatable)."),
     base: Optional[Path] = typer.Option(None, "--base", help="A model to compare the new one with on held-out pages."),
@@ -99,6 +100,9 @@ def train(
         _fail(ValueError(f"--format must be html or text, not {format!r}"))
     if estimator not in ESTIMATORS:
         _fail(ValueError(f"--estimator must be one of {', '.join(ESTIMATORS)}"))
+    for name, share in (("--augment", augment), ("--furniture", furniture)):
+        if not 0.0 <= share <= 1.0:
+            _fail(ValueError(f"{name} is a share of pages, between 0 and 1, not {share}"))
     sources = _sources(corpus or ([] if user_data else ["wcxb:dev"]))
     try:
         extra = ()
@@ -108,7 +112,7 @@ def train(
             extra = user_tables(user_data, format=format, cache_dir=cache)
         result = train_and_save(
             TrainConfig(sources=sources, format=format, estimator=estimator, max_iter=max_iter or DEFAULT_TREES, two_pass=two_pass,
-                        limit=limit, augment=augment, root=data, cache_dir=cache, extra_tables=extra),
+                        limit=limit, augment=augment, furniture=furniture, root=data, cache_dir=cache, extra_tables=extra),
             out, log=lambda s: err.print(s, highlight=False),
         )
         if base is not None:

@@ -58,12 +58,13 @@ def block_columns(doc: Document, key: str, site: str, content: np.ndarray,
 
 
 def _rows(corpus: str, split: str | None, format: Format, limit: int | None, root: str | None,
-          shards: list[int], n_shards: int, augment: float, version: str) -> Iterator[dict]:
+          shards: list[int], n_shards: int, augment: float, furniture: float, version: str) -> Iterator[dict]:
     """One row per block of the pages in `shards` (page number modulo n_shards); `version` keys the cache.
 
-    With `augment` > 0 that share of pages gets a spliced teaser section (noiseclf.augment).
+    With `augment` > 0 that share of pages gets a spliced teaser section, with `furniture` > 0 that share
+    a newsletter box or cookie notice (noiseclf.augment).
     """
-    augmenter = Augmenter(augment, seed=shards[0])
+    augmenter = Augmenter(augment, seed=shards[0], furniture=furniture)
     pages = corpora.load_corpus(corpus, split, root=Path(root) if root else None, limit=limit)
     for number, page in enumerate(pages):
         if number % n_shards not in shards:
@@ -99,7 +100,7 @@ def table_schema():
 
 def build_table(corpus: str, split: str | None, *, format: Format = "html", limit: int | None = None,
                 root: Path | None = None, cache_dir: Path | None = None, num_proc: int | None = None,
-                augment: float = 0.0):
+                augment: float = 0.0, furniture: float = 0.0):
     """The block table of a corpus split, built once and then read from the on-disk cache."""
     import datasets
 
@@ -111,7 +112,7 @@ def build_table(corpus: str, split: str | None, *, format: Format = "html", limi
         _rows, features=schema, cache_dir=str(cache), num_proc=n_shards if n_shards > 1 else None,
         gen_kwargs={"corpus": corpus, "split": split, "format": format, "limit": limit,
                     "root": str(root) if root else None, "shards": list(range(n_shards)), "n_shards": n_shards, "augment": augment,
-                    "version": code_fingerprint()},
+                    "furniture": furniture, "version": code_fingerprint()},
     )
 
 

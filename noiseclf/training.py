@@ -48,6 +48,7 @@ class TrainConfig:
     n_folds: int = 3
     limit: int | None = None  # pages per source, for quick runs
     augment: float = 0.5  # share of corpus pages given a spliced teaser section (noiseclf.augment)
+    furniture: float = 0.0  # share of corpus pages given a newsletter box or cookie notice (noiseclf.augment)
     root: Path | None = None
     cache_dir: Path | None = None
     extra_tables: Sequence = field(default_factory=tuple)  # tables built elsewhere (user data)
@@ -152,7 +153,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> T
     tables, records = [], []
     for corpus, split in config.sources:
         table = build_table(corpus, split, format=config.format, limit=config.limit, root=config.root,
-                            cache_dir=config.cache_dir, augment=config.augment)
+                            cache_dir=config.cache_dir, augment=config.augment, furniture=config.furniture)
         tables.append(table)
         records.append((corpus, split, to_matrix([table])))
         log(f"table {corpus}/{split or 'all'}: {table.num_rows} blocks")
@@ -185,7 +186,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> T
         format=config.format, threshold=threshold, validation=validation,
         training_data=[_source_record(c, s, sm, config.root) for c, s, sm in records],
         params={"estimator": config.estimator, "max_iter": config.max_iter, "two_pass": config.two_pass,
-                "n_folds": config.n_folds, "limit": config.limit, "augment": config.augment, "table_fingerprint": code_fingerprint(),
+                "n_folds": config.n_folds, "limit": config.limit, "augment": config.augment, "furniture": config.furniture, "table_fingerprint": code_fingerprint(),
                 "seconds": round(time.time() - start, 1)},
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )

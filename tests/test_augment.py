@@ -67,3 +67,54 @@ def test_spliced_teasers_sit_under_the_anchor_s_enclosing_elements_with_their_ow
     for b in spliced:
         assert len(b.element_hints) == len(b.elements)
         assert b.elements[:-3] == story.elements[:-2] and b.element_hints[:-3] == story.element_hints[:-2]
+
+
+def test_furniture_sits_between_the_article_paragraphs_as_boilerplate():
+    """Newsletter boxes go between the story's paragraphs; cookie notices top or tail the page."""
+    from noiseclf.augment import furnish
+    from noiseclf.tables import as_format
+
+    doc = segment_html(PAGE)
+    content = content_mask(doc)
+    first, last = np.flatnonzero(content)[[0, -1]]
+    seen = set()
+    for seed in range(40):
+        new_doc, labels, added = furnish(doc, content, np.random.default_rng(seed))
+        assert added.any() and not labels[added].any() and np.array_equal(labels[~added], content)
+        assert [b.text for b, a in zip(new_doc.blocks, added) if not a] == [b.text for b in doc.blocks]
+        texts = [b.text for b, a in zip(new_doc.blocks, added) if a]
+        own = np.flatnonzero(~added)
+        outside = [i for i in np.flatnonzero(added) if i < own[0] or i > own[-1]]
+        inside = [i for i in np.flatnonzero(added) if i not in outside]
+        assert all(own[first] < i < own[last] for i in inside)  # between the first and last paragraph
+        assert all(new_doc.blocks[i].path.startswith("/html/body/") and new_doc.blocks[i].depth == 4
+                   for i in outside)  # only a cookie notice tops or tails the page, in its own box under <body>
+        assert any("cookies" in new_doc.blocks[i].text for i in outside) or not outside
+        assert len(as_format(new_doc, "text", "page").blocks) == len(new_doc.blocks)
+        seen |= {"newsletter" for b, a in zip(new_doc.blocks, added) if a and b.path.endswith("/p") and "cookies" not in b.text}
+        seen |= {"cookie" for t in texts if "cookies" in t}
+    assert seen == {"newsletter", "cookie"}
+
+
+def test_furniture_keeps_teasers_spliced_before_it_marked_as_added():
+    from noiseclf.augment import furnish
+
+    doc = segment_html(PAGE)
+    rng = np.random.default_rng(5)
+    spliced, labels, added = splice(doc, content_mask(doc), DONORS, rng)
+    furnished, labels2, added2 = furnish(spliced, labels, rng, added=added)
+    assert added2.sum() > added.sum() and not labels2[added2].any()
+    assert [b.text for b, a in zip(furnished.blocks, added2) if not a] == [b.text for b in doc.blocks]
+
+
+def test_augmenter_without_furniture_draws_as_before_and_with_it_adds_boxes():
+    doc = segment_html(PAGE)
+    plain = [Augmenter(1.0, seed=7), Augmenter(1.0, seed=7, furniture=0.0)]
+    runs = [[aug(doc, content_mask(doc))[0].blocks for _ in range(3)] for aug in plain]
+    assert runs[0] == runs[1]
+    furnished = Augmenter(0.0, seed=7, furniture=1.0)
+    outputs = [furnished(doc, content_mask(doc)) for _ in range(3)]
+    assert not outputs[0][2].any()  # the first page only lends
+    assert all(out[2].any() and not out[1][out[2]].any() for out in outputs[1:])
+    texts = [b.text for out in outputs[1:] for b, a in zip(out[0].blocks, out[2]) if a]
+    assert not any(t in MARKERS for t in texts)  # furniture only: no teaser section

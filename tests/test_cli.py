@@ -68,6 +68,8 @@ def test_extract_keeps_a_row_for_every_bad_input(tmp_path, tiny_model):
     (["train", "--format", "xml"], "--format must be html or text"),
     (["train", "--estimator", "magic"], "--estimator must be one of"),
     (["train", "--corpus", "scrapinghub_aeb", "--out", "x.joblib"], "held-out test set"),
+    (["train", "--furniture", "1.5"], "--furniture is a share of pages, between 0 and 1"),
+    (["train", "--augment", "-0.1"], "--augment is a share of pages, between 0 and 1"),
     (["evaluate", "--corpus", "nosuchcorpus", "--model", "nowhere.joblib"], "nowhere.joblib"),
 ])
 def test_bad_arguments_exit_2_with_a_clear_message(args, message):
