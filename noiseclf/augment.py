@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from dataclasses import dataclass, replace
 from functools import reduce
 from operator import or_
-from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -32,15 +32,16 @@ CHROME = ("Skip to content", "Advertisement", "Share", "Tweet", "Email", "Print"
           "Sign up for our newsletter", "Subscribe", "Log in", "Menu", "Search", "Back to top")
 _SENTENCES = re.compile(r"(?<=[.!?])\s+")
 
-# The grammar of the furniture: each prompt is opener + product + tail, each note one of NOTES.
+# The grammar of the furniture: a prompt is opener + product + tail, a note one of `_NOTES`.
 _OPENERS = ("Sign up for", "Subscribe to", "Get", "Join readers of", "Stay informed with", "Never miss a story:",
             "Want more? Sign up for", "Don't miss out. Get", "Enjoying this article? Try", "Register for")
 _PRODUCTS = ("our {freq} newsletter", "the {freq} briefing", "our free {freq} email", "the {freq} digest",
              "{freq} alerts", "our {freq} roundup of the top stories", "the {freq} edition")
 _FREQ = ("daily", "weekly", "morning", "evening", "free", "monthly", "breaking news", "weekend")
 _TAILS = (".", ", delivered to your inbox.", " and get the news that matters to you.", ", free every weekday.",
-          " straight to your inbox every {day}.", " with analysis from our reporters.", " \u2014 it only takes a minute.",
-          ", plus exclusive offers from our partners.", " for the stories everyone is talking about.")
+          " straight to your inbox every {day}.", " with analysis from our reporters.",
+          " \u2014 it only takes a minute.", ", plus exclusive offers from our partners.",
+          " for the stories everyone is talking about.")
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "morning")
 _BUTTONS = ("Sign up", "Subscribe", "Sign me up", "Submit", "Email address", "Enter your email", "Subscribe now",
             "Get the newsletter", "Join now", "Continue")
@@ -52,11 +53,14 @@ _NOTES = ("By signing up you agree to our Terms of Service and Privacy Policy.",
           "You may opt out of these emails at any time using the link in each message.",
           "Your information will be used in accordance with our privacy policy.",
           "Invalid email address. Please try again.")
-_COOKIES = ("We use cookies to give you the best experience on our website. By continuing to browse, you agree to our use of cookies.",
+_COOKIES = ("We use cookies to give you the best experience on our website. "
+            "By continuing to browse, you agree to our use of cookies.",
             "This website uses cookies to personalise content and ads and to analyse our traffic.",
-            "We and our partners store and access information on your device, such as cookies, for personalised advertising.",
+            "We and our partners store and access information on your device, such as cookies, "
+            "for personalised advertising.",
             "Cookies help us deliver our services. By using our services, you agree to our use of cookies. Learn more.")
-_COOKIE_BUTTONS = ("Accept", "Accept all", "I agree", "OK", "Manage preferences", "Cookie settings", "Reject all", "Got it")
+_COOKIE_BUTTONS = ("Accept", "Accept all", "I agree", "OK", "Manage preferences", "Cookie settings", "Reject all",
+                   "Got it")
 
 
 @dataclass(frozen=True)
@@ -178,7 +182,8 @@ def furnish(doc: Document, content: np.ndarray, rng: np.random.Generator,
     count = min(int(rng.integers(1, 3)), len(kept) - 1)
     kinds = [str(k) for k in rng.choice(("newsletter", "cookie"), count, replace=False)]
     spots = [int(kept[i]) for i in rng.choice(np.arange(1, len(kept)), count, replace=False)]
-    spots = [(0 if rng.random() < 0.5 else len(doc.blocks)) if kind == "cookie" else at for kind, at in zip(kinds, spots)]
+    spots = [(0 if rng.random() < 0.5 else len(doc.blocks)) if kind == "cookie" else at
+             for kind, at in zip(kinds, spots)]
     blocks, labels, added, done = [], [], [], 0
     for group, (at, kind) in enumerate(sorted(zip(spots, kinds))):
         anchor = doc.blocks[min(at, len(doc.blocks) - 1)]
