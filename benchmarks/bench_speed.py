@@ -14,7 +14,7 @@ import statistics
 import time
 
 from noiseclf.corpora import DEFAULT_TEST_SPLIT, load_corpus
-from noiseclf.features import block_features, block_path_ids, block_words
+from noiseclf.features import block_features
 from noiseclf.inference import Extractor
 from noiseclf.segmentation import segment_html
 
@@ -27,7 +27,6 @@ def _stats(values: list[float]) -> str:
 
 def _stage_times(ex: Extractor, pages: list) -> dict[str, list[float]]:
     """noiseclf's CPU time split into segmentation, features and the classifier."""
-    model, _ = ex.model_for("html")
     out: dict[str, list[float]] = {"segment": [], "features": [], "classify": []}
     for page in pages:
         t0 = time.process_time()
@@ -36,7 +35,7 @@ def _stage_times(ex: Extractor, pages: list) -> dict[str, list[float]]:
         X = block_features(doc)
         t2 = time.process_time()
         if len(X):
-            model.predict_proba(X, words=block_words(doc), paths=block_path_ids(doc))
+            ex.score(doc, X)
         t3 = time.process_time()
         for key, value in zip(out, (t1 - t0, t2 - t1, t3 - t2)):
             out[key].append(value * 1000)

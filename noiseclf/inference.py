@@ -147,8 +147,13 @@ class Extractor:
         """Content probability of every block of a segmented page."""
         if not doc.blocks:
             return np.zeros(0)
+        return self.score(doc, block_features(doc))
+
+    def score(self, doc: Document, X: np.ndarray) -> np.ndarray:
+        """Content probability of every block of a page from its feature matrix `X`."""
         model, _ = self.model_for(doc.format)
-        X = block_features(doc)
+        if not model.two_pass:  # only a second pass reads the neighbours' words and tag paths
+            return model.predict_proba(X)[:, 1]
         return model.predict_proba(X, words=block_words(doc), paths=block_path_ids(doc))[:, 1]
 
     def extract_document(self, doc: Document, *, with_blocks: bool = False, output: str = "text") -> Extraction:

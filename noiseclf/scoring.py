@@ -183,6 +183,11 @@ class PackedModel:
     thread_floor: float
     confidence_calibrator_: PackedLogistic | None = None
 
+    @property
+    def two_pass(self) -> bool:
+        """Whether a second pass reads the neighbours' scores (and so needs `words` and `paths`)."""
+        return self.second is not None
+
     def predict_proba(self, X: np.ndarray, *, pages: np.ndarray | None = None, words: np.ndarray | None = None,
                       paths: np.ndarray | None = None) -> np.ndarray:
         """(n, 2) probabilities of boilerplate and content; rows without `pages` are one page."""

@@ -113,8 +113,8 @@ def decode_html(data: bytes, declared: str | None = None, source: str = "") -> s
 def _parser() -> etree.HTMLParser:
     parser = getattr(_LOCAL, "parser", None)
     if parser is None:
-        parser = _LOCAL.parser = etree.HTMLParser(
-            encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True, huge_tree=True)
+        parser = _LOCAL.parser = etree.HTMLParser(  # collect_ids: no id table, which nothing here looks up
+            encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True, huge_tree=True, collect_ids=False)
     return parser
 
 

@@ -72,6 +72,22 @@ def test_default_model_extracts_the_article(default_extractor: Extractor) -> Non
     assert "dwarfing roots" in result.text and "Written by volunteers" not in result.text
 
 
+@pytest.mark.parametrize("which", ["tiny two-pass", "default one-pass"])
+def test_scores_match_the_model_given_every_page_input(which: str, extractor: Extractor,
+                                                       default_extractor: Extractor) -> None:
+    """`classify` hands a model the page's words and tag paths only when a second pass reads them."""
+    from noiseclf.features import block_features, block_path_ids, block_words
+
+    ex = extractor if which.startswith("tiny") else default_extractor
+    model, _ = ex.model_for("html")
+    assert model.two_pass == which.startswith("tiny")
+    for content in PAGES:
+        doc = segment(content, format="html")
+        X = block_features(doc)
+        full = model.predict_proba(X, words=block_words(doc), paths=block_path_ids(doc))[:, 1]
+        assert ex.classify(doc).tolist() == full.tolist() == ex.score(doc, X).tolist()
+
+
 def test_extract_returns_title_text_and_confidence(extractor: Extractor) -> None:
     result = extractor.extract(ARTICLE, source="article.html")
     assert result.title == TITLE
