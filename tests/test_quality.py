@@ -18,15 +18,15 @@ FLOORS = {
     ("dragnet", "test", "html"): {"shingle_f1": 0.855},  # 0.868
     ("l3s_gn1", "all", "html"): {"shingle_f1": 0.915},  # 0.928
     ("cleaneval", "final", "html"): {"shingle_f1": 0.90},  # 0.909 (its gold counts reader comments, which the thread rule drops)
-    ("scrapinghub_aeb", "test", "text"): {"shingle_f1": 0.875},  # 0.885
-    ("wcxb", "test", "text"): {"word_f1": 0.825},  # 0.838
-    ("l3s_gn1", "all", "text"): {"shingle_f1": 0.90},  # 0.910
+    ("scrapinghub_aeb", "test", "text"): {"shingle_f1": 0.88},  # 0.894
+    ("wcxb", "test", "text"): {"word_f1": 0.83},  # 0.842
+    ("l3s_gn1", "all", "text"): {"shingle_f1": 0.90},  # 0.914
 }
 # Related content kept moves by several points between retrains (24-35% for the html model over
 # one session's candidates): most of it is short teaser headlines scored near the threshold.
 CEILINGS = {
     ("l3s_gn1", "all", "html"): {"related_kept": 0.35},  # measured 0.303
-    ("l3s_gn1", "all", "text"): {"related_kept": 0.31},  # 0.291
+    ("l3s_gn1", "all", "text"): {"related_kept": 0.33},  # 0.304
 }
 
 
