@@ -20,7 +20,7 @@ from . import __version__
 from .features import FEATURE_NAMES
 from .types import ModelError
 
-MODEL_FORMAT = 1  # bump when the artifact layout changes
+MODEL_FORMAT = 2  # bump when the artifact layout changes (2: a page-type specialist and its router)
 
 
 def installed_sklearn() -> str:

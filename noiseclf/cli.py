@@ -87,6 +87,9 @@ def train(
     limit: Optional[int] = typer.Option(None, "--limit", help="At most this many pages per corpus (quick runs)."),
     augment: float = typer.Option(0.5, "--augment", help="Share of corpus pages given synthetic teasers of other pages."),
     furniture: float = typer.Option(0.0, "--furniture", help="Share of corpus pages given a synthetic newsletter box or cookie notice."),
+    specialist: str = typer.Option("article", "--specialist", help="Page type of a specialist model blended in on "
+                                   "pages a router deems of that type (needs pages that say their type, as WCXB's "
+                                   "do); '' for none."),
     data: Optional[Path] = typer.Option(None, "--data", help="Folder holding the corpora (default ../shared/data)."),
     user_data: list[Path] = typer.Option([], "--pages", help="Your labelled pages: JSON Lines of {html, text} (repeatable)."),
     base: Optional[Path] = typer.Option(None, "--base", help="A model to compare the new one with on held-out pages."),
@@ -112,7 +115,8 @@ def train(
             extra = user_tables(user_data, format=format, cache_dir=cache)
         result = train_and_save(
             TrainConfig(sources=sources, format=format, estimator=estimator, max_iter=max_iter or DEFAULT_TREES, two_pass=two_pass,
-                        limit=limit, augment=augment, furniture=furniture, root=data, cache_dir=cache, extra_tables=extra),
+                        limit=limit, augment=augment, furniture=furniture, specialist=specialist, root=data,
+                        cache_dir=cache, extra_tables=extra),
             out, log=lambda s: err.print(s, highlight=False),
         )
         if base is not None:

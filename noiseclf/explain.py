@@ -30,9 +30,18 @@ from pathlib import Path
 
 import numpy as np
 
-from .features import FEATURE_NAMES, NEIGHBOUR_NAMES, block_features, block_path_ids, block_words, neighbour_features
+from .features import (
+    FEATURE_NAMES,
+    NEIGHBOUR_NAMES,
+    block_features,
+    block_path_ids,
+    block_words,
+    neighbour_features,
+    page_profile,
+)
 from .inference import Extractor, page_confidence
 from .model import after_story_thread, content_proba
+from .scoring import blend
 from .segmentation import segment
 from .types import Block, Document
 
@@ -80,6 +89,7 @@ class PageExplanation:
     confidence: float
     two_pass: bool
     blocks: tuple[BlockExplanation, ...]
+    routed: bool = False  # scored with the page-type specialist blended in
 
     @property
     def kept(self) -> int:
@@ -144,6 +154,14 @@ def explain_document(extractor: Extractor, doc: Document, *, top: int = 5,
         names += [f"ctx:{NEIGHBOUR_NAMES[j - X.shape[1]]}" for j in ctx_cols]
         values = np.hstack([values, X2[:, ctx_cols]])
         deltas = np.hstack([deltas, occlusion(model.second_, X2, proba, ctx_cols)])
+    routed = model.routed and content_proba(model.router_, page_profile(X))[0] >= model.route_cut
+    if routed:  # the blend, and each own feature's change to it when occluded in both models
+        special = content_proba(model.special_, X)
+        general, proba = proba, blend(proba, special, model.route_threshold, model.threshold)
+        own = slice(0, len(own_cols))
+        occluded = blend(general[:, None] - deltas[:, own], special[:, None] - occlusion(model.special_, X, special, own_cols),
+                         model.route_threshold, model.threshold)
+        deltas[:, own] = proba[:, None] - occluded
     thread = after_story_thread(X, model.thread_floor)
     trees = proba
     proba = np.where(thread, 0.0, trees)
@@ -155,7 +173,7 @@ def explain_document(extractor: Extractor, doc: Document, *, top: int = 5,
         for i, b in enumerate(doc.blocks)
     )
     return PageExplanation(doc.source, doc.title, doc.format, float(model.threshold),
-                           page_confidence(proba, words, keep, model), bool(model.two_pass), blocks)
+                           page_confidence(proba, words, keep, model), bool(model.two_pass), blocks, bool(routed))
 
 
 def _thread_first(before: float, others: tuple[Contribution, ...]) -> tuple[Contribution, ...]:
@@ -198,7 +216,8 @@ def rich_table(exp: PageExplanation, width: int = 90):
 
 def _summary(exp: PageExplanation) -> str:
     return (f"{exp.kept} of {len(exp.blocks)} blocks kept at threshold {exp.threshold:.3g}; "
-            f"page confidence {exp.confidence:.2f}; {'two-pass' if exp.two_pass else 'one-pass'} model")
+            f"page confidence {exp.confidence:.2f}; {'two-pass' if exp.two_pass else 'one-pass'} model"
+            + ("; page-type specialist blended in" if exp.routed else ""))
 
 
 _CSS = """

@@ -145,6 +145,10 @@ NEIGHBOUR_NAMES: tuple[str, ...] = (
        "p_path_mean", "p_rank")
 )
 
+PROFILE_NAMES: tuple[str, ...] = (
+    tuple(f"mean_{name}" for name in FEATURE_NAMES) + tuple(f"max_{name}" for name in FEATURE_NAMES) + ("log_blocks",)
+)
+
 
 def _bits(values: list[int], width: int) -> np.ndarray:
     """Unpack integer bitmasks into a (n, width) 0/1 matrix."""
@@ -730,6 +734,14 @@ def block_path_ids(doc: Document) -> np.ndarray:
     """An integer id per distinct tag path of the page."""
     return _group_ids([b.path for b in doc.blocks])
 
+
+def page_profile(X: np.ndarray) -> np.ndarray:
+    """One page's block features summed up as a row (mean and max of each, and the block count):
+    what the page-type router reads to tell an article from a listing, a forum or a shop page."""
+    X = np.nan_to_num(np.asarray(X, dtype=np.float64), nan=0.0)
+    if len(X) == 0:
+        return np.zeros((1, len(PROFILE_NAMES)))
+    return np.concatenate([X.mean(axis=0), X.max(axis=0), [np.log1p(len(X))]])[None, :]
 
 def neighbour_features(proba: np.ndarray, doc_words: np.ndarray, paths: np.ndarray) -> np.ndarray:
     """Second-pass inputs for one page: the first pass's scores around each block."""

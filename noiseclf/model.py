@@ -2,6 +2,8 @@
 
 The classifier makes two passes: gradient-boosted trees on block features, then a second model
 that also sees the first pass's scores of the neighbouring blocks (out-of-fold while training).
+Where training pages say their type, a specialist fitted on one type (articles) is blended in on
+the pages a router over page profiles assigns to it.
 `save_model` writes the joblib pickle, the packed trees inference reads (`scoring.PackedModel`)
 and the manifest (`artifact`); `load_model` verifies the files before unpickling.
 """
@@ -36,14 +38,18 @@ from .scoring import (
     PackedLogistic,
     PackedModel,
     PackedTrees,
+    Routing,
     after_story_thread,
+    page_slices,
     two_pass_proba,
     with_neighbours,
 )
+from .features import page_profile
 from .types import ModelError
 
 __all__ = ["COMPILED_TREES", "DEFAULT_TREES", "BlockClassifier", "Manifest", "after_story_thread", "content_proba",
-           "default_trees", "load_model", "manifest_path", "pack", "pack_trees", "save_model"]
+           "default_router", "default_trees", "load_model", "manifest_path", "pack", "pack_trees", "page_profiles",
+           "save_model"]
 
 DEFAULT_TREES = 120  # fewer, larger trees at a higher rate than 200 x 0.1: scoring a page costs per tree
 
@@ -54,6 +60,18 @@ def default_trees(max_iter: int = DEFAULT_TREES, random_state: int = 0) -> HistG
         max_iter=max_iter, learning_rate=0.15, max_leaf_nodes=63, min_samples_leaf=40,
         l2_regularization=1.0, early_stopping=False, random_state=random_state,
     )
+
+
+def default_router() -> HistGradientBoostingClassifier:
+    """Small boosted trees over page profiles: is this page of the specialist's type?"""
+    return HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=20,
+                                          early_stopping=False, random_state=0)
+
+
+def page_profiles(X: np.ndarray, pages: np.ndarray) -> tuple[np.ndarray, list[slice]]:
+    """The profile (`features.page_profile`) of each contiguous page of rows, and the rows of each."""
+    slices = page_slices(pages)
+    return np.vstack([page_profile(X[s]) for s in slices]), slices
 
 
 _SINGLE_THREAD_ROWS = 50_000  # below this, OpenMP start-up and contention cost more than they save
@@ -103,10 +121,17 @@ def pack(model: BlockClassifier) -> PackedModel | None:
     second = pack_trees(model.second_) if model.two_pass else None
     calibrator = getattr(model, "confidence_calibrator_", None)
     packed_calibrator = _pack_calibrator(calibrator) if calibrator is not None else None
+    special = router = None
+    if model.routed:
+        special, router = pack_trees(model.special_), pack_trees(model.router_)
+        if special is None or router is None:
+            return None
     if first is None or (model.two_pass and second is None) or (calibrator is not None and packed_calibrator is None):
         return None
     return PackedModel(first=first, second=second, threshold=float(model.threshold),
-                       thread_floor=float(model.thread_floor), confidence_calibrator_=packed_calibrator)
+                       thread_floor=float(model.thread_floor), confidence_calibrator_=packed_calibrator,
+                       special=special, router=router, route_cut=float(model.route_cut),
+                       route_threshold=float(model.route_threshold))
 
 
 # the packed trees of each estimator, with the list of predictors they were packed from (a refit replaces it)
@@ -138,20 +163,36 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
 
     `pages` (one id per row, blocks of a page contiguous and in order), `words` (tokens per block)
     and `paths` (a tag-path id per block) tell the second pass who the neighbours are.
+
+    With a `specialist`, fitting on `special` rows (those of pages of one type, articles say) also
+    fits that estimator on those rows alone and a `router` that tells such pages from the rest by
+    their profile; pages the router scores at `route_cut` or more are scored by the mean of both
+    models (`scoring.Routing`). Training picks `route_cut` and `route_threshold` on validation.
     """
 
     def __init__(self, first=None, second=None, n_folds: int = 3, two_pass: bool = True,
-                 threshold: float = 0.5, thread_floor: float = float("inf")):
+                 threshold: float = 0.5, thread_floor: float = float("inf"), specialist=None, router=None,
+                 route_cut: float = float("inf"), route_threshold: float = 0.5):
         self.first = first
         self.second = second
         self.n_folds = n_folds
         self.two_pass = two_pass
         self.threshold = threshold
         self.thread_floor = thread_floor
+        self.specialist = specialist
+        self.router = router
+        self.route_cut = route_cut
+        self.route_threshold = route_threshold
+
+    @property
+    def routed(self) -> bool:
+        """Whether a fitted specialist takes part in scoring (a finite `route_cut`)."""
+        return hasattr(self, "special_") and np.isfinite(self.route_cut)
 
     def fit(self, X: np.ndarray, y: np.ndarray, *, pages: np.ndarray, words: np.ndarray,
-            paths: np.ndarray, groups: np.ndarray | None = None) -> BlockClassifier:
-        """Fit both passes; out-of-fold scores of each pass are kept in `oof_first_` and `oof_proba_`.
+            paths: np.ndarray, groups: np.ndarray | None = None, special: np.ndarray | None = None) -> BlockClassifier:
+        """Fit both passes; out-of-fold scores of each pass are kept in `oof_first_` and `oof_proba_`
+        (and with a specialist, its own and the router's in `oof_special_` and `oof_route_`).
 
         Folds group rows by `groups` (sites) so the held-out scores are honest; the second pass
         trains on the first pass's out-of-fold scores, as it will see unseen pages at inference.
@@ -169,14 +210,41 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
             X2 = with_neighbours(X, self.oof_first_, pages, words, paths)
             self.oof_proba_ = _out_of_fold(second, X2, y, folds)
             self.second_ = clone(second).fit(X2, y)
+        if self.specialist is not None and special is not None and 0 < np.mean(special) < 1:
+            self._fit_specialist(X, y, pages, np.asarray(special, bool), folds)
         self.n_features_in_ = X.shape[1]
         return self
+
+    def _fit_specialist(self, X: np.ndarray, y: np.ndarray, pages: np.ndarray, special: np.ndarray,
+                        folds: list) -> None:
+        """The specialist on the special rows and the router on page profiles, each also out of fold."""
+        profiles, slices = page_profiles(X, pages)
+        page_of_row = np.repeat(np.arange(len(slices)), [s.stop - s.start for s in slices])
+        is_special = special[[s.start for s in slices]]
+        router = self.router if self.router is not None else default_router()
+        self.oof_special_ = np.zeros(len(X), np.float32)
+        self.oof_route_ = np.zeros(len(X), np.float32)
+        for train, test in folds:
+            rows = train[special[train]]
+            self.oof_special_[test] = clone(self.specialist).fit(X[rows], y[rows]).predict_proba(X[test])[:, 1]
+            train_pages, test_pages = np.unique(page_of_row[train]), np.unique(page_of_row[test])
+            fitted = clone(router).fit(profiles[train_pages], is_special[train_pages])
+            route = np.zeros(len(slices))
+            route[test_pages] = fitted.predict_proba(profiles[test_pages])[:, 1]
+            self.oof_route_[test] = route[page_of_row[test]]
+        self.special_ = clone(self.specialist).fit(X[special], y[special])
+        self.router_ = clone(router).fit(profiles, is_special)
 
     def predict_proba(self, X: np.ndarray, *, pages: np.ndarray | None = None, words: np.ndarray | None = None,
                       paths: np.ndarray | None = None) -> np.ndarray:
         """(n, 2) probabilities of boilerplate and content; rows without `pages` are one page."""
         second = partial(content_proba, self.second_) if self.two_pass else None
-        return two_pass_proba(X, partial(content_proba, self.first_), second, self.thread_floor, pages, words, paths)
+        routing = None
+        if self.routed:
+            routing = Routing(partial(content_proba, self.special_), partial(content_proba, self.router_),
+                              self.route_cut, self.route_threshold, self.threshold)
+        return two_pass_proba(X, partial(content_proba, self.first_), second, self.thread_floor, pages, words, paths,
+                              routing)
 
     def predict(self, X: np.ndarray, **kwargs: np.ndarray) -> np.ndarray:
         """1 for content, 0 for boilerplate, at the threshold chosen on validation data."""

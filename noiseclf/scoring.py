@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .features import FEATURE_NAMES, NEIGHBOUR_NAMES, neighbour_features
+from .features import FEATURE_NAMES, NEIGHBOUR_NAMES, PROFILE_NAMES, neighbour_features, page_profile
 from .types import ModelError
 
 try:
@@ -154,21 +154,67 @@ def with_neighbours(X: np.ndarray, p1: np.ndarray, pages: np.ndarray, words: np.
     return np.hstack([X, extra])
 
 
+@dataclass(frozen=True)
+class Routing:
+    """A page-type specialist beside the general model, and the router that sends pages to it.
+
+    A page whose router score reaches `cut` is scored by the mean of both models, rescaled (piecewise
+    linearly) so that `threshold` on that mean lands on the model's own threshold `model_threshold`:
+    every consumer keeps one threshold. Other pages keep the general model's scores.
+    """
+
+    special: Callable[[np.ndarray], np.ndarray]
+    router: Callable[[np.ndarray], np.ndarray]
+    cut: float
+    threshold: float
+    model_threshold: float
+
+    def page_scores(self, X: np.ndarray, pages: np.ndarray | None) -> np.ndarray:
+        """The router's score of each row's page (rows without `pages` are one page)."""
+        if pages is None:
+            return np.full(len(X), self.router(page_profile(X))[0])
+        out = np.empty(len(X))
+        for s in page_slices(pages):
+            out[s] = self.router(page_profile(X[s]))[0]
+        return out
+
+    def apply(self, X: np.ndarray, p: np.ndarray, pages: np.ndarray | None) -> np.ndarray:
+        """The general scores `p`, with routed pages' rows replaced by the rescaled mean."""
+        routed = self.page_scores(X, pages) >= self.cut
+        if not routed.any():
+            return p
+        out = p.copy()
+        out[routed] = blend(p[routed], self.special(X[routed]), self.threshold, self.model_threshold)
+        return out
+
+
+def blend(p: np.ndarray, q: np.ndarray, threshold: float, model_threshold: float) -> np.ndarray:
+    """The mean of two models' scores, rescaled piecewise linearly so that `threshold` on the mean
+    becomes `model_threshold` (0 and 1 stay put)."""
+    mean = (p + q) / 2
+    t, m = threshold, model_threshold
+    return np.where(mean < t, mean * (m / t), m + (mean - t) * ((1 - m) / (1 - t)))
+
+
 def two_pass_proba(X: np.ndarray, first: Callable[[np.ndarray], np.ndarray],
                    second: Callable[[np.ndarray], np.ndarray] | None, thread_floor: float,
-                   pages: np.ndarray | None, words: np.ndarray | None, paths: np.ndarray | None) -> np.ndarray:
+                   pages: np.ndarray | None, words: np.ndarray | None, paths: np.ndarray | None,
+                   routing: Routing | None = None) -> np.ndarray:
     """(n, 2) probabilities of boilerplate and content: `first` scores the block features, `second`
-    (if any) those plus the first pass's scores around each block, then the thread rule applies.
+    (if any) those plus the first pass's scores around each block, `routing` (if any) blends in a
+    page-type specialist, then the thread rule applies.
     The one scoring flow of both `BlockClassifier` and `PackedModel`; rows without `pages` are one page."""
     X = np.asarray(X, dtype=np.float32)
     if len(X) == 0:
         return np.zeros((0, 2))
     p = first(X)
     if second is not None:
-        pages = np.zeros(len(X), np.int64) if pages is None else pages
+        neighbours_pages = np.zeros(len(X), np.int64) if pages is None else pages
         words = np.ones(len(X)) if words is None else words
         paths = np.arange(len(X)) if paths is None else paths
-        p = second(with_neighbours(X, p, pages, words, paths))
+        p = second(with_neighbours(X, p, neighbours_pages, words, paths))
+    if routing is not None:
+        p = routing.apply(X, p, pages)
     p = np.where(after_story_thread(X, thread_floor), 0.0, p)
     return np.column_stack([1 - p, p])
 
@@ -182,6 +228,10 @@ class PackedModel:
     threshold: float
     thread_floor: float
     confidence_calibrator_: PackedLogistic | None = None
+    special: PackedTrees | None = None  # a page-type specialist, blended in on the pages `router` sends it
+    router: PackedTrees | None = None
+    route_cut: float = float("inf")
+    route_threshold: float = 0.5
 
     @property
     def two_pass(self) -> bool:
@@ -192,13 +242,20 @@ class PackedModel:
                       paths: np.ndarray | None = None) -> np.ndarray:
         """(n, 2) probabilities of boilerplate and content; rows without `pages` are one page."""
         second = self.second.proba if self.second is not None else None
-        return two_pass_proba(X, self.first.proba, second, self.thread_floor, pages, words, paths)
+        routing = None
+        if self.special is not None and self.router is not None:
+            routing = Routing(self.special.proba, self.router.proba, self.route_cut, self.route_threshold,
+                              self.threshold)
+        return two_pass_proba(X, self.first.proba, second, self.thread_floor, pages, words, paths, routing)
 
     def save(self, path: str | Path) -> Path:
         """Write the arrays to a NumPy archive (no pickled objects)."""
         arrays: dict[str, np.ndarray] = {"threshold": np.float64(self.threshold),
-                                         "thread_floor": np.float64(self.thread_floor)}
-        for prefix, trees in (("first", self.first), ("second", self.second)):
+                                         "thread_floor": np.float64(self.thread_floor),
+                                         "route_cut": np.float64(self.route_cut),
+                                         "route_threshold": np.float64(self.route_threshold)}
+        for prefix, trees in (("first", self.first), ("second", self.second), ("special", self.special),
+                              ("router", self.router)):
             if trees is not None:
                 arrays.update({f"{prefix}.{f.name}": np.asarray(getattr(trees, f.name)) for f in fields(trees)})
         if self.confidence_calibrator_ is not None:
@@ -221,9 +278,19 @@ class PackedModel:
             first.check(len(FEATURE_NAMES))
             if second is not None:
                 second.check(len(FEATURE_NAMES) + len(NEIGHBOUR_NAMES))
+            special, router = _part(PackedTrees, arrays, "special"), _part(PackedTrees, arrays, "router")
+            if (special is None) != (router is None):
+                raise KeyError("a specialist without its router, or a router without its specialist")
+            if special is not None:
+                special.check(len(FEATURE_NAMES))
+                router.check(len(PROFILE_NAMES))
+            route_cut, route_threshold = float(arrays["route_cut"]), float(arrays["route_threshold"])
+            if not 0 < route_threshold < 1:
+                raise ValueError(f"route threshold {route_threshold} outside (0, 1)")
             return cls(first=first, second=second,
                        threshold=float(arrays["threshold"]), thread_floor=float(arrays["thread_floor"]),
-                       confidence_calibrator_=_part(PackedLogistic, arrays, "calibrator"))
+                       confidence_calibrator_=_part(PackedLogistic, arrays, "calibrator"),
+                       special=special, router=router, route_cut=route_cut, route_threshold=route_threshold)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelError(f"{path}: not a packed noiseclf model: {exc}") from exc
 

@@ -49,10 +49,11 @@ def page_document(page: Page, format: Format) -> Document:
 
 
 def block_columns(doc: Document, key: str, site: str, content: np.ndarray,
-                  classes: np.ndarray) -> dict[str, np.ndarray]:
+                  classes: np.ndarray, page_type: str = "") -> dict[str, np.ndarray]:
     """One page's rows of a block table, as columns in `table_schema()`'s layout."""
     n = len(doc.blocks)
     return {"page": np.full(n, key, dtype=object), "site": np.full(n, site, dtype=object),
+            "page_type": np.full(n, page_type, dtype=object),
             "index": np.arange(n, dtype=np.int32), "features": block_features(doc), "label": content.astype(bool),
             "cls": classes.astype(np.int8), "words": block_words(doc), "path": block_path_ids(doc).astype(np.int32)}
 
@@ -81,7 +82,7 @@ def _rows(corpus: str, split: str | None, format: Format, limit: int | None, roo
         classes[~added] = labels.classes
         doc = as_format(html_doc, format, page.key)
         key = f"{page.key}+aug" if added.any() else page.key
-        columns = block_columns(doc, key, page.domain or page.key, content, classes)
+        columns = block_columns(doc, key, page.domain or page.key, content, classes, page.page_type)
         for i in range(len(doc.blocks)):
             yield {name: values[i] for name, values in columns.items()}
 
@@ -91,7 +92,8 @@ def table_schema():
     import datasets
 
     return datasets.Features({
-        "page": datasets.Value("string"), "site": datasets.Value("string"), "index": datasets.Value("int32"),
+        "page": datasets.Value("string"), "site": datasets.Value("string"), "page_type": datasets.Value("string"),
+        "index": datasets.Value("int32"),
         "features": datasets.Sequence(datasets.Value("float32"), length=N_FEATURES),
         "label": datasets.Value("bool"), "cls": datasets.Value("int8"), "words": datasets.Value("float32"),
         "path": datasets.Value("int32"),
@@ -128,10 +130,12 @@ class BlockMatrix:
     words: np.ndarray
     paths: np.ndarray
     page_keys: list[str]
+    page_types: np.ndarray | None = None  # per row: the page's type where the corpus says ("" where not)
 
     def subset(self, rows: np.ndarray) -> "BlockMatrix":
+        types = self.page_types[rows] if self.page_types is not None else None
         return BlockMatrix(self.X[rows], self.y[rows], self.cls[rows], self.pages[rows], self.sites[rows],
-                           self.words[rows], self.paths[rows], self.page_keys)
+                           self.words[rows], self.paths[rows], self.page_keys, types)
 
 
 def _column(table, name: str) -> np.ndarray:
@@ -152,5 +156,5 @@ def to_matrix(tables: Sequence) -> BlockMatrix:
     return BlockMatrix(
         X=cat("features").astype(np.float32), y=cat("label").astype(np.int8), cls=cat("cls").astype(np.int8),
         pages=pages, sites=sites, words=cat("words").astype(np.float32), paths=cat("path").astype(np.int64),
-        page_keys=list(keys),
+        page_keys=list(keys), page_types=cat("page_type").astype(object),
     )

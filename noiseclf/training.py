@@ -2,7 +2,8 @@
 
 Validation is cross-validation grouped by site, so a site's template never sits on both sides:
 the classifier keeps the out-of-fold scores of both passes, and the decision threshold and the
-page-confidence calibrator are chosen on those.
+page-confidence calibrator are chosen on those. Where the pages say their type (WCXB does), an
+article specialist and a page router are fitted too, and when to route is chosen the same way.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from . import corpora
 from .features import FEATURE_NAMES
 from .inference import confidence_inputs
 from .model import DEFAULT_TREES, BlockClassifier, Manifest, after_story_thread, default_trees, save_model
+from .scoring import blend
 from .tables import BlockMatrix, build_table, code_fingerprint, to_matrix
 from .types import Format, InputError
 
@@ -49,6 +51,7 @@ class TrainConfig:
     limit: int | None = None  # pages per source, for quick runs
     augment: float = 0.5  # share of corpus pages given a spliced teaser section (noiseclf.augment)
     furniture: float = 0.0  # share of corpus pages given a newsletter box or cookie notice (noiseclf.augment)
+    specialist: str = "article"  # page type of the specialist model ("" for none; needs pages that say their type)
     root: Path | None = None
     cache_dir: Path | None = None
     extra_tables: Sequence = field(default_factory=tuple)  # tables built elsewhere (user data)
@@ -109,6 +112,28 @@ def choose_thread_floor(proba: np.ndarray, m: BlockMatrix, threshold: float) -> 
     return THREAD_FLOORS[best], float(scores[best])
 
 
+ROUTE_CUTS = (0.1, 0.2, 0.3, 0.5, 0.7, float("inf"))
+
+
+def routed_scores(general: np.ndarray, special: np.ndarray, route: np.ndarray, cut: float,
+                  route_threshold: float, threshold: float) -> np.ndarray:
+    """Out-of-fold scores as `scoring.Routing` makes them: the blend where the router reaches `cut`."""
+    return np.where(route >= cut, blend(general, special, route_threshold, threshold), general)
+
+
+def choose_route(general: np.ndarray, special: np.ndarray, route: np.ndarray, m: BlockMatrix,
+                 threshold: float, route_threshold: float) -> tuple[float, float]:
+    """The lowest router cut whose mean page word F1 is within PLATEAU of the best (inf: never route).
+
+    Routing more pages to the specialist is the stricter choice; like the threshold, of equally good
+    cuts the one that routes most wins, because the other corpora's golds are stricter than WCXB's.
+    """
+    scores = [page_word_scores(routed_scores(general, special, route, cut, route_threshold, threshold), m,
+                               threshold).mean() for cut in ROUTE_CUTS]
+    best = min(i for i, s in enumerate(scores) if s >= max(scores) - PLATEAU)
+    return ROUTE_CUTS[best], float(scores[best])
+
+
 def fit_calibrator(proba: np.ndarray, m: BlockMatrix, threshold: float):
     """Map page-level score summaries to P(page word F1 >= 0.8) on validation pages."""
     keep = proba >= threshold
@@ -126,11 +151,39 @@ def fit_calibrator(proba: np.ndarray, m: BlockMatrix, threshold: float):
 
 def _classifier(config: TrainConfig) -> BlockClassifier:
     base = ESTIMATORS[config.estimator](config.max_iter)
-    return BlockClassifier(first=base, second=clone(base), n_folds=config.n_folds, two_pass=config.two_pass)
+    return BlockClassifier(first=base, second=clone(base), n_folds=config.n_folds, two_pass=config.two_pass,
+                           specialist=clone(base) if config.specialist else None)
 
 
-def _fit(model: BlockClassifier, m: BlockMatrix) -> BlockClassifier:
-    return model.fit(m.X, m.y, pages=m.pages, words=m.words, paths=m.paths, groups=m.sites)
+def _special_rows(config: TrainConfig, m: BlockMatrix) -> np.ndarray | None:
+    """Rows of pages of the specialist's type, or None when there is none or every page is one."""
+    if not config.specialist or m.page_types is None:
+        return None
+    rows = m.page_types == config.specialist
+    return rows if 0 < rows.mean() < 1 else None
+
+
+def _fit(model: BlockClassifier, m: BlockMatrix, special: np.ndarray | None = None) -> BlockClassifier:
+    return model.fit(m.X, m.y, pages=m.pages, words=m.words, paths=m.paths, groups=m.sites, special=special)
+
+
+def _choose_routing(model: BlockClassifier, m: BlockMatrix, special: np.ndarray, val_proba: np.ndarray,
+                    threshold: float, log: Callable[[str], None]) -> tuple[np.ndarray, dict]:
+    """Set the model's route on its out-of-fold scores; the routed scores and what to record of them."""
+    oof_special, oof_route = model.__dict__.pop("oof_special_"), model.__dict__.pop("oof_route_")
+    special_threshold, special_f1 = choose_threshold(oof_special[special], m.subset(special))
+    route_threshold = round((threshold + special_threshold) / 2, 4)
+    cut, routed_f1 = choose_route(val_proba, oof_special, oof_route, m, threshold, route_threshold)
+    model.route_cut, model.route_threshold = cut, route_threshold
+    first_rows = np.unique(m.pages, return_index=True)[1]
+    accuracy = float(((oof_route[first_rows] >= 0.5) == special[first_rows]).mean())
+    log(f"specialist: out-of-fold page word F1 {special_f1:.4f} on its pages at threshold {special_threshold}; "
+        f"router accuracy {accuracy:.3f}; route at {cut:g}: page word F1 {routed_f1:.4f}")
+    record = {"special_pages": int(len(np.unique(m.pages[special]))), "special_threshold": special_threshold,
+              "special_page_word_f1": round(special_f1, 4), "router_accuracy": round(accuracy, 3),
+              "route_cut": cut if np.isfinite(cut) else None, "route_threshold": route_threshold,
+              "page_word_f1_routed": round(routed_f1, 4)}
+    return routed_scores(val_proba, oof_special, oof_route, cut, route_threshold, threshold), record
 
 
 def _proba(model: BlockClassifier, m: BlockMatrix) -> np.ndarray:
@@ -160,13 +213,17 @@ def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> T
     m = to_matrix(list(tables) + list(config.extra_tables))
     log(f"{len(m.y)} blocks from {len(m.page_keys)} pages, {m.y.mean():.1%} content")
 
-    model = _fit(_classifier(config), m)
+    special = _special_rows(config, m)
+    model = _fit(_classifier(config), m, special)
     val_proba, oof_first = model.__dict__.pop("oof_proba_"), model.__dict__.pop("oof_first_")  # not shipped
     threshold, val_f1 = choose_threshold(val_proba, m)
     first_threshold, first_f1 = choose_threshold(oof_first, m)
     block_acc = float(((val_proba >= threshold) == m.y).mean())
     log(f"out-of-fold (by site): page word F1 {val_f1:.4f} at threshold {threshold} "
         f"(first pass alone {first_f1:.4f}), block accuracy {block_acc:.4f}")
+    routing: dict = {}
+    if special is not None:
+        val_proba, routing = _choose_routing(model, m, special, val_proba, threshold, log)
     thread_floor, thread_f1 = choose_thread_floor(val_proba, m, threshold)
     log(f"comment threads dropped on pages with >= {thread_floor:g} words of prose outside them: "
         f"page word F1 {thread_f1:.4f}")
@@ -182,11 +239,14 @@ def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> T
         "page_word_f1_with_thread_floor": round(thread_f1, 4),
         "threshold_curve": {f"{g:.3f}": round(float(s), 4) for g, s in zip(*threshold_curve(val_proba, m))},
     }
+    if routing:
+        validation["specialist"] = routing
     manifest = Manifest(
         format=config.format, threshold=threshold, validation=validation,
         training_data=[_source_record(c, s, sm, config.root) for c, s, sm in records],
         params={"estimator": config.estimator, "max_iter": config.max_iter, "two_pass": config.two_pass,
-                "n_folds": config.n_folds, "limit": config.limit, "augment": config.augment, "furniture": config.furniture, "table_fingerprint": code_fingerprint(),
+                "n_folds": config.n_folds, "limit": config.limit, "augment": config.augment, "furniture": config.furniture,
+                "specialist": config.specialist if special is not None else "", "table_fingerprint": code_fingerprint(),
                 "seconds": round(time.time() - start, 1)},
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )

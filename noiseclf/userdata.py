@@ -7,7 +7,8 @@ Two input formats, given as files or folders (folders are searched recursively):
        {"id": "a1", "url": "https://example.org/a1", "html": "<html>...</html>", "text": "The main text..."}
 
    `html` (the raw page) and `text` (its gold main text, paragraphs separated by blank lines, in
-   page order) are required; `id` (default: the line number) and `url` are optional. The gold text
+   page order) are required; `id` (default: the line number), `url` and `page_type` (such as
+   "article": pages of the specialist's type, see `noiseclf train --specialist`) are optional. The gold text
    does not need to match the page character for character: it is aligned to the page's blocks
    word by word (`noiseclf.labelling`), and a block is content when most of its words align. An
    empty `text` marks a page with no main content; a non-empty one that matches none of the
@@ -61,7 +62,7 @@ MIN_SITES = 5  # fewer distinct hosts than this in a file: validation holds out 
 MARK = "data-noiseclf"
 _JSONL = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 _HTML = (".html", ".htm")
-_COLUMNS = ("page", "site", "index", "features", "label", "cls", "words", "path")
+_COLUMNS = ("page", "site", "page_type", "index", "features", "label", "cls", "words", "path")
 _PARSER = lxml_html.HTMLParser(encoding="utf-8", no_network=True)
 
 
@@ -108,7 +109,8 @@ def _record_page(line: str, where: str, default_id: str) -> Page:
             raise InputError(f"{where}: field {name!r} (a string) is missing")
     url = str(record.get("url") or "")
     return Page(id=str(record.get("id", default_id)), corpus=CORPUS, split="all",
-                content=record["html"].encode("utf-8"), gold_text=record["text"], url=url, domain=_host(url))
+                content=record["html"].encode("utf-8"), gold_text=record["text"], url=url, domain=_host(url),
+                page_type=str(record.get("page_type") or ""))
 
 
 def marked_text(html: str, source: str = "") -> str:
@@ -163,7 +165,7 @@ def _page_columns(page: Page, format: Format, site: str, source: Path) -> dict[s
     if page.gold_text.strip() and not labels.content.any():
         raise InputError(f"{source}: page {page.id}: its gold text matches none of the page's text; "
                          "is it the right page?")
-    return block_columns(doc, page.key, site, labels.content, labels.classes)
+    return block_columns(doc, page.key, site, labels.content, labels.classes, page.page_type)
 
 
 def _build(pages: Sequence[Page], format: Format, source: Path) -> datasets.Dataset:
@@ -178,6 +180,7 @@ def _build(pages: Sequence[Page], format: Format, source: Path) -> datasets.Data
     columns = {name: np.concatenate([c[name] for c in parts]) for name in _COLUMNS}
     columns["page"] = columns["page"].tolist()
     columns["site"] = columns["site"].tolist()
+    columns["page_type"] = columns["page_type"].tolist()
     return datasets.Dataset.from_dict(columns, features=table_schema())
 
 

@@ -94,3 +94,17 @@ def test_a_thread_dropped_after_the_story_is_explained_as_such(tiny_model: Path)
     thread = [b for b in exp.blocks if b.block.text.startswith("Reader")]
     assert len(thread) == 3 and not any(b.keep for b in thread) and all(b.probability == 0 for b in thread)
     assert all(b.contributions[0].feature == "after_story_thread" for b in thread)
+
+
+def test_a_page_routed_to_the_specialist_is_explained_with_the_extractors_scores(default_extractor) -> None:
+    page = Path(__file__).parents[1] / "examples" / "news.html"
+    if not default_extractor.classifier("html").routed:
+        pytest.skip("the shipped html model has no page-type specialist")
+    exp = explain(default_extractor, page.read_bytes(), top=3)
+    result = default_extractor.extract(page.read_bytes(), with_blocks=True)
+    assert exp.routed
+    assert np.allclose([b.probability for b in exp.blocks], [b.probability for b in result.blocks])
+    assert [b.keep for b in exp.blocks] == [b.keep for b in result.blocks]
+    assert any(b.contributions for b in exp.blocks)
+    shown = CliRunner().invoke(app, ["explain", str(page)], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0 and "specialist blended in" in shown.stdout

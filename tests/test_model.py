@@ -212,3 +212,84 @@ def test_training_picks_the_lowest_thread_floor_as_good_as_the_best():
     assert floor == 50.0 and f1 == 1.0  # the story's thread goes; the forum's stays above its 20 outside words
     y[1:3] = 1  # a gold that counts the story's comments: dropping them never pays
     assert choose_thread_floor(np.full(6, 0.9), m, 0.5)[0] == float("inf")
+
+
+def typed_pages(n_pages=40, seed=0):
+    """Synthetic pages of two types told apart by a page-wide column: on "article" pages feature 0
+    marks content; on the others feature 1 does, with feature 0 reversed."""
+    X, y, pages, words, paths = synthetic_pages(n_pages, seed)
+    article = (pages % 2 == 0)
+    X[:, 5] = article  # what the router can read from the page's profile
+    other = ~article
+    X[other, 1] = y[other] + np.random.default_rng(seed).normal(0, 0.3, other.sum())
+    X[other, 0] = -X[other, 0]
+    return X, y, pages, words, paths, article
+
+
+@pytest.fixture(scope="module")
+def routed():
+    X, y, pages, words, paths, article = typed_pages()
+    model = BlockClassifier(first=default_trees(30), two_pass=False, n_folds=3, specialist=default_trees(30),
+                            threshold=0.4, route_cut=0.5, route_threshold=0.6)
+    return model.fit(X, y, pages=pages, words=words, paths=paths, special=article)
+
+
+def test_specialist_is_blended_in_on_the_pages_the_router_sends_it(routed):
+    from noiseclf.model import content_proba
+    from noiseclf.scoring import blend
+
+    X, y, pages, words, paths, article = typed_pages(6, seed=4)
+    proba = routed.predict_proba(X, pages=pages)[:, 1]
+    general = content_proba(routed.first_, X)
+    rows = np.isin(pages, pages[article])
+    np.testing.assert_array_equal(proba[~rows], general[~rows])  # other pages: the general model alone
+    expected = blend(general[rows], content_proba(routed.special_, X[rows]), 0.6, 0.4)
+    np.testing.assert_allclose(proba[rows], expected)
+    assert not np.allclose(proba[rows], general[rows])
+    assert {"oof_special_", "oof_route_"} <= set(vars(routed))
+    one_page = pages == pages[article][0]  # a page scored alone is routed the same way
+    np.testing.assert_array_equal(routed.predict_proba(X[one_page])[:, 1], proba[one_page])
+
+
+def test_blend_puts_the_route_threshold_on_the_models():
+    from noiseclf.scoring import blend
+
+    p = np.linspace(0, 1, 101)
+    out = blend(p, p, 0.6, 0.4)
+    assert out[0] == 0 and out[-1] == pytest.approx(1) and out[60] == pytest.approx(0.4)
+    assert (np.diff(out) > 0).all()
+    assert ((out >= 0.4) == (p >= 0.6)).all()  # the same blocks kept as the route's own threshold keeps
+
+
+def test_routed_model_packs_bitwise_and_refuses_half_a_route(tmp_path, routed):
+    X, _, pages, _, _, _ = typed_pages(4, seed=5)
+    X[::7, 3] = np.nan
+    path = pack(routed).save(tmp_path / "r.trees.npz")
+    packed = PackedModel.load(path)
+    assert packed.special is not None and packed.route_cut == 0.5 and packed.route_threshold == 0.6
+    for page in np.unique(pages):
+        rows = pages == page
+        np.testing.assert_array_equal(packed.predict_proba(X[rows]), routed.predict_proba(X[rows]))
+    with np.load(path) as archive:
+        arrays = {k: archive[k] for k in archive.files if not k.startswith("router.")}
+    np.savez(tmp_path / "half.trees.npz", **arrays)
+    with pytest.raises(ModelError, match="half.trees.npz.*without its router"):
+        PackedModel.load(tmp_path / "half.trees.npz")
+
+
+def test_training_routes_as_many_pages_as_the_plateau_allows():
+    from noiseclf.tables import BlockMatrix
+    from noiseclf.training import choose_route
+
+    # three pages of two blocks, content then boilerplate; the router ranks them 0.9, 0.4, 0.15
+    y = np.array([1, 0, 1, 0, 1, 0], np.int8)
+    m = BlockMatrix(X=np.zeros((6, N_FEATURES), np.float32), y=y, cls=y, pages=np.repeat([0, 1, 2], 2),
+                    sites=np.repeat([0, 1, 2], 2), words=np.full(6, 10.0, np.float32), paths=np.zeros(6, np.int64),
+                    page_keys=["a", "b", "c"])
+    route = np.repeat([0.9, 0.4, 0.15], 2)
+    general = np.array([0.9, 0.6, 0.9, 0.6, 0.9, 0.6])  # keeps the boilerplate too
+    special = np.array([0.9, 0.1, 0.9, 0.1, 0.9, 0.1])  # keeps only the content
+    assert choose_route(general, special, route, m, 0.5, 0.5)[0] == 0.1  # routing every page is best
+    assert choose_route(general, general, route, m, 0.5, 0.5)[0] == 0.1  # no worse anywhere: still routed
+    harmful = np.array([0.0, 0.9, 0.0, 0.9, 0.0, 0.9])  # the blend drops the content
+    assert choose_route(general, harmful, route, m, 0.5, 0.5)[0] == float("inf")  # never route

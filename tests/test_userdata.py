@@ -40,9 +40,28 @@ def test_train_on_your_pages_then_extract(tiny_model: Path, tmp_path: Path) -> N
     assert "Front page" not in text and "Advertise" not in text
 
 
+@pytest.mark.parametrize("specialist", ["article", ""])
+def test_pages_that_say_their_type_train_a_specialist_and_its_router(tmp_path: Path, specialist: str) -> None:
+    typed = tmp_path / "typed.jsonl"
+    rows = [json.loads(line) for line in JSONL.read_text().splitlines()]
+    typed.write_text("".join(json.dumps({**r, "page_type": "article" if i % 2 else "listing"}) + "\n"
+                             for i, r in enumerate(rows)))
+    out = tmp_path / "typed.joblib"
+    result = CliRunner().invoke(app, ["train", "--pages", str(typed), "--out", str(out), "--max-iter", "20",
+                                      "--specialist", specialist, "--cache", str(tmp_path / "cache")])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads(out.with_suffix(".manifest.json").read_text())
+    assert manifest["params"]["specialist"] == specialist
+    assert ("specialist" in manifest["validation"]) == bool(specialist)
+    if specialist:
+        assert "router accuracy" in result.stderr
+        assert manifest["validation"]["specialist"]["special_pages"] == 7
+    assert "packhorse bridge below the mill has reopened" in Extractor.load(out).extract(BRIDGE).text
+
+
 def test_jsonl_rows_follow_the_corpus_table_layout(tmp_path: Path) -> None:
     plain, = user_tables([JSONL], format="html", cache_dir=tmp_path)
-    assert plain.column_names == ["page", "site", "index", "features", "label", "cls", "words", "path"]
+    assert plain.column_names == ["page", "site", "page_type", "index", "features", "label", "cls", "words", "path"]
     packed = tmp_path / "pages.jsonl.gz"
     packed.write_bytes(gzip.compress(JSONL.read_bytes()))
     zipped, = user_tables([packed], format="html", cache_dir=tmp_path)
