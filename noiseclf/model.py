@@ -217,7 +217,10 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit_specialist(self, X: np.ndarray, y: np.ndarray, pages: np.ndarray, special: np.ndarray,
                         folds: list) -> None:
-        """The specialist on the special rows and the router on page profiles, each also out of fold."""
+        """The specialist on the special rows and the router on page profiles, each also out of fold;
+        nothing when a training fold lacks pages of either kind."""
+        if any(special[train].all() or not special[train].any() for train, _ in folds):
+            return  # a fold without pages of both kinds could fit neither the specialist nor the router
         profiles, slices = page_profiles(X, pages)
         page_of_row = np.repeat(np.arange(len(slices)), [s.stop - s.start for s in slices])
         is_special = special[[s.start for s in slices]]

@@ -222,8 +222,10 @@ def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> T
     log(f"out-of-fold (by site): page word F1 {val_f1:.4f} at threshold {threshold} "
         f"(first pass alone {first_f1:.4f}), block accuracy {block_acc:.4f}")
     routing: dict = {}
-    if special is not None:
+    if special is not None and "oof_special_" in vars(model):
         val_proba, routing = _choose_routing(model, m, special, val_proba, threshold, log)
+    elif special is not None:
+        log(f"no {config.specialist} specialist: a validation fold lacks pages of its type or of others")
     thread_floor, thread_f1 = choose_thread_floor(val_proba, m, threshold)
     log(f"comment threads dropped on pages with >= {thread_floor:g} words of prose outside them: "
         f"page word F1 {thread_f1:.4f}")
@@ -246,7 +248,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> T
         training_data=[_source_record(c, s, sm, config.root) for c, s, sm in records],
         params={"estimator": config.estimator, "max_iter": config.max_iter, "two_pass": config.two_pass,
                 "n_folds": config.n_folds, "limit": config.limit, "augment": config.augment, "furniture": config.furniture,
-                "specialist": config.specialist if special is not None else "", "table_fingerprint": code_fingerprint(),
+                "specialist": config.specialist if routing else "", "table_fingerprint": code_fingerprint(),
                 "seconds": round(time.time() - start, 1)},
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
