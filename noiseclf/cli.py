@@ -10,16 +10,17 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .types import NoiseclfError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Separate the main story of web pages from their boilerplate with a trained block classifier.")
-err = Console(stderr=True)
+err = Console(stderr=True, markup=False)  # messages name files and quote pages: "[/b]" in them is text
 
 
 def _fail(exc: Exception) -> None:
-    err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+    err.print(Text.assemble(("error:", "red"), f" {exc}"), highlight=False)
     raise typer.Exit(2)
 
 
@@ -191,12 +192,12 @@ def evaluate(
     if worst:
         extra["worst"] = {r.corpus: worst_pages(r, worst) for r in reports if r.system == "noiseclf"}
         for rows in extra["worst"].values():
-            for w in rows:
-                Console().print(f"[bold]{w['page']}[/bold] {w['score']}", highlight=False)
+            for w in rows:  # page text is printed as text: "[/button]" in a page is not markup
+                Console().print(Text(f"{w['page']} {w['score']}", style="bold"), highlight=False)
                 for x in w["kept_not_gold"][:5]:
-                    Console().print(f"  [red]+ {x[:160]}[/red]", highlight=False)
+                    Console().print(Text(f"  + {x[:160]}", style="red"), highlight=False)
                 for x in w["gold_missed"][:5]:
-                    Console().print(f"  [yellow]- {x[:160]}[/yellow]", highlight=False)
+                    Console().print(Text(f"  - {x[:160]}", style="yellow"), highlight=False)
     versions = {"noiseclf": "timed with OpenMP limited to 1 thread, like the single-threaded peers",
                 **{peer.name: peer.version for peer in peers}}
     if plots is not None:

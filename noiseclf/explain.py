@@ -201,6 +201,7 @@ def describe(contributions: tuple[Contribution, ...]) -> str:
 def rich_table(exp: PageExplanation, width: int = 90):
     """A rich Table of the blocks: #, keep, prob, tag, text excerpt, top features."""
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=f"{exp.source or 'page'}: {exp.title}", caption=_summary(exp), show_lines=False)
     for name, justify in (("#", "right"), ("keep", "center"), ("prob", "right"), ("tag", "left"),
@@ -209,7 +210,7 @@ def rich_table(exp: PageExplanation, width: int = 90):
     for b in exp.blocks:
         text = b.block.text if len(b.block.text) <= width else b.block.text[: width - 1] + "…"
         style = "green" if b.keep else "bright_black"
-        table.add_row(str(b.index), "✓" if b.keep else "·", f"{b.probability:.2f}", b.block.tag, text,
+        table.add_row(str(b.index), "✓" if b.keep else "·", f"{b.probability:.2f}", b.block.tag, Text(text),
                       describe(b.contributions), style=style)
     return table
 

@@ -71,6 +71,7 @@ def test_extract_keeps_a_row_for_every_bad_input(tmp_path, tiny_model):
     (["train", "--furniture", "1.5"], "--furniture is a share of pages, between 0 and 1"),
     (["train", "--augment", "-0.1"], "--augment is a share of pages, between 0 and 1"),
     (["evaluate", "--corpus", "nosuchcorpus", "--model", "nowhere.joblib"], "nowhere.joblib"),
+    (["extract", "x.html", "--model", "[/b]nowhere[x].joblib"], "[/b]nowhere[x].joblib: model file not found"),
 ])
 def test_bad_arguments_exit_2_with_a_clear_message(args, message):
     result = runner.invoke(app, args)

@@ -108,3 +108,14 @@ def test_a_page_routed_to_the_specialist_is_explained_with_the_extractors_scores
     assert any(b.contributions for b in exp.blocks)
     shown = CliRunner().invoke(app, ["explain", str(page)], env={"COLUMNS": "200"})
     assert shown.exit_code == 0 and "specialist blended in" in shown.stdout
+
+
+def test_page_text_that_looks_like_markup_is_shown_as_text(tiny_model: Path, tmp_path: Path) -> None:
+    page = tmp_path / "brackets.html"
+    page.write_text("<html><body><nav><a href='/'>[/button] Home</a></nav><article>"
+                    + "".join(f"<p>Paragraph {i} of the [b]story[/b] with [red]enough[/red] words to read "
+                              f"as prose about the harbour wall repairs and the tide tables.</p>" for i in range(6))
+                    + "</article></body></html>")
+    result = CliRunner().invoke(app, ["explain", str(page), "--model", str(tiny_model)], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert "[/button] Home" in result.stdout and "[b]story[/b]" in result.stdout
