@@ -37,7 +37,6 @@ from .features import (
     block_path_ids,
     block_words,
     neighbour_features,
-    page_profile,
 )
 from .inference import Extractor, page_confidence
 from .model import after_story_thread, content_proba
@@ -154,13 +153,14 @@ def explain_document(extractor: Extractor, doc: Document, *, top: int = 5,
         names += [f"ctx:{NEIGHBOUR_NAMES[j - X.shape[1]]}" for j in ctx_cols]
         values = np.hstack([values, X2[:, ctx_cols]])
         deltas = np.hstack([deltas, occlusion(model.second_, X2, proba, ctx_cols)])
-    routed = model.routed and content_proba(model.router_, page_profile(X))[0] >= model.route_cut
+    routing = model.routing()
+    routed = routing is not None and routing.page_scores(X, None)[0] >= routing.cut
     if routed:  # the blend, and each own feature's change to it when occluded in both models
-        special = content_proba(model.special_, X)
-        general, proba = proba, blend(proba, special, model.route_threshold, model.threshold)
+        special = routing.special(X)
+        general, proba = proba, blend(proba, special, routing.threshold, routing.model_threshold)
         own = slice(0, len(own_cols))
         occluded = blend(general[:, None] - deltas[:, own], special[:, None] - occlusion(model.special_, X, special, own_cols),
-                         model.route_threshold, model.threshold)
+                         routing.threshold, routing.model_threshold)
         deltas[:, own] = proba[:, None] - occluded
     thread = after_story_thread(X, model.thread_floor)
     trees = proba

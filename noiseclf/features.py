@@ -743,6 +743,7 @@ def page_profile(X: np.ndarray) -> np.ndarray:
         return np.zeros((1, len(PROFILE_NAMES)))
     return np.concatenate([X.mean(axis=0), X.max(axis=0), [np.log1p(len(X))]])[None, :]
 
+
 def neighbour_features(proba: np.ndarray, doc_words: np.ndarray, paths: np.ndarray) -> np.ndarray:
     """Second-pass inputs for one page: the first pass's scores around each block."""
     n = len(proba)

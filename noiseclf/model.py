@@ -40,16 +40,14 @@ from .scoring import (
     PackedTrees,
     Routing,
     after_story_thread,
-    page_slices,
+    page_profiles,
     two_pass_proba,
     with_neighbours,
 )
-from .features import page_profile
 from .types import ModelError
 
 __all__ = ["COMPILED_TREES", "DEFAULT_TREES", "BlockClassifier", "Manifest", "after_story_thread", "content_proba",
-           "default_router", "default_trees", "load_model", "manifest_path", "pack", "pack_trees", "page_profiles",
-           "save_model"]
+           "default_router", "default_trees", "load_model", "manifest_path", "pack", "pack_trees", "save_model"]
 
 DEFAULT_TREES = 120  # fewer, larger trees at a higher rate than 200 x 0.1: scoring a page costs per tree
 
@@ -66,12 +64,6 @@ def default_router() -> HistGradientBoostingClassifier:
     """Small boosted trees over page profiles: is this page of the specialist's type?"""
     return HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=20,
                                           early_stopping=False, random_state=0)
-
-
-def page_profiles(X: np.ndarray, pages: np.ndarray) -> tuple[np.ndarray, list[slice]]:
-    """The profile (`features.page_profile`) of each contiguous page of rows, and the rows of each."""
-    slices = page_slices(pages)
-    return np.vstack([page_profile(X[s]) for s in slices]), slices
 
 
 _SINGLE_THREAD_ROWS = 50_000  # below this, OpenMP start-up and contention cost more than they save
@@ -242,12 +234,15 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
                       paths: np.ndarray | None = None) -> np.ndarray:
         """(n, 2) probabilities of boilerplate and content; rows without `pages` are one page."""
         second = partial(content_proba, self.second_) if self.two_pass else None
-        routing = None
-        if self.routed:
-            routing = Routing(partial(content_proba, self.special_), partial(content_proba, self.router_),
-                              self.route_cut, self.route_threshold, self.threshold)
         return two_pass_proba(X, partial(content_proba, self.first_), second, self.thread_floor, pages, words, paths,
-                              routing)
+                              self.routing())
+
+    def routing(self) -> Routing | None:
+        """The fitted specialist and router as `scoring.Routing` scores with them (None when not routed)."""
+        if not self.routed:
+            return None
+        return Routing(partial(content_proba, self.special_), partial(content_proba, self.router_), self.route_cut,
+                       self.route_threshold, self.threshold)
 
     def predict(self, X: np.ndarray, **kwargs: np.ndarray) -> np.ndarray:
         """1 for content, 0 for boilerplate, at the threshold chosen on validation data."""

@@ -145,6 +145,12 @@ def page_slices(pages: np.ndarray) -> list[slice]:
     return [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
+def page_profiles(X: np.ndarray, pages: np.ndarray) -> tuple[np.ndarray, list[slice]]:
+    """The profile (`features.page_profile`) of each contiguous page of rows, and the rows of each."""
+    slices = page_slices(pages)
+    return np.vstack([page_profile(X[s]) for s in slices]), slices
+
+
 def with_neighbours(X: np.ndarray, p1: np.ndarray, pages: np.ndarray, words: np.ndarray,
                     paths: np.ndarray) -> np.ndarray:
     """The second pass's input: the block features plus the first pass's scores around each block."""
@@ -173,10 +179,8 @@ class Routing:
         """The router's score of each row's page (rows without `pages` are one page)."""
         if pages is None:
             return np.full(len(X), self.router(page_profile(X))[0])
-        out = np.empty(len(X))
-        for s in page_slices(pages):
-            out[s] = self.router(page_profile(X[s]))[0]
-        return out
+        profiles, slices = page_profiles(X, pages)
+        return np.repeat(self.router(profiles), [s.stop - s.start for s in slices])
 
     def apply(self, X: np.ndarray, p: np.ndarray, pages: np.ndarray | None) -> np.ndarray:
         """The general scores `p`, with routed pages' rows replaced by the rescaled mean."""

@@ -62,7 +62,6 @@ MIN_SITES = 5  # fewer distinct hosts than this in a file: validation holds out 
 MARK = "data-noiseclf"
 _JSONL = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 _HTML = (".html", ".htm")
-_COLUMNS = ("page", "site", "page_type", "index", "features", "label", "cls", "words", "path")
 _PARSER = lxml_html.HTMLParser(encoding="utf-8", no_network=True)
 
 
@@ -177,11 +176,10 @@ def _build(pages: Sequence[Page], format: Format, source: Path) -> datasets.Data
              if (c := _page_columns(p, format, p.domain if by_site and p.domain else p.key, source)) is not None]
     if not parts:
         raise InputError(f"{source}: none of the pages has any text block")
-    columns = {name: np.concatenate([c[name] for c in parts]) for name in _COLUMNS}
-    columns["page"] = columns["page"].tolist()
-    columns["site"] = columns["site"].tolist()
-    columns["page_type"] = columns["page_type"].tolist()
-    return datasets.Dataset.from_dict(columns, features=table_schema())
+    schema = table_schema()
+    columns = {name: np.concatenate([c[name] for c in parts]) for name in schema}
+    columns = {name: (v.tolist() if v.dtype == object else v) for name, v in columns.items()}  # strings as lists
+    return datasets.Dataset.from_dict(columns, features=schema)
 
 
 def _cache_key(files: Sequence[Path], format: str) -> str:
