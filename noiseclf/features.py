@@ -21,7 +21,12 @@ import numpy as np
 
 from .types import ANCESTOR_TAGS, HINT_BIT, HINT_WORDS, Document
 
-_WORD = re.compile(r"\w+")
+# Scripts written without spaces between words (Han, kana): each character is a token of its own, so that
+# a paragraph of Chinese or Japanese counts as many words, as its English translation would, not as one.
+_SOLO_RANGES = ((0x3040, 0x30FF), (0x31F0, 0x31FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
+                (0xFF66, 0xFF9F))
+_SOLO = "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in _SOLO_RANGES)
+_WORD = re.compile(f"(?=\\w)[{_SOLO}]|[^\\W{_SOLO}]+")
 _TERMINAL = frozenset('.!?。！？"”»)\'')
 _SECTION_MARKER = re.compile(
     r"^(?:read (?:also|more|next)|also read|see also|related(?: (?:articles?|stories|posts|content|coverage|topics|news))?|"
@@ -186,7 +191,7 @@ def _window_max(a: np.ndarray, radius: int, before: bool) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Terms:
-    """The page's lowercased \\w+ tokens as (block, term, count) triples, one per distinct term of a block,
+    """The page's lowercased `_WORD` tokens as (block, term, count) triples, one per distinct term of a block,
     over the page's own vocabulary: a sparse block-by-term matrix kept as NumPy arrays."""
 
     row: np.ndarray  # block of each triple, ascending
@@ -281,7 +286,8 @@ def _group_ids(keys: list[str]) -> np.ndarray:
 
 
 def _char_classes() -> tuple[np.ndarray, ...]:
-    """Lookup tables over the Basic Multilingual Plane: word char, digit, upper, punctuation, terminal."""
+    """Lookup tables over the Basic Multilingual Plane: word char, digit, upper, punctuation, terminal,
+    solo (a word by itself, `_SOLO_RANGES`) and full stop (ends a sentence with no space after it)."""
     size = 0x10000
     cps = [chr(i) for i in range(size)]
     alnum = np.array([c.isalnum() for c in cps])
@@ -292,10 +298,15 @@ def _char_classes() -> tuple[np.ndarray, ...]:
     punct = np.array([not (c.isalnum() or c.isspace()) for c in cps])
     terminal = np.zeros(size, bool)
     terminal[[ord(c) for c in ".!?;。！？"]] = True
-    return word, digit, upper, punct, terminal
+    solo = np.zeros(size, bool)
+    for a, b in _SOLO_RANGES:
+        solo[a:b + 1] = word[a:b + 1]
+    full_stop = np.zeros(size, bool)
+    full_stop[[ord(c) for c in "。！？"]] = True
+    return word, digit, upper, punct, terminal, solo, full_stop
 
 
-_WORDCHAR, _DIGITS, _UPPER, _PUNCT_CP, _TERMINAL_CP = _char_classes()
+_WORDCHAR, _DIGITS, _UPPER, _PUNCT_CP, _TERMINAL_CP, _SOLO_CP, _FULL_STOP_CP = _char_classes()
 _BMP = len(_WORDCHAR)
 
 
@@ -313,6 +324,14 @@ def _word_chars(cp: np.ndarray) -> np.ndarray:
     return flags
 
 
+def _token_starts(word: np.ndarray, solo: np.ndarray) -> np.ndarray:
+    """Where `_WORD` tokens start: a word character after a non-word one, and every solo character and
+    the one after it."""
+    before = np.concatenate(([False], word[:-1]))
+    solo_before = np.concatenate(([False], solo[:-1]))
+    return word & (~before | solo | solo_before)
+
+
 # Per-block counts of code points that the text-shape features are ratios of. Past the BMP a code point
 # counts as a letter: alphanumeric, never a digit, punctuation or capital.
 _COUNTS = ("spaces", "sentences", "digits", "punct", "commas", "cap_starts", "first_upper", "first_other",
@@ -320,7 +339,7 @@ _COUNTS = ("spaces", "sentences", "digits", "punct", "commas", "cap_starts", "fi
 
 
 def _scan_numpy(texts: list[str]) -> tuple[np.ndarray, np.ndarray, dict[str, int], np.ndarray]:
-    """A page's `_COUNTS` (n, 9), the term id of each of its lowercased \\w+ tokens with the vocabulary
+    """A page's `_COUNTS` (n, 9), the term id of each of its lowercased `_WORD` tokens with the vocabulary
     (terms in order of first use), and the tokens per block: over the newline-joined page at once."""
     n = len(texts)
     joined = "\n".join(texts)
@@ -330,7 +349,8 @@ def _scan_numpy(texts: list[str]) -> tuple[np.ndarray, np.ndarray, dict[str, int
     table_cp = np.minimum(cp, _BMP - 1)
     high = cp >= _BMP
     alnum = _WORDCHAR[table_cp] | high
-    word_start = alnum & ~np.concatenate(([False], alnum[:-1]))
+    solo = _SOLO_CP[table_cp] & ~high
+    word_start = _token_starts(alnum, solo)
     nxt = np.concatenate((cp[1:], [10]))
 
     def per_block(flags: np.ndarray) -> np.ndarray:
@@ -339,7 +359,8 @@ def _scan_numpy(texts: list[str]) -> tuple[np.ndarray, np.ndarray, dict[str, int
     first = cp[starts]
     last = cp[starts + chars.astype(np.int64) - 1]
     counts = np.column_stack((
-        per_block(cp == 32), per_block(_TERMINAL_CP[table_cp] & ((nxt == 32) | (nxt == 10))),
+        per_block(cp == 32),
+        per_block((_TERMINAL_CP[table_cp] & ((nxt == 32) | (nxt == 10))) | (_FULL_STOP_CP[table_cp] & ~high)),
         per_block(_DIGITS[table_cp] & ~high), per_block(_PUNCT_CP[table_cp] & ~high), per_block(cp == 44),
         per_block(word_start & _UPPER[table_cp]), _UPPER[np.minimum(first, _BMP - 1)], ~alnum[starts],
         last == ord(":"),
@@ -348,8 +369,8 @@ def _scan_numpy(texts: list[str]) -> tuple[np.ndarray, np.ndarray, dict[str, int
     tokens = _WORD.findall(low)
     words = None
     if len(low) == len(joined):
-        word = _word_chars(_codepoints(low))
-        words = per_block(word & ~np.concatenate(([False], word[:-1])))
+        low_cp = _codepoints(low)
+        words = per_block(_token_starts(_word_chars(low_cp), _SOLO_CP[np.minimum(low_cp, _BMP - 1)] & (low_cp < _BMP)))
     if words is None or int(words.sum()) != len(tokens):  # lowercasing changed lengths: count block by block
         words = np.array([len(_WORD.findall(t.lower())) for t in texts], np.float32)
     vocab = {w: i for i, w in enumerate(dict.fromkeys(tokens))}
@@ -367,7 +388,7 @@ try:
 except ImportError:  # not built: no compiler at install time
     _compiled_scan = None
 COMPILED_SCAN = _compiled_scan is not None and os.environ.get("NOISECLF_PURE_PYTHON") != "1"
-_SCAN_TABLES = np.stack((_WORDCHAR, _DIGITS, _UPPER, _PUNCT_CP, _TERMINAL_CP)).view(np.uint8)
+_SCAN_TABLES = np.stack((_WORDCHAR, _DIGITS, _UPPER, _PUNCT_CP, _TERMINAL_CP, _SOLO_CP, _FULL_STOP_CP)).view(np.uint8)
 _scan = _scan_compiled if COMPILED_SCAN else _scan_numpy
 
 
@@ -377,7 +398,7 @@ class _Text:
 
     texts: list[str]
     chars: np.ndarray
-    words: np.ndarray  # \\w+ tokens per block
+    words: np.ndarray  # `_WORD` tokens per block
     counts: np.ndarray  # `_COUNTS` per block
     lines: np.ndarray  # `_line_checks` bits per block
     terms: _Terms
@@ -513,10 +534,14 @@ def _forum_markup(attrs: str) -> bool:
 
 def _comment_region(doc: Document, page: _Text, prose: np.ndarray) -> np.ndarray:
     """Blocks of user comments: from the first pair of reader signatures ("jo says:", "Posted by: jo at 9 AM")
-    at most three blocks apart after some prose; in text also from a "Comments" line after prose; in HTML
-    also blocks whose class/id says comment or reply. (An HTML "34 comments" link often sits under the lede.)"""
+    at most three blocks apart after some prose; in text also from a "Comments" line after prose, unless calls
+    to action follow it (a share bar's); in HTML also blocks whose class/id says comment or reply. (An HTML
+    "34 comments" link often sits under the lede.)"""
     n = len(page.texts)
     marker = page.line(_COMMENT_HEADING) if doc.format == "text" else np.zeros(n, bool)
+    if marker.any():  # "Comments" followed by "Print", "Email": a share bar's link, not a thread's heading
+        cta = page.line(_CTA_LINE)
+        marker &= ~(_shift(cta, -1, False) | _shift(cta, -2, False))
     said = page.line(_SIGNATURE_LINE)
     paired = np.zeros(n, bool)
     for k in (1, 2, 3):

@@ -135,7 +135,8 @@ def test_plain_text_sections_stand_in_for_elements():
 @pytest.mark.skipif(not COMPILED_SCAN, reason="noiseclf._scan is not built (pip install -e .)")
 def test_compiled_scan_matches_the_numpy_scan():
     texts = ["İstanbul ΌΣΟΣ ǅemal ß ﬁ: lowercasing that changes lengths and cases.", "𝐀𝐁𝐂 word_x 𝟙𝟚 😀 end.",
-             "a", ":", "Hello, World: 12,000 (1984)|", "\u00a0nbsp\u2028sep", "日本語のテキスト。次。", "…", "x . y ! z ?"]
+             "a", ":", "Hello, World: 12,000 (1984)|", "\u00a0nbsp\u2028sep", "日本語のテキスト。次。", "…", "x . y ! z ?",
+             "中文ABC文字，ｶﾀｶﾅ・ー〜 テスト！", "Ἀθῆναι 漢字x"]
     numpy_scan, compiled_scan = _scan_numpy(texts), _scan_compiled(texts)
     for a, b in zip(numpy_scan, compiled_scan):
         if isinstance(a, dict):
@@ -152,6 +153,16 @@ def test_word_counts_match_regex_words_in_any_script():
     X = block_features(segment_text("\n\n".join(blocks)))
     expected = [len(re.findall(r"\w+", b.lower())) for b in blocks]
     assert np.allclose(np.expm1(column(X, "log_words")), expected)
+
+
+def test_han_and_kana_count_a_word_a_character_and_sentences_end_at_full_stops():
+    # Chinese and Japanese put no spaces between words: a paragraph is as long as its characters, not one word.
+    blocks = ["北海道の漁港で、サンマの水揚げが十年ぶりの水準に達した。組合は資源管理を続ける。",
+              "新闻：今年的秋刀鱼捕捞量创下十年来新高！", "Tokyo 東京 2026年"]
+    X = block_features(segment_text("\n\n".join(blocks)))
+    han_kana = [sum(c.isalnum() for c in blocks[0]), sum(c.isalnum() for c in blocks[1]), 1 + 2 + 2]
+    assert np.allclose(np.expm1(column(X, "log_words")), han_kana)
+    assert column(X, "sentences").tolist() == [2, 1, 0] and column(X, "ends_terminal")[:2].min() == 1
 
 
 def test_comment_framing_lines_and_blocks_after_the_main_element():
@@ -257,6 +268,21 @@ def test_plain_text_comment_region_starts_after_the_story_at_a_marker_or_reader_
         assert region[:first].max() == 0 and region[first:].min() == 1, start
     for heading in ("Response", "Discussion", "Add a comment |"):  # a docs section, an article's, a Q&A prompt
         assert column(block_features(segment_text(story + heading + "\n\n" + story)), "comment_region").max() == 0
+
+
+def test_a_comments_link_in_a_share_bar_starts_no_comment_region():
+    # "Facebook / Twitter / Comments / Print / Email" between the summary and the story: a share bar's link to
+    # the comments, as news sites put it over the article, not the heading of a thread.
+    head, story = PAGE.split("Read also:")[0].split("\n\n", 2)[1:]
+    summary = "The diary, kept through the winter storms of 1934, is the first record of the light to survive."
+    bar = "Facebook\n\nTwitter\n\nComments\n\nPrint\n\nEmail"
+    doc = segment_text("\n\n".join((head, summary, bar, story)))
+    assert column(block_features(doc), "comment_region").max() == 0
+    thread = "Comments\n\nreader1 says:\n\nThe diary should go to a museum."
+    doc = segment_text("\n\n".join((head, summary, story, "Share\n\nPrint", thread)))
+    region = column(block_features(doc), "comment_region")
+    start = [b.text for b in doc.blocks].index("Comments")
+    assert region[:start].max() == 0 and region[start:].min() == 1
 
 
 def test_html_reader_signatures_after_the_story_open_a_comment_region_but_a_comment_count_does_not():
