@@ -4,8 +4,8 @@
 The NumPy version makes some twenty passes over the code points of the whole page, each with its own
 temporary array, and tokenises with a regex; here one loop over each block's characters does the
 counting and a second over its lowercased text cuts the tokens (`features._WORD`: runs of \\w characters,
-and each Han or kana character alone). Both read the same character
-tables (`features._SCAN_TABLES`), so they agree on every code point.
+and each Han or kana character alone). Both read the same character tables (`features._SCAN_TABLES`),
+so they agree on every code point.
 """
 
 import numpy as np
