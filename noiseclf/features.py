@@ -324,6 +324,11 @@ def _word_chars(cp: np.ndarray) -> np.ndarray:
     return flags
 
 
+def _solo_chars(cp: np.ndarray) -> np.ndarray:
+    """Which code points are a token by themselves (`_SOLO_RANGES`, all in the BMP)."""
+    return _SOLO_CP[np.minimum(cp, _BMP - 1)] & (cp < _BMP)
+
+
 def _token_starts(word: np.ndarray, solo: np.ndarray) -> np.ndarray:
     """Where `_WORD` tokens start: a word character after a non-word one, and every solo character and
     the one after it."""
@@ -349,8 +354,7 @@ def _scan_numpy(texts: list[str]) -> tuple[np.ndarray, np.ndarray, dict[str, int
     table_cp = np.minimum(cp, _BMP - 1)
     high = cp >= _BMP
     alnum = _WORDCHAR[table_cp] | high
-    solo = _SOLO_CP[table_cp] & ~high
-    word_start = _token_starts(alnum, solo)
+    word_start = _token_starts(alnum, _solo_chars(cp))
     nxt = np.concatenate((cp[1:], [10]))
 
     def per_block(flags: np.ndarray) -> np.ndarray:
@@ -370,7 +374,7 @@ def _scan_numpy(texts: list[str]) -> tuple[np.ndarray, np.ndarray, dict[str, int
     words = None
     if len(low) == len(joined):
         low_cp = _codepoints(low)
-        words = per_block(_token_starts(_word_chars(low_cp), _SOLO_CP[np.minimum(low_cp, _BMP - 1)] & (low_cp < _BMP)))
+        words = per_block(_token_starts(_word_chars(low_cp), _solo_chars(low_cp)))
     if words is None or int(words.sum()) != len(tokens):  # lowercasing changed lengths: count block by block
         words = np.array([len(_WORD.findall(t.lower())) for t in texts], np.float32)
     vocab = {w: i for i, w in enumerate(dict.fromkeys(tokens))}
@@ -540,8 +544,7 @@ def _comment_region(doc: Document, page: _Text, prose: np.ndarray) -> np.ndarray
     n = len(page.texts)
     marker = page.line(_COMMENT_HEADING) if doc.format == "text" else np.zeros(n, bool)
     if marker.any():  # "Comments" followed by "Print", "Email": a share bar's link, not a thread's heading
-        cta = page.line(_CTA_LINE)
-        marker &= ~(_shift(cta, -1, False) | _shift(cta, -2, False))
+        marker &= ~_window_max(page.line(_CTA_LINE), 2, before=False).max(axis=1)
     said = page.line(_SIGNATURE_LINE)
     paired = np.zeros(n, bool)
     for k in (1, 2, 3):

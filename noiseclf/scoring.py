@@ -246,11 +246,14 @@ class PackedModel:
                       paths: np.ndarray | None = None) -> np.ndarray:
         """(n, 2) probabilities of boilerplate and content; rows without `pages` are one page."""
         second = self.second.proba if self.second is not None else None
-        routing = None
-        if self.special is not None and self.router is not None:
-            routing = Routing(self.special.proba, self.router.proba, self.route_cut, self.route_threshold,
-                              self.threshold)
-        return two_pass_proba(X, self.first.proba, second, self.thread_floor, pages, words, paths, routing)
+        return two_pass_proba(X, self.first.proba, second, self.thread_floor, pages, words, paths, self.routing())
+
+    def routing(self) -> Routing | None:
+        """The specialist and router as `Routing` scores with them (None without them), as
+        `BlockClassifier.routing` gives them."""
+        if self.special is None or self.router is None:
+            return None
+        return Routing(self.special.proba, self.router.proba, self.route_cut, self.route_threshold, self.threshold)
 
     def save(self, path: str | Path) -> Path:
         """Write the arrays to a NumPy archive (no pickled objects)."""
