@@ -12,8 +12,8 @@ Corpus-specific pitfalls handled here:
 - cleaneval: page 60 is in both dev and final (same page, slightly different gold); it is yielded
   as final only. The 59 final inputs without a gold file are skipped. `Page.encoding` is the
   wrapper's declared encoding when Python knows it ("unset", "unknown-..." become "").
-- dragnet: the comments marker has typo variants ("!@#$%^&*() COMMENTS", "!!@#...") that are
-  honoured too; 43 gold files are cp1252, not UTF-8.
+- dragnet: the comments marker has typo variants ("!@#$%^&*() COMMENTS", "!!@#...", "!@ $%^...",
+  "#$%^...") that are honoured too; 43 gold files are cp1252, not UTF-8.
 - l3s_gn1: gold runs are taken from the annotated copy (whose curly quotes became "?").
 """
 
@@ -283,7 +283,7 @@ def _aeb_page(tree: _Tree, entry: _Entry) -> Page:
 # dragnet
 
 _DRAGNET_LISTS = {"train": "training.txt", "test": "test.txt"}
-_COMMENTS_MARKER = re.compile(r"!*@#[!@#$%^&*()]*\s*COMMENTS")  # tolerates the typo variants
+_COMMENTS_MARKER = re.compile(r"[!@#$%^&*()\s]{3,}COMMENTS")  # any run of the marker's symbols: it has typos
 
 
 def _dragnet_index(tree: _Tree, split: str | None) -> list[_Entry]:

@@ -88,7 +88,8 @@ def _fake_dragnet(base: Path) -> None:
            "Headline\r\nFirst  line\t\r\n\r\nSecond line\r\n!@#$%^&*()  COMMENTS\r\nGreat post\r\n")
     _write(base / "dragnet/Corrected/b2.html.corrected.txt",
            b"It\x92s here\n!@#$%^&*() COMMENTS\nspam\n")  # cp1252 and a marker variant
-    _write(base / "dragnet/Corrected/c3.html.corrected.txt", "No comments at all\n")
+    _write(base / "dragnet/Corrected/c3.html.corrected.txt",
+           "No comments at all\n!@ $%^&*()  COMMENTS\nFirst!\n")  # a marker that lost its '#'
 
 
 def _fake_aeb(base: Path) -> None:
