@@ -4,7 +4,9 @@ Teasers are rare in any one corpus but are the noise a main-text extractor is ju
 "Read also"/"Latest" marker, then for each unrelated story its headline, a summary line repeated,
 that line again with the first sentences of the story cut mid-sentence, and a tag. We build them
 from other pages of the same training split (so no outside data enters the model), label every
-spliced block boilerplate, and place the section after the article or inside it.
+spliced block boilerplate, and place the section after the article or inside it. Opt-in
+(`noiseclf train --inline-teasers`), a share of the teasers are instead one line between two
+paragraphs of the story, "Related: <another headline>", set like the paragraphs around it.
 
 Furniture (opt-in, `noiseclf train --furniture`) is the sentence-shaped page furniture around a
 story: newsletter boxes with their button and privacy note set between its paragraphs, cookie
@@ -30,6 +32,8 @@ MARKERS = ("Read also:", "Related:", "Latest", "Comments", "More from this secti
 TAGS = ("Members Public", "Premium", "Opinion", "Sponsored", "Analysis", "Free", "Subscriber only", "Video")
 CHROME = ("Skip to content", "Advertisement", "Share", "Tweet", "Email", "Print", "Share this article",
           "Sign up for our newsletter", "Subscribe", "Log in", "Menu", "Search", "Back to top")
+INLINE = ("Related:", "Read more:", "READ MORE:", "See also:", "Also read:", "RELATED:", "Read also:",
+          "Read next:", "More:", "Watch:")
 _SENTENCES = re.compile(r"(?<=[.!?])\s+")
 
 # The grammar of the furniture: a prompt is opener + product + tail, a note one of `_NOTES`.
@@ -228,12 +232,32 @@ def _html_block(text: str, role: str, anchor: Block, rng: np.random.Generator, e
                  element_hints=above + (aside, 0, 0))
 
 
-def splice(doc: Document, content: np.ndarray, donors: list[Donor],
-           rng: np.random.Generator) -> tuple[Document, np.ndarray, np.ndarray]:
-    """The page with a teaser section (and stray chrome) added; new content labels and an is-new mask."""
+def _inline(doc: Document, content: np.ndarray, text: str, title: str,
+            at: int) -> tuple[Document, np.ndarray, np.ndarray]:
+    """The page with `text` (a prefix and another story's `title`) set as a paragraph of the story
+    before paragraph `at`, in the same parent element, the title linked."""
+    anchor = doc.blocks[at]
+    line = replace(anchor, text=text, link_chars=len(title),
+                   elements=anchor.elements[:-1] + (_SPLICED_IDS,),
+                   element_hints=anchor.element_hints[:-1] + (0,) if anchor.element_hints else ())
+    blocks = _renumber(list(doc.blocks[:at]) + [line] + list(doc.blocks[at:]))
+    added = np.zeros(len(blocks), bool)
+    added[at] = True
+    return replace(doc, blocks=tuple(blocks)), np.insert(content, at, False), added
+
+
+def splice(doc: Document, content: np.ndarray, donors: list[Donor], rng: np.random.Generator,
+           inline: float = 0.0) -> tuple[Document, np.ndarray, np.ndarray]:
+    """The page with a teaser section (and stray chrome) added or, at odds `inline`, a one-line teaser
+    inside the story; new content labels and an is-new mask. `inline` 0 draws exactly as before it existed."""
     kept = np.flatnonzero(content)
     if not len(kept) or not donors:
         return doc, content, np.zeros(len(doc.blocks), bool)
+    paragraphs = [i for i in kept[1:].tolist() if doc.blocks[i].tag == "p"]
+    if paragraphs and inline > 0 and rng.random() < inline:
+        title = donors[int(rng.integers(len(donors)))].title
+        at = paragraphs[int(rng.integers(len(paragraphs)))]
+        return _inline(doc, content, f"{_pick(rng, INLINE)} {title}", title, at)
     section = [(str(rng.choice(MARKERS)), "marker", 0)]
     if rng.random() < 0.4:
         section.append((str(rng.choice(MARKERS)), "marker", 0))
@@ -257,12 +281,14 @@ def splice(doc: Document, content: np.ndarray, donors: list[Donor],
 
 
 class Augmenter:
-    """Splices teasers into a share of pages, drawing donors from the pages seen before, and furniture into
-    another share (each page drawn for both, apart); deterministic."""
+    """Splices teasers into a share of pages, drawing donors from the pages seen before (of those, the
+    share `inline` as one inline line), and furniture into another share (each page drawn for both,
+    apart); deterministic."""
 
-    def __init__(self, share: float, seed: int = 0, pool: int = 64, furniture: float = 0.0):
+    def __init__(self, share: float, seed: int = 0, pool: int = 64, furniture: float = 0.0, inline: float = 0.0):
         self.share = share
         self.furniture = furniture
+        self.inline = inline
         self.rng = np.random.default_rng(seed)
         self.donors: deque[Donor] = deque(maxlen=pool)
 
@@ -271,7 +297,7 @@ class Augmenter:
         result = (doc, content, np.zeros(len(doc.blocks), bool))
         if self.donors:  # the first page of a shard lends to the others and gets nothing itself
             if self.share > 0 and self.rng.random() < self.share:
-                result = splice(doc, content, list(self.donors), self.rng)
+                result = splice(doc, content, list(self.donors), self.rng, self.inline)
             if self.furniture > 0 and self.rng.random() < self.furniture:
                 result = furnish(*result[:2], self.rng, added=result[2])
         if own is not None:

@@ -88,6 +88,8 @@ def train(
     limit: Optional[int] = typer.Option(None, "--limit", help="At most this many pages per corpus (quick runs)."),
     augment: float = typer.Option(0.5, "--augment", help="Share of corpus pages given synthetic teasers of other pages."),
     furniture: float = typer.Option(0.0, "--furniture", help="Share of corpus pages given a synthetic newsletter box or cookie notice."),
+    inline_teasers: float = typer.Option(0.0, "--inline-teasers", help="Share of the teasers (--augment) spliced as one "
+                                         "'Related: <headline>' line between the story's paragraphs."),
     specialist: str = typer.Option("article", "--specialist", help="Page type of a specialist model blended in on "
                                    "pages a router deems of that type (needs pages that say their type, as WCXB's "
                                    "do); '' for none."),
@@ -104,9 +106,10 @@ def train(
         _fail(ValueError(f"--format must be html or text, not {format!r}"))
     if estimator not in ESTIMATORS:
         _fail(ValueError(f"--estimator must be one of {', '.join(ESTIMATORS)}"))
-    for name, share in (("--augment", augment), ("--furniture", furniture)):
+    for name, share, of in (("--augment", augment, "pages"), ("--furniture", furniture, "pages"),
+                             ("--inline-teasers", inline_teasers, "teasers")):
         if not 0.0 <= share <= 1.0:
-            _fail(ValueError(f"{name} is a share of pages, between 0 and 1, not {share}"))
+            _fail(ValueError(f"{name} is a share of {of}, between 0 and 1, not {share}"))
     sources = _sources(corpus or ([] if user_data else ["wcxb:dev"]))
     try:
         extra = ()
@@ -116,7 +119,8 @@ def train(
             extra = user_tables(user_data, format=format, cache_dir=cache)
         result = train_and_save(
             TrainConfig(sources=sources, format=format, estimator=estimator, max_iter=max_iter or DEFAULT_TREES, two_pass=two_pass,
-                        limit=limit, augment=augment, furniture=furniture, specialist=specialist, root=data,
+                        limit=limit, augment=augment, furniture=furniture, inline_teasers=inline_teasers,
+                        specialist=specialist, root=data,
                         cache_dir=cache, extra_tables=extra),
             out, log=lambda s: err.print(s, highlight=False),
         )

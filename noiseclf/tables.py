@@ -59,13 +59,15 @@ def block_columns(doc: Document, key: str, site: str, content: np.ndarray,
 
 
 def _rows(corpus: str, split: str | None, format: Format, limit: int | None, root: str | None,
-          shards: list[int], n_shards: int, augment: float, furniture: float, version: str) -> Iterator[dict]:
+          shards: list[int], n_shards: int, augment: float, furniture: float, inline: float,
+          version: str) -> Iterator[dict]:
     """One row per block of the pages in `shards` (page number modulo n_shards); `version` keys the cache.
 
-    With `augment` > 0 that share of pages gets a spliced teaser section, with `furniture` > 0 that share
-    a newsletter box or cookie notice (noiseclf.augment).
+    With `augment` > 0 that share of pages gets a spliced teaser section (of those, the share `inline` one
+    inline "Related: ..." line instead), with `furniture` > 0 that share a newsletter box or cookie notice
+    (noiseclf.augment).
     """
-    augmenter = Augmenter(augment, seed=shards[0], furniture=furniture)
+    augmenter = Augmenter(augment, seed=shards[0], furniture=furniture, inline=inline)
     pages = corpora.load_corpus(corpus, split, root=Path(root) if root else None, limit=limit)
     for number, page in enumerate(pages):
         if number % n_shards not in shards:
@@ -102,7 +104,7 @@ def table_schema():
 
 def build_table(corpus: str, split: str | None, *, format: Format = "html", limit: int | None = None,
                 root: Path | None = None, cache_dir: Path | None = None, num_proc: int | None = None,
-                augment: float = 0.0, furniture: float = 0.0):
+                augment: float = 0.0, furniture: float = 0.0, inline: float = 0.0):
     """The block table of a corpus split, built once and then read from the on-disk cache."""
     import datasets
 
@@ -114,7 +116,7 @@ def build_table(corpus: str, split: str | None, *, format: Format = "html", limi
         _rows, features=schema, cache_dir=str(cache), num_proc=n_shards if n_shards > 1 else None,
         gen_kwargs={"corpus": corpus, "split": split, "format": format, "limit": limit,
                     "root": str(root) if root else None, "shards": list(range(n_shards)), "n_shards": n_shards, "augment": augment,
-                    "furniture": furniture, "version": code_fingerprint()},
+                    "furniture": furniture, "inline": inline, "version": code_fingerprint()},
     )
 
 

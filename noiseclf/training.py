@@ -51,6 +51,7 @@ class TrainConfig:
     limit: int | None = None  # pages per source, for quick runs
     augment: float = 0.5  # share of corpus pages given a spliced teaser section (noiseclf.augment)
     furniture: float = 0.0  # share of corpus pages given a newsletter box or cookie notice (noiseclf.augment)
+    inline_teasers: float = 0.0  # share of teaser splices that are one inline "Related: ..." line
     specialist: str = "article"  # page type of the specialist model ("" for none; needs pages that say their type)
     root: Path | None = None
     cache_dir: Path | None = None
@@ -206,7 +207,8 @@ def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> T
     tables, records = [], []
     for corpus, split in config.sources:
         table = build_table(corpus, split, format=config.format, limit=config.limit, root=config.root,
-                            cache_dir=config.cache_dir, augment=config.augment, furniture=config.furniture)
+                            cache_dir=config.cache_dir, augment=config.augment, furniture=config.furniture,
+                            inline=config.inline_teasers)
         tables.append(table)
         records.append((corpus, split, to_matrix([table])))
         log(f"table {corpus}/{split or 'all'}: {table.num_rows} blocks")
@@ -248,6 +250,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> T
         training_data=[_source_record(c, s, sm, config.root) for c, s, sm in records],
         params={"estimator": config.estimator, "max_iter": config.max_iter, "two_pass": config.two_pass,
                 "n_folds": config.n_folds, "limit": config.limit, "augment": config.augment, "furniture": config.furniture,
+                "inline_teasers": config.inline_teasers,
                 "specialist": config.specialist if routing else "", "table_fingerprint": code_fingerprint(),
                 "seconds": round(time.time() - start, 1)},
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from noiseclf.augment import MARKERS, Augmenter, Donor, donor, splice
+from noiseclf.augment import INLINE, MARKERS, Augmenter, Donor, donor, splice
 from noiseclf.segmentation import segment_html
 
 PAGE = """<html><head><title>Canal boats return to the old wharf</title></head><body>
@@ -35,6 +35,20 @@ def test_splice_adds_boilerplate_teasers_beside_the_article():
     assert len(section) == 1 and section.isdisjoint(e for b in doc.blocks for e in b.elements)
     offsets = [b.offset for b in new_doc.blocks]
     assert offsets == sorted(offsets) and len(set(offsets)) == len(offsets)
+
+
+def test_an_inline_teaser_is_one_linked_line_set_between_the_story_s_paragraphs():
+    doc = segment_html(PAGE)
+    content = content_mask(doc)
+    new_doc, labels, added = splice(doc, content, DONORS, np.random.default_rng(3), inline=1.0)
+    assert added.sum() == 1 and np.array_equal(labels[~added], content) and not labels[added].any()
+    at = int(np.flatnonzero(added)[0])
+    line, after = new_doc.blocks[at], new_doc.blocks[at + 1]
+    title = next(d.title for p in INLINE for d in DONORS if line.text == f"{p} {d.title}")
+    assert line.link_chars == len(title) and line.tag == "p"
+    assert labels[at - 1] and labels[at + 1]  # between two paragraphs of the story, in their parent element
+    assert line.elements[:-1] == after.elements[:-1] and line.elements[-1] not in {e for b in doc.blocks for e in b.elements}
+    assert [b.offset for b in new_doc.blocks] == sorted({b.offset for b in new_doc.blocks})
 
 
 def test_augmenter_is_deterministic_and_lends_pages_as_donors():
@@ -118,3 +132,17 @@ def test_augmenter_without_furniture_draws_as_before_and_with_it_adds_boxes():
     assert all(out[2].any() and not out[1][out[2]].any() for out in outputs[1:])
     texts = [b.text for out in outputs[1:] for b, a in zip(out[0].blocks, out[2]) if a]
     assert not any(t in MARKERS for t in texts)  # furniture only: no teaser section
+
+
+def test_augmenter_splices_inline_teasers_only_at_the_share_asked_for():
+    doc = segment_html(PAGE)
+
+    def spliced(**options):
+        augment = Augmenter(1.0, seed=7, **options)
+        outs = [augment(doc, content_mask(doc)) for _ in range(4)][1:]  # the first page only lends
+        return [[b.text for b, a in zip(out[0].blocks, out[2]) if a] for out in outs]
+
+    assert spliced() == spliced(inline=0.0)
+    assert all(len(new) >= 2 for new in spliced())  # sections: a marker and teasers
+    inline = spliced(inline=1.0)
+    assert all(len(new) == 1 and new[0].startswith(INLINE) for new in inline)
