@@ -15,19 +15,20 @@ pytestmark = pytest.mark.corpus
 FLOORS = {
     ("scrapinghub_aeb", "test", "html"): {"shingle_f1": 0.945},  # measured 0.951
     ("wcxb", "test", "html"): {"word_f1": 0.88},  # 0.889
-    ("dragnet", "test", "html"): {"shingle_f1": 0.865},  # 0.878
+    ("dragnet", "test", "html"): {"shingle_f1": 0.865},  # 0.880
     ("l3s_gn1", "all", "html"): {"shingle_f1": 0.93},  # 0.939
     ("cleaneval", "final", "html"): {"shingle_f1": 0.90},  # 0.908 (its gold counts reader comments, which the thread rule drops)
-    ("scrapinghub_aeb", "test", "text"): {"shingle_f1": 0.89},  # 0.906
-    ("wcxb", "test", "text"): {"word_f1": 0.825},  # 0.834
-    ("l3s_gn1", "all", "text"): {"shingle_f1": 0.915},  # 0.926
+    ("scrapinghub_aeb", "test", "text"): {"shingle_f1": 0.89},  # 0.912
+    ("wcxb", "test", "text"): {"word_f1": 0.825},  # 0.837
+    ("l3s_gn1", "all", "text"): {"shingle_f1": 0.91},  # 0.920
 }
 # Related content kept moves by several points between retrains (24-35% for the html model over
-# one earlier session's candidates; 20.1%, 24.6% and 22.9% for the last three text models, trained on
-# the same pages): most of it is short teaser headlines scored near the threshold.
+# one earlier session's candidates; 20.1%, 24.6% and 22.9% for the three text models before the
+# inline teasers, trained on the same pages, 17.6% with them): most of it is short teaser headlines
+# scored near the threshold.
 CEILINGS = {
     ("l3s_gn1", "all", "html"): {"related_kept": 0.26},  # measured 0.192
-    ("l3s_gn1", "all", "text"): {"related_kept": 0.28},  # 0.229
+    ("l3s_gn1", "all", "text"): {"related_kept": 0.25},  # 0.176
 }
 
 
