@@ -48,11 +48,13 @@ _COMMENT_ENDS = (" said", " says", " wrote", " replied", " commented", " ago")
 _COMMENT_WHOLE = re.compile(r"(?:reply|report(?: abuse)?|flag|permalink|quote|like|\d+ (?:likes?|replies))\W*$")
 _COMMENT_START = re.compile(r"(?:posted|submitted|commented) (?:by|on)\b")
 # "Comments", "34 responses to “Title”", "[ 167 comments ]", "Top Rated Comments", "Comments (12)"; not a bare
-# "Response" or "Discussion" (section headings of docs and articles), nor "Add a comment" (under each Q&A post).
-_COMMENT_MARKER = re.compile(r"^\W*(?:\d+\s+)?(?:(?:top rated|reader|readers'|user|all|recent|latest|view|show|read)\s+"
-                             r"(?:all\s+)?)?(?:comments?|responses|replies|leave a (?:comment|reply)|"
+# "Response" or "Discussion" (section headings of docs and articles), nor "Add a comment" (under each Q&A post),
+# nor "Comment on this story" (a call to action: "comment" with "on"/"to" needs a count, "2 comment on ...").
+_COMMENT_MARKER = re.compile(r"^\W*(?P<count>\d+\s+)?(?:(?:top rated|reader|readers'|user|all|recent|latest|view|show|"
+                             r"read)\s+(?:all\s+)?)?(?P<noun>comments?|responses|replies|leave a (?:comment|reply)|"
                              r"join the discussion|kommentare|commentaires|comentários?|"
-                             r"comentarios|комментарии)(?:\s*\(\d+\)|\s+(?:to|on)\s.*)?\W*$", re.I)
+                             r"comentarios|комментарии)(?:\s*\(\d+\)|(?P<about>\s+(?:to|on)\s.*))?\W*$", re.I)
+_SINGULAR_COMMENT = frozenset(("comment", "comentário"))
 # The line over a reader's comment: "Posted by: jo at 9:01 AM", "jo says:" (blocks are whitespace-normalised,
 # so the second ends within the last 12 characters and is searched there only).
 _SIGNATURE_START = re.compile(r"(?:posted|submitted|comment(?:ed)?) by\b", re.I)
@@ -433,7 +435,7 @@ _LINE_MAX = 100
 def _line_checks(text: str) -> int:
     """The `_MARKER_LINE`... bits of a text shorter than `_LINE_MAX`."""
     n = len(text)
-    bits = _COMMENT_HEADING if _COMMENT_MARKER.match(text) else 0
+    bits = _COMMENT_HEADING if _is_comment_heading(text) else 0
     if n < 80:
         low = text.lower()
         bits |= _COMMENT_LINE if _is_comment_line(low) else 0
@@ -444,6 +446,12 @@ def _line_checks(text: str) -> int:
         bits |= _MARKER_LINE if _SECTION_MARKER.match(text) else 0
         bits |= _CTA_LINE if _CTA_MARKER.match(text) else 0
     return bits
+
+
+def _is_comment_heading(text: str) -> bool:
+    """Whether a line heads a thread of comments ("12 Comments", "34 responses to “Title”")."""
+    m = _COMMENT_MARKER.match(text)
+    return m is not None and not (m["about"] and not m["count"] and m["noun"].lower() in _SINGULAR_COMMENT)
 
 
 def _shape(page: _Text) -> np.ndarray:

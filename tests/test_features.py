@@ -285,6 +285,21 @@ def test_a_comments_link_in_a_share_bar_starts_no_comment_region():
     assert region[:start].max() == 0 and region[start:].min() == 1
 
 
+def test_a_comment_on_call_to_action_starts_no_comment_region_but_a_counted_heading_does():
+    # "Comment on this story" (a link to the form) or a sidebar's "Comment on <title> in <magazine>" is no
+    # thread's heading; "2 comments on <title>" is.
+    head, story = PAGE.split("Read also:")[0].split("\n\n", 2)[1:]
+    summary = "The diary, kept through the winter storms of 1934, is the first record of the light to survive."
+    for line in ("Comment on this story", "Comment on \u201cThe keeper's log\u201d in the Coastal Quarterly"):
+        doc = segment_text("\n\n".join((head, summary, line, story)))
+        assert column(block_features(doc), "comment_region").max() == 0, line
+    thread = "2 comments on \u201cA lighthouse diary\u201d\n\nThe diary should go to a museum.\n\nAgreed, and soon."
+    doc = segment_text("\n\n".join((head, summary, story, thread)))
+    region = column(block_features(doc), "comment_region")
+    start = next(i for i, b in enumerate(doc.blocks) if b.text.startswith("2 comments on"))
+    assert region[:start].max() == 0 and region[start:].min() == 1
+
+
 def test_html_reader_signatures_after_the_story_open_a_comment_region_but_a_comment_count_does_not():
     signed = "".join(f"<p>Posted by: reader{i} at September {i + 1}, 2012 9:01 AM</p>"
                      f"<p>We lost the pears too, two nights of frost and nothing left on the trees.</p>"
