@@ -24,11 +24,11 @@ FLOORS = {
 }
 # Related content kept moves by several points between retrains (24-35% for the html model over
 # one earlier session's candidates; 20.1%, 24.6% and 22.9% for the three text models before the
-# inline teasers, trained on the same pages, 17.6% with them): most of it is short teaser headlines
+# inline teasers, trained on the same pages, 17.8% with them): most of it is short teaser headlines
 # scored near the threshold.
 CEILINGS = {
     ("l3s_gn1", "all", "html"): {"related_kept": 0.26},  # measured 0.192
-    ("l3s_gn1", "all", "text"): {"related_kept": 0.25},  # 0.176
+    ("l3s_gn1", "all", "text"): {"related_kept": 0.25},  # 0.178
 }
 
 
