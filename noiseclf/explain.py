@@ -40,7 +40,6 @@ from .features import (
 )
 from .inference import Extractor, page_confidence
 from .model import after_story_thread, content_proba
-from .scoring import blend
 from .segmentation import segment
 from .types import Block, Document
 
@@ -154,13 +153,13 @@ def explain_document(extractor: Extractor, doc: Document, *, top: int = 5,
         values = np.hstack([values, X2[:, ctx_cols]])
         deltas = np.hstack([deltas, occlusion(model.second_, X2, proba, ctx_cols)])
     routing = model.routing()
-    routed = routing is not None and routing.page_scores(X, None)[0] >= routing.cut
+    routed = routing is not None and bool(routing.routes(X, None)[0])
     if routed:  # the blend, and each own feature's change to it when occluded in both models
         special = routing.special(X)
-        general, proba = proba, blend(proba, special, routing.threshold, routing.model_threshold)
+        general, proba = proba, routing.mix(proba, special)
         own = slice(0, len(own_cols))
-        occluded = blend(general[:, None] - deltas[:, own], special[:, None] - occlusion(model.special_, X, special, own_cols),
-                         routing.threshold, routing.model_threshold)
+        occluded = routing.mix(general[:, None] - deltas[:, own],
+                               special[:, None] - occlusion(model.special_, X, special, own_cols))
         deltas[:, own] = proba[:, None] - occluded
     thread = after_story_thread(X, model.thread_floor)
     trees = proba

@@ -182,13 +182,21 @@ class Routing:
         profiles, slices = page_profiles(X, pages)
         return np.repeat(self.router(profiles), [s.stop - s.start for s in slices])
 
+    def routes(self, X: np.ndarray, pages: np.ndarray | None) -> np.ndarray:
+        """Which rows lie on pages the router sends to the specialist."""
+        return self.page_scores(X, pages) >= self.cut
+
+    def mix(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """General scores `p` and specialist scores `q` blended as on a routed page."""
+        return blend(p, q, self.threshold, self.model_threshold)
+
     def apply(self, X: np.ndarray, p: np.ndarray, pages: np.ndarray | None) -> np.ndarray:
         """The general scores `p`, with routed pages' rows replaced by the rescaled mean."""
-        routed = self.page_scores(X, pages) >= self.cut
+        routed = self.routes(X, pages)
         if not routed.any():
             return p
         out = p.copy()
-        out[routed] = blend(p[routed], self.special(X[routed]), self.threshold, self.model_threshold)
+        out[routed] = self.mix(p[routed], self.special(X[routed]))
         return out
 
 
