@@ -90,6 +90,8 @@ def train(
     furniture: float = typer.Option(0.0, "--furniture", help="Share of corpus pages given a synthetic newsletter box or cookie notice."),
     inline_teasers: float = typer.Option(0.0, "--inline-teasers", help="Share of the teasers (--augment) spliced as one "
                                          "'Related: <headline>' line between the story's paragraphs."),
+    draws: int = typer.Option(1, "--draws", help="Augmentation draws of the training pages; each model is then one "
+                              "member a draw, their scores averaged (training and scoring time grow with it)."),
     specialist: str = typer.Option("article", "--specialist", help="Page type of a specialist model blended in on "
                                    "pages a router deems of that type (needs pages that say their type, as WCXB's "
                                    "do); '' for none."),
@@ -110,6 +112,8 @@ def train(
                              ("--inline-teasers", inline_teasers, "teasers")):
         if not 0.0 <= share <= 1.0:
             _fail(ValueError(f"{name} is a share of {of}, between 0 and 1, not {share}"))
+    if draws < 1:
+        _fail(ValueError(f"--draws is a number of augmentation draws, at least 1, not {draws}"))
     sources = _sources(corpus or ([] if user_data else ["wcxb:dev"]))
     try:
         extra = ()
@@ -120,7 +124,7 @@ def train(
         result = train_and_save(
             TrainConfig(sources=sources, format=format, estimator=estimator, max_iter=max_iter or DEFAULT_TREES, two_pass=two_pass,
                         limit=limit, augment=augment, furniture=furniture, inline_teasers=inline_teasers,
-                        specialist=specialist, root=data,
+                        draws=draws, specialist=specialist, root=data,
                         cache_dir=cache, extra_tables=extra),
             out, log=lambda s: err.print(s, highlight=False),
         )

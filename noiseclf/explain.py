@@ -39,7 +39,7 @@ from .features import (
     neighbour_features,
 )
 from .inference import Extractor, page_confidence
-from .model import after_story_thread, content_proba
+from .model import AveragedTrees, after_story_thread, content_proba
 from .segmentation import segment
 from .types import Block, Document
 
@@ -95,7 +95,10 @@ class PageExplanation:
 
 
 def global_importance(estimator: object, n_features: int) -> np.ndarray:
-    """Total split gain per feature of gradient-boosted trees; impurity importances or ones otherwise."""
+    """Total split gain per feature of gradient-boosted trees (summed over the members of `AveragedTrees`);
+    impurity importances or ones otherwise."""
+    if isinstance(estimator, AveragedTrees):
+        return np.sum([global_importance(e, n_features) for e in estimator.estimators_], axis=0)
     predictors = getattr(estimator, "_predictors", None)
     if predictors is not None:
         importance = np.zeros(n_features)

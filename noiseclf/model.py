@@ -3,7 +3,8 @@
 The classifier makes two passes: gradient-boosted trees on block features, then a second model
 that also sees the first pass's scores of the neighbouring blocks (out-of-fold while training).
 Where training pages say their type, a specialist fitted on one type (articles) is blended in on
-the pages a router over page profiles assigns to it.
+the pages a router over page profiles assigns to it. Trained on several augmentation draws of the
+same pages, each of those models is one member per draw, their raw scores averaged (`AveragedTrees`).
 `save_model` writes the joblib pickle, the packed trees inference reads (`scoring.PackedModel`)
 and the manifest (`artifact`); `load_model` verifies the files before unpickling.
 """
@@ -40,14 +41,16 @@ from .scoring import (
     PackedTrees,
     Routing,
     after_story_thread,
+    expit,
     page_profiles,
     two_pass_proba,
     with_neighbours,
 )
 from .types import ModelError
 
-__all__ = ["COMPILED_TREES", "DEFAULT_TREES", "BlockClassifier", "Manifest", "after_story_thread", "content_proba",
-           "default_router", "default_trees", "load_model", "manifest_path", "pack", "pack_trees", "save_model"]
+__all__ = ["COMPILED_TREES", "DEFAULT_TREES", "AveragedTrees", "BlockClassifier", "Manifest", "after_story_thread",
+           "content_proba", "default_router", "default_trees", "fit_per_draw", "load_model", "manifest_path", "pack",
+           "pack_trees", "save_model"]
 
 DEFAULT_TREES = 120  # fewer, larger trees at a higher rate than 200 x 0.1: scoring a page costs per tree
 
@@ -69,15 +72,72 @@ def default_router() -> HistGradientBoostingClassifier:
 _SINGLE_THREAD_ROWS = 50_000  # below this, OpenMP start-up and contention cost more than they save
 
 
+class AveragedTrees(ClassifierMixin, BaseEstimator):
+    """Binary boosted-tree classifiers as one, the mean of their raw scores (log-odds): one clone of
+    `estimator` fitted on the rows of each augmentation draw.
+
+    Members fitted on different draws of the same pages disagree where one draw's synthetic teasers
+    taught a split the others did not; their mean depends less on any one draw.
+    """
+
+    def __init__(self, estimator=None):
+        self.estimator = estimator
+
+    def fit(self, X: np.ndarray, y: np.ndarray, draws: np.ndarray | None = None) -> AveragedTrees:
+        """One member a distinct value of `draws` (a single member without it), fitted on those rows."""
+        draws = np.zeros(len(y), int) if draws is None else np.asarray(draws)
+        base = self.estimator if self.estimator is not None else default_trees()
+        self.estimators_ = tuple(clone(base).fit(X[draws == d], y[draws == d]) for d in np.unique(draws))
+        self.classes_ = self.estimators_[0].classes_
+        return self
+
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        return np.mean([e.decision_function(X) for e in self.estimators_], axis=0)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        p = expit(self.decision_function(X))
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return (self.decision_function(X) >= 0).astype(int)
+
+
+def fit_per_draw(estimator, X: np.ndarray, y: np.ndarray, draws: np.ndarray | None):
+    """A clone of `estimator` fitted on all rows, or with rows from several augmentation draws, one clone
+    fitted on each draw's rows, averaged."""
+    if draws is None or len(np.unique(draws)) < 2:
+        return clone(estimator).fit(X, y)
+    return AveragedTrees(estimator).fit(X, y, draws=draws)
+
+
+def _concat_trees(parts: list[PackedTrees]) -> PackedTrees:
+    """Packed members as one node table whose raw score is the mean of theirs."""
+    sizes = [len(p.feature) for p in parts]
+    offsets = np.cumsum([0] + sizes[:-1])
+    same = ("feature", "threshold", "missing_left", "is_leaf")
+    cat = {name: np.concatenate([getattr(p, name) for p in parts]) for name in same}
+    shift = np.repeat(offsets, sizes)
+    return PackedTrees(
+        roots=np.concatenate([p.roots + o for p, o in zip(parts, offsets)]).astype(np.int32),
+        left=(np.concatenate([p.left for p in parts]) + shift).astype(np.int32),
+        right=(np.concatenate([p.right for p in parts]) + shift).astype(np.int32),
+        value=np.concatenate([p.value for p in parts]) / len(parts),
+        baseline=float(np.mean([p.baseline for p in parts])), **cat)
+
+
 def pack_trees(estimator) -> PackedTrees | None:
     """A fitted binary HistGradientBoostingClassifier's trees as one node table (child indices made
-    absolute), or None for any other estimator or for trees with categorical splits.
+    absolute; `AveragedTrees` members one after the other, their leaf values and baselines divided among
+    them), or None for any other estimator or for trees with categorical splits.
 
     scikit-learn's own path re-validates the input and rebuilds category bitsets on every call, and
     walks each tree in its own call; for a page of a few hundred blocks that overhead, not the tree
     walks, dominated. The manifest pins the scikit-learn minor version the model was made with, so
     the private tree layout read here is the tested one.
     """
+    if isinstance(estimator, AveragedTrees):
+        parts = [pack_trees(e) for e in estimator.estimators_]
+        return None if not parts or any(p is None for p in parts) else _concat_trees(parts)
     if not isinstance(estimator, HistGradientBoostingClassifier) or estimator.n_trees_per_iteration_ != 1:
         return None
     trees = [p.nodes for (p,) in estimator._predictors]
@@ -126,27 +186,31 @@ def pack(model: BlockClassifier) -> PackedModel | None:
                        route_threshold=float(model.route_threshold))
 
 
-# the packed trees of each estimator, with the list of predictors they were packed from (a refit replaces it)
-_PACKED: weakref.WeakKeyDictionary[HistGradientBoostingClassifier, tuple[list, PackedTrees | None]] = \
-    weakref.WeakKeyDictionary()
+# the packed trees of each estimator, with what they were packed from (a refit replaces it)
+_PACKED: weakref.WeakKeyDictionary[BaseEstimator, tuple[object, PackedTrees | None]] = weakref.WeakKeyDictionary()
 
 
 def content_proba(estimator, X: np.ndarray) -> np.ndarray:
     """P(content) per row; one page's worth of rows is scored on one thread, which is far faster."""
-    if isinstance(estimator, HistGradientBoostingClassifier) and len(X) < _SINGLE_THREAD_ROWS:
+    if isinstance(estimator, (HistGradientBoostingClassifier, AveragedTrees)) and len(X) < _SINGLE_THREAD_ROWS:
+        fitted = estimator.estimators_ if isinstance(estimator, AveragedTrees) else estimator._predictors
         cached = _PACKED.get(estimator)
-        if cached is None or cached[0] is not estimator._predictors:
-            cached = _PACKED[estimator] = (estimator._predictors, pack_trees(estimator))
+        if cached is None or cached[0] is not fitted:
+            cached = _PACKED[estimator] = (fitted, pack_trees(estimator))
         if cached[1] is not None:
             return cached[1].proba(X)
     return estimator.predict_proba(X)[:, 1]
 
 
-def _out_of_fold(estimator, X: np.ndarray, y: np.ndarray, folds: list) -> np.ndarray:
-    """Content probability of each row from a clone that did not see the row's fold."""
+def _at(values: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
+    return None if values is None else values[rows]
+
+
+def _out_of_fold(estimator, X: np.ndarray, y: np.ndarray, folds: list, draws: np.ndarray | None) -> np.ndarray:
+    """Content probability of each row from clones (one a draw) that did not see the row's fold."""
     p = np.zeros(len(X), np.float32)
     for train, test in folds:
-        p[test] = clone(estimator).fit(X[train], y[train]).predict_proba(X[test])[:, 1]
+        p[test] = fit_per_draw(estimator, X[train], y[train], _at(draws, train)).predict_proba(X[test])[:, 1]
     return p
 
 
@@ -182,53 +246,59 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         return hasattr(self, "special_") and np.isfinite(self.route_cut)
 
     def fit(self, X: np.ndarray, y: np.ndarray, *, pages: np.ndarray, words: np.ndarray,
-            paths: np.ndarray, groups: np.ndarray | None = None, special: np.ndarray | None = None) -> BlockClassifier:
+            paths: np.ndarray, groups: np.ndarray | None = None, special: np.ndarray | None = None,
+            draws: np.ndarray | None = None) -> BlockClassifier:
         """Fit both passes; out-of-fold scores of each pass are kept in `oof_first_` and `oof_proba_`
         (and with a specialist, its own and the router's in `oof_special_` and `oof_route_`).
 
         Folds group rows by `groups` (sites) so the held-out scores are honest; the second pass
         trains on the first pass's out-of-fold scores, as it will see unseen pages at inference.
+        With `draws` (the augmentation draw of each row, pages of every draw in the same folds), each
+        model is one member per draw, averaged (`AveragedTrees`).
         """
         y = np.asarray(y).astype(int)
         groups = groups if groups is not None else pages
         self.classes_ = np.array([0, 1])
         folds = list(GroupKFold(n_splits=min(self.n_folds, len(np.unique(groups)))).split(X, y, groups))
         first = self.first if self.first is not None else default_trees()
-        self.oof_first_ = _out_of_fold(first, X, y, folds)
-        self.first_ = clone(first).fit(X, y)
+        self.oof_first_ = _out_of_fold(first, X, y, folds, draws)
+        self.first_ = fit_per_draw(first, X, y, draws)
         self.oof_proba_ = self.oof_first_
         if self.two_pass:
             second = self.second if self.second is not None else default_trees()
             X2 = with_neighbours(X, self.oof_first_, pages, words, paths)
-            self.oof_proba_ = _out_of_fold(second, X2, y, folds)
-            self.second_ = clone(second).fit(X2, y)
+            self.oof_proba_ = _out_of_fold(second, X2, y, folds, draws)
+            self.second_ = fit_per_draw(second, X2, y, draws)
         if self.specialist is not None and special is not None and 0 < np.mean(special) < 1:
-            self._fit_specialist(X, y, pages, np.asarray(special, bool), folds)
+            self._fit_specialist(X, y, pages, np.asarray(special, bool), folds, draws)
         self.n_features_in_ = X.shape[1]
         return self
 
     def _fit_specialist(self, X: np.ndarray, y: np.ndarray, pages: np.ndarray, special: np.ndarray,
-                        folds: list) -> None:
+                        folds: list, draws: np.ndarray | None) -> None:
         """The specialist on the special rows and the router on page profiles, each also out of fold;
         nothing when a training fold lacks pages of either kind."""
         if any(special[train].all() or not special[train].any() for train, _ in folds):
             return  # a fold without pages of both kinds could fit neither the specialist nor the router
         profiles, slices = page_profiles(X, pages)
         page_of_row = np.repeat(np.arange(len(slices)), [s.stop - s.start for s in slices])
-        is_special = special[[s.start for s in slices]]
+        firsts = [s.start for s in slices]
+        is_special = special[firsts]
+        page_draws = _at(draws, firsts)
         router = self.router if self.router is not None else default_router()
         self.oof_special_ = np.zeros(len(X), np.float32)
         self.oof_route_ = np.zeros(len(X), np.float32)
         for train, test in folds:
             rows = train[special[train]]
-            self.oof_special_[test] = clone(self.specialist).fit(X[rows], y[rows]).predict_proba(X[test])[:, 1]
+            self.oof_special_[test] = fit_per_draw(self.specialist, X[rows], y[rows], _at(draws, rows)
+                                                   ).predict_proba(X[test])[:, 1]
             train_pages, test_pages = np.unique(page_of_row[train]), np.unique(page_of_row[test])
-            fitted = clone(router).fit(profiles[train_pages], is_special[train_pages])
+            fitted = fit_per_draw(router, profiles[train_pages], is_special[train_pages], _at(page_draws, train_pages))
             route = np.zeros(len(slices))
             route[test_pages] = fitted.predict_proba(profiles[test_pages])[:, 1]
             self.oof_route_[test] = route[page_of_row[test]]
-        self.special_ = clone(self.specialist).fit(X[special], y[special])
-        self.router_ = clone(router).fit(profiles, is_special)
+        self.special_ = fit_per_draw(self.specialist, X[special], y[special], _at(draws, special))
+        self.router_ = fit_per_draw(router, profiles, is_special, page_draws)
 
     def predict_proba(self, X: np.ndarray, *, pages: np.ndarray | None = None, words: np.ndarray | None = None,
                       paths: np.ndarray | None = None) -> np.ndarray:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,14 +61,15 @@ def block_columns(doc: Document, key: str, site: str, content: np.ndarray,
 
 def _rows(corpus: str, split: str | None, format: Format, limit: int | None, root: str | None,
           shards: list[int], n_shards: int, augment: float, furniture: float, inline: float,
-          version: str) -> Iterator[dict]:
+          draw: int, version: str) -> Iterator[dict]:
     """One row per block of the pages in `shards` (page number modulo n_shards); `version` keys the cache.
 
     With `augment` > 0 that share of pages gets a spliced teaser section (of those, the share `inline` one
     inline "Related: ..." line instead), with `furniture` > 0 that share a newsletter box or cookie notice
-    (noiseclf.augment).
+    (noiseclf.augment). Draw k > 0 splices with other random draws and suffixes the page keys with "~k", so
+    several draws concatenate as distinct pages of the same sites (`page_draw` reads k back).
     """
-    augmenter = Augmenter(augment, seed=shards[0], furniture=furniture, inline=inline)
+    augmenter = Augmenter(augment, seed=shards[0] + 1000 * draw, furniture=furniture, inline=inline)
     pages = corpora.load_corpus(corpus, split, root=Path(root) if root else None, limit=limit)
     for number, page in enumerate(pages):
         if number % n_shards not in shards:
@@ -83,7 +85,7 @@ def _rows(corpus: str, split: str | None, format: Format, limit: int | None, roo
         classes = np.zeros(len(html_doc.blocks), np.int8)
         classes[~added] = labels.classes
         doc = as_format(html_doc, format, page.key)
-        key = f"{page.key}+aug" if added.any() else page.key
+        key = (f"{page.key}~{draw}" if draw else page.key) + ("+aug" if added.any() else "")
         columns = block_columns(doc, key, page.domain or page.key, content, classes, page.page_type)
         for i in range(len(doc.blocks)):
             yield {name: values[i] for name, values in columns.items()}
@@ -104,8 +106,9 @@ def table_schema():
 
 def build_table(corpus: str, split: str | None, *, format: Format = "html", limit: int | None = None,
                 root: Path | None = None, cache_dir: Path | None = None, num_proc: int | None = None,
-                augment: float = 0.0, furniture: float = 0.0, inline: float = 0.0):
-    """The block table of a corpus split, built once and then read from the on-disk cache."""
+                augment: float = 0.0, furniture: float = 0.0, inline: float = 0.0, draw: int = 0):
+    """The block table of a corpus split (augmented with random draw `draw`), built once and then read from
+    the on-disk cache."""
     import datasets
 
     schema = table_schema()
@@ -116,8 +119,18 @@ def build_table(corpus: str, split: str | None, *, format: Format = "html", limi
         _rows, features=schema, cache_dir=str(cache), num_proc=n_shards if n_shards > 1 else None,
         gen_kwargs={"corpus": corpus, "split": split, "format": format, "limit": limit,
                     "root": str(root) if root else None, "shards": list(range(n_shards)), "n_shards": n_shards, "augment": augment,
-                    "furniture": furniture, "inline": inline, "version": code_fingerprint()},
+                    "furniture": furniture, "inline": inline, "draw": draw,
+                    "version": code_fingerprint()},
     )
+
+
+_DRAW_KEY = re.compile(r"~(\d+)(?:\+aug)?$")
+
+
+def page_draw(key: str) -> int:
+    """The augmentation draw a table's page key comes from (0 for the first draw and for user pages)."""
+    match = _DRAW_KEY.search(key)
+    return int(match.group(1)) if match else 0
 
 
 @dataclass

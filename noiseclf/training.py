@@ -27,7 +27,7 @@ from .features import FEATURE_NAMES
 from .inference import confidence_inputs
 from .model import DEFAULT_TREES, BlockClassifier, Manifest, after_story_thread, default_trees, save_model
 from .scoring import blend
-from .tables import BlockMatrix, build_table, code_fingerprint, to_matrix
+from .tables import BlockMatrix, build_table, code_fingerprint, page_draw, to_matrix
 from .types import Format, InputError
 
 ESTIMATORS: dict[str, Callable[[int], object]] = {
@@ -52,6 +52,7 @@ class TrainConfig:
     augment: float = 0.5  # share of corpus pages given a spliced teaser section (noiseclf.augment)
     furniture: float = 0.0  # share of corpus pages given a newsletter box or cookie notice (noiseclf.augment)
     inline_teasers: float = 0.0  # share of teaser splices that are one inline "Related: ..." line
+    draws: int = 1  # augmentation draws of each page; each model is one member a draw, averaged
     specialist: str = "article"  # page type of the specialist model ("" for none; needs pages that say their type)
     root: Path | None = None
     cache_dir: Path | None = None
@@ -164,8 +165,10 @@ def _special_rows(config: TrainConfig, m: BlockMatrix) -> np.ndarray | None:
     return rows if 0 < rows.mean() < 1 else None
 
 
-def _fit(model: BlockClassifier, m: BlockMatrix, special: np.ndarray | None = None) -> BlockClassifier:
-    return model.fit(m.X, m.y, pages=m.pages, words=m.words, paths=m.paths, groups=m.sites, special=special)
+def _fit(model: BlockClassifier, m: BlockMatrix, special: np.ndarray | None = None,
+         draws: np.ndarray | None = None) -> BlockClassifier:
+    return model.fit(m.X, m.y, pages=m.pages, words=m.words, paths=m.paths, groups=m.sites, special=special,
+                     draws=draws)
 
 
 def _choose_routing(model: BlockClassifier, m: BlockMatrix, special: np.ndarray, val_proba: np.ndarray,
@@ -206,17 +209,19 @@ def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> T
     start = time.time()
     tables, records = [], []
     for corpus, split in config.sources:
-        table = build_table(corpus, split, format=config.format, limit=config.limit, root=config.root,
-                            cache_dir=config.cache_dir, augment=config.augment, furniture=config.furniture,
-                            inline=config.inline_teasers)
-        tables.append(table)
-        records.append((corpus, split, to_matrix([table])))
-        log(f"table {corpus}/{split or 'all'}: {table.num_rows} blocks")
+        draws = [build_table(corpus, split, format=config.format, limit=config.limit, root=config.root,
+                             cache_dir=config.cache_dir, augment=config.augment, furniture=config.furniture,
+                             inline=config.inline_teasers, draw=draw)
+                 for draw in range(config.draws)]
+        tables += draws
+        records.append((corpus, split, to_matrix(draws[:1])))
+        log(f"table {corpus}/{split or 'all'}: {sum(t.num_rows for t in draws)} blocks in {config.draws} draw(s)")
     m = to_matrix(list(tables) + list(config.extra_tables))
     log(f"{len(m.y)} blocks from {len(m.page_keys)} pages, {m.y.mean():.1%} content")
 
     special = _special_rows(config, m)
-    model = _fit(_classifier(config), m, special)
+    draws = np.array([page_draw(key) for key in m.page_keys])[m.pages] if config.draws > 1 else None
+    model = _fit(_classifier(config), m, special, draws)
     val_proba, oof_first = model.__dict__.pop("oof_proba_"), model.__dict__.pop("oof_first_")  # not shipped
     threshold, val_f1 = choose_threshold(val_proba, m)
     first_threshold, first_f1 = choose_threshold(oof_first, m)
@@ -250,7 +255,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> T
         training_data=[_source_record(c, s, sm, config.root) for c, s, sm in records],
         params={"estimator": config.estimator, "max_iter": config.max_iter, "two_pass": config.two_pass,
                 "n_folds": config.n_folds, "limit": config.limit, "augment": config.augment, "furniture": config.furniture,
-                "inline_teasers": config.inline_teasers,
+                "inline_teasers": config.inline_teasers, "draws": config.draws,
                 "specialist": config.specialist if routing else "", "table_fingerprint": code_fingerprint(),
                 "seconds": round(time.time() - start, 1)},
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),

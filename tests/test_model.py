@@ -293,3 +293,37 @@ def test_training_routes_as_many_pages_as_the_plateau_allows():
     assert choose_route(general, general, route, m, 0.5, 0.5)[0] == 0.1  # no worse anywhere: still routed
     harmful = np.array([0.0, 0.9, 0.0, 0.9, 0.0, 0.9])  # the blend drops the content
     assert choose_route(general, harmful, route, m, 0.5, 0.5)[0] == float("inf")  # never route
+
+
+def test_a_model_fitted_on_several_draws_averages_one_member_a_draw_and_packs_to_its_scores(tmp_path):
+    from noiseclf.model import AveragedTrees, content_proba
+
+    X, y, pages, words, paths, article = typed_pages()
+    draws = (pages >= pages.max() // 2).astype(int)  # two draws; sites (pages here) fall in one fold either way
+    model = BlockClassifier(first=default_trees(20), two_pass=False, n_folds=3, specialist=default_trees(20),
+                            threshold=0.4, route_cut=0.5, route_threshold=0.6)
+    model.fit(X, y, pages=pages, words=words, paths=paths, special=article, draws=draws)
+    for part in (model.first_, model.special_, model.router_):
+        assert isinstance(part, AveragedTrees) and len(part.estimators_) == 2
+    own = clone(default_trees(20)).fit(X[draws == 1], y[draws == 1])  # the second member saw draw 1 only
+    np.testing.assert_array_equal(model.first_.estimators_[1].decision_function(X), own.decision_function(X))
+    mean = 1 / (1 + np.exp(-(own.decision_function(X) + model.first_.estimators_[0].decision_function(X)) / 2))
+    np.testing.assert_allclose(content_proba(model.first_, X), mean, rtol=1e-12)
+    np.testing.assert_allclose(model.first_.predict_proba(X)[:, 1], mean, rtol=1e-12)
+    packed = PackedModel.load(pack(model).save(tmp_path / "d.trees.npz"))
+    assert len(packed.first.roots) == 2 * len(pack_trees(own).roots)
+    for page in np.unique(pages)[:6]:
+        rows = pages == page
+        np.testing.assert_array_equal(packed.predict_proba(X[rows]), model.predict_proba(X[rows]))
+    single = BlockClassifier(first=default_trees(20), two_pass=False, n_folds=3)
+    single.fit(X, y, pages=pages, words=words, paths=paths, draws=np.zeros(len(y), int))  # one draw: no members
+    assert not isinstance(single.first_, AveragedTrees)
+    from noiseclf.explain import global_importance
+
+    gains = [global_importance(e, N_FEATURES) for e in model.first_.estimators_]
+    np.testing.assert_allclose(global_importance(model.first_, N_FEATURES), gains[0] + gains[1])
+    assert gains[0][0] > 0  # the signal column splits in both members
+    from sklearn.inspection import permutation_importance
+
+    shuffled = permutation_importance(model.first_, X[:400], y[:400], n_repeats=2, random_state=0)
+    assert shuffled.importances_mean[0] > 0.05  # a scikit-learn estimator, as the report's importance needs
