@@ -13,10 +13,10 @@ pytestmark = pytest.mark.corpus
 
 # (corpus, split, format) -> {summary key: floor}; "related_kept" is a ceiling.
 FLOORS = {
-    ("scrapinghub_aeb", "test", "html"): {"shingle_f1": 0.945},  # measured 0.951
-    ("wcxb", "test", "html"): {"word_f1": 0.88},  # 0.889
+    ("scrapinghub_aeb", "test", "html"): {"shingle_f1": 0.95},  # measured 0.961
+    ("wcxb", "test", "html"): {"word_f1": 0.88},  # 0.890
     ("dragnet", "test", "html"): {"shingle_f1": 0.865},  # 0.880
-    ("l3s_gn1", "all", "html"): {"shingle_f1": 0.93},  # 0.939
+    ("l3s_gn1", "all", "html"): {"shingle_f1": 0.93},  # 0.940
     ("cleaneval", "final", "html"): {"shingle_f1": 0.90},  # 0.908 (its gold counts reader comments, which the thread rule drops)
     ("scrapinghub_aeb", "test", "text"): {"shingle_f1": 0.89},  # 0.912
     ("wcxb", "test", "text"): {"word_f1": 0.825},  # 0.837
@@ -27,7 +27,7 @@ FLOORS = {
 # inline teasers, trained on the same pages, 17.8% with them): most of it is short teaser headlines
 # scored near the threshold.
 CEILINGS = {
-    ("l3s_gn1", "all", "html"): {"related_kept": 0.26},  # measured 0.192
+    ("l3s_gn1", "all", "html"): {"related_kept": 0.26},  # measured 0.203
     ("l3s_gn1", "all", "text"): {"related_kept": 0.25},  # 0.178
 }
 
