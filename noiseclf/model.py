@@ -110,19 +110,13 @@ def fit_per_draw(estimator, X: np.ndarray, y: np.ndarray, draws: np.ndarray | No
     return AveragedTrees(estimator).fit(X, y, draws=draws)
 
 
-def _concat_trees(parts: list[PackedTrees]) -> PackedTrees:
-    """Packed members as one node table whose raw score is the mean of theirs."""
-    sizes = [len(p.feature) for p in parts]
-    offsets = np.cumsum([0] + sizes[:-1])
-    same = ("feature", "threshold", "missing_left", "is_leaf")
-    cat = {name: np.concatenate([getattr(p, name) for p in parts]) for name in same}
-    shift = np.repeat(offsets, sizes)
-    return PackedTrees(
-        roots=np.concatenate([p.roots + o for p, o in zip(parts, offsets)]).astype(np.int32),
-        left=(np.concatenate([p.left for p in parts]) + shift).astype(np.int32),
-        right=(np.concatenate([p.right for p in parts]) + shift).astype(np.int32),
-        value=np.concatenate([p.value for p in parts]) / len(parts),
-        baseline=float(np.mean([p.baseline for p in parts])), **cat)
+def _tree_nodes(estimator) -> list | None:
+    """The node arrays of a binary HistGradientBoostingClassifier's trees, or None for any other estimator
+    or for trees with categorical splits."""
+    if not isinstance(estimator, HistGradientBoostingClassifier) or estimator.n_trees_per_iteration_ != 1:
+        return None
+    trees = [p.nodes for (p,) in estimator._predictors]
+    return None if any(nodes["is_categorical"].any() for nodes in trees) else trees
 
 
 def pack_trees(estimator) -> PackedTrees | None:
@@ -135,14 +129,11 @@ def pack_trees(estimator) -> PackedTrees | None:
     walks, dominated. The manifest pins the scikit-learn minor version the model was made with, so
     the private tree layout read here is the tested one.
     """
-    if isinstance(estimator, AveragedTrees):
-        parts = [pack_trees(e) for e in estimator.estimators_]
-        return None if not parts or any(p is None for p in parts) else _concat_trees(parts)
-    if not isinstance(estimator, HistGradientBoostingClassifier) or estimator.n_trees_per_iteration_ != 1:
+    members = estimator.estimators_ if isinstance(estimator, AveragedTrees) else (estimator,)
+    per_member = [_tree_nodes(m) for m in members]
+    if not members or any(t is None for t in per_member):
         return None
-    trees = [p.nodes for (p,) in estimator._predictors]
-    if any(nodes["is_categorical"].any() for nodes in trees):
-        return None
+    trees = [nodes for t in per_member for nodes in t]
     sizes = [len(nodes) for nodes in trees]
     roots = np.cumsum([0] + sizes[:-1])
     nodes = np.concatenate(trees)
@@ -152,8 +143,8 @@ def pack_trees(estimator) -> PackedTrees | None:
         threshold=np.ascontiguousarray(nodes["num_threshold"], dtype=np.float64),
         left=(nodes["left"] + shift).astype(np.int32), right=(nodes["right"] + shift).astype(np.int32),
         missing_left=nodes["missing_go_to_left"].astype(np.uint8), is_leaf=nodes["is_leaf"].astype(np.uint8),
-        value=np.ascontiguousarray(nodes["value"], dtype=np.float64),
-        baseline=float(np.ravel(estimator._baseline_prediction)[0]))
+        value=np.ascontiguousarray(nodes["value"], dtype=np.float64) / len(members),
+        baseline=float(np.mean([np.ravel(m._baseline_prediction)[0] for m in members])))
 
 
 def _pack_calibrator(calibrator) -> PackedLogistic | None:
