@@ -209,13 +209,13 @@ def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> T
     start = time.time()
     tables, records = [], []
     for corpus, split in config.sources:
-        draws = [build_table(corpus, split, format=config.format, limit=config.limit, root=config.root,
+        drawn = [build_table(corpus, split, format=config.format, limit=config.limit, root=config.root,
                              cache_dir=config.cache_dir, augment=config.augment, furniture=config.furniture,
                              inline=config.inline_teasers, draw=draw)
                  for draw in range(config.draws)]
-        tables += draws
-        records.append((corpus, split, to_matrix(draws[:1])))
-        log(f"table {corpus}/{split or 'all'}: {sum(t.num_rows for t in draws)} blocks in {config.draws} draw(s)")
+        tables += drawn
+        records.append((corpus, split, to_matrix(drawn[:1])))
+        log(f"table {corpus}/{split or 'all'}: {sum(t.num_rows for t in drawn)} blocks in {config.draws} draw(s)")
     m = to_matrix(list(tables) + list(config.extra_tables))
     log(f"{len(m.y)} blocks from {len(m.page_keys)} pages, {m.y.mean():.1%} content")
 
