@@ -61,9 +61,11 @@ _SIGNATURE_START = re.compile(r"(?:posted|submitted|comment(?:ed)?) by\b", re.I)
 _SIGNATURE_END = re.compile(r"\b(?:says|said|wrote|writes)\s*:?$", re.I)
 # Forum engines' markup: phpBB, vBulletin, XenForo (message-*, bbWrapper), Invision (ipsComment, cAuthorPane),
 # bbPress, Discourse; the class names of their posts, not of blog posts ("postBody" is CNET's article).
-_FORUM_ATTR = re.compile(r"\b(?:forum\w*|topic\w*|signature|bbp\w*|phpbb|vbulletin|xenforo|discourse|messagelist|"
+_FORUM_ATTR = re.compile(r"\b(?:forum\w*|signature|bbp\w*|phpbb|vbulletin|xenforo|discourse|messagelist|"
                          r"message (?:attribution|userdetails|user\w*))\b|"
                          r"postbit|postprofile|bbwrapper|ipscomment|cauthorpane|messagecontent|usercontent|threadlist")
+# "topic*" marks a forum's posts but also a news page's topic tag links, so it counts on blocks of own text only.
+_TOPIC_ATTR = re.compile(r"\btopic\w*\b")
 # Lines of a forum member's profile and quoting; not "Re: ..." titles, which the comment threads under news
 # stories (Slashdot's, for one) put on every reply as forums do.
 _FORUM_LINE = re.compile(r"(?:joined|posts|registered|member since|quote|originally posted by)\b")
@@ -527,7 +529,8 @@ def block_features(doc: Document) -> np.ndarray:
     tree = _container_features(elements, page.words, chars, link, prose, sim, truncated, X[:, _COL["comment_line"]])
     X[:, c: c + tree.shape[1]] = tree
     c += tree.shape[1]
-    prose_words = page.words * prose
+    counted = prose & _first_occurrences(page.texts) if doc.format == "html" else prose
+    prose_words = page.words * counted
     main = _main_element(elements, prose_words)
     main_cols = _main_element_features(elements, main)
     X[:, c: c + len(_MAIN)] = main_cols
@@ -538,10 +541,19 @@ def block_features(doc: Document) -> np.ndarray:
     return X
 
 
+def _first_occurrences(texts: list[str]) -> np.ndarray:
+    """Blocks whose text no earlier block has: in HTML a repeated text (a teaser's summary twice, a caption
+    again) weighs once in finding the main element. Not in plain text, where it measured worse on validation."""
+    first = np.zeros(len(texts), bool)
+    first[np.unique(np.array(texts, dtype=object), return_index=True)[1]] = True
+    return first
+
+
 @lru_cache(maxsize=1 << 16)
-def _forum_markup(attrs: str) -> bool:
-    """Whether class/id tokens name a forum engine's post markup; memoised, as blocks repeat their classes."""
-    return _FORUM_ATTR.search(attrs) is not None
+def _forum_markup(attrs: str, linked: bool) -> bool:
+    """Whether class/id tokens name a forum engine's post markup (`linked`: the block is mostly link text);
+    memoised, as blocks repeat their classes."""
+    return _FORUM_ATTR.search(attrs) is not None or (not linked and _TOPIC_ATTR.search(attrs) is not None)
 
 
 def _comment_region(doc: Document, page: _Text, prose: np.ndarray) -> np.ndarray:
@@ -577,7 +589,7 @@ def _comment_features(doc: Document, page: _Text, elements: list[tuple[int, ...]
     before = np.cumsum(outside) - outside
     main = _main_element_features(elements, _main_element(elements, outside)) \
         if (region & (prose_words > 0)).any() else main_cols
-    forum_attrs = sum(map(_forum_markup, (b.attrs for b in doc.blocks)))
+    forum_attrs = sum(_forum_markup(b.attrs, 2 * b.link_chars >= len(b.text)) for b in doc.blocks)
     forum_lines = int(page.line(_FORUM_PROFILE_LINE).sum())
     cols = (region, np.full(n, (total_prose - total_outside) / total_prose), np.full(n, np.log1p(total_outside)),
             before / max(total_outside, 1.0), (total_outside - before - outside) / max(total_outside, 1.0),

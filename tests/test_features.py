@@ -103,6 +103,23 @@ def test_container_and_main_element_features():
 
 
 
+def test_a_summary_repeated_in_a_teaser_box_counts_once_in_finding_the_main_element():
+    story = "".join(f"<p>Story paragraph {i} on the late frost in the valley orchards, with the growers' counts of "
+                    f"the blossom they lost over two cold nights.</p>" for i in range(3))
+    teasers = "".join(f"<div><h3><a href='/{i}'>Other story {i}</a></h3><p>{summary}</p><p>{summary}</p></div>"
+                      for i, summary in enumerate(("The council approved a new bus timetable for the coast road "
+                                                   "villages after a year of complaints from commuters.",
+                                                   "The school choir won the national title in the capital after "
+                                                   "three rounds of singing against older choirs.")))
+    doc = segment_html(f"<html><body><article>{story}</article><section>{teasers}</section></body></html>")
+    X = block_features(doc)
+    texts = [b.text for b in doc.blocks]
+    paragraphs = [i for i, t in enumerate(texts) if t.startswith("Story paragraph")]
+    summaries = [i for i, t in enumerate(texts) if t.startswith("The ")]
+    assert len(paragraphs) == 3 and len(summaries) == 4  # with its repeats the box outweighs the story (74 words to 72)
+    assert column(X, "main_el")[paragraphs].min() == 1 and column(X, "main_el")[summaries].max() == 0
+
+
 def test_hints_off_the_main_element_count_and_hints_around_it_do_not():
     page = (ARTICLE_PAGE.replace("<body>", '<body class="has-sidebar related-posts">', 1)
             .replace("<article>", '<article class="story">', 1)
@@ -233,6 +250,19 @@ def test_forum_markup_and_lines_mark_a_forum_thread():
     text = segment_text("Frost thread\n\nJoined: May 2010\n\nPosts: 12\n\nQuote\n\nSame here, all the pears went.")
     assert block_features(text)[0, FEATURE_NAMES.index("forum_like")] == 1
     assert column(block_features(segment_text(PAGE)), "forum_like").max() == 0
+
+
+def test_topic_tag_links_do_not_make_a_news_page_a_forum_but_topic_posts_do():
+    tags = "".join(f'<li class="topic-tag"><a href="/topics/{t}">{t.title()} news</a></li>'
+                   for t in ("frost", "orchards", "weather", "farming"))
+    page = ARTICLE_PAGE.replace("<body>", f"<body><ul>{tags}</ul>", 1)
+    assert page != ARTICLE_PAGE
+    X = block_features(segment_html(page))
+    assert column(X, "forum_attrs")[0] == 0 and column(X, "forum_like")[0] == 0
+    posts = "".join(f'<div class="topic-post"><p>Reply {i} on frost and pears, with enough words to read as prose '
+                    f'in a long thread about orchards.</p></div>' for i in range(3))
+    X = block_features(segment_html(f"<html><body>{posts}</body></html>"))
+    assert np.all(column(X, "forum_like") == 1)
 
 
 def test_reply_titles_alone_do_not_make_a_story_with_comments_a_forum():
