@@ -13,22 +13,23 @@ pytestmark = pytest.mark.corpus
 
 # (corpus, split, format) -> {summary key: floor}; "related_kept" is a ceiling.
 FLOORS = {
-    ("scrapinghub_aeb", "test", "html"): {"shingle_f1": 0.95},  # measured 0.961
-    ("wcxb", "test", "html"): {"word_f1": 0.88},  # 0.890
-    ("dragnet", "test", "html"): {"shingle_f1": 0.865},  # 0.880
-    ("l3s_gn1", "all", "html"): {"shingle_f1": 0.93},  # 0.940
-    ("cleaneval", "final", "html"): {"shingle_f1": 0.90},  # 0.908 (its gold counts reader comments, which the thread rule drops)
-    ("scrapinghub_aeb", "test", "text"): {"shingle_f1": 0.89},  # 0.912
-    ("wcxb", "test", "text"): {"word_f1": 0.825},  # 0.837
-    ("l3s_gn1", "all", "text"): {"shingle_f1": 0.91},  # 0.920
+    ("scrapinghub_aeb", "test", "html"): {"shingle_f1": 0.95},  # measured 0.960
+    ("wcxb", "test", "html"): {"word_f1": 0.88},  # 0.888
+    ("dragnet", "test", "html"): {"shingle_f1": 0.87},  # 0.884
+    ("l3s_gn1", "all", "html"): {"shingle_f1": 0.93},  # 0.944
+    ("cleaneval", "final", "html"): {"shingle_f1": 0.90},  # 0.910 (its gold counts reader comments, which the thread rule drops)
+    ("scrapinghub_aeb", "test", "text"): {"shingle_f1": 0.89},  # 0.916
+    ("wcxb", "test", "text"): {"word_f1": 0.825},  # 0.839
+    ("l3s_gn1", "all", "text"): {"shingle_f1": 0.91},  # 0.927
 }
 # Related content kept moves by several points between retrains (24-35% for the html model over
 # one earlier session's candidates; 20.1%, 24.6% and 22.9% for the three text models before the
-# inline teasers, trained on the same pages, 17.8% with them): most of it is short teaser headlines
-# scored near the threshold.
+# inline teasers, trained on the same pages, 17.8% with them). The html model's fell to 15.5% when a
+# repeated text stopped making a teaser box the main element; what is left is mostly linked headline
+# lists inside the story's element and footnotes, scored near the threshold.
 CEILINGS = {
-    ("l3s_gn1", "all", "html"): {"related_kept": 0.26},  # measured 0.203
-    ("l3s_gn1", "all", "text"): {"related_kept": 0.25},  # 0.178
+    ("l3s_gn1", "all", "html"): {"related_kept": 0.21},  # measured 0.155
+    ("l3s_gn1", "all", "text"): {"related_kept": 0.22},  # 0.161
 }
 
 
