@@ -102,7 +102,6 @@ def test_container_and_main_element_features():
     assert column(X, "c1_prose_share")[prose].min() > 0.5 > column(X, "c1_prose_share")[teasers].max()
 
 
-
 def test_a_summary_repeated_in_a_teaser_box_counts_once_in_finding_the_main_element():
     story = "".join(f"<p>Story paragraph {i} on the late frost in the valley orchards, with the growers' counts of "
                     f"the blossom they lost over two cold nights.</p>" for i in range(3))
