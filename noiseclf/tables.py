@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,7 +66,7 @@ def _rows(corpus: str, split: str | None, format: Format, limit: int | None, roo
     With `augment` > 0 that share of pages gets a spliced teaser section (of those, the share `inline` one
     inline "Related: ..." line instead), with `furniture` > 0 that share a newsletter box or cookie notice
     (noiseclf.augment). Draw k > 0 splices with other random draws and suffixes the page keys with "~k", so
-    several draws concatenate as distinct pages of the same sites (`page_draw` reads k back).
+    several draws concatenate as distinct pages of the same sites.
     """
     augmenter = Augmenter(augment, seed=shards[0] + 1000 * draw, furniture=furniture, inline=inline)
     pages = corpora.load_corpus(corpus, split, root=Path(root) if root else None, limit=limit)
@@ -122,15 +121,6 @@ def build_table(corpus: str, split: str | None, *, format: Format = "html", limi
                     "furniture": furniture, "inline": inline, "draw": draw,
                     "version": code_fingerprint()},
     )
-
-
-_DRAW_KEY = re.compile(r"~(\d+)(?:\+aug)?$")
-
-
-def page_draw(key: str) -> int:
-    """The augmentation draw a table's page key comes from (0 for the first draw and for user pages)."""
-    match = _DRAW_KEY.search(key)
-    return int(match.group(1)) if match else 0
 
 
 @dataclass

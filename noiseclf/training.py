@@ -27,7 +27,7 @@ from .features import FEATURE_NAMES
 from .inference import confidence_inputs
 from .model import DEFAULT_TREES, BlockClassifier, Manifest, after_story_thread, default_trees, save_model
 from .scoring import blend
-from .tables import BlockMatrix, build_table, code_fingerprint, page_draw, to_matrix
+from .tables import BlockMatrix, build_table, code_fingerprint, to_matrix
 from .types import Format, InputError
 
 ESTIMATORS: dict[str, Callable[[int], object]] = {
@@ -207,20 +207,22 @@ def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> T
     if "scrapinghub_aeb" in {c for c, _ in config.sources}:
         raise InputError("scrapinghub_aeb is a held-out test set: never train or tune on it")
     start = time.time()
-    tables, records = [], []
+    tables, records, row_draws = [], [], []
     for corpus, split in config.sources:
         drawn = [build_table(corpus, split, format=config.format, limit=config.limit, root=config.root,
                              cache_dir=config.cache_dir, augment=config.augment, furniture=config.furniture,
                              inline=config.inline_teasers, draw=draw)
                  for draw in range(config.draws)]
         tables += drawn
+        row_draws += [np.full(t.num_rows, draw) for draw, t in enumerate(drawn)]
         records.append((corpus, split, to_matrix(drawn[:1])))
         log(f"table {corpus}/{split or 'all'}: {sum(t.num_rows for t in drawn)} blocks in {config.draws} draw(s)")
+    row_draws += [np.zeros(t.num_rows, int) for t in config.extra_tables]  # user tables: one draw
     m = to_matrix(list(tables) + list(config.extra_tables))
     log(f"{len(m.y)} blocks from {len(m.page_keys)} pages, {m.y.mean():.1%} content")
 
     special = _special_rows(config, m)
-    draws = np.array([page_draw(key) for key in m.page_keys])[m.pages] if config.draws > 1 else None
+    draws = np.concatenate(row_draws) if config.draws > 1 else None
     model = _fit(_classifier(config), m, special, draws)
     val_proba, oof_first = model.__dict__.pop("oof_proba_"), model.__dict__.pop("oof_first_")  # not shipped
     threshold, val_f1 = choose_threshold(val_proba, m)
