@@ -571,9 +571,25 @@ def _comment_region(doc: Document, page: _Text, prose: np.ndarray) -> np.ndarray
     after_prose = np.cumsum(prose) - prose > 0
     region = np.maximum.accumulate((marker | paired) & after_prose)
     if doc.format == "html":
-        mask = (HINT_BIT["comment"] | HINT_BIT["reply"]) & ~doc.page_hints  # a page-wide class is no thread
-        region |= np.array([b.hints & mask != 0 for b in doc.blocks], bool)
+        region |= _comment_markup(doc)
     return region
+
+
+def _comment_markup(doc: Document) -> np.ndarray:
+    """HTML blocks inside an element whose class/id says comment or reply, unless every block carries it or the
+    element also holds the page's first <h1>: a `has-comments` article or main wrapping the story is no thread."""
+    mask = (HINT_BIT["comment"] | HINT_BIT["reply"]) & ~doc.page_hints
+    blocks = doc.blocks
+    hinted = np.array([b.hints & mask != 0 for b in blocks], bool)
+    head = next((b for b in blocks if b.heading == 1), None)
+    wrappers = {e for e, own in zip(head.elements, head.element_hints) if own & mask} if head else set()
+    if not wrappers:
+        return hinted
+    for i in np.flatnonzero(hinted):
+        b = blocks[i]
+        if len(b.element_hints) == len(b.elements):  # a chain cut short on a very deep page keeps its bits
+            hinted[i] = any(own & mask and e not in wrappers for e, own in zip(b.elements, b.element_hints))
+    return hinted
 
 
 def _comment_features(doc: Document, page: _Text, elements: list[tuple[int, ...]], prose_words: np.ndarray,

@@ -99,7 +99,7 @@ def choose_threshold(proba: np.ndarray, m: BlockMatrix) -> tuple[float, float]:
     return float(grid[best]), float(scores[best])
 
 
-THREAD_FLOORS = (float("inf"), 1000.0, 500.0, 300.0, 150.0, 100.0, 50.0, 20.0)
+THREAD_FLOORS = (float("inf"), 1000.0, 500.0, 300.0, 150.0, 100.0, 50.0, 20.0, 0.0)
 
 
 def choose_thread_floor(proba: np.ndarray, m: BlockMatrix, threshold: float) -> tuple[float, float]:

@@ -231,6 +231,19 @@ def test_a_page_wide_comment_class_is_not_a_comment_region():
         assert column(block_features(doc), "comment_region").max() == 0
 
 
+def test_a_comment_class_around_the_headline_and_story_is_no_comment_region_but_a_thread_inside_it_is():
+    # <article class="BlogItem ... has-comments">, <main class="main has-comments">: the story's own wrapper
+    wrapped = ARTICLE_PAGE.replace("<article>", '<article class="post has-comments">', 1)
+    doc = segment_html(wrapped)
+    assert not all(b.hinted("comment") for b in doc.blocks)
+    assert column(block_features(doc), "comment_region").max() == 0
+    threaded = wrapped.replace("</article>", f'<section id="comments">{_comment_thread(3)}</section></article>', 1)
+    doc = segment_html(threaded)
+    region = column(block_features(doc), "comment_region")
+    replies = np.array([b.text.startswith("Reader") for b in doc.blocks])
+    assert replies.sum() == 3 and region[replies].min() == 1 and region[~replies].max() == 0
+
+
 def test_forum_markup_and_lines_mark_a_forum_thread():
     posts = "".join(f'<div class="forum-post"><p>Joined: May 2010</p><p>Posts: {i}</p><p>Reply {i} on frost and '
                     f'pears, with enough words to read as prose in a long thread about orchards.</p></div>'
