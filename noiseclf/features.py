@@ -15,7 +15,8 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, reduce
+from operator import or_
 
 import numpy as np
 
@@ -555,7 +556,7 @@ def _forum_markup(attrs: str, linked: bool) -> bool:
     return _FORUM_ATTR.search(attrs) is not None or (not linked and _TOPIC_ATTR.search(attrs) is not None)
 
 
-def _comment_region(doc: Document, page: _Text, prose: np.ndarray) -> np.ndarray:
+def _comment_region(doc: Document, page: _Text, elements: list[tuple[int, ...]], prose: np.ndarray) -> np.ndarray:
     """Blocks of user comments: from the first pair of reader signatures ("jo says:", "Posted by: jo at 9 AM")
     at most three blocks apart after some prose; in text also from a "Comments" line after prose, unless calls
     to action follow it (a share bar's); in HTML also blocks whose class/id says comment or reply. (An HTML
@@ -571,32 +572,28 @@ def _comment_region(doc: Document, page: _Text, prose: np.ndarray) -> np.ndarray
     after_prose = np.cumsum(prose) - prose > 0
     region = np.maximum.accumulate((marker | paired) & after_prose)
     if doc.format == "html":
-        region |= _comment_markup(doc)
+        region |= _comment_markup(doc, elements)
     return region
 
 
-def _comment_markup(doc: Document) -> np.ndarray:
+def _comment_markup(doc: Document, elements: list[tuple[int, ...]]) -> np.ndarray:
     """HTML blocks inside an element whose class/id says comment or reply, unless every block carries it or the
     element also holds the page's first <h1>: a `has-comments` article or main wrapping the story is no thread."""
     mask = (HINT_BIT["comment"] | HINT_BIT["reply"]) & ~doc.page_hints
-    blocks = doc.blocks
-    hinted = np.array([b.hints & mask != 0 for b in blocks], bool)
-    head = next((b for b in blocks if b.heading == 1), None)
-    wrappers = {e for e, own in zip(head.elements, head.element_hints) if own & mask} if head else set()
-    if not wrappers:
-        return hinted
-    for i in np.flatnonzero(hinted):
-        b = blocks[i]
-        if len(b.element_hints) == len(b.elements):  # a chain cut short on a very deep page keeps its bits
-            hinted[i] = any(own & mask and e not in wrappers for e, own in zip(b.elements, b.element_hints))
-    return hinted
+    head = next((b for b in doc.blocks if b.heading == 1), None)
+    if head is None or not any(own & mask for own in head.element_hints):
+        return np.array([b.hints & mask != 0 for b in doc.blocks], bool)
+    off_head, _ = _off_spine(doc, elements, head.elements)
+    # A chain the segmenter cut short on a very deep page misses bits that `Block.hints` has: it keeps them all.
+    return np.array([(b.hints if b.hints & ~reduce(or_, b.element_hints, 0) else bits) & mask != 0
+                     for b, bits in zip(doc.blocks, off_head)], bool)
 
 
 def _comment_features(doc: Document, page: _Text, elements: list[tuple[int, ...]], prose_words: np.ndarray,
                       main_cols: np.ndarray) -> np.ndarray:
     """The comment region against the prose outside it, and the main element of that outside prose
     (`main_cols`, the page's own main-element features, when the region holds no prose)."""
-    region = _comment_region(doc, page, prose_words > 0)
+    region = _comment_region(doc, page, elements, prose_words > 0)
     n = len(region)
     outside = prose_words * ~region
     total_prose = max(float(prose_words.sum()), 1.0)
@@ -731,8 +728,18 @@ def _off_main_features(doc: Document, elements: list[tuple[int, ...]],
         spine = elements[0]
         for chain in elements[1:]:
             spine = spine[: _shared_prefix(spine, chain)]
+    off_bits, off_levels = _off_spine(doc, elements, spine)
+    out[:, :-1] = _bits(off_bits, len(HINT_WORDS)) @ _OFF_MAIN_GROUP_OF > 0
+    out[:, -1] = off_levels
+    return out
+
+
+def _off_spine(doc: Document, elements: list[tuple[int, ...]], spine: tuple[int, ...]) -> tuple[list[int], list[int]]:
+    """Each block's hint bits from its elements that are not on `spine` (a chain of elements from the root),
+    and how many such elements enclose it."""
     # (hint bits, levels) off the spine down to each element, memoised: blocks share most of their chains.
     memo: dict[int, tuple[int, int]] = dict.fromkeys(spine, (0, 0))
+    n = len(elements)
     off_bits = [0] * n
     off_levels = [0] * n
     for i, (chain, own) in enumerate(zip(elements, (b.element_hints for b in doc.blocks))):
@@ -748,9 +755,7 @@ def _off_main_features(doc: Document, elements: list[tuple[int, ...]],
             memo[chain[d]] = (bits, levels)
         off_bits[i] = bits
         off_levels[i] = levels
-    out[:, :-1] = _bits(off_bits, len(HINT_WORDS)) @ _OFF_MAIN_GROUP_OF > 0
-    out[:, -1] = off_levels
-    return out
+    return off_bits, off_levels
 
 
 def _shared_prefix(a: tuple[int, ...], b: tuple[int, ...]) -> int:

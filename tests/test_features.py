@@ -242,6 +242,13 @@ def test_a_comment_class_around_the_headline_and_story_is_no_comment_region_but_
     region = column(block_features(doc), "comment_region")
     replies = np.array([b.text.startswith("Reader") for b in doc.blocks])
     assert replies.sum() == 3 and region[replies].min() == 1 and region[~replies].max() == 0
+    # a thread nested deeper than the element chains the segmenter records still counts
+    deep = wrapped.replace("</article>", "<div>" * 45 + f'<div class="comments">{_comment_thread(3)}</div>'
+                           + "</div>" * 45 + "</article>", 1)
+    doc = segment_html(deep)
+    region = column(block_features(doc), "comment_region")
+    replies = np.array([b.text.startswith("Reader") for b in doc.blocks])
+    assert replies.sum() == 3 and region[replies].min() == 1 and region[~replies].max() == 0
 
 
 def test_forum_markup_and_lines_mark_a_forum_thread():
