@@ -59,6 +59,34 @@ def test_teaser_repetition_truncation_and_markers():
     assert column(X, "title_recall")[1] == 1.0  # the headline restates the title it was taken as
 
 
+def test_a_long_unlinked_keyword_line_is_not_the_pages_topic():
+    keywords = " ".join(f"{w}{i}" for i in range(8) for w in ("harbour", "election", "recipes", "cycling", "weather",
+                                                              "football", "theatre", "markets", "gardens", "schools"))
+    story = ["Beekeepers in the valley lost a third of their hives to a damp spring, the growers' association said.",
+             "The association's beekeepers blamed the damp spring and mites for the hives they lost this year.",
+             "Valley beekeepers will restock their hives next spring with colonies bred by the association."]
+    page = f'<html><body><p class="keywords">{keywords}</p>' + "".join(f"<p>{t}</p>" for t in story) + "</body></html>"
+    doc = segment_html(page.encode())
+    X = block_features(doc)
+    sim = column(X, "topic_sim")
+    # A story paragraph is compared with the other story paragraphs, not with the page's longest block.
+    assert sim[1:].min() > 0.2 > sim[0]
+
+
+def test_a_repeated_text_differing_in_case_counts_once_in_finding_the_main_element():
+    summary = "The ferry will run every twenty minutes from May, the council said on Monday evening."
+    story = ["Commuters on the island route welcomed the change after a long winter of cancelled crossings.",
+             "The council will add another boat in June if the ferry stays full in spring."]
+    promo = [summary.upper(), summary.lower(), summary]  # one teaser summary three times, styled differently
+    page = ('<html><body><div class="promo">' + "".join(f"<p>{t}</p>" for t in promo) + '</div><div class="story">'
+            + "".join(f"<p>{t}</p>" for t in [summary, *story]) + "</div></body></html>")
+    doc = segment_html(page.encode())
+    X = block_features(doc)
+    main = column(X, "main_el")
+    # Counted three times, the promo would hold as much prose as the story and their wrapper would be the main element.
+    assert main[:3].tolist() == [0, 0, 0] and main[3:].tolist() == [1, 1, 1]
+
+
 def test_neighbour_repetition_context():
     X = block_features(segment_text(PAGE))
     texts = [b.text for b in segment_text(PAGE).blocks]
