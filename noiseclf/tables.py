@@ -58,36 +58,46 @@ def block_columns(doc: Document, key: str, site: str, content: np.ndarray,
             "cls": classes.astype(np.int8), "words": block_words(doc), "path": block_path_ids(doc).astype(np.int32)}
 
 
+TABLE_SHARDS = 2  # fixed, not the machine's cores: each shard draws its own augmentation, so this shapes the table
+
+
 def _rows(corpus: str, split: str | None, format: Format, limit: int | None, root: str | None,
-          shards: list[int], n_shards: int, augment: float, furniture: float, inline: float,
+          shards: list[int], augment: float, furniture: float, inline: float,
           draw: int, version: str) -> Iterator[dict]:
-    """One row per block of the pages in `shards` (page number modulo n_shards); `version` keys the cache.
+    """One row per block of the pages in `shards` (page number modulo TABLE_SHARDS), shard after shard, so a
+    table is the same however many processes build it; `version` keys the cache.
 
     With `augment` > 0 that share of pages gets a spliced teaser section (of those, the share `inline` one
     inline "Related: ..." line instead), with `furniture` > 0 that share a newsletter box or cookie notice
-    (noiseclf.augment). Draw k > 0 splices with other random draws and suffixes the page keys with "~k", so
-    several draws concatenate as distinct pages of the same sites.
+    (noiseclf.augment), each shard from its own seed and its own pages as donors. Draw k > 0 splices with
+    other random draws and suffixes the page keys with "~k", so several draws concatenate as distinct pages
+    of the same sites.
     """
-    augmenter = Augmenter(augment, seed=shards[0] + 1000 * draw, furniture=furniture, inline=inline)
-    pages = corpora.load_corpus(corpus, split, root=Path(root) if root else None, limit=limit)
-    for number, page in enumerate(pages):
-        if number % n_shards not in shards:
-            continue
-        try:
-            html_doc = segment_html(page.content, source=page.key, encoding=page.encoding or None)
-        except InputError:
-            continue
-        if not html_doc.blocks:
-            continue
-        labels = label_blocks(html_doc, page)
-        html_doc, content, added = augmenter(html_doc, labels.content)
-        classes = np.zeros(len(html_doc.blocks), np.int8)
-        classes[~added] = labels.classes
-        doc = as_format(html_doc, format, page.key)
-        key = (f"{page.key}~{draw}" if draw else page.key) + ("+aug" if added.any() else "")
-        columns = block_columns(doc, key, page.domain or page.key, content, classes, page.page_type)
-        for i in range(len(doc.blocks)):
-            yield {name: values[i] for name, values in columns.items()}
+    for shard in shards:
+        augmenter = Augmenter(augment, seed=shard + 1000 * draw, furniture=furniture, inline=inline)
+        pages = corpora.load_corpus(corpus, split, root=Path(root) if root else None, limit=limit)
+        for number, page in enumerate(pages):
+            if number % TABLE_SHARDS == shard:
+                yield from _page_rows(page, format, augmenter, draw)
+
+
+def _page_rows(page: Page, format: Format, augmenter: Augmenter, draw: int) -> Iterator[dict]:
+    """A corpus page's rows, augmented by `augmenter`; none for a page that does not parse or has no blocks."""
+    try:
+        html_doc = segment_html(page.content, source=page.key, encoding=page.encoding or None)
+    except InputError:
+        return
+    if not html_doc.blocks:
+        return
+    labels = label_blocks(html_doc, page)
+    html_doc, content, added = augmenter(html_doc, labels.content)
+    classes = np.zeros(len(html_doc.blocks), np.int8)
+    classes[~added] = labels.classes
+    doc = as_format(html_doc, format, page.key)
+    key = (f"{page.key}~{draw}" if draw else page.key) + ("+aug" if added.any() else "")
+    columns = block_columns(doc, key, page.domain or page.key, content, classes, page.page_type)
+    for i in range(len(doc.blocks)):
+        yield {name: values[i] for name, values in columns.items()}
 
 
 def table_schema():
@@ -113,11 +123,11 @@ def build_table(corpus: str, split: str | None, *, format: Format = "html", limi
     schema = table_schema()
     cache = Path(cache_dir or DEFAULT_CACHE) / "tables"
     datasets.disable_progress_bars()
-    n_shards = max(1, num_proc or min(os.cpu_count() or 1, 4))
-    return datasets.Dataset.from_generator(
-        _rows, features=schema, cache_dir=str(cache), num_proc=n_shards if n_shards > 1 else None,
+    n_proc = min(max(1, num_proc or os.cpu_count() or 1), TABLE_SHARDS)
+    return datasets.Dataset.from_generator(  # a process takes a run of shards: rows stay in shard order
+        _rows, features=schema, cache_dir=str(cache), num_proc=n_proc if n_proc > 1 else None,
         gen_kwargs={"corpus": corpus, "split": split, "format": format, "limit": limit,
-                    "root": str(root) if root else None, "shards": list(range(n_shards)), "n_shards": n_shards, "augment": augment,
+                    "root": str(root) if root else None, "shards": list(range(TABLE_SHARDS)), "augment": augment,
                     "furniture": furniture, "inline": inline, "draw": draw,
                     "version": code_fingerprint()},
     )

@@ -7,6 +7,7 @@ import json
 import tarfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from noiseclf.corpora import (
@@ -235,6 +236,7 @@ def test_augmented_draws_of_a_corpus_concatenate_as_distinct_pages_of_the_same_s
     both = to_matrix(draws)
     assert len(both.page_keys) == 2 * len(keys[0]) and len(set(both.sites)) == len(set(to_matrix(draws[:1]).sites))
 
+
 def test_bad_requests_raise_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="nope"):
         load_corpus("nope")
@@ -245,6 +247,61 @@ def test_bad_requests_raise_input_error(tmp_path: Path) -> None:
     (tmp_path / "dragnet.tar.gz").write_bytes(b"not an archive")
     with pytest.raises(InputError, match="dragnet.tar.gz"):
         list(load_corpus("dragnet", root=tmp_path))
+
+
+def _story_wcxb(base: Path, topics: tuple[str, ...]) -> None:
+    """A WCXB dev split of one story a topic, with a headline and three gold paragraphs: enough for teasers."""
+    files = {}
+    for k, topic in enumerate(topics):
+        pid = f"{k + 1:04d}"
+        files[pid] = {"split": "dev", "page_type": "article", "domain": f"{topic}.example"}
+        paragraphs = [f"The {topic} council met on day {d} to weigh the plan. Members spoke at length about it."
+                      for d in range(3)]
+        body = "".join(f"<p>{text}</p>" for text in paragraphs)
+        _write(base / f"wcxb/dev/html/{pid}.html.gz", gzip.compress(
+            f"<html><head><title>{topic.title()} council weighs plan</title></head><body><nav><a href='/'>Home</a>"
+            f"</nav><h1>{topic.title()} council weighs plan</h1>{body}</body></html>".encode()))
+        _write(base / f"wcxb/dev/ground-truth/{pid}.json", json.dumps({"url": f"https://{topic}.example/a",
+               "file_id": pid, "ground_truth": {"title": topic, "main_content": "\n\n".join(paragraphs)}}))
+    _write(base / "wcxb/metadata.json", json.dumps({"splits": {}, "files": files}))
+
+
+def test_a_table_is_the_same_however_many_processes_build_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from noiseclf import tables
+
+    _story_wcxb(tmp_path / "data", ("river", "harbour", "orchard", "quarry", "meadow", "canal", "forest"))
+    monkeypatch.setattr(tables, "TABLE_SHARDS", 3)
+    built = [tables.build_table("wcxb", "dev", root=tmp_path / "data", cache_dir=tmp_path / str(n), num_proc=n,
+                                augment=1.0, furniture=0.5, draw=1) for n in (1, 2, 3)]
+    assert len({key for key in built[0]["page"] if "+aug" in key}) == 4  # every page but the first of a shard
+    for other in built[1:]:
+        assert other["page"] == built[0]["page"]
+        np.testing.assert_array_equal(tables.to_matrix([other]).X, tables.to_matrix(built[:1]).X)
+
+
+def test_training_on_several_draws_fits_each_member_on_its_own_draws_rows(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from noiseclf.model import AveragedTrees
+    from noiseclf.tables import build_table, to_matrix
+    from noiseclf.training import TrainConfig, train
+
+    _story_wcxb(tmp_path / "data", ("river", "harbour", "orchard", "quarry", "meadow", "canal"))
+    fitted = []
+    fit = AveragedTrees.fit
+
+    def recording_fit(self, X, y, draws=None):
+        fitted.append((X, draws))
+        return fit(self, X, y, draws)
+
+    monkeypatch.setattr(AveragedTrees, "fit", recording_fit)
+    train(TrainConfig(sources=(("wcxb", "dev"),), root=tmp_path / "data", cache_dir=tmp_path, augment=1.0, draws=2,
+                      max_iter=5, specialist=""))
+    X, draws = max(fitted, key=lambda call: len(call[0]))  # the final fit, on every row
+    tables = [to_matrix([build_table("wcxb", "dev", root=tmp_path / "data", cache_dir=tmp_path, num_proc=1,
+                                     augment=1.0, draw=k)]).X for k in (0, 1)]
+    assert tables[0].shape != tables[1].shape or not np.array_equal(*tables)  # the draws differ
+    for k, rows in enumerate(tables):
+        np.testing.assert_array_equal(X[draws == k], rows)
 
 
 def test_data_root_and_availability(monkeypatch: pytest.MonkeyPatch, folders: Path) -> None:
