@@ -117,7 +117,8 @@ def build_table(corpus: str, split: str | None, *, format: Format = "html", limi
                 root: Path | None = None, cache_dir: Path | None = None, num_proc: int | None = None,
                 augment: float = 0.0, furniture: float = 0.0, inline: float = 0.0, draw: int = 0):
     """The block table of a corpus split (augmented with random draw `draw`), built once and then read from
-    the on-disk cache."""
+    the on-disk cache; by up to `num_proc` processes (all cores by default, at most TABLE_SHARDS), which do not
+    change it."""
     import datasets
 
     schema = table_schema()
