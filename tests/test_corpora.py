@@ -40,10 +40,11 @@ def _write(path: Path, data: bytes | str) -> None:
     path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
 
 
-def _wcxb_gold(pid: str, url: str | None) -> str:
+def _wcxb_gold(pid: str, url: str | None, paragraphs: tuple[str, ...] = ()) -> str:
+    paragraphs = paragraphs or (f"Gold {pid} one.", f"Gold {pid} two.")
     return json.dumps({"url": url, "file_id": pid, "ground_truth": {
-        "title": f"Title {pid}", "main_content": f"Gold {pid} one.\n\nGold {pid} two.\n",
-        "with": [f"Gold {pid} one"], "without": ["Menu"]}})
+        "title": f"Title {pid}", "main_content": "\n\n".join(paragraphs) + "\n",
+        "with": [paragraphs[0].rstrip(".")], "without": ["Menu"]}})
 
 
 def _fake_wcxb(base: Path) -> None:
@@ -255,14 +256,13 @@ def _story_wcxb(base: Path, topics: tuple[str, ...]) -> None:
     for k, topic in enumerate(topics):
         pid = f"{k + 1:04d}"
         files[pid] = {"split": "dev", "page_type": "article", "domain": f"{topic}.example"}
-        paragraphs = [f"The {topic} council met on day {d} to weigh the plan. Members spoke at length about it."
-                      for d in range(3)]
+        paragraphs = tuple(f"The {topic} council met on day {d} to weigh the plan. Members spoke at length about it."
+                           for d in range(3))
         body = "".join(f"<p>{text}</p>" for text in paragraphs)
         _write(base / f"wcxb/dev/html/{pid}.html.gz", gzip.compress(
             f"<html><head><title>{topic.title()} council weighs plan</title></head><body><nav><a href='/'>Home</a>"
             f"</nav><h1>{topic.title()} council weighs plan</h1>{body}</body></html>".encode()))
-        _write(base / f"wcxb/dev/ground-truth/{pid}.json", json.dumps({"url": f"https://{topic}.example/a",
-               "file_id": pid, "ground_truth": {"title": topic, "main_content": "\n\n".join(paragraphs)}}))
+        _write(base / f"wcxb/dev/ground-truth/{pid}.json", _wcxb_gold(pid, f"https://{topic}.example/a", paragraphs))
     _write(base / "wcxb/metadata.json", json.dumps({"splits": {}, "files": files}))
 
 
