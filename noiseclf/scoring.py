@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,9 @@ COMPILED_TREES = _compiled_raw_scores is not None and os.environ.get("NOISECLF_P
 TREE_DTYPES = {"roots": np.int32, "feature": np.int32, "threshold": np.float64, "left": np.int32,
                "right": np.int32, "missing_left": np.uint8, "is_leaf": np.uint8, "value": np.float64}
 TREE_ARRAYS = tuple(TREE_DTYPES)
+# one node as `_trees.raw_scores` reads it: threshold (or leaf value), column and missing side, right child
+NODE_DTYPE = np.dtype([("split", np.float64), ("feature", np.int32), ("right", np.int32)])
+_MISSING_LEFT = 1 << 30
 
 
 def expit(x: np.ndarray) -> np.ndarray:
@@ -55,12 +59,23 @@ class PackedTrees:
 
     def raw_scores(self, X: np.ndarray, compiled: bool = COMPILED_TREES) -> np.ndarray:
         """Baseline plus every tree's leaf value per row, added in tree order."""
-        X = np.ascontiguousarray(X, dtype=np.float64)
+        X = np.asarray(X)
+        X = np.ascontiguousarray(X, dtype=np.result_type(X, np.float32))  # float32 features are read as they are
         if compiled and _compiled_raw_scores is not None:
             out = np.empty(len(X))
-            _compiled_raw_scores(X, *(getattr(self, name) for name in TREE_ARRAYS), self.baseline, out)
+            _compiled_raw_scores(X, self.roots, self.nodes, self.baseline, out)
             return out
         return self._numpy_raw_scores(X)
+
+    @cached_property
+    def nodes(self) -> np.ndarray:
+        """The node table as the compiled walk reads it, one 16-byte record a node."""
+        leaf = self.is_leaf.astype(bool)
+        nodes = np.empty(len(leaf), NODE_DTYPE)
+        nodes["split"] = np.where(leaf, self.value, self.threshold)
+        nodes["feature"] = np.where(leaf, -1, self.feature | (self.missing_left.astype(np.int32) * _MISSING_LEFT))
+        nodes["right"] = np.where(leaf, 0, self.right)
+        return nodes
 
     def _numpy_raw_scores(self, X: np.ndarray) -> np.ndarray:
         """The same walk over all (row, tree) pairs at once, one tree level a step."""
@@ -99,6 +114,8 @@ class PackedTrees:
         for child in (self.left, self.right):
             if ((child <= index) | (child >= tree_end))[split].any():
                 raise ValueError("a split points outside its tree or backwards")
+        if (self.left != index + 1)[split].any():
+            raise ValueError("a split's left child is not the node after it")
         if ((self.feature < 0) | (self.feature >= n_features))[split].any():
             raise ValueError(f"a split reads a column outside the {n_features} features")
 

@@ -112,6 +112,7 @@ def test_packed_model_round_trips_and_scores_as_the_classifier(tmp_path, fitted)
     ("feature", lambda a, split: a.__setitem__(split, 10_000), "outside the"),
     ("left", lambda a, split: a.__setitem__(split, 0), "backwards"),
     ("right", lambda a, split: a.__setitem__(split, len(a)), "outside its tree"),
+    ("left", lambda a, split: a.__setitem__(split, a[split] + 1), "left child is not the node after it"),
     ("value", lambda a, split: None, "value is float32"),
 ])
 def test_packed_trees_the_walk_cannot_run_safely_are_refused(tmp_path, fitted, field, damage, message):
