@@ -27,7 +27,7 @@ except ImportError:  # not built: installed without a compiler, or a source chec
     _compiled_raw_scores = None
 COMPILED_TREES = _compiled_raw_scores is not None and os.environ.get("NOISECLF_PURE_PYTHON") != "1"
 
-# the node arrays, in the order `_trees.raw_scores` takes them, with the dtypes it takes
+# the node arrays a packed model holds, with their dtypes
 TREE_DTYPES = {"roots": np.int32, "feature": np.int32, "threshold": np.float64, "left": np.int32,
                "right": np.int32, "missing_left": np.uint8, "is_leaf": np.uint8, "value": np.float64}
 TREE_ARRAYS = tuple(TREE_DTYPES)
@@ -70,12 +70,19 @@ class PackedTrees:
     @cached_property
     def nodes(self) -> np.ndarray:
         """The node table as the compiled walk reads it, one 16-byte record a node."""
+        self._check_left_is_next()
         leaf = self.is_leaf.astype(bool)
         nodes = np.empty(len(leaf), NODE_DTYPE)
         nodes["split"] = np.where(leaf, self.value, self.threshold)
         nodes["feature"] = np.where(leaf, -1, self.feature | (self.missing_left.astype(np.int32) * _MISSING_LEFT))
         nodes["right"] = np.where(leaf, 0, self.right)
         return nodes
+
+    def _check_left_is_next(self) -> None:
+        """Raise ValueError unless every split's left child is the node after it (the compiled walk's layout)."""
+        split = np.flatnonzero(self.is_leaf == 0)
+        if (self.left[split] != split + 1).any():
+            raise ValueError("a split's left child is not the node after it")
 
     def _numpy_raw_scores(self, X: np.ndarray) -> np.ndarray:
         """The same walk over all (row, tree) pairs at once, one tree level a step."""
@@ -114,8 +121,7 @@ class PackedTrees:
         for child in (self.left, self.right):
             if ((child <= index) | (child >= tree_end))[split].any():
                 raise ValueError("a split points outside its tree or backwards")
-        if (self.left != index + 1)[split].any():
-            raise ValueError("a split's left child is not the node after it")
+        self._check_left_is_next()
         if ((self.feature < 0) | (self.feature >= n_features))[split].any():
             raise ValueError(f"a split reads a column outside the {n_features} features")
 
