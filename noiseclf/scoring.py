@@ -61,6 +61,8 @@ class PackedTrees:
         """Baseline plus every tree's leaf value per row, added in tree order."""
         X = np.asarray(X)
         X = np.ascontiguousarray(X, dtype=np.result_type(X, np.float32))  # float32 features are read as they are
+        if X.ndim != 2 or X.shape[1] < self.columns:  # the compiled walk reads columns unchecked
+            raise ValueError(f"features of shape {X.shape}: the trees read {self.columns} columns")
         if compiled and _compiled_raw_scores is not None:
             out = np.empty(len(X))
             _compiled_raw_scores(X, self.roots, self.nodes, self.baseline, out)
@@ -77,6 +79,12 @@ class PackedTrees:
         nodes["feature"] = np.where(leaf, -1, self.feature | (self.missing_left.astype(np.int32) * _MISSING_LEFT))
         nodes["right"] = np.where(leaf, 0, self.right)
         return nodes
+
+    @cached_property
+    def columns(self) -> int:
+        """How many feature columns the trees read: one past the highest a split reads."""
+        split = self.is_leaf == 0
+        return int(self.feature[split].max()) + 1 if split.any() else 0
 
     def _check_left_is_next(self) -> None:
         """Raise ValueError unless every split's left child is the node after it (the compiled walk's layout)."""

@@ -96,6 +96,9 @@ def test_compiled_tree_sum_is_bitwise_scikit_learns():
     np.testing.assert_allclose(packed.proba(Xt, compiled=True), est.predict_proba(Xt)[:, 1], rtol=1e-12)
     X32 = Xt.astype(np.float32)  # features come as float32: read as they are, they split as their float64 values
     np.testing.assert_array_equal(packed.proba(X32, compiled=True), packed.proba(X32.astype(np.float64), compiled=False))
+    for compiled in (True, False):
+        with pytest.raises(ValueError, match=f"read {packed.columns} columns"):
+            packed.proba(Xt[:, : packed.columns - 1], compiled=compiled)
 
 
 def test_packed_model_round_trips_and_scores_as_the_classifier(tmp_path, fitted):
