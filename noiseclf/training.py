@@ -190,10 +190,6 @@ def _choose_routing(model: BlockClassifier, m: BlockMatrix, special: np.ndarray,
     return routed_scores(val_proba, oof_special, oof_route, cut, route_threshold, threshold), record
 
 
-def _proba(model: BlockClassifier, m: BlockMatrix) -> np.ndarray:
-    return model.predict_proba(m.X, pages=m.pages, words=m.words, paths=m.paths)[:, 1]
-
-
 def _source_record(corpus: str, split: str | None, m: BlockMatrix, root: Path | None) -> dict:
     """A training source as the manifest records it: where, how much, and the archive's checksum."""
     location = (root or corpora.data_root()) / f"{corpus}.tar.gz"
