@@ -84,6 +84,7 @@ def train(
     format: str = typer.Option("html", "--format", "-f", help="html or text: the input the model will classify."),
     estimator: str = typer.Option("trees", "--estimator", help="trees (gradient boosting), forest or logistic."),
     max_iter: Optional[int] = typer.Option(None, "--max-iter", help="Boosting iterations (trees; default 120) or the size knob of others."),
+    leaves: Optional[int] = typer.Option(None, "--leaves", help="Leaves a boosted tree (trees only; default 63)."),
     two_pass: bool = typer.Option(False, "--two-pass/--one-pass", help="Add a second pass over neighbours' scores."),
     limit: Optional[int] = typer.Option(None, "--limit", help="At most this many pages per corpus (quick runs)."),
     augment: float = typer.Option(0.5, "--augment", help="Share of corpus pages given synthetic teasers of other pages."),
@@ -101,7 +102,7 @@ def train(
     cache: Optional[Path] = typer.Option(None, "--cache", help="Block-table cache folder."),
 ) -> None:
     """Train a block classifier on labelled corpora and/or your own pages."""
-    from .model import DEFAULT_TREES
+    from .model import DEFAULT_LEAVES, DEFAULT_TREES
     from .training import ESTIMATORS, TrainConfig, train_and_save
 
     if format not in ("html", "text"):
@@ -114,6 +115,8 @@ def train(
             _fail(ValueError(f"{name} is a share of {of}, between 0 and 1, not {share}"))
     if draws < 1:
         _fail(ValueError(f"--draws is a number of augmentation draws, at least 1, not {draws}"))
+    if leaves is not None and leaves < 2:
+        _fail(ValueError(f"--leaves is the number of leaves a tree may grow, at least 2, not {leaves}"))
     sources = _sources(corpus or ([] if user_data else ["wcxb:dev"]))
     try:
         extra = ()
@@ -122,7 +125,8 @@ def train(
 
             extra = user_tables(user_data, format=format, cache_dir=cache)
         result = train_and_save(
-            TrainConfig(sources=sources, format=format, estimator=estimator, max_iter=max_iter or DEFAULT_TREES, two_pass=two_pass,
+            TrainConfig(sources=sources, format=format, estimator=estimator, max_iter=max_iter or DEFAULT_TREES,
+                        leaves=leaves or DEFAULT_LEAVES, two_pass=two_pass,
                         limit=limit, augment=augment, furniture=furniture, inline_teasers=inline_teasers,
                         draws=draws, specialist=specialist, root=data,
                         cache_dir=cache, extra_tables=extra),

@@ -48,17 +48,21 @@ from .scoring import (
 )
 from .types import ModelError
 
-__all__ = ["COMPILED_TREES", "DEFAULT_TREES", "AveragedTrees", "BlockClassifier", "Manifest", "after_story_thread",
+__all__ = ["COMPILED_TREES", "DEFAULT_LEAVES", "DEFAULT_TREES", "AveragedTrees", "BlockClassifier", "Manifest", "after_story_thread",
            "content_proba", "default_router", "default_trees", "fit_per_draw", "load_model", "manifest_path", "pack",
            "pack_trees", "save_model"]
 
 DEFAULT_TREES = 120  # fewer, larger trees at a higher rate than 200 x 0.1: scoring a page costs per tree
 
 
-def default_trees(max_iter: int = DEFAULT_TREES, random_state: int = 0) -> HistGradientBoostingClassifier:
+DEFAULT_LEAVES = 63  # leaves a tree (scikit-learn's max_leaf_nodes)
+
+
+def default_trees(max_iter: int = DEFAULT_TREES, random_state: int = 0,
+                  leaves: int = DEFAULT_LEAVES) -> HistGradientBoostingClassifier:
     """The gradient-boosted trees both passes start from."""
     return HistGradientBoostingClassifier(
-        max_iter=max_iter, learning_rate=0.15, max_leaf_nodes=63, min_samples_leaf=40,
+        max_iter=max_iter, learning_rate=0.15, max_leaf_nodes=leaves, min_samples_leaf=40,
         l2_regularization=1.0, early_stopping=False, random_state=random_state,
     )
 

@@ -25,16 +25,17 @@ from sklearn.preprocessing import StandardScaler
 from . import corpora
 from .features import FEATURE_NAMES
 from .inference import confidence_inputs
-from .model import DEFAULT_TREES, BlockClassifier, Manifest, after_story_thread, default_trees, save_model
+from .model import DEFAULT_LEAVES, DEFAULT_TREES, BlockClassifier, Manifest, after_story_thread, default_trees, save_model
 from .scoring import blend
 from .tables import BlockMatrix, build_table, code_fingerprint, to_matrix
 from .types import Format, InputError
 
-ESTIMATORS: dict[str, Callable[[int], object]] = {
-    "trees": lambda n: default_trees(max_iter=n),
-    "forest": lambda n: RandomForestClassifier(n_estimators=max(n // 2, 50), min_samples_leaf=5, n_jobs=-1,
+# estimator name -> (size knob, leaves a tree) -> unfitted estimator; only the boosted trees read the leaves
+ESTIMATORS: dict[str, Callable[[int, int], object]] = {
+    "trees": lambda n, leaves: default_trees(max_iter=n, leaves=leaves),
+    "forest": lambda n, leaves: RandomForestClassifier(n_estimators=max(n // 2, 50), min_samples_leaf=5, n_jobs=-1,
                                                random_state=0),
-    "logistic": lambda n: make_pipeline(StandardScaler(), LogisticRegression(max_iter=n * 4, C=1.0)),
+    "logistic": lambda n, leaves: make_pipeline(StandardScaler(), LogisticRegression(max_iter=n * 4, C=1.0)),
 }
 
 
@@ -46,6 +47,7 @@ class TrainConfig:
     format: Format = "html"
     estimator: str = "trees"
     max_iter: int = DEFAULT_TREES
+    leaves: int = DEFAULT_LEAVES  # leaves a boosted tree
     two_pass: bool = False
     n_folds: int = 3
     limit: int | None = None  # pages per source, for quick runs
@@ -152,7 +154,7 @@ def fit_calibrator(proba: np.ndarray, m: BlockMatrix, threshold: float):
 
 
 def _classifier(config: TrainConfig) -> BlockClassifier:
-    base = ESTIMATORS[config.estimator](config.max_iter)
+    base = ESTIMATORS[config.estimator](config.max_iter, config.leaves)
     return BlockClassifier(first=base, second=clone(base), n_folds=config.n_folds, two_pass=config.two_pass,
                            specialist=clone(base) if config.specialist else None)
 
@@ -251,7 +253,8 @@ def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> T
     manifest = Manifest(
         format=config.format, threshold=threshold, validation=validation,
         training_data=[_source_record(c, s, sm, config.root) for c, s, sm in records],
-        params={"estimator": config.estimator, "max_iter": config.max_iter, "two_pass": config.two_pass,
+        params={"estimator": config.estimator, "max_iter": config.max_iter, "leaves": config.leaves,
+                "two_pass": config.two_pass,
                 "n_folds": config.n_folds, "limit": config.limit, "augment": config.augment, "furniture": config.furniture,
                 "inline_teasers": config.inline_teasers, "draws": config.draws,
                 "specialist": config.specialist if routing else "", "table_fingerprint": code_fingerprint(),

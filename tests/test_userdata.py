@@ -63,6 +63,24 @@ def test_pages_that_say_their_type_train_a_specialist_and_its_router(tmp_path: P
     assert "packhorse bridge below the mill has reopened" in Extractor.load(out).extract(BRIDGE).text
 
 
+def _leaf_counts(model_path: Path) -> list[int]:
+    from noiseclf.model import load_model
+
+    trees = load_model(model_path)[0].first_
+    return [int(predictor.nodes["is_leaf"].sum()) for (predictor,) in trees._predictors]
+
+
+def test_leaves_bound_every_tree_and_are_recorded(tiny_model: Path, tmp_path: Path) -> None:
+    out = tmp_path / "small.joblib"
+    result = CliRunner().invoke(app, ["train", "--pages", str(JSONL), "--out", str(out), "--max-iter", "10",
+                                      "--leaves", "3", "--one-pass", "--specialist", "", "--cache",
+                                      str(tmp_path / "cache")])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.with_suffix(".manifest.json").read_text())["params"]["leaves"] == 3
+    assert max(_leaf_counts(out)) == 3
+    assert max(_leaf_counts(tiny_model)) > 3  # the default lets the same pages grow larger trees
+
+
 def test_jsonl_rows_follow_the_corpus_table_layout(tmp_path: Path) -> None:
     plain, = user_tables([JSONL], format="html", cache_dir=tmp_path)
     assert plain.column_names == ["page", "site", "page_type", "index", "features", "label", "cls", "words", "path"]
