@@ -25,7 +25,8 @@ from sklearn.preprocessing import StandardScaler
 from . import corpora
 from .features import FEATURE_NAMES
 from .inference import confidence_inputs
-from .model import DEFAULT_LEAVES, DEFAULT_TREES, BlockClassifier, Manifest, after_story_thread, default_trees, save_model
+from .model import (DEFAULT_LEAVES, DEFAULT_TREES, BlockClassifier, Manifest, after_story_thread, default_trees,
+                    save_model)
 from .scoring import blend
 from .tables import BlockMatrix, build_table, code_fingerprint, to_matrix
 from .types import Format, InputError
@@ -33,8 +34,8 @@ from .types import Format, InputError
 # estimator name -> (size knob, leaves a tree) -> unfitted estimator; only the boosted trees read the leaves
 ESTIMATORS: dict[str, Callable[[int, int], object]] = {
     "trees": lambda n, leaves: default_trees(max_iter=n, leaves=leaves),
-    "forest": lambda n, leaves: RandomForestClassifier(n_estimators=max(n // 2, 50), min_samples_leaf=5, n_jobs=-1,
-                                               random_state=0),
+    "forest": lambda n, leaves: RandomForestClassifier(n_estimators=max(n // 2, 50), min_samples_leaf=5,
+                                                       n_jobs=-1, random_state=0),
     "logistic": lambda n, leaves: make_pipeline(StandardScaler(), LogisticRegression(max_iter=n * 4, C=1.0)),
 }
 
@@ -254,9 +255,9 @@ def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> T
         format=config.format, threshold=threshold, validation=validation,
         training_data=[_source_record(c, s, sm, config.root) for c, s, sm in records],
         params={"estimator": config.estimator, "max_iter": config.max_iter, "leaves": config.leaves,
-                "two_pass": config.two_pass,
-                "n_folds": config.n_folds, "limit": config.limit, "augment": config.augment, "furniture": config.furniture,
-                "inline_teasers": config.inline_teasers, "draws": config.draws,
+                "two_pass": config.two_pass, "n_folds": config.n_folds, "limit": config.limit,
+                "augment": config.augment, "furniture": config.furniture, "inline_teasers": config.inline_teasers,
+                "draws": config.draws,
                 "specialist": config.specialist if routing else "", "table_fingerprint": code_fingerprint(),
                 "seconds": round(time.time() - start, 1)},
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
