@@ -64,10 +64,9 @@ def test_pages_that_say_their_type_train_a_specialist_and_its_router(tmp_path: P
 
 
 def _leaf_counts(model_path: Path) -> list[int]:
-    from noiseclf.model import load_model
+    from noiseclf.model import _tree_nodes, load_model
 
-    trees = load_model(model_path)[0].first_
-    return [int(predictor.nodes["is_leaf"].sum()) for (predictor,) in trees._predictors]
+    return [int(nodes["is_leaf"].sum()) for nodes in _tree_nodes(load_model(model_path)[0].first_)]
 
 
 def test_leaves_bound_every_tree_and_are_recorded(tiny_model: Path, tmp_path: Path) -> None:
