@@ -12,6 +12,12 @@ Furniture (opt-in, `noiseclf train --furniture`) is the sentence-shaped page fur
 story: newsletter boxes with their button and privacy note set between its paragraphs, cookie
 notices at the top or the bottom of the page. It is written from a small grammar (`_furniture`), so
 the model sees prompts that read like prose and not only the short marker lines.
+
+Plain markup (opt-in, `noiseclf train --plain-markup`) rewrites a share of pages as markup of before
+HTML5 and class names: `<nav>`, `<aside>`, `<article>` and the other sectioning elements become
+`<div>`, and no element keeps its class/id hints. Pages of 2025 mark their menus and sidebars so
+nearly always that a model learns to drop a list of linked headlines by its `<nav>` or its "sidebar"
+class; on older pages such lists carry neither, and the model has to read them by their place and shape.
 """
 
 from __future__ import annotations
@@ -202,6 +208,24 @@ def furnish(doc: Document, content: np.ndarray, rng: np.random.Generator,
     return replace(doc, blocks=tuple(_renumber(blocks))), np.array(labels, bool), np.array(added, bool)
 
 
+# The elements HTML5 added to say what a part of the page is; plain markup has a <div> in their place.
+SEMANTIC_TAGS = ("nav", "header", "footer", "aside", "article", "main", "section", "menu", "dialog", "details",
+                 "summary", "figure", "figcaption", "time")
+_SEMANTIC_BITS = reduce(or_, (ANCESTOR_BIT[t] for t in SEMANTIC_TAGS if t in ANCESTOR_BIT))
+_SEMANTIC_STEP = re.compile(rf"(?<![^/])(?:{'|'.join(SEMANTIC_TAGS)})(?![^/])")
+
+
+def plain_markup(doc: Document) -> Document:
+    """The page as markup without HTML5's sectioning elements (each a <div>) and without class/id hints;
+    text, structure and labels unchanged."""
+    def plain(b: Block) -> Block:
+        divs = ANCESTOR_BIT["div"] if b.ancestors & _SEMANTIC_BITS else 0
+        return replace(b, tag="div" if b.tag in SEMANTIC_TAGS else b.tag, path=_SEMANTIC_STEP.sub("div", b.path),
+                       ancestors=b.ancestors & ~_SEMANTIC_BITS | divs, hints=0, attrs="",
+                       element_hints=(0,) * len(b.element_hints))
+    return replace(doc, blocks=tuple(plain(b) for b in doc.blocks))
+
+
 def _renumber(blocks: list[Block]) -> list[Block]:
     """Blocks with their text offsets recomputed after a splice."""
     offset = 0
@@ -283,13 +307,17 @@ def splice(doc: Document, content: np.ndarray, donors: list[Donor], rng: np.rand
 class Augmenter:
     """Splices teasers into a share of pages, drawing donors from the pages seen before (of those, the
     share `inline` as one inline line), and furniture into another share (each page drawn for both,
-    apart); deterministic."""
+    apart); rewrites the share `plain` in plain markup, drawn from a generator of its own so that the other
+    draws are the same with it or without; deterministic."""
 
-    def __init__(self, share: float, seed: int = 0, pool: int = 64, furniture: float = 0.0, inline: float = 0.0):
+    def __init__(self, share: float, seed: int = 0, pool: int = 64, furniture: float = 0.0, inline: float = 0.0,
+                 plain: float = 0.0):
         self.share = share
         self.furniture = furniture
         self.inline = inline
+        self.plain = plain
         self.rng = np.random.default_rng(seed)
+        self.plain_rng = np.random.default_rng([seed, 1])
         self.donors: deque[Donor] = deque(maxlen=pool)
 
     def __call__(self, doc: Document, content: np.ndarray) -> tuple[Document, np.ndarray, np.ndarray]:
@@ -302,4 +330,6 @@ class Augmenter:
                 result = furnish(*result[:2], self.rng, added=result[2])
         if own is not None:
             self.donors.append(own)
+        if self.plain > 0 and self.plain_rng.random() < self.plain:
+            result = (plain_markup(result[0]), *result[1:])
         return result

@@ -91,6 +91,8 @@ def train(
     furniture: float = typer.Option(0.0, "--furniture", help="Share of corpus pages given a synthetic newsletter box or cookie notice."),
     inline_teasers: float = typer.Option(0.0, "--inline-teasers", help="Share of the teasers (--augment) spliced as one "
                                          "'Related: <headline>' line between the story's paragraphs."),
+    plain_markup: float = typer.Option(0.0, "--plain-markup", help="Share of corpus pages rewritten as older markup: "
+                                       "no <nav>, <aside>, <article>... (each a <div>) and no class/id hints."),
     draws: int = typer.Option(1, "--draws", help="Augmentation draws of the training pages; each model is then one "
                               "member a draw, their scores averaged (training and scoring time grow with it)."),
     specialist: str = typer.Option("article", "--specialist", help="Page type of a specialist model blended in on "
@@ -110,7 +112,8 @@ def train(
     if estimator not in ESTIMATORS:
         _fail(ValueError(f"--estimator must be one of {', '.join(ESTIMATORS)}"))
     for name, share, of in (("--augment", augment, "pages"), ("--furniture", furniture, "pages"),
-                             ("--inline-teasers", inline_teasers, "teasers")):
+                             ("--inline-teasers", inline_teasers, "teasers"),
+                             ("--plain-markup", plain_markup, "pages")):
         if not 0.0 <= share <= 1.0:
             _fail(ValueError(f"{name} is a share of {of}, between 0 and 1, not {share}"))
     if draws < 1:
@@ -128,7 +131,7 @@ def train(
             TrainConfig(sources=sources, format=format, estimator=estimator, max_iter=max_iter or DEFAULT_TREES,
                         leaves=leaves or DEFAULT_LEAVES, two_pass=two_pass,
                         limit=limit, augment=augment, furniture=furniture, inline_teasers=inline_teasers,
-                        draws=draws, specialist=specialist, root=data,
+                        plain_markup=plain_markup, draws=draws, specialist=specialist, root=data,
                         cache_dir=cache, extra_tables=extra),
             out, log=lambda s: err.print(s, highlight=False),
         )
@@ -175,6 +178,8 @@ def evaluate(
     plots: Optional[Path] = typer.Option(None, "--plots", help="Write plots and report.md here (and the JSON, "
                                          "unless --report names it)."),
     oracle: bool = typer.Option(False, "--oracle", help="Also score the gold-labelled blocks: the segmentation's ceiling."),
+    plain_markup: bool = typer.Option(False, "--plain-markup", help="Read each HTML page as older markup: no <nav>, "
+                                      "<aside>, <article>... (each a <div>) and no class/id hints (noiseclf only)."),
 ) -> None:
     """Score a model on labelled corpora with each benchmark's own metric, beside peer extractors on the same pages."""
     from .calibration import confidence_split
@@ -185,13 +190,16 @@ def evaluate(
 
     if format not in ("html", "text"):
         _fail(ValueError(f"--format must be html or text, not {format!r}"))
+    if plain_markup and format == "text":
+        _fail(ValueError("--plain-markup rewrites HTML markup; text input has none"))
     try:
         extractor = Extractor.load(model) if format == "html" else Extractor.load(text_path=model)
         peers = [make_peer(name.strip()) for name in (compare or "").split(",") if name.strip()]
         sources = _sources(corpus)
         keep_texts = [name for name, _ in sources] if worst else ["l3s_gn1"] if plots is not None else []
         reports, pages_by = evaluate_side_by_side(
-            [NoiseclfSystem(extractor), *peers, *([OracleSystem()] if oracle else [])], sources, format=format, limit=limit, root=data,
+            [NoiseclfSystem(extractor, plain_markup=plain_markup), *peers, *([OracleSystem()] if oracle else [])],
+            sources, format=format, limit=limit, root=data,
             keep_texts=keep_texts, keep_pages=plots is not None, log=lambda s: err.print(s, highlight=False))
     except NoiseclfError as exc:
         _fail(exc)
@@ -210,7 +218,8 @@ def evaluate(
                     Console().print(Text(f"  + {x[:160]}", style="red"), highlight=False)
                 for x in w["gold_missed"][:5]:
                     Console().print(Text(f"  - {x[:160]}", style="yellow"), highlight=False)
-    versions = {"noiseclf": "timed with OpenMP limited to 1 thread, like the single-threaded peers",
+    versions = {"noiseclf": "timed with OpenMP limited to 1 thread, like the single-threaded peers"
+                + ("; each page read as plain markup (--plain-markup)" if plain_markup else ""),
                 **{peer.name: peer.version for peer in peers}}
     if plots is not None:
         path = write_report(reports, plots, extractor, pages_by, validation_pages=held_out_pages(pages_by, data),

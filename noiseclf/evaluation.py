@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from . import corpora, metrics
+from .augment import plain_markup
 from .labelling import label_blocks, oracle_text
 from .segmentation import flatten, segment_html, segment_text
 from .types import BlockClass, Document, Format, InputError, Page
@@ -197,17 +198,20 @@ def evaluate(system: System, corpus: str, split: str | None = None, *, format: F
 
 
 class NoiseclfSystem:
-    """noiseclf as an evaluated system: an Extractor plus the block verdicts for block-level scores."""
+    """noiseclf as an evaluated system: an Extractor plus the block verdicts for block-level scores;
+    with `plain_markup`, each HTML page is read as older markup would have it (`augment.plain_markup`)."""
 
-    def __init__(self, extractor, name: str = "noiseclf"):
+    def __init__(self, extractor, name: str = "noiseclf", plain_markup: bool = False):
         self.extractor = extractor
         self.name = name
+        self.plain_markup = plain_markup
 
     def run(self, page: Page, input_text: str | None) -> SystemOutput:
         if input_text is not None:
             doc = segment_text(input_text, source=page.key)
         else:
             doc = segment_html(page.content, source=page.key, encoding=page.encoding or None)
+            doc = plain_markup(doc) if self.plain_markup else doc
         result = self.extractor.extract_document(doc, with_blocks=True)
         keep = np.array([b.keep for b in result.blocks], dtype=bool)
         proba = np.array([b.probability for b in result.blocks])

@@ -2,7 +2,8 @@
 
 Built with `datasets` so training streams from a memory-mapped table and a second run with the
 same code and data reuses the cache; the fingerprint covers the source of every stage that
-shapes a row, so editing segmentation, features or labelling rebuilds the table.
+shapes a row and of this module, so editing segmentation, features, labelling, augmentation or the
+row layout rebuilds the table.
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ DEFAULT_CACHE = Path(os.environ.get("NOISECLF_CACHE", Path.home() / ".cache" / "
 
 
 def code_fingerprint() -> str:
-    """Hash of the modules whose code decides a table's rows."""
+    """Hash of the modules whose code decides a table's rows, this one (the rows' layout) included."""
     digest = hashlib.sha256()
     for module in (segmentation, features, labelling, corpora, augment):
         digest.update(Path(module.__file__).read_bytes())
+    digest.update(Path(__file__).read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -62,19 +64,19 @@ TABLE_SHARDS = 2  # fixed, not the machine's cores: each shard draws its own aug
 
 
 def _rows(corpus: str, split: str | None, format: Format, limit: int | None, root: str | None,
-          shards: list[int], augment: float, furniture: float, inline: float,
+          shards: list[int], augment: float, furniture: float, inline: float, plain: float,
           draw: int, version: str) -> Iterator[dict]:
     """One row per block of the pages in `shards` (page number modulo TABLE_SHARDS), shard after shard, so a
     table is the same however many processes build it; `version` keys the cache.
 
     With `augment` > 0 that share of pages gets a spliced teaser section (of those, the share `inline` one
     inline "Related: ..." line instead), with `furniture` > 0 that share a newsletter box or cookie notice
-    (noiseclf.augment), each shard from its own seed and its own pages as donors. Draw k > 0 splices with
-    other random draws and suffixes the page keys with "~k", so several draws concatenate as distinct pages
-    of the same sites.
+    (noiseclf.augment), with `plain` > 0 that share in plain markup, each shard from its own seed and its
+    own pages as donors. Draw k > 0 splices with other random draws and suffixes the page keys with "~k",
+    so several draws concatenate as distinct pages of the same sites.
     """
     for shard in shards:
-        augmenter = Augmenter(augment, seed=shard + 1000 * draw, furniture=furniture, inline=inline)
+        augmenter = Augmenter(augment, seed=shard + 1000 * draw, furniture=furniture, inline=inline, plain=plain)
         pages = corpora.load_corpus(corpus, split, root=Path(root) if root else None, limit=limit)
         for number, page in enumerate(pages):
             if number % TABLE_SHARDS == shard:
@@ -115,7 +117,8 @@ def table_schema():
 
 def build_table(corpus: str, split: str | None, *, format: Format = "html", limit: int | None = None,
                 root: Path | None = None, cache_dir: Path | None = None, num_proc: int | None = None,
-                augment: float = 0.0, furniture: float = 0.0, inline: float = 0.0, draw: int = 0):
+                augment: float = 0.0, furniture: float = 0.0, inline: float = 0.0, draw: int = 0,
+                plain: float = 0.0):
     """The block table of a corpus split (augmented with random draw `draw`), built once and then read from
     the on-disk cache; by up to `num_proc` processes (all cores by default, at most TABLE_SHARDS), which do not
     change it."""
@@ -130,7 +133,7 @@ def build_table(corpus: str, split: str | None, *, format: Format = "html", limi
         gen_kwargs={"corpus": corpus, "split": split, "format": format, "limit": limit,
                     "root": str(root) if root else None, "shards": list(range(TABLE_SHARDS)), "augment": augment,
                     "furniture": furniture, "inline": inline, "draw": draw,
-                    "version": code_fingerprint()},
+                    "plain": plain, "version": code_fingerprint()},
     )
 
 

@@ -55,6 +55,7 @@ class TrainConfig:
     augment: float = 0.5  # share of corpus pages given a spliced teaser section (noiseclf.augment)
     furniture: float = 0.0  # share of corpus pages given a newsletter box or cookie notice (noiseclf.augment)
     inline_teasers: float = 0.0  # share of teaser splices that are one inline "Related: ..." line
+    plain_markup: float = 0.0  # share of corpus pages rewritten without HTML5 sectioning elements and class hints
     draws: int = 1  # augmentation draws of each page; each model is one member a draw, averaged
     specialist: str = "article"  # page type of the specialist model ("" for none; needs pages that say their type)
     root: Path | None = None
@@ -210,7 +211,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> T
     for corpus, split in config.sources:
         drawn = [build_table(corpus, split, format=config.format, limit=config.limit, root=config.root,
                              cache_dir=config.cache_dir, augment=config.augment, furniture=config.furniture,
-                             inline=config.inline_teasers, draw=draw)
+                             inline=config.inline_teasers, draw=draw, plain=config.plain_markup)
                  for draw in range(config.draws)]
         tables += drawn
         row_draws += [np.full(t.num_rows, draw) for draw, t in enumerate(drawn)]
@@ -257,7 +258,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> T
         params={"estimator": config.estimator, "max_iter": config.max_iter, "leaves": config.leaves,
                 "two_pass": config.two_pass, "n_folds": config.n_folds, "limit": config.limit,
                 "augment": config.augment, "furniture": config.furniture, "inline_teasers": config.inline_teasers,
-                "draws": config.draws,
+                "plain_markup": config.plain_markup, "draws": config.draws,
                 "specialist": config.specialist if routing else "", "table_fingerprint": code_fingerprint(),
                 "seconds": round(time.time() - start, 1)},
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),

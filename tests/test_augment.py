@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from noiseclf.augment import INLINE, MARKERS, Augmenter, Donor, donor, splice
+from noiseclf.augment import INLINE, MARKERS, SEMANTIC_TAGS, Augmenter, Donor, donor, plain_markup, splice
 from noiseclf.segmentation import segment_html
 
 PAGE = """<html><head><title>Canal boats return to the old wharf</title></head><body>
@@ -146,3 +146,36 @@ def test_augmenter_splices_inline_teasers_only_at_the_share_asked_for():
     assert all(len(new) >= 2 for new in spliced())  # sections: a marker and teasers
     inline = spliced(inline=1.0)
     assert all(len(new) == 1 and new[0].startswith(INLINE) for new in inline)
+
+
+def test_plain_markup_keeps_the_text_and_structure_without_sectioning_elements_or_class_hints():
+    doc = segment_html(PAGE.replace("<article>", '<article class="story-body">'))
+    plain = plain_markup(doc)
+    assert [b.text for b in plain.blocks] == [b.text for b in doc.blocks]
+    assert [b.elements for b in plain.blocks] == [b.elements for b in doc.blocks]
+    assert any(b.within("article") and b.hints for b in doc.blocks) and any(b.within("nav") for b in doc.blocks)
+    for before, after in zip(doc.blocks, plain.blocks):
+        assert not any(after.within(tag) for tag in ("nav", "article", "footer"))
+        assert not set(after.path.split("/")) & set(SEMANTIC_TAGS) and after.path.count("/") == before.path.count("/")
+        assert after.hints == 0 and after.attrs == "" and not any(after.element_hints)
+        assert after.within("div") or before.ancestors == after.ancestors
+        assert after.tag == ("div" if before.tag in SEMANTIC_TAGS else before.tag)
+        assert (after.heading, after.link_chars, after.depth) == (before.heading, before.link_chars, before.depth)
+
+
+def test_augmenter_rewrites_plain_markup_at_its_share_and_draws_the_rest_as_before():
+    doc = segment_html(PAGE)
+
+    def outputs(**options):
+        augment = Augmenter(1.0, seed=7, **options)
+        return [augment(doc, content_mask(doc)) for _ in range(6)]
+
+    before, zero, every = outputs(), outputs(plain=0.0), outputs(plain=1.0)
+    assert [o[0] for o in before] == [o[0] for o in zero]
+    for (doc0, labels0, added0), (doc1, labels1, added1) in zip(before, every):
+        assert [b.text for b in doc1.blocks] == [b.text for b in doc0.blocks]  # the same teasers drawn
+        assert np.array_equal(labels0, labels1) and np.array_equal(added0, added1)
+        assert all(b.hints == 0 and not b.within("nav") for b in doc1.blocks)
+    some = outputs(plain=0.5)
+    rewritten = [o[0] != b[0] for o, b in zip(some, before)]
+    assert any(rewritten) and not all(rewritten)

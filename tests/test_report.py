@@ -16,8 +16,10 @@ from typer.testing import CliRunner
 
 from noiseclf import metrics
 from noiseclf.cli import app
-from noiseclf.evaluation import CorpusReport, PageScore, summarise
+from noiseclf.augment import plain_markup
+from noiseclf.evaluation import CorpusReport, NoiseclfSystem, PageScore, summarise
 from noiseclf.features import block_features, block_path_ids, block_words
+from noiseclf.inference import Extractor
 from noiseclf.labelling import label_blocks
 from noiseclf.model import BlockClassifier, Manifest, save_model
 from noiseclf.report import (
@@ -243,3 +245,23 @@ def test_evaluate_compare_names_an_unknown_peer(fake: tuple[Path, Path]) -> None
     result = CliRunner().invoke(app, ["evaluate", "--corpus", "wcxb:test", "--data", str(data),
                                       "--model", str(model), "--compare", "c4,goose"])
     assert result.exit_code == 2 and "unknown peer 'goose'" in result.output
+
+
+def test_evaluate_plain_markup_reads_pages_without_class_hints_and_says_so(fake: tuple[Path, Path],
+                                                                         tmp_path: Path) -> None:
+    data, model = fake
+    reports = {}
+    for flags in ([], ["--plain-markup"]):
+        out = tmp_path / f"report{len(flags)}.json"
+        result = CliRunner().invoke(app, ["evaluate", "--corpus", "wcxb:test", "--data", str(data), "--model",
+                                          str(model), "--report", str(out), *flags])
+        assert result.exit_code == 0, result.output
+        reports[bool(flags)] = json.loads(out.read_text())
+    assert "plain markup" in reports[True]["systems"]["noiseclf"]
+    assert "plain markup" not in reports[False]["systems"]["noiseclf"]
+    page = _fake_corpora(tmp_path / "data")[0]
+    extractor = Extractor.load(model)
+    hinted, plain = (NoiseclfSystem(extractor, plain_markup=p).run(page, None) for p in (False, True))
+    assert any(b.hints for b in hinted.doc.blocks) and not any(b.hints for b in plain.doc.blocks)
+    assert [b.text for b in plain.doc.blocks] == [b.text for b in hinted.doc.blocks]
+    assert plain.text == extractor.extract_document(plain_markup(segment_html(page.content))).text
