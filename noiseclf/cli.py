@@ -1,11 +1,11 @@
-"""The `noiseclf` command line: extract, train, evaluate, explain, info."""
+"""The `noiseclf` command line: extract, train, evaluate, explain, info, cache."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.console import Console
@@ -13,6 +13,9 @@ from rich.table import Table
 from rich.text import Text
 
 from .types import NoiseclfError
+
+if TYPE_CHECKING:
+    from .tables import CacheEntry
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Separate the main story of web pages from their boilerplate with a trained block classifier.")
@@ -207,8 +210,10 @@ def evaluate(
     extra: dict = {"confidence": {f"{r.corpus}:{r.split}": confidence_split(r) for r in reports
                                   if r.system == "noiseclf" and any(p.confidence is not None for p in r.pages)}}
     for label, split in extra["confidence"].items():
-        err.print(f"{label}: confidence top half minus bottom half, mean page score "
-                  f"{split.get('top_minus_bottom', float('nan')):+.3f}", highlight=False)
+        err.print(f"{label}: confidence top half minus bottom half, mean page score {split['top_minus_bottom']:+.3f}"
+                  if "top_minus_bottom" in split else
+                  f"{label}: confidence not measured: {split['pages']} page(s) with a {split['metric']} to rank",
+                  highlight=False)
     if worst:
         extra["worst"] = {r.corpus: worst_pages(r, worst) for r in reports if r.system == "noiseclf"}
         for rows in extra["worst"].values():
@@ -281,6 +286,53 @@ def info(model: Optional[Path] = typer.Option(None, "--model", "-m", help="A mod
         shown[fmt] = asdict(manifest)
         shown[fmt]["feature_names"] = f"{len(manifest.feature_names)} features"
     sys.stdout.write(json.dumps(shown, indent=2) + "\n")
+
+
+def _bytes(n: int) -> str:
+    """A size for people: 12 B, 340.0 MB, 37.2 GB."""
+    size, unit = float(n), "B"
+    for bigger in ("kB", "MB", "GB", "TB"):
+        if size < 1000:
+            break
+        size, unit = size / 1000, bigger
+    return f"{n} B" if unit == "B" else f"{size:.1f} {unit}"
+
+
+def _print_cache(entries: list[CacheEntry], title: str, total: str) -> None:
+    """The cache entries as one table: kind, fingerprint (or the older layout's name), size, current."""
+    from rich import box
+
+    table = Table(title=title, box=box.SIMPLE_HEAD, caption=f"{total}: {_bytes(sum(e.bytes for e in entries))}")
+    for header in ("kind", "fingerprint", "size", "current"):
+        table.add_column(header, justify="right" if header == "size" else "left", no_wrap=True)
+    for e in entries:
+        table.add_row(e.kind, e.fingerprint or f"{e.path.name} (older layout)", _bytes(e.bytes),
+                      "yes" if e.current else "no")
+    console = Console()
+    (console if console.is_terminal else Console(width=200)).print(table)
+
+
+@app.command("cache")
+def cache_command(
+    cache: Optional[Path] = typer.Option(None, "--cache", help="Block-table cache folder (default: train's)."),
+    prune: bool = typer.Option(False, "--prune", help="Remove the tables of other code versions than this one."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="With --prune: only list what would be removed."),
+) -> None:
+    """List the cached block tables by code version with their sizes, or prune the stale ones."""
+    from .tables import DEFAULT_CACHE, cache_usage, prune_cache
+
+    if dry_run and not prune:
+        _fail(ValueError("--dry-run only applies with --prune"))
+    folder = cache or DEFAULT_CACHE
+    try:
+        if not prune:
+            _print_cache(cache_usage(folder), f"block tables in {folder}", "total")
+        elif dry_run:
+            _print_cache(prune_cache(folder, dry_run=True), f"stale block tables in {folder}", "would free")
+        else:
+            _print_cache(prune_cache(folder), f"removed from {folder}", "freed")
+    except OSError as exc:
+        _fail(exc)
 
 
 if __name__ == "__main__":

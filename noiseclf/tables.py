@@ -3,13 +3,17 @@
 Built with `datasets` so training streams from a memory-mapped table and a second run with the
 same code and data reuses the cache; the fingerprint covers the source of every stage that
 shapes a row and of this module, so editing segmentation, features, labelling, augmentation or the
-row layout rebuilds the table.
+row layout rebuilds the table. Tables live in a folder per fingerprint (`<cache>/tables/<fingerprint>/`,
+`<cache>/user-tables/<fingerprint>/`), so `cache_usage` can tell the current code's from stale ones and
+`prune_cache` can remove the stale ones.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
+import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +28,8 @@ from .segmentation import flatten, segment_html, segment_text
 from .types import Document, Format, InputError, Page
 
 DEFAULT_CACHE = Path(os.environ.get("NOISECLF_CACHE", Path.home() / ".cache" / "noiseclf"))
+CACHE_KINDS = ("tables", "user-tables")  # the cache's subfolders of block tables, one folder a code fingerprint
+_FINGERPRINT = re.compile(r"[0-9a-f]{16}")
 
 
 def code_fingerprint() -> str:
@@ -33,6 +39,58 @@ def code_fingerprint() -> str:
         digest.update(Path(module.__file__).read_bytes())
     digest.update(Path(__file__).read_bytes())
     return digest.hexdigest()[:16]
+
+
+def table_cache(kind: str, cache_dir: Path | None = None) -> Path:
+    """The folder of the current code's tables of a kind ("tables" or "user-tables"): stale code's stay apart."""
+    return Path(cache_dir or DEFAULT_CACHE) / kind / code_fingerprint()
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One entry of the table cache: a fingerprint folder, or (fingerprint None) a leftover of an older layout."""
+
+    kind: str
+    fingerprint: str | None
+    path: Path
+    bytes: int
+    current: bool
+
+
+def _size(path: Path) -> int:
+    """Bytes of a file, or of the files under a folder (links counted as links, not followed)."""
+    if path.is_symlink() or not path.is_dir():
+        return path.lstat().st_size
+    return sum(f.lstat().st_size for f in path.rglob("*") if f.is_symlink() or not f.is_dir())
+
+
+def _remove(path: Path) -> None:
+    """Delete a folder with everything in it, or a file or link (never what a link points to)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
+def cache_usage(cache_dir: Path | None = None) -> list[CacheEntry]:
+    """Every entry of the table cache with its size and whether it is the current code's, to see what is stale."""
+    current = code_fingerprint()
+    entries = []
+    for kind in CACHE_KINDS:
+        folder = Path(cache_dir or DEFAULT_CACHE) / kind
+        for path in sorted(folder.iterdir()) if folder.is_dir() else ():
+            fingerprint = path.name if _FINGERPRINT.fullmatch(path.name) and path.is_dir() else None
+            entries.append(CacheEntry(kind, fingerprint, path, _size(path), fingerprint == current))
+    return entries
+
+
+def prune_cache(cache_dir: Path | None = None, *, dry_run: bool = False) -> list[CacheEntry]:
+    """Delete every cache entry but the current code's tables (nothing outside `CACHE_KINDS`); return them."""
+    stale = [entry for entry in cache_usage(cache_dir) if not entry.current]
+    if not dry_run:
+        for entry in stale:
+            _remove(entry.path)
+    return stale
 
 
 def as_format(doc: Document, format: Format, source: str) -> Document:
@@ -125,11 +183,11 @@ def build_table(corpus: str, split: str | None, *, format: Format = "html", limi
     import datasets
 
     schema = table_schema()
-    cache = Path(cache_dir or DEFAULT_CACHE) / "tables"
     datasets.disable_progress_bars()
     n_proc = min(max(1, num_proc or os.cpu_count() or 1), TABLE_SHARDS)
     return datasets.Dataset.from_generator(  # a process takes a run of shards: rows stay in shard order
-        _rows, features=schema, cache_dir=str(cache), num_proc=n_proc if n_proc > 1 else None,
+        _rows, features=schema, cache_dir=str(table_cache("tables", cache_dir)),
+        num_proc=n_proc if n_proc > 1 else None,
         gen_kwargs={"corpus": corpus, "split": split, "format": format, "limit": limit,
                     "root": str(root) if root else None, "shards": list(range(TABLE_SHARDS)), "augment": augment,
                     "furniture": furniture, "inline": inline, "draw": draw,

@@ -27,8 +27,9 @@ Validation groups: training holds out whole sites, the site being the URL's host
 pages span fewer than MIN_SITES hosts (pages from your own site, or without URLs) holds out
 single pages instead, so validation then measures pages of the same sites the model trained on.
 
-Each file's block table is cached under `<cache_dir>/user-tables/`, keyed by the file's bytes,
-the format and the code that builds rows, so retraining with the same pages skips labelling.
+Each file's block table is cached under `<cache_dir>/user-tables/<code fingerprint>/`, keyed by the
+file's bytes, the format and the code that builds rows, so retraining with the same pages skips labelling
+(`noiseclf cache --prune` removes the tables of older code).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from .labelling import label_blocks
 from .metrics import word_prf
 from .model import load_model
 from .segmentation import decode_html, segment_html
-from .tables import DEFAULT_CACHE, block_columns, code_fingerprint, page_document, table_schema
+from .tables import block_columns, code_fingerprint, page_document, table_cache, table_schema
 from .training import TrainResult
 from .types import Format, InputError, Page
 
@@ -200,7 +201,7 @@ def user_tables(paths: Sequence[Path], format: Format = "html",
     datasets.disable_progress_bars()
     tables = []
     for path in paths:
-        where = Path(cache_dir or DEFAULT_CACHE) / "user-tables" / _cache_key(_files(Path(path)), format)
+        where = table_cache("user-tables", cache_dir) / _cache_key(_files(Path(path)), format)
         if not (where / "dataset_info.json").is_file():
             _build(read_pages(Path(path)), format, Path(path)).save_to_disk(str(where))
         tables.append(datasets.load_from_disk(str(where)))

@@ -228,10 +228,12 @@ def test_folder_is_preferred_over_archive(folders: Path, tmp_path: Path) -> None
 
 def test_augmented_draws_of_a_corpus_concatenate_as_distinct_pages_of_the_same_sites(folders: Path,
                                                                                       tmp_path: Path) -> None:
-    from noiseclf.tables import build_table, to_matrix
+    from noiseclf.tables import build_table, code_fingerprint, to_matrix
 
     draws = [build_table("wcxb", "dev", root=folders, cache_dir=tmp_path, num_proc=1, augment=1.0, draw=k)
              for k in (0, 1)]
+    assert draws[0].cache_files and all(Path(f["filename"]).is_relative_to(tmp_path / "tables" / code_fingerprint())
+               for t in draws for f in t.cache_files)  # kept apart from other code's tables
     keys = [sorted(set(t["page"])) for t in draws]
     assert keys[0] and [k.split("+")[0] + "~1" for k in keys[0]] == [k.split("+")[0] for k in keys[1]]
     both = to_matrix(draws)

@@ -265,3 +265,18 @@ def test_evaluate_plain_markup_reads_pages_without_class_hints_and_says_so(fake:
     assert any(b.hints for b in hinted.doc.blocks) and not any(b.hints for b in plain.doc.blocks)
     assert [b.text for b in plain.doc.blocks] == [b.text for b in hinted.doc.blocks]
     assert plain.text == extractor.extract_document(plain_markup(segment_html(page.content))).text
+
+
+def test_evaluate_on_snippet_gold_says_the_confidence_is_not_measured(tmp_path: Path) -> None:
+    page = "<html><body><nav><a href='/'>Home</a></nav><article><h1>Rain</h1>{}</article></body></html>"
+    body = "".join(f"<p>The river rose {i} feet overnight, and the town closed its bridge to traffic again.</p>"
+                   for i in range(6))
+    base = tmp_path / "trafilatura_eval" / "tests"
+    (base / "eval").mkdir(parents=True)
+    (base / "eval" / "rain.html").write_text(page.format(body))
+    (base / "evaldata.json").write_text(json.dumps(
+        {"https://rain.example/a": {"file": "rain.html", "with": ["closed its bridge"], "without": ["Home"]}}))
+    result = CliRunner().invoke(app, ["evaluate", "--corpus", "trafilatura_eval", "--data", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "confidence not measured: 0 page(s) with a word_f1 to rank" in result.output
+    assert "nan" not in result.output
