@@ -146,6 +146,12 @@ def train(
         _fail(exc)
 
 
+def _print_table(table: Table) -> None:
+    """A rich table on standard output, 200 columns wide when that is not a terminal (so rows stay whole)."""
+    console = Console()
+    (console if console.is_terminal else Console(width=200)).print(table)
+
+
 def _print_reports(rows: list[dict]) -> None:
     """One table, corpus by system, with noiseclf's paired-bootstrap lead over each peer."""
     from rich import box
@@ -162,8 +168,7 @@ def _print_reports(rows: list[dict]) -> None:
                    for k, d in (("f1", 3), ("precision", 3), ("recall", 3), ("cpu_ms_mean", 1), ("related_kept", 3))]
         table.add_row(r["corpus"] if i == 0 or rows[i - 1]["corpus"] != r["corpus"] else "", r["system"],
                       r["metric"].removesuffix("_f1"), *numbers, r.get("noiseclf_minus_system", ""), end_section=last)
-    console = Console()
-    (console if console.is_terminal else Console(width=200)).print(table)
+    _print_table(table)
 
 
 @app.command()
@@ -308,8 +313,7 @@ def _print_cache(entries: list[CacheEntry], title: str, total: str) -> None:
     for e in entries:
         table.add_row(e.kind, e.fingerprint or f"{e.path.name} (older layout)", _bytes(e.bytes),
                       "yes" if e.current else "no")
-    console = Console()
-    (console if console.is_terminal else Console(width=200)).print(table)
+    _print_table(table)
 
 
 @app.command("cache")

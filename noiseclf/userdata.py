@@ -51,7 +51,7 @@ from .labelling import label_blocks
 from .metrics import word_prf
 from .model import load_model
 from .segmentation import decode_html, segment_html
-from .tables import block_columns, code_fingerprint, page_document, table_cache, table_schema
+from .tables import block_columns, page_document, table_cache, table_schema
 from .training import TrainResult
 from .types import Format, InputError, Page
 
@@ -184,7 +184,7 @@ def _build(pages: Sequence[Page], format: Format, source: Path) -> datasets.Data
 
 
 def _cache_key(files: Sequence[Path], format: str) -> str:
-    digest = hashlib.sha256(f"{format}\n{code_fingerprint()}\n".encode())
+    digest = hashlib.sha256(f"{format}\n".encode())  # the code's fingerprint names the folder (`table_cache`)
     digest.update(Path(__file__).read_bytes())
     for file in files:
         digest.update(file.name.encode() + b"\0" + file.read_bytes())
