@@ -48,11 +48,12 @@ cdef object _headings = None
 cdef object _hidden_style = None
 cdef object _has_word = None
 cdef object _hint_bits = None
+cdef dict _hint_cache = None
 cdef int _attr_depth = 0
 
 
 cdef int _bind() except -1:
-    global _block_tags, _headings, _hidden_style, _has_word, _hint_bits, _attr_depth
+    global _block_tags, _headings, _hidden_style, _has_word, _hint_bits, _hint_cache, _attr_depth
     from . import segmentation
     if max(ANCESTOR_BIT.values()) >= 1 << 64:
         raise OverflowError("ANCESTOR_TAGS outgrew the compiled walk's 64-bit ancestor mask")
@@ -63,6 +64,7 @@ cdef int _bind() except -1:
     _hidden_style = segmentation._HIDDEN_STYLE.search
     _has_word = segmentation._HAS_WORD.search
     _hint_bits = segmentation._hint_bits
+    _hint_cache = segmentation._HINT_CACHE
     _attr_depth = segmentation._ATTR_DEPTH
     _block_tags = segmentation.BLOCK_TAGS
     return 0
@@ -345,8 +347,10 @@ cdef class _Walker:
             style = attrib.get("style")
             if (style and _hidden_style(style)) or "hidden" in attrib:
                 return self._push_skipped()
-            if attrib:
-                own, tokens = _hint_bits(attrib)
+            if attrib:  # _hint_bits' memo read here: most elements' attributes were seen before
+                cached = _hint_cache.get((attrib.get("class"), attrib.get("id"), attrib.get("role"),
+                                          attrib.get("itemprop")))
+                own, tokens = _hint_bits(attrib) if cached is None else cached
                 if own:
                     hints = hints | own
                 if tokens:

@@ -62,9 +62,14 @@ _SIGNATURE_START = re.compile(r"(?:posted|submitted|comment(?:ed)?) by\b", re.I)
 _SIGNATURE_END = re.compile(r"\b(?:says|said|wrote|writes)\s*:?$", re.I)
 # Forum engines' markup: phpBB, vBulletin, XenForo (message-*, bbWrapper), Invision (ipsComment, cAuthorPane),
 # bbPress, Discourse; the class names of their posts, not of blog posts ("postBody" is CNET's article).
-_FORUM_ATTR = re.compile(r"\b(?:forum\w*|signature|bbp\w*|phpbb|vbulletin|xenforo|discourse|messagelist|"
-                         r"message (?:attribution|userdetails|user\w*))\b|"
-                         r"postbit|postprofile|bbwrapper|ipscomment|cauthorpane|messagecontent|usercontent|threadlist")
+_FORUM_WORDS = (r"forum\w*", "signature", r"bbp\w*", "phpbb", "vbulletin", "xenforo", "discourse", "messagelist",
+                r"message (?:attribution|userdetails|user\w*)")
+_FORUM_PARTS = ("postbit", "postprofile", "bbwrapper", "ipscomment", "cauthorpane", "messagecontent", "usercontent",
+                "threadlist")
+_FORUM_ATTR = re.compile(r"\b(?:" + "|".join(_FORUM_WORDS) + r")\b|" + "|".join(_FORUM_PARTS))
+# The literal opening of each alternative, one of which every match contains: tested first, as most class/id
+# strings name no forum, and a search that opens with \b tries every position.
+_FORUM_KEYS = tuple(re.match(r"\w+", alternative)[0] for alternative in _FORUM_WORDS + _FORUM_PARTS)
 # "topic*" marks a forum's posts but also a news page's topic tag links, so it counts on blocks of own text only.
 _TOPIC_ATTR = re.compile(r"\btopic\w*\b")
 # Lines of a forum member's profile and quoting; not "Re: ..." titles, which the comment threads under news
@@ -555,7 +560,8 @@ def _first_occurrences(normalised: list[str]) -> np.ndarray:
 def _forum_markup(attrs: str, linked: bool) -> bool:
     """Whether class/id tokens name a forum engine's post markup (`linked`: the block is mostly link text);
     memoised, as blocks repeat their classes."""
-    return _FORUM_ATTR.search(attrs) is not None or (not linked and _TOPIC_ATTR.search(attrs) is not None)
+    return (any(key in attrs for key in _FORUM_KEYS) and _FORUM_ATTR.search(attrs) is not None) or \
+        (not linked and "topic" in attrs and _TOPIC_ATTR.search(attrs) is not None)
 
 
 def _comment_region(doc: Document, page: _Text, elements: list[tuple[int, ...]], prose: np.ndarray) -> np.ndarray:
@@ -820,10 +826,14 @@ def block_path_ids(doc: Document) -> np.ndarray:
 def page_profile(X: np.ndarray) -> np.ndarray:
     """One page's block features summed up as a row (mean and max of each, and the block count):
     what the page-type router reads to tell an article from a listing, a forum or a shop page."""
-    X = np.nan_to_num(np.asarray(X, dtype=np.float64), nan=0.0)
+    X = np.asarray(X)
     if len(X) == 0:
         return np.zeros((1, len(PROFILE_NAMES)))
-    return np.concatenate([X.mean(axis=0), X.max(axis=0), [np.log1p(len(X))]])[None, :]
+    if not np.isfinite(X).all():
+        X = np.nan_to_num(X.astype(np.float64), nan=0.0)
+    # in float64 as the mean of a float64 copy adds, row by row, without the copy
+    return np.concatenate([X.mean(axis=0, dtype=np.float64), X.max(axis=0).astype(np.float64),
+                           [np.log1p(len(X))]])[None, :]
 
 
 def neighbour_features(proba: np.ndarray, doc_words: np.ndarray, paths: np.ndarray) -> np.ndarray:

@@ -31,9 +31,21 @@ COMPILED_TREES = _compiled_raw_scores is not None and os.environ.get("NOISECLF_P
 TREE_DTYPES = {"roots": np.int32, "feature": np.int32, "threshold": np.float64, "left": np.int32,
                "right": np.int32, "missing_left": np.uint8, "is_leaf": np.uint8, "value": np.float64}
 TREE_ARRAYS = tuple(TREE_DTYPES)
-# one node as `_trees.raw_scores` reads it: threshold (or leaf value), column and missing side, right child
-NODE_DTYPE = np.dtype([("split", np.float64), ("feature", np.int32), ("right", np.int32)])
-_MISSING_LEFT = 1 << 30
+# one node as `_trees.raw_scores` reads it: float32 threshold, column and missing side, right child from the
+# tree's root (a leaf: its index among its tree's leaves)
+NODE_DTYPE = np.dtype([("split", np.float32), ("feature", np.int16), ("right", np.uint16)])
+_MISSING_LEFT = 1 << 14
+_NODE_LIMIT = 1 << 16  # nodes a tree may have for `right` to reach them
+
+
+def _float32_at_most(values: np.ndarray) -> np.ndarray:
+    """The largest float32 not above each float64 value: for a float32 x, `x <= value` exactly when
+    `x <= _float32_at_most(value)`."""
+    with np.errstate(over="ignore"):
+        rounded = values.astype(np.float32)
+    above = rounded.astype(np.float64) > values
+    rounded[above] = np.nextafter(rounded[above], np.float32(-np.inf))
+    return rounded
 
 
 def expit(x: np.ndarray) -> np.ndarray:
@@ -63,22 +75,33 @@ class PackedTrees:
         X = np.ascontiguousarray(X, dtype=np.result_type(X, np.float32))  # float32 features are read as they are
         if X.ndim != 2 or X.shape[1] < self.columns:  # the compiled walk reads columns unchecked
             raise ValueError(f"features of shape {X.shape}: the trees read {self.columns} columns")
-        if compiled and _compiled_raw_scores is not None:
+        if compiled and _compiled_raw_scores is not None and self.tables is not None:
             out = np.empty(len(X))
-            _compiled_raw_scores(X, self.roots, self.nodes, self.baseline, out)
+            _compiled_raw_scores(X, self.roots, *self.tables, self.baseline, out)
             return out
         return self._numpy_raw_scores(X)
 
     @cached_property
-    def nodes(self) -> np.ndarray:
-        """The node table as the compiled walk reads it, one 16-byte record a node."""
+    def tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """What the compiled walk reads: the 8-byte node records, the float64 thresholds (for float64
+        features), the leaf values and each tree's first leaf among them. None when the trees do not fit
+        the records (over 16,383 features or 65,536 nodes in a tree): the NumPy walk scores those."""
         self._check_left_is_next()
+        n = len(self.feature)
         leaf = self.is_leaf.astype(bool)
-        nodes = np.empty(len(leaf), NODE_DTYPE)
-        nodes["split"] = np.where(leaf, self.value, self.threshold)
+        tree = np.searchsorted(self.roots, np.arange(n), side="right") - 1
+        sizes = np.diff(np.append(self.roots, n))
+        if self.feature[~leaf].max(initial=0) >= _MISSING_LEFT or sizes.max() > _NODE_LIMIT:
+            return None
+        leaf_ids = np.flatnonzero(leaf)
+        first_leaf = np.searchsorted(leaf_ids, self.roots).astype(np.int32)
+        nodes = np.empty(n, NODE_DTYPE)
+        nodes["split"] = np.where(leaf, 0.0, _float32_at_most(self.threshold))
         nodes["feature"] = np.where(leaf, -1, self.feature | (self.missing_left.astype(np.int32) * _MISSING_LEFT))
-        nodes["right"] = np.where(leaf, 0, self.right)
-        return nodes
+        rank = np.zeros(n, np.int64)
+        rank[leaf_ids] = np.arange(len(leaf_ids)) - first_leaf[tree[leaf_ids]]
+        nodes["right"] = np.where(leaf, rank, self.right - self.roots[tree])
+        return nodes, np.ascontiguousarray(self.threshold), np.ascontiguousarray(self.value[leaf_ids]), first_leaf
 
     @cached_property
     def columns(self) -> int:

@@ -42,7 +42,6 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codec
 # Browsers read these labels as windows-1252; so do we.
 _ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252",
             "ascii": "cp1252", "iso8859-1": "cp1252", "x-user-defined": "cp1252", "utf8": "utf-8"}
-_TOKEN_SPLIT = re.compile(r"[\s_\-]+")
 _HAS_WORD = re.compile(r"\w")
 _TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|·|»|:)\s+")
 _HEADINGS = {f"h{i}": i for i in range(1, 7)}
@@ -160,21 +159,39 @@ def _meta_title(root: etree._Element) -> tuple[str, str]:
 
 
 _HINT_CACHE: dict[tuple, tuple[int, str]] = {}
+_TOKEN_HINTS: dict[str, int] = {}
+_MEMO_SIZE = 200_000
 
 
 def _hint_bits(attrib: dict[str, str]) -> tuple[int, str]:
-    """Hint bits and cleaned tokens of an element's class/id/role/itemprop, memoised across pages."""
+    """Hint bits and cleaned tokens of an element's class/id/role/itemprop, memoised across pages
+    (the compiled walk reads `_HINT_CACHE` with this key itself)."""
     key = (attrib.get("class"), attrib.get("id"), attrib.get("role"), attrib.get("itemprop"))
     cached = _HINT_CACHE.get(key)
     if cached is None:
-        low = " ".join(filter(None, key)).lower()
+        # the runs between white space, "_" and "-" (str.split's white space is the regex's \s)
+        tokens = " ".join(filter(None, key)).lower().replace("_", " ").replace("-", " ").split()
         bits = 0
-        for word in set(_HINT_RE.findall(low)):
-            bits |= HINT_BIT[word]
-        if len(_HINT_CACHE) > 200_000:
+        for token in tokens:
+            bits |= _token_hints(token)
+        if len(_HINT_CACHE) > _MEMO_SIZE:
             _HINT_CACHE.clear()
-        cached = _HINT_CACHE[key] = (bits, " ".join(t for t in _TOKEN_SPLIT.split(low) if t)[:120])
+        cached = _HINT_CACHE[key] = (bits, " ".join(tokens)[:120])
     return cached
+
+
+def _token_hints(token: str) -> int:
+    """Hint bits of the hint words found in one token, memoised: tokens recur across sites far more than
+    whole class strings do. No hint word holds a separator, so a string's words are its tokens' words."""
+    bits = _TOKEN_HINTS.get(token)
+    if bits is None:
+        bits = 0
+        for word in _HINT_RE.findall(token):
+            bits |= HINT_BIT[word]
+        if len(_TOKEN_HINTS) > _MEMO_SIZE:
+            _TOKEN_HINTS.clear()
+        _TOKEN_HINTS[token] = bits
+    return bits
 
 
 _DROP = frozenset(DROP_TAGS)

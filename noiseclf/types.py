@@ -50,7 +50,8 @@ ANCESTOR_TAGS: tuple[str, ...] = (
 )
 ANCESTOR_BIT: dict[str, int] = {tag: 1 << i for i, tag in enumerate(ANCESTOR_TAGS)}
 
-# Bits of Block.hints: keywords found in the class/id/role/itemprop of the block or its ancestors.
+# Bits of Block.hints: keywords found in the class/id/role/itemprop of the block or its ancestors. Letters only:
+# segmentation looks for them token by token, between white space, "_" and "-".
 HINT_WORDS: tuple[str, ...] = (
     "nav", "menu", "header", "footer", "sidebar", "side", "widget", "related", "teaser",
     "recommend", "promo", "sponsor", "ad", "banner", "share", "social", "comment", "reply",

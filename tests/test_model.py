@@ -101,6 +101,38 @@ def test_compiled_tree_sum_is_bitwise_scikit_learns():
             packed.proba(Xt[:, : packed.columns - 1], compiled=compiled)
 
 
+@pytest.mark.skipif(not COMPILED_TREES, reason="noiseclf._trees is not built (pip install -e .)")
+def test_float32_features_on_either_side_of_a_threshold_split_as_their_float64_values():
+    X, y = synthetic_pages(seed=4)[:2]
+    packed = pack_trees(default_trees(25).fit(X.astype(np.float64) * 1.001, y))  # thresholds between float32s
+    split = np.flatnonzero(packed.is_leaf == 0)
+    nearest = packed.threshold[split].astype(np.float32)
+    rows = []
+    for values in (nearest, np.nextafter(nearest, np.float32(np.inf)), np.nextafter(nearest, np.float32(-np.inf))):
+        block = np.zeros((len(split), N_FEATURES), np.float32)
+        block[np.arange(len(split)), packed.feature[split]] = values
+        rows.append(block)
+    X32 = np.vstack(rows)
+    assert (X32[np.arange(len(split)), packed.feature[split]] != packed.threshold[split]).all()
+    np.testing.assert_array_equal(packed.raw_scores(X32, compiled=True),
+                                  packed.raw_scores(X32.astype(np.float64), compiled=False))
+
+
+def test_trees_too_wide_for_the_compiled_records_are_walked_by_numpy():
+    from noiseclf.scoring import PackedTrees
+
+    column = 20_000  # past the 16,383 columns a compiled record can name
+    trees = PackedTrees(roots=np.array([0], np.int32), feature=np.array([column, 0, 0], np.int32),
+                        threshold=np.array([0.5, 0.0, 0.0]), left=np.array([1, 0, 0], np.int32),
+                        right=np.array([2, 0, 0], np.int32), missing_left=np.zeros(3, np.uint8),
+                        is_leaf=np.array([0, 1, 1], np.uint8), value=np.array([0.0, -1.0, 2.0]), baseline=0.25)
+    trees.check(column + 1)
+    X = np.zeros((3, column + 1), np.float32)
+    X[:, column] = [0.0, 0.5, 0.75]
+    assert trees.tables is None
+    np.testing.assert_array_equal(trees.raw_scores(X, compiled=True), [-0.75, -0.75, 2.25])
+
+
 def test_packed_model_round_trips_and_scores_as_the_classifier(tmp_path, fitted):
     X, _, pages, words, paths = synthetic_pages(3, seed=6)
     X[::9, 2] = np.nan

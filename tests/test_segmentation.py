@@ -206,3 +206,13 @@ def test_class_hints_take_the_longest_word_at_each_position():
     (block,) = doc.blocks
     assert block.hinted("sidebar") and block.hinted("header")
     assert not block.hinted("side") and not block.hinted("ad")  # inside "sidebar" and "header"
+
+
+def test_class_tokens_split_at_white_space_underscores_and_dashes():
+    page = (b'<html><body><div id="Site_Comments" class="--main\tnavbar__links-  x"><p role="complementary">'
+            b'Archive of older posts</p></div></body></html>')
+    for _ in range(2):  # the second page reads the memoised tokens
+        (block,) = segment_html(page).blocks
+        assert block.attrs == "main navbar links x site comments complementary"
+        assert all(block.hinted(word) for word in ("main", "nav", "comment"))
+        assert not block.hinted("list")  # "links" holds no hint word
