@@ -14,14 +14,14 @@ from cpython.object cimport PyObject_GenericSetAttr
 from cpython.ref cimport Py_INCREF
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_New, PyTuple_SET_ITEM
 from cpython.unicode cimport PyUnicode_DecodeUTF8
-from libc.string cimport strcmp, strlen
+from libc.string cimport strcmp, strlen, strstr
 
 from lxml.includes cimport tree
 from lxml.includes.etreepublic cimport _Element, elementFactory, import_lxml__etree
 
 import dataclasses
 
-from .types import ANCESTOR_BIT, Block
+from .types import ANCESTOR_BIT, Block, visible
 
 import_lxml__etree()
 
@@ -116,6 +116,12 @@ cdef void* _resized(void* p, size_t size) except NULL:
 
 cdef inline str _decode(const char* s):
     return PyUnicode_DecodeUTF8(s, strlen(s), NULL)
+
+
+cdef inline bint _has_invisible(const char* s) noexcept:
+    """Whether UTF-8 text holds one of `types.INVISIBLE` (U+00AD, U+200B, U+2060, U+FEFF)."""
+    return (strstr(s, b"\xc2\xad") is not NULL or strstr(s, b"\xe2\x80\x8b") is not NULL
+            or strstr(s, b"\xe2\x81\xa0") is not NULL or strstr(s, b"\xef\xbb\xbf") is not NULL)
 
 
 cdef str _tag_name(tree.xmlNode* node):
@@ -255,6 +261,8 @@ cdef class _Walker:
             content = <const char*>node.content
             if content is not NULL and content[0] != 0:
                 text = _decode(content)
+                if _has_invisible(content):
+                    text = visible(text)
                 self.parts.append(text)
                 if not self.has_text and not text.isspace():
                     self.has_text = True

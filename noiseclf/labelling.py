@@ -17,7 +17,7 @@ from difflib import SequenceMatcher
 
 import numpy as np
 
-from .types import BlockClass, Document, GoldRun, Page
+from .types import BlockClass, Document, GoldRun, Page, visible
 
 _TOKEN = re.compile(r"\w+")
 _N_CLASSES = len(BlockClass)
@@ -42,8 +42,8 @@ class BlockLabels:
 
 
 def _tokens(text: str) -> list[str]:
-    """Lowercased \\w+ tokens: the unit both sides are aligned on."""
-    return _TOKEN.findall(text.lower())
+    """Lowercased \\w+ tokens of the visible characters (as blocks hold them): the unit both sides are aligned on."""
+    return _TOKEN.findall(visible(text).lower())
 
 
 def _gold_runs(page: Page) -> tuple[GoldRun, ...]:

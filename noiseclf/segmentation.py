@@ -19,7 +19,7 @@ import threading
 import charset_normalizer
 from lxml import etree
 
-from .types import ANCESTOR_BIT, HINT_BIT, HINT_WORDS, Block, Document, Format, InputError
+from .types import ANCESTOR_BIT, HINT_BIT, HINT_WORDS, Block, Document, Format, InputError, visible
 
 BLOCK_TAGS = frozenset(
     "p div h1 h2 h3 h4 h5 h6 li td th tr table ul ol dl dt dd section article header footer nav "
@@ -29,7 +29,9 @@ BLOCK_TAGS = frozenset(
 DROP_TAGS = (
     "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed",
     "canvas", "video", "audio", "map", "select", "textarea", "input", "head", "title", "link", "meta",
+    "rt", "rp",  # ruby readings (furigana) over the base text, and their fallback parentheses
 )
+
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _LOCAL = threading.local()  # lxml parsers must not be shared between threads
 # Containers whose tags are dropped to re-parse a page nested deeper than libxml2 accepts.
@@ -155,7 +157,7 @@ def _meta_title(root: etree._Element) -> tuple[str, str]:
                 parts.append("".join(el.itertext()))
         elif og is None and (el.get("property") == "og:title" or el.get("name") == "twitter:title"):
             og = el.get("content")
-    return " ".join("".join(parts).split()), " ".join(og.split()) if og else ""
+    return " ".join(visible("".join(parts)).split()), " ".join(visible(og).split()) if og else ""
 
 
 _HINT_CACHE: dict[tuple, tuple[int, str]] = {}
@@ -272,6 +274,7 @@ def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP) -> list[Block
                 block_stack.append(frame)
             text = el.text
             if text:
+                text = visible(text)
                 parts.append(text)
                 has_text = has_text or not text.isspace()
                 if frame[6]:
@@ -286,6 +289,7 @@ def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP) -> list[Block
                 block_stack.pop()
             text = el.tail
             if text:
+                text = visible(text)
                 parts.append(text)
                 has_text = has_text or not text.isspace()
                 if stack[-1][6]:
@@ -340,7 +344,7 @@ _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 
 def segment_text(text: str, *, source: str = "", title: str = "") -> Document:
     """Cut plain text into blocks: paragraphs between blank lines, or lines where there are none."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = visible(text.replace("\r\n", "\n").replace("\r", "\n"))
     pieces = _BLANK_LINE.split(text) if _BLANK_LINE.search(text) else text.split("\n")
     blocks: list[Block] = []
     offset = 0

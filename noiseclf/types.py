@@ -41,6 +41,17 @@ class BlockClass(IntEnum):
         return self in (BlockClass.HEADLINE, BlockClass.FULL_TEXT)
 
 
+# Characters a browser does not show, which only mark where a line may break or must not: soft hyphen,
+# zero-width space, word joiner, zero-width no-break space. Left in, they cut words in two ("Mit\xadtel").
+INVISIBLE = "\xad\u200b\u2060\ufeff"
+_INVISIBLE_TABLE = dict.fromkeys(map(ord, INVISIBLE))
+
+
+def visible(text: str) -> str:
+    """`text` without the `INVISIBLE` characters: block texts and titles, and gold when labels are aligned."""
+    return text.translate(_INVISIBLE_TABLE) if any(ch in text for ch in INVISIBLE) else text
+
+
 # Bits of Block.ancestors: structural elements enclosing the block (the block's own element included).
 ANCESTOR_TAGS: tuple[str, ...] = (
     "a", "p", "li", "ul", "ol", "dl", "table", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6",

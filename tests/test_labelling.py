@@ -96,6 +96,16 @@ def test_gold_with_whitespace_entity_punctuation_and_markdown_differences_still_
     assert labels.coverage.max() == pytest.approx(1.0)
 
 
+def test_gold_with_soft_hyphens_aligns_to_the_words_the_page_shows() -> None:
+    html = ARTICLE.replace("passengers", "pas&shy;sen&shy;gers").replace("wheelhouse", "wheel&shy;house")
+    gold = "\n\n".join(p.replace("propeller", "pro\u00adpel\u00adler").replace("timetable", "time\u200btable")
+                       for p in GOLD.split("\n\n"))
+    doc, labels, by_text = _labels_by_text(html, _page(gold))
+    rows = [i for i, b in enumerate(doc.blocks) if b.text.startswith(("The old", "Captain"))]
+    assert "passengers" in doc.blocks[rows[0]].text and all(labels.content[rows])
+    np.testing.assert_allclose(labels.coverage[rows], 1.0)  # every word aligned, the hyphenated ones too
+
+
 def test_small_edits_in_the_gold_keep_a_paragraph_content() -> None:
     gold = GOLD.replace("three months", "3 months").replace("propeller shaft", "prop shaft")
     _, _, by_text = _labels_by_text(ARTICLE, _page(gold))

@@ -122,6 +122,19 @@ def test_huge_text_node_is_not_truncated():
     assert len(doc.blocks[0].text) == len(words)
 
 
+def test_text_keeps_only_what_a_browser_shows():
+    html = ("<html><head><title>Das Mit&shy;tel&shy;al&shy;ter</title></head><body>"
+            "<p>Im Mit&shy;tel&shy;al&shy;ter war&#8203;en Bur&#x2060;gen &#xFEFF;häufig.</p><p>&#8203;</p>"
+            "<p><a href='/x'>Mehr&shy;wert</a> lesen</p>"
+            "<p><ruby>子<rp>(</rp><rt>こ</rt><rp>)</rp></ruby>どもへの<ruby>虐待<rt>ぎゃくたい</rt></ruby></p></body></html>")
+    doc = segment_html(html)
+    assert doc.title == "Das Mittelalter"
+    assert [b.text for b in doc.blocks] == ["Im Mittelalter waren Burgen häufig.", "Mehrwert lesen", "子どもへの虐待"]
+    assert doc.blocks[1].link_chars == len("Mehrwert")
+    text = segment_text("Im Mit\u00adtel\u00adal\u00adter.\n\n\ufeffZweite\u200b Zeile.\n\n\u200b")
+    assert [b.text for b in text.blocks] == ["Im Mittelalter.", "Zweite Zeile."]
+
+
 def test_plain_text_blocks_are_paragraphs_or_lines():
     assert texts(segment_text("Title line\n\nFirst para\ncontinues here.\n\n\nSecond para.")) == [
         "Title line", "First para continues here.", "Second para."]
@@ -165,6 +178,8 @@ TRICKY_PAGES = [
     "<p></p><div> </div><span></span><td></td><ul><li> <li>\t</ul>text<p>end</p>",
     "<html><body><noscript><p>only for readers without scripts</p></noscript></body></html>",
     "<table><tr><th>H</th><td>cell <sup>2</sup></td></tr></table><dl><dt>t<dd>d</dl>",
+    ("<p>Mit&shy;tel&#173;al\u00adter <a>Bei&#8203;spiel&#x2060;e</a> &#xFEFF;x</p><p>&#8203;</p>"
+     "<p><ruby>漢<rp>(</rp><rt>かん</rt><rp>)</rp>字</ruby>の読み</p>"),
 ]
 
 
