@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import augment, corpora, features, labelling, segmentation
+from . import augment, corpora, features, labelling, segmentation, types
 from .augment import Augmenter
 from .features import N_FEATURES, block_features, block_path_ids, block_words
 from .labelling import label_blocks
@@ -33,9 +33,10 @@ _FINGERPRINT = re.compile(r"[0-9a-f]{16}")
 
 
 def code_fingerprint() -> str:
-    """Hash of the modules whose code decides a table's rows, this one (the rows' layout) included."""
+    """Hash of the modules whose code decides a table's rows, this one (the rows' layout) included; `types`
+    holds the hint words, ancestor tags and invisible characters the blocks are read with."""
     digest = hashlib.sha256()
-    for module in (segmentation, features, labelling, corpora, augment):
+    for module in (segmentation, features, labelling, corpora, augment, types):
         digest.update(Path(module.__file__).read_bytes())
     digest.update(Path(__file__).read_bytes())
     return digest.hexdigest()[:16]

@@ -94,3 +94,15 @@ def test_dry_run_needs_prune(cache: Path) -> None:
     assert result.exit_code == 2
     assert "--dry-run only applies with --prune" in result.output
     assert sorted(cache.rglob("*")) == before
+
+
+@pytest.mark.parametrize("module", ["segmentation", "features", "labelling", "types"])
+def test_tables_of_other_code_are_another_version(tmp_path, monkeypatch, module):
+    import importlib
+
+    stage = importlib.import_module(f"noiseclf.{module}")
+    before = code_fingerprint()
+    edited = tmp_path / f"{module}.py"
+    edited.write_text(Path(stage.__file__).read_text(encoding="utf-8") + "\n# another hint word\n", encoding="utf-8")
+    monkeypatch.setattr(stage, "__file__", str(edited))
+    assert code_fingerprint() != before
