@@ -2,8 +2,8 @@
 
 Built with `datasets` so training streams from a memory-mapped table and a second run with the
 same code and data reuses the cache; the fingerprint covers the source of every stage that
-shapes a row and of this module, so editing segmentation, features, labelling, augmentation or the
-row layout rebuilds the table. Tables live in a folder per fingerprint (`<cache>/tables/<fingerprint>/`,
+shapes a row and of this module, so editing segmentation, features, labelling, augmentation, the core
+types (hint words, ancestor tags, invisible characters) or the row layout rebuilds the table. Tables live in a folder per fingerprint (`<cache>/tables/<fingerprint>/`,
 `<cache>/user-tables/<fingerprint>/`), so `cache_usage` can tell the current code's from stale ones and
 `prune_cache` can remove the stale ones.
 """
@@ -42,9 +42,14 @@ def code_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
+def _kind_folder(kind: str, cache_dir: Path | None) -> Path:
+    """The cache's folder of one kind of table ("tables" or "user-tables"), every code version's."""
+    return Path(cache_dir or DEFAULT_CACHE) / kind
+
+
 def table_cache(kind: str, cache_dir: Path | None = None) -> Path:
-    """The folder of the current code's tables of a kind ("tables" or "user-tables"): stale code's stay apart."""
-    return Path(cache_dir or DEFAULT_CACHE) / kind / code_fingerprint()
+    """The folder of the current code's tables of a kind: stale code's stay apart."""
+    return _kind_folder(kind, cache_dir) / code_fingerprint()
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ def cache_usage(cache_dir: Path | None = None) -> list[CacheEntry]:
     current = code_fingerprint()
     entries = []
     for kind in CACHE_KINDS:
-        folder = Path(cache_dir or DEFAULT_CACHE) / kind
+        folder = _kind_folder(kind, cache_dir)
         for path in sorted(folder.iterdir()) if folder.is_dir() else ():
             fingerprint = path.name if _FINGERPRINT.fullmatch(path.name) and path.is_dir() else None
             entries.append(CacheEntry(kind, fingerprint, path, _size(path), fingerprint == current))
