@@ -20,7 +20,7 @@ from operator import or_
 
 import numpy as np
 
-from .types import ANCESTOR_TAGS, HINT_BIT, HINT_WORDS, Document
+from .types import ANCESTOR_TAGS, HINT_BIT, HINT_WORDS, Block, Document
 
 # Scripts written without spaces between words (Han, kana): each character is a token of its own, so that
 # a paragraph of Chinese or Japanese counts as many words, as its English translation would, not as one.
@@ -186,8 +186,9 @@ def _shift(a: np.ndarray, s: int, fill: float = 0.0) -> np.ndarray:
 def _window_mean(a: np.ndarray, radius: int) -> np.ndarray:
     c = np.concatenate(([0.0], np.cumsum(a, dtype=np.float64)))
     n = len(a)
-    lo = np.clip(np.arange(n) - radius, 0, n)
-    hi = np.clip(np.arange(n) + radius + 1, 0, n)
+    idx = np.arange(n)
+    lo = np.maximum(idx - radius, 0)
+    hi = np.minimum(idx + radius + 1, n)
     return ((c[hi] - c[lo]) / (hi - lo)).astype(np.float32)
 
 
@@ -256,25 +257,27 @@ def _topic_similarity(terms: _Terms, weights: np.ndarray) -> np.ndarray:
 _MAX_CHAR = chr(0x10FFFF)
 
 
-def _prefix_features(low: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _prefix_features(low: list[str], same: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Repeats, shared openings, and blocks whose text opens a longer block (teasers), among texts `low`
-    normalised as `_Text.normalised`."""
-    counts = Counter(low)
-    heads = Counter(t[:40] for t in low if len(t) >= 20)
-    dup = np.array([counts[t] - 1 for t in low], np.float32)
-    prefix_dup = np.array([heads[t[:40]] - 1 if len(t) >= 20 else 0 for t in low], np.float32)
-    is_prefix = np.zeros(len(low), np.float32)
-    by_head: dict[str, list[int]] = {}
-    for i, t in enumerate(low):
-        by_head.setdefault(t[:20], []).append(i)
+    normalised as `_Text.normalised` and numbered by `same` (`_group_ids` of them)."""
+    n = len(low)
+    dup = (np.bincount(same)[same] - 1).astype(np.float32)
+    long = np.fromiter(map(len, low), np.int64, n) >= 20
+    heads = _group_ids([t[:40] for t in low])
+    prefix_dup = np.where(long, np.bincount(heads, weights=long)[heads] - 1, 0).astype(np.float32)
+    is_prefix = np.zeros(n, np.float32)
+    openings = _group_ids([t[:20] for t in low])
+    shared = np.flatnonzero(np.bincount(openings)[openings] > 1)
+    by_head: dict[int, list[int]] = {}
+    for i in shared.tolist():
+        by_head.setdefault(int(openings[i]), []).append(i)
     for group in by_head.values():
-        if len(group) > 1:
-            members = sorted(low[j] for j in group)
-            for i in group:
-                t = low[i].rstrip(".… ")
-                # The members starting with t are a sorted run; all but the copies of t itself are longer.
-                longer = bisect_left(members, t + _MAX_CHAR) - bisect_right(members, t)
-                is_prefix[i] = longer - (low[i] != t) > 0
+        members = sorted(low[j] for j in group)
+        for i in group:
+            t = low[i].rstrip(".… ")
+            # The members starting with t are a sorted run; all but the copies of t itself are longer.
+            longer = bisect_left(members, t + _MAX_CHAR) - bisect_right(members, t)
+            is_prefix[i] = longer - (low[i] != t) > 0
     return dup, prefix_dup, is_prefix
 
 
@@ -412,6 +415,7 @@ class _Text:
 
     texts: list[str]
     normalised: list[str]  # the texts as repeats are compared: lower case, runs of white space as one space
+    same: np.ndarray  # `_group_ids` of `normalised`: equal numbers for repeated texts, in order of first appearance
     chars: np.ndarray
     words: np.ndarray  # `_WORD` tokens per block
     counts: np.ndarray  # `_COUNTS` per block
@@ -430,7 +434,7 @@ def _page_text(texts: list[str]) -> _Text:
     owner = np.repeat(np.arange(n), words.astype(np.int64))
     lines = np.fromiter((_line_checks(t) if len(t) < _LINE_MAX else 0 for t in texts), np.int64, n)
     normalised = [" ".join(t.lower().split()) for t in texts]
-    return _Text(texts, normalised, np.fromiter(map(len, texts), np.float32, n), words, counts, lines,
+    return _Text(texts, normalised, _group_ids(normalised), np.fromiter(map(len, texts), np.float32, n), words, counts, lines,
                  _terms(cols, vocab, owner, n))
 
 
@@ -537,7 +541,7 @@ def block_features(doc: Document) -> np.ndarray:
     tree = _container_features(elements, page.words, chars, link, prose, sim, truncated, X[:, _COL["comment_line"]])
     X[:, c: c + tree.shape[1]] = tree
     c += tree.shape[1]
-    counted = prose & _first_occurrences(page.normalised) if doc.format == "html" else prose
+    counted = prose & _first_occurrences(page.same) if doc.format == "html" else prose
     prose_words = page.words * counted
     main = _main_element(elements, prose_words)
     main_cols = _main_element_features(elements, main)
@@ -549,11 +553,12 @@ def block_features(doc: Document) -> np.ndarray:
     return X
 
 
-def _first_occurrences(normalised: list[str]) -> np.ndarray:
-    """Blocks whose (normalised) text no earlier block has: in HTML a repeated text (a teaser's summary twice, a caption
-    again) weighs once in finding the main element. Not in plain text, where it measured worse on validation."""
-    ids = _group_ids(normalised)  # numbered in order of first appearance: a first occurrence raises the max
-    return np.diff(np.maximum.accumulate(ids), prepend=-1) > 0
+def _first_occurrences(same: np.ndarray) -> np.ndarray:
+    """Blocks whose text (numbered by `_Text.same`) no earlier block has: in HTML a repeated text (a teaser's
+    summary twice, a caption again) weighs once in finding the main element. Not in plain text, where it
+    measured worse on validation."""
+    # `same` numbers texts in order of first appearance: a first occurrence raises the running max
+    return np.diff(np.maximum.accumulate(same), prepend=-1) > 0
 
 
 @lru_cache(maxsize=1 << 16)
@@ -562,6 +567,15 @@ def _forum_markup(attrs: str, linked: bool) -> bool:
     memoised, as blocks repeat their classes."""
     return (any(key in attrs for key in _FORUM_KEYS) and _FORUM_ATTR.search(attrs) is not None) or \
         (not linked and "topic" in attrs and _TOPIC_ATTR.search(attrs) is not None)
+
+
+def _forum_blocks(blocks: tuple[Block, ...]) -> int:
+    """How many blocks carry a forum engine's post markup (`_forum_markup`); the page's class/id strings are
+    first tested together, as on most pages none opens any of its alternatives."""
+    page_attrs = " ".join({b.attrs for b in blocks})
+    if "topic" not in page_attrs and not any(key in page_attrs for key in _FORUM_KEYS):
+        return 0
+    return sum(_forum_markup(b.attrs, 2 * b.link_chars >= len(b.text)) for b in blocks)
 
 
 def _comment_region(doc: Document, page: _Text, elements: list[tuple[int, ...]], prose: np.ndarray) -> np.ndarray:
@@ -609,7 +623,7 @@ def _comment_features(doc: Document, page: _Text, elements: list[tuple[int, ...]
     before = np.cumsum(outside) - outside
     main = _main_element_features(elements, _main_element(elements, outside)) \
         if (region & (prose_words > 0)).any() else main_cols
-    forum_attrs = sum(_forum_markup(b.attrs, 2 * b.link_chars >= len(b.text)) for b in doc.blocks)
+    forum_attrs = _forum_blocks(doc.blocks)
     forum_lines = int(page.line(_FORUM_PROFILE_LINE).sum())
     cols = (region, np.full(n, (total_prose - total_outside) / total_prose), np.full(n, np.log1p(total_outside)),
             before / max(total_outside, 1.0), (total_outside - before - outside) / max(total_outside, 1.0),
@@ -634,7 +648,7 @@ def _page_features(doc: Document, page: _Text, link: np.ndarray,
     sim = _topic_similarity(page.terms, _topic_weights(words * (1 - link), *topic_rows))
     title_tokens = set(_WORD.findall(doc.title.lower()))
     overlap = page.terms.per_block(page.terms.flags(title_tokens), distinct=True)
-    dup, prefix_dup, is_prefix = _prefix_features(page.normalised)
+    dup, prefix_dup, is_prefix = _prefix_features(page.normalised, page.same)
     path_share, path_count, parent_share = _path_shares([b.path for b in doc.blocks], words)
     last_marker = np.maximum.accumulate(np.where(marker > 0, idx, -1.0))
     last_prose = np.maximum.accumulate(np.where(prose, idx, -1.0))
@@ -687,7 +701,8 @@ def _container_features(elements: list[tuple[int, ...]], words: np.ndarray, char
     cols = []
     for k in _CONTAINER_LEVELS:
         key = tails[:, -1 - k]
-        _, inv, count = np.unique(key, return_inverse=True, return_counts=True)
+        inv = _dense_ids(key)
+        count = np.bincount(inv)
         span = int(child.max()) + 1  # (container, child) pairs as one integer, to count distinct children
         children = np.bincount(np.unique(inv * span + child) // span, minlength=len(count))
         w = np.bincount(inv, weights=words)
@@ -700,6 +715,17 @@ def _container_features(elements: list[tuple[int, ...]], words: np.ndarray, char
                  (np.bincount(inv, weights=comment_line) / count)[inv]]
         child = key
     return np.column_stack(cols).astype(np.float32)
+
+
+def _dense_ids(ids: np.ndarray) -> np.ndarray:
+    """`np.unique(ids, return_inverse=True)[1]` for non-negative integers (a page's element serials): through a
+    lookup table instead of a sort, unless the largest id would make the table far longer than `ids`."""
+    top = int(ids.max())
+    if top > 16 * len(ids) + 4096:
+        return np.unique(ids, return_inverse=True)[1].reshape(-1)
+    present = np.zeros(top + 1, np.int64)
+    present[ids] = 1
+    return (np.cumsum(present) - 1)[ids]
 
 
 def _text_sections(marker: np.ndarray, prose: np.ndarray) -> list[tuple[int, ...]]:
