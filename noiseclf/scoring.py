@@ -249,6 +249,8 @@ class Routing:
         routed = self.routes(X, pages)
         if not routed.any():
             return p
+        if routed.all():  # one routed page: no copy of its rows
+            return self.mix(p, self.special(X))
         out = p.copy()
         out[routed] = self.mix(p[routed], self.special(X[routed]))
         return out
