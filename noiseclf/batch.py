@@ -11,7 +11,8 @@ Outputs: one row per record, in input order unless `unordered`, to JSON Lines or
 schema `row_schema`), in a file or on standard output. Every row has the keys path, id, url, title,
 text, confidence, status, error (plus blocks with `with_blocks`); unknown values are null.
 `status` is "ok", "empty" (empty input or nothing kept), "error" (message in `error`) or
-"skipped" (a WARC response that is not HTML; the reason in `error`). Which records exist:
+"skipped" (a WARC response that is not HTML, or a FIFO, socket or device file found inside a folder,
+which is not opened: opening a FIFO waits for a writer; the reason in `error`). Which records exist:
   * a page file: one row, `path` = the file as read, `id` null;
   * a JSON Lines file: one row per non-blank line, `id` = the id field (else the 1-based line number);
   * a WARC/WET file: one row per response or conversion record (warcinfo, request, metadata, revisit
@@ -53,6 +54,7 @@ import multiprocessing as mp
 import os
 import re
 import signal
+import stat
 import sys
 import threading
 import time
@@ -266,9 +268,27 @@ def _folder_records(folder: str, options: BatchOptions) -> Iterator[Record]:
         yield from _listing_errors(errors)
         for name in sorted(files):
             kind = _kind(name)
-            if kind:
-                yield from _file_records(os.path.join(root, name), kind, options)
+            if not kind:
+                continue
+            path = os.path.join(root, name)
+            special = _special_file(path)
+            if special:  # opening a FIFO blocks until something writes to it
+                yield _failed(path, None, f"{path}: {special}, not read inside a folder", status="skipped")
+            else:
+                yield from _file_records(path, kind, options)
     yield from _listing_errors(errors)
+
+
+def _special_file(path: str) -> str:
+    """What a path found in a folder is when it is no regular file (a FIFO, socket or device), else "".
+    A path that cannot be stat'ed is left to the reader, whose error row names the cause."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return ""
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return ""
+    return "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device file"
 
 
 def _listing_errors(errors: list[OSError]) -> Iterator[Record]:

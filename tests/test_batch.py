@@ -10,7 +10,9 @@ import gzip
 import io
 import json
 import multiprocessing as mp
+import os
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -236,6 +238,41 @@ def test_broken_inputs_each_get_one_row(tmp_path: Path) -> None:
     assert status["fine.html"] == ("ok", "")
     assert (summary.records, summary.ok, summary.empty, summary.error) == (8, 1, 1, 6)
     assert time.monotonic() - started < 10
+
+
+def _release_readers(fifo: Path, done: threading.Event) -> None:
+    """Open `fifo` for writing and close it whenever a reader waits on it, so a run that does open it
+    reads an empty page (and fails the test) instead of hanging."""
+    while not done.wait(0.05):
+        try:
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:  # no reader waiting
+            pass
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs")
+def test_a_fifo_inside_a_folder_gets_a_skipped_row_instead_of_blocking_the_run(tmp_path: Path) -> None:
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "a.html").write_text(page("A", "First page."))
+    os.mkfifo(folder / "b.html")  # opening it for reading waits for a writer
+    (folder / "c.html").write_text(page("C", "Third page."))
+    (folder / "d.html").symlink_to(folder / "d.html")  # a symlink loop
+    done = threading.Event()
+    threading.Thread(target=_release_readers, args=(folder / "b.html", done), daemon=True).start()
+
+    try:
+        summary = run_batch([str(folder)], options(tmp_path))
+    finally:
+        done.set()
+
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert [Path(r["path"]).name for r in rows] == ["a.html", "b.html", "c.html", "d.html"]
+    status = {Path(r["path"]).name: (r["status"], r["error"] or "") for r in rows}
+    assert status["a.html"] == status["c.html"] == ("ok", "")
+    assert status["b.html"] == ("skipped", f"{folder / 'b.html'}: a FIFO, not read inside a folder")
+    assert status["d.html"][0] == "error" and "symbolic links" in status["d.html"][1]
+    assert (summary.records, summary.ok, summary.skipped, summary.error) == (4, 2, 1, 1)
 
 
 def test_corrupt_and_truncated_warc_then_next_input(tmp_path: Path) -> None:
