@@ -10,10 +10,10 @@ and the page's comment region against the prose outside it.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from bisect import bisect_left, bisect_right
-from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache, reduce
 from operator import or_
@@ -537,19 +537,20 @@ def block_features(doc: Document) -> np.ndarray:
     for s in _CONTEXT_SHIFTS:
         X[:, c: c + repeat.shape[1]] = _shift(repeat, s, fill=-1.0)
         c += repeat.shape[1]
-    elements = [b.elements for b in blocks] if doc.format == "html" else _text_sections(X[:, _COL["is_marker"]], prose)
-    tree = _container_features(elements, page.words, chars, link, prose, sim, truncated, X[:, _COL["comment_line"]])
+    chains = _chains([b.elements for b in blocks] if doc.format == "html" else
+                     _text_sections(X[:, _COL["is_marker"]], prose))
+    tree = _container_features(chains, page.words, chars, link, prose, sim, truncated, X[:, _COL["comment_line"]])
     X[:, c: c + tree.shape[1]] = tree
     c += tree.shape[1]
     counted = prose & _first_occurrences(page.same) if doc.format == "html" else prose
     prose_words = page.words * counted
-    main = _main_element(elements, prose_words)
-    main_cols = _main_element_features(elements, main)
+    main = _main_element(chains, prose_words)
+    main_cols = _main_element_features(chains, main)
     X[:, c: c + len(_MAIN)] = main_cols
     c += len(_MAIN)
-    X[:, c: c + len(_OFF_MAIN)] = _off_main_features(doc, elements, main)
+    X[:, c: c + len(_OFF_MAIN)] = _off_main_features(doc, chains.tuples, main)
     c += len(_OFF_MAIN)
-    X[:, c:] = _comment_features(doc, page, elements, prose_words, main_cols)
+    X[:, c:] = _comment_features(doc, page, chains, prose_words, main_cols)
     return X
 
 
@@ -611,17 +612,17 @@ def _comment_markup(doc: Document, elements: list[tuple[int, ...]]) -> np.ndarra
                      for b, bits in zip(doc.blocks, off_head)], bool)
 
 
-def _comment_features(doc: Document, page: _Text, elements: list[tuple[int, ...]], prose_words: np.ndarray,
+def _comment_features(doc: Document, page: _Text, chains: _Chains, prose_words: np.ndarray,
                       main_cols: np.ndarray) -> np.ndarray:
     """The comment region against the prose outside it, and the main element of that outside prose
     (`main_cols`, the page's own main-element features, when the region holds no prose)."""
-    region = _comment_region(doc, page, elements, prose_words > 0)
+    region = _comment_region(doc, page, chains.tuples, prose_words > 0)
     n = len(region)
     outside = prose_words * ~region
     total_prose = max(float(prose_words.sum()), 1.0)
     total_outside = float(outside.sum())
     before = np.cumsum(outside) - outside
-    main = _main_element_features(elements, _main_element(elements, outside)) \
+    main = _main_element_features(chains, _main_element(chains, outside)) \
         if (region & (prose_words > 0)).any() else main_cols
     forum_attrs = _forum_blocks(doc.blocks)
     forum_lines = int(page.line(_FORUM_PROFILE_LINE).sum())
@@ -684,7 +685,7 @@ def _topic_weights(unlinked_words: np.ndarray, *preferred: np.ndarray) -> np.nda
     return unlinked_words
 
 
-def _container_features(elements: list[tuple[int, ...]], words: np.ndarray, chars: np.ndarray, link: np.ndarray,
+def _container_features(chains: _Chains, words: np.ndarray, chars: np.ndarray, link: np.ndarray,
                         prose: np.ndarray, sim: np.ndarray, truncated: np.ndarray,
                         comment_line: np.ndarray) -> np.ndarray:
     """Each block's enclosing elements, 1..3 levels up, described by all the blocks inside them.
@@ -694,13 +695,10 @@ def _container_features(elements: list[tuple[int, ...]], words: np.ndarray, char
     """
     total = max(float(words.sum()), 1.0)
     link_chars = link * chars
-    depth = max(_CONTAINER_LEVELS) + 1
-    pad = (0,) * depth
-    tails = np.array([(pad + e)[-depth:] for e in elements], np.int64).reshape(-1, depth)  # 0 above the root
-    child = tails[:, -1]
+    child = chains.up(0)
     cols = []
     for k in _CONTAINER_LEVELS:
-        key = tails[:, -1 - k]
+        key = chains.up(k)
         inv = _dense_ids(key)
         count = np.bincount(inv)
         span = int(child.max()) + 1  # (container, child) pairs as one integer, to count distinct children
@@ -728,6 +726,29 @@ def _dense_ids(ids: np.ndarray) -> np.ndarray:
     return (np.cumsum(present) - 1)[ids]
 
 
+@dataclass(frozen=True)
+class _Chains:
+    """Each block's chain of enclosing elements, root first and its own element last: as tuples, and as an
+    (n, longest chain) matrix of ids padded with -1, which the element-level features read whole."""
+
+    tuples: list[tuple[int, ...]]
+    ids: np.ndarray
+    lengths: np.ndarray
+
+    def up(self, k: int) -> np.ndarray:
+        """Each block's element `k` levels above its own (0: its own), or 0 above the root."""
+        at = self.lengths - 1 - k
+        return np.where(at >= 0, self.ids[np.arange(len(at)), np.maximum(at, 0)], 0)
+
+
+def _chains(elements: list[tuple[int, ...]]) -> _Chains:
+    lengths = np.fromiter(map(len, elements), np.int64, len(elements))
+    ids = np.full((len(elements), max(int(lengths.max(initial=0)), 1)), -1, np.int64)
+    ids[np.arange(ids.shape[1]) < lengths[:, None]] = np.fromiter(itertools.chain.from_iterable(elements), np.int64,
+                                                                  int(lengths.sum()))
+    return _Chains(elements, ids, lengths)
+
+
 def _text_sections(marker: np.ndarray, prose: np.ndarray) -> list[tuple[int, ...]]:
     """Plain text has no elements; stand-ins: sections cut at "Read also"-style marker lines, and in
     them runs of consecutive prose paragraphs or of short lines (an article body, a menu, a teaser)."""
@@ -737,23 +758,26 @@ def _text_sections(marker: np.ndarray, prose: np.ndarray) -> list[tuple[int, ...
     return list(zip([0] * n, (1 + section).tolist(), (n + 2 + run).tolist(), range(3 * n + 3, 4 * n + 3)))
 
 
-def _main_element(elements: list[tuple[int, ...]], prose_words: np.ndarray) -> tuple[tuple[int, ...], float] | None:
+def _main_element(chains: _Chains, prose_words: np.ndarray) -> tuple[tuple[int, ...], float] | None:
     """The deepest element holding over half of the page's prose: its chain (root first, itself last) and
     its prose share."""
-    held: dict[int, float] = {}
-    level: dict[int, int] = {}
-    holder: dict[int, int] = {}  # a block inside each element, to read its chain from
-    for i, w in zip(np.flatnonzero(prose_words).tolist(), prose_words[prose_words > 0].tolist()):
-        for d, e in enumerate(elements[i]):
-            held[e] = held.get(e, 0.0) + w
-            level[e] = d
-            holder[e] = i
-    total = float(prose_words.sum())
-    candidates = [e for e, w in held.items() if w > 0.5 * total]
-    if not candidates:
+    rows = np.flatnonzero(prose_words)
+    if not len(rows):
         return None
-    main = max(candidates, key=level.__getitem__)
-    return elements[holder[main]][: level[main] + 1], held[main] / total
+    ids = chains.ids[rows]
+    present = ids >= 0
+    # each element's prose, summed in block order; and its depth, the same in every chain that holds it
+    held = np.bincount(ids[present], weights=np.repeat(prose_words[rows].astype(np.float64), chains.lengths[rows]))
+    depth = np.zeros(len(held), np.int64)
+    depth[ids[present]] = np.nonzero(present)[1]
+    total = float(prose_words.sum())
+    candidates = np.flatnonzero(held > 0.5 * total)
+    if not len(candidates):
+        return None
+    main = int(candidates[np.argmax(depth[candidates])])  # they nest: one a depth
+    level = int(depth[main])
+    holder = int(rows[np.argmax(ids[:, level] == main)])
+    return chains.tuples[holder][: level + 1], float(held[main]) / total
 
 
 # (hint word, group) membership: unpacked hint bits @ this > 0 says which groups a block's bits touch.
@@ -811,26 +835,23 @@ def _shared_prefix(a: tuple[int, ...], b: tuple[int, ...]) -> int:
     return next((d for d, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
 
 
-def _main_element_features(elements: list[tuple[int, ...]],
-                           found: tuple[tuple[int, ...], float] | None) -> np.ndarray:
+def _main_element_features(chains: _Chains, found: tuple[tuple[int, ...], float] | None) -> np.ndarray:
     """Whether a block lies in the main element `found` by `_main_element`, or in its parent."""
-    out = np.zeros((len(elements), len(_MAIN)), np.float32)
+    out = np.zeros((len(chains.tuples), len(_MAIN)), np.float32)
     out[:, 2] = -1.0
     if found is None:
         return out
     spine, share = found
     main, depth = spine[-1], len(spine) - 1
-    parent = spine[-2] if depth > 0 else None
-    for i, chain in enumerate(elements):
-        if len(chain) > depth and chain[depth] == main:
-            out[i, 0] = 1.0
-            out[i, 2] = len(chain) - 1 - depth
-        if parent is not None and len(chain) >= depth and chain[depth - 1] == parent:
-            out[i, 1] = 1.0
+    inside = chains.ids[:, depth] == main  # the padding (-1) is no element
+    out[inside, 0] = 1.0
+    out[inside, 2] = chains.lengths[inside] - 1 - depth
+    if depth > 0:
+        out[chains.ids[:, depth - 1] == spine[-2], 1] = 1.0
     out[:, 3] = share
-    inside = np.flatnonzero(out[:, 0])
-    out[: inside[0], 4] = 1.0
-    out[inside[-1] + 1:, 5] = 1.0
+    held = np.flatnonzero(inside)
+    out[: held[0], 4] = 1.0
+    out[held[-1] + 1:, 5] = 1.0
     return out
 
 
