@@ -6,6 +6,8 @@ writes it beside the joblib file as a `.trees.npz` archive. Extraction loads onl
 read with `allow_pickle=False`: no scikit-learn import (most of a batch worker's start-up) and no
 unpickling. Block probabilities are bitwise those of the scikit-learn objects they were packed
 from; the page confidence agrees to float32 rounding (scipy's float32 logistic uses C's expf).
+Trees are summed by the shipped models' generated C (`_treegen`, matched by digest), else by the
+compiled table walk (`_trees.pyx`), else by a NumPy walk: the same scores each way.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._treegen import TREE_DTYPES, ensemble_digest, float32_at_most
 from .features import FEATURE_NAMES, NEIGHBOUR_NAMES, PROFILE_NAMES, neighbour_features, page_profile
 from .types import ModelError
 
@@ -25,27 +28,18 @@ try:
     from ._trees import raw_scores as _compiled_raw_scores
 except ImportError:  # not built: installed without a compiler, or a source checkout
     _compiled_raw_scores = None
+try:  # the shipped models' trees as generated C (`_treegen`), built at install
+    from . import _shipped_trees
+except ImportError:
+    _shipped_trees = None
 COMPILED_TREES = _compiled_raw_scores is not None and os.environ.get("NOISECLF_PURE_PYTHON") != "1"
 
-# the node arrays a packed model holds, with their dtypes
-TREE_DTYPES = {"roots": np.int32, "feature": np.int32, "threshold": np.float64, "left": np.int32,
-               "right": np.int32, "missing_left": np.uint8, "is_leaf": np.uint8, "value": np.float64}
 TREE_ARRAYS = tuple(TREE_DTYPES)
 # one node as `_trees.raw_scores` reads it: float32 threshold, column and missing side, right child from the
 # tree's root (a leaf: its index among its tree's leaves)
 NODE_DTYPE = np.dtype([("split", np.float32), ("feature", np.int16), ("right", np.uint16)])
 _MISSING_LEFT = 1 << 14
 _NODE_LIMIT = 1 << 16  # nodes a tree may have for `right` to reach them
-
-
-def _float32_at_most(values: np.ndarray) -> np.ndarray:
-    """The largest float32 not above each float64 value: for a float32 x, `x <= value` exactly when
-    `x <= _float32_at_most(value)`."""
-    with np.errstate(over="ignore"):
-        rounded = values.astype(np.float32)
-    above = rounded.astype(np.float64) > values
-    rounded[above] = np.nextafter(rounded[above], np.float32(-np.inf))
-    return rounded
 
 
 def expit(x: np.ndarray) -> np.ndarray:
@@ -75,11 +69,24 @@ class PackedTrees:
         X = np.ascontiguousarray(X, dtype=np.result_type(X, np.float32))  # float32 features are read as they are
         if X.ndim != 2 or X.shape[1] < self.columns:  # the compiled walk reads columns unchecked
             raise ValueError(f"features of shape {X.shape}: the trees read {self.columns} columns")
+        if compiled and X.dtype == np.float32 and self.generated is not None:
+            out = np.empty(len(X))
+            _shipped_trees.raw_scores(self.generated, X, self.baseline, out)
+            return out
         if compiled and _compiled_raw_scores is not None and self.tables is not None:
             out = np.empty(len(X))
             _compiled_raw_scores(X, self.roots, *self.tables, self.baseline, out)
             return out
         return self._numpy_raw_scores(X)
+
+    @cached_property
+    def generated(self) -> int | None:
+        """This ensemble's number in `_shipped_trees`, the shipped models' trees compiled as C at install
+        (found by the digest of its arrays), or None: any other ensemble takes the table walk."""
+        if _shipped_trees is None or not COMPILED_TREES:
+            return None
+        arrays = {name: getattr(self, name) for name in TREE_DTYPES}
+        return _shipped_trees.INDEX.get(ensemble_digest(arrays, self.baseline))
 
     @cached_property
     def tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
@@ -96,7 +103,7 @@ class PackedTrees:
         leaf_ids = np.flatnonzero(leaf)
         first_leaf = np.searchsorted(leaf_ids, self.roots).astype(np.int32)
         nodes = np.empty(n, NODE_DTYPE)
-        nodes["split"] = np.where(leaf, 0.0, _float32_at_most(self.threshold))
+        nodes["split"] = np.where(leaf, 0.0, float32_at_most(self.threshold))
         nodes["feature"] = np.where(leaf, -1, self.feature | (self.missing_left.astype(np.int32) * _MISSING_LEFT))
         rank = np.zeros(n, np.int64)
         rank[leaf_ids] = np.arange(len(leaf_ids)) - first_leaf[tree[leaf_ids]]

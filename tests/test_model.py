@@ -365,3 +365,55 @@ def test_a_model_fitted_on_several_draws_averages_one_member_a_draw_and_packs_to
 
     shuffled = permutation_importance(model.first_, X[:400], y[:400], n_repeats=2, random_state=0)
     assert shuffled.importances_mean[0] > 0.05  # a scikit-learn estimator, as the report's importance needs
+
+
+def _shipped_ensembles():
+    from noiseclf.inference import Extractor
+
+    extractor = Extractor.load()
+    for fmt in ("html", "text"):
+        model = extractor.model_for(fmt)[0]
+        for part in ("first", "special", "router"):
+            if getattr(model, part) is not None:
+                yield f"{fmt}.{part}", getattr(model, part)
+
+
+def _rows_around_thresholds(trees, n_columns: int, splits: int, seed: int) -> np.ndarray:
+    """float32 rows setting one split's feature to its float32 threshold, one ulp either side, or NaN."""
+    from noiseclf._treegen import float32_at_most
+
+    split = np.flatnonzero(trees.is_leaf == 0)
+    split = np.random.default_rng(seed).choice(split, min(splits, len(split)), replace=False)
+    at = float32_at_most(trees.threshold[split])
+    blocks = []
+    for values in (at, np.nextafter(at, np.float32(np.inf)), np.nextafter(at, np.float32(-np.inf)),
+                   np.full(len(split), np.nan, np.float32)):
+        block = np.random.default_rng(seed).random((len(split), n_columns), np.float32)
+        block[np.arange(len(split)), trees.feature[split]] = values
+        blocks.append(block)
+    return np.vstack(blocks)
+
+
+@pytest.mark.skipif(not COMPILED_TREES, reason="the compiled helpers are not built (pip install -e .)")
+def test_the_shipped_trees_compiled_as_c_sum_bitwise_as_the_table_walk():
+    from noiseclf import scoring
+
+    if scoring._shipped_trees is None:
+        pytest.skip("noiseclf._shipped_trees is not built")
+    for name, trees in _shipped_ensembles():
+        assert trees.generated is not None, name
+        X32 = _rows_around_thresholds(trees, trees.columns, splits=600, seed=len(name))
+        np.testing.assert_array_equal(trees.raw_scores(X32), trees.raw_scores(X32, compiled=False), err_msg=name)
+        assert trees.raw_scores(X32[:0]).shape == (0,)
+
+
+def test_trees_that_differ_from_the_shipped_ones_in_one_leaf_take_the_table_walk():
+    from dataclasses import replace
+
+    name, trees = next(_shipped_ensembles())
+    value = trees.value.copy()
+    value[np.flatnonzero(trees.is_leaf)[0]] += 1e-9
+    changed = replace(trees, value=value)
+    assert changed.generated is None
+    X32 = _rows_around_thresholds(changed, changed.columns, splits=200, seed=1)
+    np.testing.assert_array_equal(changed.raw_scores(X32), changed.raw_scores(X32, compiled=False))
