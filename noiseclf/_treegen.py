@@ -1,8 +1,8 @@
 """Boosted trees as generated C: each tree a nest of `if`s with its thresholds and leaf values written in.
 
 `setup.py` loads this file by path (it needs NumPy only, not the package) and writes
-`noiseclf/_shipped_trees.pyx` from the shipped models' `artifacts/*.trees.npz`, one C function a tree,
-which setuptools compiles with the other helpers. At run time `scoring.PackedTrees` looks its own
+`noiseclf/_shipped_trees.pyx` and its C header from the shipped models' `artifacts/*.trees.npz`, one C
+function a tree, which setuptools compiles with the other helpers. At run time `scoring.PackedTrees` looks its own
 `ensemble_digest` up in that module and, when found, sums its trees there: the same comparisons as the
 table walk of `_trees.pyx` (a float32 feature against the largest float32 not above the threshold,
 NaN to the side the tree names) and the same additions in the same order, so the scores are bitwise
@@ -52,12 +52,14 @@ def _literal(value: float, suffix: str) -> str:
 
 
 def _tree(arrays: dict[str, np.ndarray], split32: np.ndarray, node: int, indent: int) -> list[str]:
+    """The C lines of the subtree at `node`: a leaf returns its value, a split tests and goes on."""
     pad = "  " * indent
     if arrays["is_leaf"][node]:
         return [f"{pad}return {_literal(arrays['value'][node], '')};"]
     x = f"x[{int(arrays['feature'][node])}]"
     threshold = _literal(float(split32[node]), "f")
-    test = f"!({x} > {threshold})" if arrays["missing_left"][node] else f"{x} <= {threshold}"  # NaN fails both
+    # NaN fails every comparison: `!(x > t)` sends it left, `x <= t` right
+    test = f"!({x} > {threshold})" if arrays["missing_left"][node] else f"{x} <= {threshold}"
     return ([f"{pad}if ({test}) {{"] + _tree(arrays, split32, int(arrays["left"][node]), indent + 1)
             + [f"{pad}}}"] + _tree(arrays, split32, int(arrays["right"][node]), indent))
 
