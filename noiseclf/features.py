@@ -434,8 +434,8 @@ def _page_text(texts: list[str]) -> _Text:
     owner = np.repeat(np.arange(n), words.astype(np.int64))
     lines = np.fromiter((_line_checks(t) if len(t) < _LINE_MAX else 0 for t in texts), np.int64, n)
     normalised = [" ".join(t.lower().split()) for t in texts]
-    return _Text(texts, normalised, _group_ids(normalised), np.fromiter(map(len, texts), np.float32, n), words, counts, lines,
-                 _terms(cols, vocab, owner, n))
+    return _Text(texts, normalised, _group_ids(normalised), np.fromiter(map(len, texts), np.float32, n), words,
+                 counts, lines, _terms(cols, vocab, owner, n))
 
 
 # The checks that read short lines only (section markers, calls to action, comment framing, reader
@@ -742,6 +742,7 @@ class _Chains:
 
 
 def _chains(elements: list[tuple[int, ...]]) -> _Chains:
+    """The chains of a page's blocks, read once into the padded id matrix."""
     lengths = np.fromiter(map(len, elements), np.int64, len(elements))
     ids = np.full((len(elements), max(int(lengths.max(initial=0)), 1)), -1, np.int64)
     ids[np.arange(ids.shape[1]) < lengths[:, None]] = np.fromiter(itertools.chain.from_iterable(elements), np.int64,
@@ -849,9 +850,9 @@ def _main_element_features(chains: _Chains, found: tuple[tuple[int, ...], float]
     if depth > 0:
         out[chains.ids[:, depth - 1] == spine[-2], 1] = 1.0
     out[:, 3] = share
-    held = np.flatnonzero(inside)
-    out[: held[0], 4] = 1.0
-    out[held[-1] + 1:, 5] = 1.0
+    rows = np.flatnonzero(inside)
+    out[: rows[0], 4] = 1.0
+    out[rows[-1] + 1:, 5] = 1.0
     return out
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._treegen import TREE_DTYPES, ensemble_digest, float32_at_most
+from ._treegen import TREE_DTYPES, columns_read, ensemble_digest, float32_at_most
 from .features import FEATURE_NAMES, NEIGHBOUR_NAMES, PROFILE_NAMES, neighbour_features, page_profile
 from .types import ModelError
 
@@ -113,8 +113,7 @@ class PackedTrees:
     @cached_property
     def columns(self) -> int:
         """How many feature columns the trees read: one past the highest a split reads."""
-        split = self.is_leaf == 0
-        return int(self.feature[split].max()) + 1 if split.any() else 0
+        return columns_read({"is_leaf": self.is_leaf, "feature": self.feature})
 
     def _check_left_is_next(self) -> None:
         """Raise ValueError unless every split's left child is the node after it (the compiled walk's layout)."""
@@ -256,8 +255,6 @@ class Routing:
         routed = self.routes(X, pages)
         if not routed.any():
             return p
-        if routed.all():  # one routed page: no copy of its rows
-            return self.mix(p, self.special(X))
         out = p.copy()
         out[routed] = self.mix(p[routed], self.special(X[routed]))
         return out
