@@ -292,7 +292,7 @@ def _path_shares(paths: list[str], words: np.ndarray) -> tuple[np.ndarray, np.nd
             (parent_words[pinv] / total).astype(np.float32))
 
 
-def _group_ids(keys: list[str]) -> np.ndarray:
+def _group_ids_python(keys: list[str]) -> np.ndarray:
     """An integer per distinct key, in order of first appearance (a dict: sorting strings costs more)."""
     ids: dict[str, int] = {}
     return np.fromiter((ids.setdefault(k, len(ids)) for k in keys), np.int64, len(keys))
@@ -316,10 +316,12 @@ def _char_classes() -> tuple[np.ndarray, ...]:
         solo[a:b + 1] = word[a:b + 1]
     full_stop = np.zeros(size, bool)
     full_stop[[ord(c) for c in "。！？"]] = True
-    return word, digit, upper, punct, terminal, solo, full_stop
+    closing = np.zeros(size, bool)
+    closing[[ord(c) for c in _TERMINAL]] = True
+    return word, digit, upper, punct, terminal, solo, full_stop, closing
 
 
-_WORDCHAR, _DIGITS, _UPPER, _PUNCT_CP, _TERMINAL_CP, _SOLO_CP, _FULL_STOP_CP = _char_classes()
+_WORDCHAR, _DIGITS, _UPPER, _PUNCT_CP, _TERMINAL_CP, _SOLO_CP, _FULL_STOP_CP, _CLOSING_CP = _char_classes()
 _BMP = len(_WORDCHAR)
 
 
@@ -350,15 +352,30 @@ def _token_starts(word: np.ndarray, solo: np.ndarray) -> np.ndarray:
     return word & (~before | solo | solo_before)
 
 
+# Per-block checks of a text's characters, one bit each (`_Text.mark`): it ends in `_TERMINAL`, in an
+# ellipsis ("..." or "…"), in a bracketed one ("[…]", "[...]"); it holds "|", ":", or "http"/"www."; it is all
+# capitals (`str.isupper`).
+_CLOSED, _ELLIPSIS, _BRACKETED_ELLIPSIS, _PIPE, _COLON, _URL, _CAPITALS = (1 << k for k in range(7))
+
+
+def _marks(text: str) -> int:
+    """The `_CLOSED`... bits of one text (what the compiled scan computes in its pass over the characters)."""
+    return ((_CLOSED if text[-1:] in _TERMINAL else 0) | (_ELLIPSIS if text.endswith(("...", "…")) else 0)
+            | (_BRACKETED_ELLIPSIS if text.endswith(("[…]", "[...]")) else 0) | (_PIPE if "|" in text else 0)
+            | (_COLON if ":" in text else 0) | (_URL if "http" in text or "www." in text else 0)
+            | (_CAPITALS if text.isupper() else 0))
+
+
 # Per-block counts of code points that the text-shape features are ratios of. Past the BMP a code point
 # counts as a letter: alphanumeric, never a digit, punctuation or capital.
 _COUNTS = ("spaces", "sentences", "digits", "punct", "commas", "cap_starts", "first_upper", "first_other",
            "last_colon")
 
 
-def _scan_numpy(texts: list[str]) -> tuple[np.ndarray, np.ndarray, dict[str, int], np.ndarray]:
+def _scan_numpy(texts: list[str]) -> tuple[np.ndarray, np.ndarray, dict[str, int], np.ndarray, np.ndarray, list[str]]:
     """A page's `_COUNTS` (n, 9), the term id of each of its lowercased `_WORD` tokens with the vocabulary
-    (terms in order of first use), and the tokens per block: over the newline-joined page at once."""
+    (terms in order of first use), the tokens per block, the `_marks` of each block and its text as
+    `_Text.normalised`: over the newline-joined page at once."""
     n = len(texts)
     joined = "\n".join(texts)
     chars = np.fromiter(map(len, texts), np.float32, n)
@@ -392,21 +409,25 @@ def _scan_numpy(texts: list[str]) -> tuple[np.ndarray, np.ndarray, dict[str, int
         words = np.array([len(_WORD.findall(t.lower())) for t in texts], np.float32)
     vocab = {w: i for i, w in enumerate(dict.fromkeys(tokens))}
     cols = np.fromiter(map(vocab.__getitem__, tokens), np.int64, len(tokens))
-    return counts, cols, vocab, words
+    normalised = [" ".join(t.lower().split()) for t in texts]
+    return counts, cols, vocab, words, np.fromiter(map(_marks, texts), np.uint8, n), normalised
 
 
-def _scan_compiled(texts: list[str]) -> tuple[np.ndarray, np.ndarray, dict[str, int], np.ndarray]:
+def _scan_compiled(texts: list[str]) -> tuple[np.ndarray, np.ndarray, dict[str, int], np.ndarray, np.ndarray,
+                                              list[str]]:
     """`_scan_numpy`, block by block in one compiled pass over the characters."""
     return _compiled_scan(texts, _SCAN_TABLES)
 
 
 try:
-    from ._scan import scan as _compiled_scan
+    from ._scan import group_ids as _compiled_group_ids, off_spine as _compiled_off_spine, scan as _compiled_scan
 except ImportError:  # not built: no compiler at install time
-    _compiled_scan = None
+    _compiled_scan = _compiled_group_ids = _compiled_off_spine = None
 COMPILED_SCAN = _compiled_scan is not None and os.environ.get("NOISECLF_PURE_PYTHON") != "1"
-_SCAN_TABLES = np.stack((_WORDCHAR, _DIGITS, _UPPER, _PUNCT_CP, _TERMINAL_CP, _SOLO_CP, _FULL_STOP_CP)).view(np.uint8)
+_SCAN_TABLES = np.stack((_WORDCHAR, _DIGITS, _UPPER, _PUNCT_CP, _TERMINAL_CP, _SOLO_CP, _FULL_STOP_CP,
+                         _CLOSING_CP)).view(np.uint8)
 _scan = _scan_compiled if COMPILED_SCAN else _scan_numpy
+_group_ids = _compiled_group_ids if COMPILED_SCAN else _group_ids_python
 
 
 @dataclass(frozen=True)
@@ -419,8 +440,13 @@ class _Text:
     chars: np.ndarray
     words: np.ndarray  # `_WORD` tokens per block
     counts: np.ndarray  # `_COUNTS` per block
+    marks: np.ndarray  # `_marks` bits per block
     lines: np.ndarray  # `_line_checks` bits per block
     terms: _Terms
+
+    def mark(self, check: int) -> np.ndarray:
+        """Whether each block passes one of the character checks (`_CLOSED`, ...)."""
+        return (self.marks & check) != 0
 
     def line(self, check: int) -> np.ndarray:
         """Whether each block passes one of the short-line checks (`_MARKER_LINE`, ...)."""
@@ -430,12 +456,11 @@ class _Text:
 def _page_text(texts: list[str]) -> _Text:
     """Count and tokenise a page's blocks in one pass (blocks never contain a newline)."""
     n = len(texts)
-    counts, cols, vocab, words = _scan(texts)
+    counts, cols, vocab, words, marks, normalised = _scan(texts)
     owner = np.repeat(np.arange(n), words.astype(np.int64))
     lines = np.fromiter((_line_checks(t) if len(t) < _LINE_MAX else 0 for t in texts), np.int64, n)
-    normalised = [" ".join(t.lower().split()) for t in texts]
     return _Text(texts, normalised, _group_ids(normalised), np.fromiter(map(len, texts), np.float32, n), words,
-                 counts, lines, _terms(cols, vocab, owner, n))
+                 counts, marks, lines, _terms(cols, vocab, owner, n))
 
 
 # The checks that read short lines only (section markers, calls to action, comment framing, reader
@@ -477,21 +502,28 @@ def _shape(page: _Text) -> np.ndarray:
     terms = page.terms
     cols = (
         np.log1p(chars), np.log1p(words), (chars - spaces) / safe_words, sentences,
-        sentences / safe_words, np.array([t[-1] in _TERMINAL for t in texts], np.float32),
-        np.array([t.endswith(("...", "…", "[…]", "[...]")) for t in texts], np.float32),
+        sentences / safe_words, page.mark(_CLOSED), page.mark(_ELLIPSIS | _BRACKETED_ELLIPSIS),
         last_colon, first_upper, first_other, digits / safe_chars, punct / safe_chars,
         commas / safe_words, cap_starts / safe_words,
-        np.array(["|" in t for t in texts], np.float32),
+        page.mark(_PIPE),
         page.line(_MARKER_LINE),
-        np.array([t.isupper() for t in texts], np.float32),
+        page.mark(_CAPITALS),
         terms.per_block(terms.flags(_YEARS)) > 0,
-        np.array(["http" in t or "www." in t for t in texts], np.float32),
+        page.mark(_URL),
         page.line(_CTA_LINE),
-        np.array([_MARKER_PREFIX.match(t) is not None for t in texts], np.float32),
+        _marker_prefixed(texts, page.mark(_COLON)),
         terms.per_block(terms.flags(_CTA_WORDS)),
         page.line(_COMMENT_LINE),
     )
     return np.column_stack(cols).astype(np.float32)
+
+
+def _marker_prefixed(texts: list[str], colon: np.ndarray) -> np.ndarray:
+    """Blocks that open with a marker and a colon ("Related: ..."), tested on the blocks holding a colon."""
+    out = np.zeros(len(texts), bool)
+    for i in np.flatnonzero(colon).tolist():
+        out[i] = _MARKER_PREFIX.match(texts[i]) is not None
+    return out
 
 
 def _is_comment_line(low: str) -> bool:
@@ -643,7 +675,7 @@ def _page_features(doc: Document, page: _Text, link: np.ndarray,
     cum_words = np.cumsum(words) - words
     offsets = np.array([b.offset for b in doc.blocks], np.float32)
     longish = (words >= 15) & (link < 0.3)
-    open_end = _stops_mid_sentence(texts)
+    open_end = ~(page.mark(_CLOSED) | (page.counts[:, _COUNTS.index("last_colon")] > 0))  # stops mid-sentence
     prose = (words >= 15) & ~open_end & (link < 0.5)
     topic_rows = (longish & prose, longish) if doc.format == "html" else (longish,)
     sim = _topic_similarity(page.terms, _topic_weights(words * (1 - link), *topic_rows))
@@ -656,7 +688,7 @@ def _page_features(doc: Document, page: _Text, link: np.ndarray,
     long_idx = np.flatnonzero(longish)
     first_long = long_idx[0] if len(long_idx) else n
     last_long = long_idx[-1] if len(long_idx) else -1
-    truncated = np.array([t.endswith(("...", "…")) for t in texts]) | ((words >= 8) & open_end)
+    truncated = page.mark(_ELLIPSIS) | ((words >= 8) & open_end)
     cols = (
         idx / max(n - 1, 1), offsets / max(offsets[-1] + chars[-1], 1.0), np.full(n, np.log1p(n)),
         np.full(n, np.log1p(total_words)), words / total_words, words / max(words.max(), 1.0),
@@ -808,12 +840,21 @@ def _off_main_features(doc: Document, elements: list[tuple[int, ...]],
 def _off_spine(doc: Document, elements: list[tuple[int, ...]], spine: tuple[int, ...]) -> tuple[list[int], list[int]]:
     """Each block's hint bits from its elements that are not on `spine` (a chain of elements from the root),
     and how many such elements enclose it."""
+    owns = [b.element_hints for b in doc.blocks]
+    if COMPILED_SCAN:
+        return _compiled_off_spine(elements, owns, spine)
+    return _off_spine_python(elements, owns, spine)
+
+
+def _off_spine_python(elements: list[tuple[int, ...]], owns: list[tuple[int, ...]],
+                      spine: tuple[int, ...]) -> tuple[list[int], list[int]]:
+    """`_off_spine` over the chains `elements` and their elements' own hint bits `owns`."""
     # (hint bits, levels) off the spine down to each element, memoised: blocks share most of their chains.
     memo: dict[int, tuple[int, int]] = dict.fromkeys(spine, (0, 0))
     n = len(elements)
     off_bits = [0] * n
     off_levels = [0] * n
-    for i, (chain, own) in enumerate(zip(elements, (b.element_hints for b in doc.blocks))):
+    for i, (chain, own) in enumerate(zip(elements, owns)):
         if not chain:
             continue
         j = len(chain) - 1
@@ -854,11 +895,6 @@ def _main_element_features(chains: _Chains, found: tuple[tuple[int, ...], float]
     out[: rows[0], 4] = 1.0
     out[rows[-1] + 1:, 5] = 1.0
     return out
-
-
-def _stops_mid_sentence(texts: list[str]) -> np.ndarray:
-    """Blocks that stop mid-sentence: no terminal punctuation at the end."""
-    return np.array([t[-1] not in _TERMINAL and t[-1] != ":" for t in texts])
 
 
 def block_words(doc: Document) -> np.ndarray:
