@@ -267,9 +267,14 @@ def _prefix_features(low: list[str], same: np.ndarray) -> tuple[np.ndarray, np.n
     prefix_dup = np.where(long, np.bincount(heads, weights=long)[heads] - 1, 0).astype(np.float32)
     is_prefix = np.zeros(n, np.float32)
     openings = _group_ids([t[:20] for t in low])
-    shared = np.flatnonzero(np.bincount(openings)[openings] > 1)
+    # Most shared openings are copies of one text only: a copy opens the others exactly when `rstrip` below
+    # would take something off it, a final "." or "…" (a normalised text never ends in a space).
+    texts_per_opening = np.bincount(openings, weights=_first_occurrences(same))[openings]
+    shared = np.bincount(openings)[openings] > 1
+    copies = np.flatnonzero(shared & (texts_per_opening == 1))
+    is_prefix[copies] = [low[i].endswith((".", "…")) for i in copies.tolist()]
     by_head: dict[int, list[int]] = {}
-    for i in shared.tolist():
+    for i in np.flatnonzero(shared & (texts_per_opening > 1)).tolist():
         by_head.setdefault(int(openings[i]), []).append(i)
     for group in by_head.values():
         members = sorted(low[j] for j in group)

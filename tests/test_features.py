@@ -92,6 +92,16 @@ def test_a_repeated_text_differing_in_case_counts_once_in_finding_the_main_eleme
     assert main[:3].tolist() == [0, 0, 0] and main[3:].tolist() == [1, 1, 1]
 
 
+def test_a_repeated_line_ending_in_an_ellipsis_opens_its_copies_and_a_plain_repeat_does_not():
+    blocks = ["Watch the council debate the budget…", "Share this story", "The council met on Monday night to "
+              "debate the budget for the coming year, and voted to keep the library open.", "Share this story",
+              "Watch the council debate the budget…", "Flood warning for the valley...",
+              "Flood warning for the valley as rain continues into the weekend."]
+    X = block_features(segment_text("\n\n".join(blocks)))
+    assert column(X, "is_prefix_of_other").tolist() == [1, 0, 0, 0, 1, 1, 0]
+    assert column(X, "dup_count").tolist() == [1, 1, 0, 1, 1, 0, 0]
+
+
 def test_neighbour_repetition_context():
     X = block_features(segment_text(PAGE))
     texts = [b.text for b in segment_text(PAGE).blocks]
