@@ -331,7 +331,8 @@ _BMP = len(_WORDCHAR)
 
 
 def _codepoints(text: str) -> np.ndarray:
-    return np.frombuffer(text.encode("utf-32-le"), np.uint32)
+    # a lone surrogate (a str from "surrogateescape" decoding) is a code point, as the compiled scan reads it
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
 
 
 def _word_chars(cp: np.ndarray) -> np.ndarray:

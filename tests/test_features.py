@@ -197,7 +197,8 @@ def test_compiled_scan_matches_the_numpy_scan():
              "a", ":", "Hello, World: 12,000 (1984)|", "\u00a0nbsp\u2028sep", "日本語のテキスト。次。", "…", "x . y ! z ?",
              "中文ABC文字，ｶﾀｶﾅ・ー〜 テスト！", "Ἀθῆναι 漢字x", "Read more...", "cut […]", "cut [...]", "x..]", "..",
              "ALL CAPS, 2026!", "ǅ TITLECASE", "see http://x or www.y", "a | b", "quoted»", "said.”", "[…",
-             " Leading", "trailing ", "two  spaces", "a\ttab", "İ\u2003em space", "x\u00a0"]
+             " Leading", "trailing ", "two  spaces", "a\ttab", "İ\u2003em space", "x\u00a0",
+             "caf\udce9 (a lone surrogate, as surrogateescape decoding leaves one)"]
     numpy_scan, compiled_scan = _scan_numpy(texts), _scan_compiled(texts)
     for a, b in zip(numpy_scan, compiled_scan):
         if isinstance(a, dict):
