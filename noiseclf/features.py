@@ -846,10 +846,7 @@ def _off_main_features(doc: Document, elements: list[tuple[int, ...]],
 def _off_spine(doc: Document, elements: list[tuple[int, ...]], spine: tuple[int, ...]) -> tuple[list[int], list[int]]:
     """Each block's hint bits from its elements that are not on `spine` (a chain of elements from the root),
     and how many such elements enclose it."""
-    owns = [b.element_hints for b in doc.blocks]
-    if COMPILED_SCAN:
-        return _compiled_off_spine(elements, owns, spine)
-    return _off_spine_python(elements, owns, spine)
+    return _off_spine_chains(elements, [b.element_hints for b in doc.blocks], spine)
 
 
 def _off_spine_python(elements: list[tuple[int, ...]], owns: list[tuple[int, ...]],
@@ -874,6 +871,9 @@ def _off_spine_python(elements: list[tuple[int, ...]], owns: list[tuple[int, ...
         off_bits[i] = bits
         off_levels[i] = levels
     return off_bits, off_levels
+
+
+_off_spine_chains = _compiled_off_spine if COMPILED_SCAN else _off_spine_python
 
 
 def _shared_prefix(a: tuple[int, ...], b: tuple[int, ...]) -> int:

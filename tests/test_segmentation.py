@@ -212,9 +212,9 @@ def test_pure_python_switch():
     env = {**os.environ, "NOISECLF_PURE_PYTHON": "1"}
     code = ("import noiseclf.segmentation as s, noiseclf.model as m, noiseclf.features as f; "
             "print(s.COMPILED_WALK, s._walk_blocks is s._walk, m.COMPILED_TREES, f.COMPILED_SCAN, f._scan is f._scan_numpy, "
-            "f._group_ids is f._group_ids_python)")
+            "f._group_ids is f._group_ids_python, f._off_spine_chains is f._off_spine_python)")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "True", "False", "False", "True", "True"]
+    assert out.stdout.split() == ["False", "True", "False", "False", "True", "True", "True"]
 
 
 def test_class_hints_take_the_longest_word_at_each_position():
