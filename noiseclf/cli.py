@@ -19,7 +19,14 @@ if TYPE_CHECKING:
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Separate the main story of web pages from their boilerplate with a trained block classifier.")
-err = Console(stderr=True, markup=False)  # messages name files and quote pages: "[/b]" in them is text
+
+
+def _console(**kwargs) -> Console:
+    """A console that prints text as it is: file names and page text may hold "[/b]" or ":train:"."""
+    return Console(markup=False, emoji=False, **kwargs)
+
+
+err = _console(stderr=True)
 
 
 def _fail(exc: Exception) -> None:
@@ -148,8 +155,8 @@ def train(
 
 def _print_table(table: Table) -> None:
     """A rich table on standard output, 200 columns wide when that is not a terminal (so rows stay whole)."""
-    console = Console()
-    (console if console.is_terminal else Console(width=200)).print(table)
+    console = _console()
+    (console if console.is_terminal else _console(width=200)).print(table)
 
 
 def _print_reports(rows: list[dict]) -> None:
@@ -223,11 +230,11 @@ def evaluate(
         extra["worst"] = {r.corpus: worst_pages(r, worst) for r in reports if r.system == "noiseclf"}
         for rows in extra["worst"].values():
             for w in rows:  # page text is printed as text: "[/button]" in a page is not markup
-                Console().print(Text(f"{w['page']} {w['score']}", style="bold"), highlight=False)
+                _console().print(Text(f"{w['page']} {w['score']}", style="bold"), highlight=False)
                 for x in w["kept_not_gold"][:5]:
-                    Console().print(Text(f"  + {x[:160]}", style="red"), highlight=False)
+                    _console().print(Text(f"  + {x[:160]}", style="red"), highlight=False)
                 for x in w["gold_missed"][:5]:
-                    Console().print(Text(f"  - {x[:160]}", style="yellow"), highlight=False)
+                    _console().print(Text(f"  - {x[:160]}", style="yellow"), highlight=False)
     versions = {"noiseclf": "timed with OpenMP limited to 1 thread, like the single-threaded peers"
                 + ("; each page read as plain markup (--plain-markup)" if plain_markup else ""),
                 **{peer.name: peer.version for peer in peers}}
@@ -270,7 +277,7 @@ def explain(
         exp = explain_page(extractor, content, format=format, source=str(page), top=top)
     except (NoiseclfError, OSError) as exc:
         _fail(exc)
-    Console().print(rich_table(exp))
+    _console().print(rich_table(exp))
     if html_report is not None:
         err.print(f"wrote {write_explanation(exp, html_report)}", highlight=False)
 

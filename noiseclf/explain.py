@@ -205,7 +205,7 @@ def rich_table(exp: PageExplanation, width: int = 90):
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=f"{exp.source or 'page'}: {exp.title}", caption=_summary(exp), show_lines=False)
+    table = Table(title=Text(f"{exp.source or 'page'}: {exp.title}"), caption=_summary(exp), show_lines=False)
     for name, justify in (("#", "right"), ("keep", "center"), ("prob", "right"), ("tag", "left"),
                           ("text", "left"), ("top features", "left")):
         table.add_column(name, justify=justify, overflow="fold")

@@ -37,6 +37,17 @@ def test_explain_command_fails_cleanly_on_a_missing_page(tiny_model: Path, tmp_p
     assert result.exit_code == 2 and "missing.html" in result.output
 
 
+def test_explain_command_prints_titles_and_names_as_they_are(tiny_model: Path, tmp_path: Path) -> None:
+    page = tmp_path / "odd:smile:.html"  # rich would read ":smile:" as an emoji and "[/b]" as markup
+    page.write_text("<html><head><title>Tips [/b] :train: for pruning</title></head><body><p>Prune apple trees in "
+                    "late winter, before the buds break, and cut back to an outward-facing bud.</p></body></html>")
+    result = CliRunner().invoke(app, ["explain", str(page), "--model", str(tiny_model), "--html-report",
+                                      str(tmp_path / "out:train:" / "report.html")], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    assert "odd:smile:.html: Tips [/b] :train: for pruning" in result.stdout
+    assert "out:train:" in result.stderr  # "wrote …" names the report's path verbatim
+
+
 def test_probabilities_match_the_extractor(tiny_model: Path) -> None:
     extractor = Extractor.load(tiny_model)
     content = PAGE.read_bytes()
