@@ -166,7 +166,7 @@ def _print_reports(rows: list[dict]) -> None:
     formats = " and ".join(dict.fromkeys(r["format"] for r in rows))
     table = Table(title=f"noiseclf evaluation ({formats} input)", box=box.SIMPLE_HEAD, caption=(
         "F1/P/R: each corpus's own metric; ms: CPU per page (mean); related: L3S related-content share kept; "
-        "last column: mean per-page score of noiseclf minus the system's, 95% paired bootstrap, * excludes 0"))
+        "last column: noiseclf's F1 minus the system's, 95% interval over paired page resamples, * excludes 0"))
     for header in ("corpus", "system", "metric", "F1", "P", "R", "ms", "related", "noiseclf - system"):
         table.add_column(header, justify="left" if header in ("corpus", "system", "metric") else "right", no_wrap=True)
     for i, r in enumerate(rows):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import statistics
 import time
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -85,6 +86,18 @@ class CorpusReport:
         metric = metric or PRIMARY[self.corpus]
         return np.array([_page_metric(p, metric) for p in self.pages], dtype=float)
 
+    def primary_figures(self) -> tuple[np.ndarray, metrics.Statistic]:
+        """Each page's figures of the primary metric (rows of NaN where it has none) and how the corpus score
+        is computed from them, for paired bootstraps of that score itself."""
+        metric = PRIMARY[self.corpus]
+        if metric == "shingle_f1":
+            rows = [p.shingle for p in self.pages]
+            return _rows(rows, 3), metrics.shingle_f1_score
+        if metric == "snippet_f1":
+            return _rows([p.snippets[:3] if p.snippets is not None else None for p in self.pages], 3), \
+                metrics.snippet_f1_score
+        return self.per_page(metric), metrics.mean_score
+
     def to_json(self, with_pages: bool = True) -> dict:
         data = {"system": self.system, "corpus": self.corpus, "split": self.split, "format": self.format,
                 "primary_metric": PRIMARY[self.corpus], "summary": self.summary}
@@ -92,6 +105,10 @@ class CorpusReport:
             data["pages"] = [{k: v for k, v in asdict(p).items() if k not in ("output", "gold")}
                              for p in self.pages]
         return data
+
+
+def _rows(rows: Sequence[Sequence[float] | None], width: int) -> np.ndarray:
+    return np.array([row if row is not None else (math.nan,) * width for row in rows], dtype=float).reshape(-1, width)
 
 
 def _page_metric(p: PageScore, metric: str) -> float:

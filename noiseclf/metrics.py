@@ -3,7 +3,7 @@
 - AEB shingle P/R/F1: scrapinghub/article-extraction-benchmark, evaluate.py.
 - WCXB word P/R/F1: Murrough-Foley/web-content-extraction-benchmark, evaluate.py.
 - Snippet with/without counts: adbar/trafilatura, tests/eval_common.py (used by tests/evaluate.py).
-- Block P/R/F1 (micro), L3S related content kept, and a paired bootstrap over per-page scores.
+- Block P/R/F1 (micro), L3S related content kept, and a paired page bootstrap of each corpus score.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import math
 import re
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -241,14 +241,53 @@ def related_kept(pred: str, related: str | Sequence[str]) -> tuple[int, int]:
 # --- significance -------------------------------------------------------------------------
 
 
-def paired_bootstrap(a: np.ndarray, b: np.ndarray, n: int = 1000, seed: int = 0) -> tuple[float, float, float]:
-    """Mean per-page difference a-b and its 95% percentile interval from `n` paired page resamples."""
+Statistic = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def paired_bootstrap(a: np.ndarray, b: np.ndarray, n: int = 1000, seed: int = 0,
+                     statistic: Statistic | None = None) -> tuple[float, float, float]:
+    """A corpus score of `a` minus that of `b` (one row of page figures each, paired by page) and its 95%
+    percentile interval over `n` page resamples, as AEB's evaluate.py bootstraps its own metric.
+
+    `statistic` maps resample weights (resamples x pages) and page figures to one score per resample;
+    the default is the mean of 1-D page scores."""
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
-    if a.ndim != 1 or a.shape != b.shape or a.size == 0:
-        raise ValueError(f"paired_bootstrap needs two equal-length non-empty 1-D arrays, got {a.shape} and {b.shape}")
-    diff = a - b
+    if a.shape != b.shape or a.ndim not in (1, 2) or a.shape[0] == 0:
+        raise ValueError(f"paired_bootstrap needs two equal-shape arrays of page figures, got {a.shape} and {b.shape}")
+    statistic = statistic or mean_score
+    pages = a.shape[0]
     rng = np.random.default_rng(seed)
-    resampled = diff[rng.integers(0, diff.size, size=(n, diff.size))].mean(axis=1)
-    low, high = np.percentile(resampled, [2.5, 97.5])
-    return (float(diff.mean()), float(low), float(high))
+    picks = rng.integers(0, pages, size=(n, pages))
+    weights = np.bincount((picks + pages * np.arange(n)[:, None]).ravel(), minlength=n * pages)
+    weights = weights.reshape(n, pages).astype(float)
+    ones = np.ones((1, pages))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        diff = float(statistic(ones, a)[0] - statistic(ones, b)[0])
+        resampled = statistic(weights, a) - statistic(weights, b)
+    low, high = np.nanpercentile(resampled, [2.5, 97.5])
+    return (diff, float(low), float(high))
+
+
+def mean_score(weights: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """The weighted mean of per-page scores: WCXB's word F1."""
+    return weights @ scores / weights.sum(axis=1)
+
+
+def shingle_f1_score(weights: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """`shingle_prf`'s F1 from per-page (tp, fp, fn) rows under page weights: mean precision over pages
+    with output, mean recall over pages with gold, their harmonic mean."""
+    tp, fp, fn = counts.T
+    has_output, has_gold = tp + fp > 0, tp + fn > 0
+    precision = weights @ np.where(has_output, tp / np.where(has_output, tp + fp, 1), 0) / (weights @ has_output)
+    recall = weights @ np.where(has_gold, tp / np.where(has_gold, tp + fn, 1), 0) / (weights @ has_gold)
+    total = precision + recall
+    return np.where(total > 0, 2 * precision * recall / np.where(total > 0, total, 1), 0.0)
+
+
+def snippet_f1_score(weights: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """`snippet_prf`'s F1, 2TP/(2TP+FP+FN) over tallies summed across pages, from per-page (tp, fp, fn)
+    rows under page weights."""
+    tp, fp, fn = (weights @ counts).T
+    denominator = 2 * tp + fp + fn
+    return np.where(denominator > 0, 2 * tp / np.where(denominator > 0, denominator, 1), 0.0)

@@ -62,7 +62,8 @@ def corpus_label(report: CorpusReport) -> str:
 
 @dataclass(frozen=True)
 class Comparison:
-    """Paired bootstrap of the baseline minus a system on one corpus: mean page difference and 95% interval."""
+    """Paired bootstrap of the baseline minus a system on one corpus: the difference of the corpus scores and
+    its 95% interval over page resamples."""
 
     corpus: str
     system: str
@@ -82,14 +83,14 @@ class Comparison:
 
 
 def compare(base: CorpusReport, other: CorpusReport, n: int = 1000, seed: int = 0) -> Comparison:
-    """Paired bootstrap of per-page primary scores, base minus other, over pages both could score."""
+    """Paired bootstrap of the corpus's primary score, base minus other, over the pages both could score."""
     if [p.key for p in base.pages] != [p.key for p in other.pages]:
         raise ValueError(f"{base.system} and {other.system} were not scored on the same pages of {base.corpus}")
-    a, b = base.per_page(), other.per_page()
-    both = ~(np.isnan(a) | np.isnan(b))
+    (a, statistic), (b, _) = base.primary_figures(), other.primary_figures()
+    both = ~(np.isnan(a) | np.isnan(b)).reshape(len(a), -1).any(axis=1)
     if not both.any():
         return Comparison(corpus_label(base), other.system, math.nan, math.nan, math.nan, 0)
-    diff, low, high = metrics.paired_bootstrap(a[both], b[both], n=n, seed=seed)
+    diff, low, high = metrics.paired_bootstrap(a[both], b[both], n=n, seed=seed, statistic=statistic)
     return Comparison(corpus_label(base), other.system, diff, low, high, int(both.sum()))
 
 
@@ -528,8 +529,8 @@ def write_report(reports: Sequence[CorpusReport], out_dir: Path, model: Extracto
     delta = f"{BASELINE}_minus_system"
     md += ["\n## Scores\n",
            "F1, precision and recall are each corpus's own metric; CPU ms per page on the process clock. "
-           f"`{delta}`: mean per-page primary score of {BASELINE} minus the system's, with its 95% paired "
-           "bootstrap interval (1,000 page resamples); `*` when the interval excludes 0.\n",
+           f"`{delta}`: {BASELINE}'s F1 minus the system's on the same pages, with its 95% interval from "
+           "1,000 paired page resamples (the corpus's metric recomputed on each); `*` when it excludes 0.\n",
            markdown_table(rows, ["corpus", "format", "system", "metric", "f1", "precision", "recall", "cpu_ms_mean",
                                  "cpu_ms_median", "related_kept", "errors", delta]),
            f"\n![F1 per corpus]({_save(f1_figure(reports), out_dir / 'f1_by_corpus.png')})\n",

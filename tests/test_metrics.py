@@ -17,9 +17,11 @@ from noiseclf.metrics import (
     paired_bootstrap,
     related_kept,
     shingle_counts,
+    shingle_f1_score,
     shingle_prf,
     snippet_accuracy,
     snippet_counts,
+    snippet_f1_score,
     snippet_prf,
     word_prf,
 )
@@ -264,6 +266,23 @@ def test_paired_bootstrap_interval_and_determinism() -> None:
     assert 0.05 < low and high < 0.15
     assert paired_bootstrap(a, b, n=500, seed=3) == (mean, low, high)
     assert paired_bootstrap(a, b, n=500, seed=4) != (mean, low, high)
+
+
+def test_paired_bootstrap_of_a_corpus_score_centres_on_the_difference_of_the_scores() -> None:
+    rng = np.random.default_rng(2)
+    a = rng.dirichlet(np.ones(3), 120)  # per-page (tp, fp, fn), normalised as shingle_counts gives them
+    b = rng.dirichlet(np.ones(3), 120)
+    a[:10] = (0.0, 0.0, 1.0)  # pages with no output: left out of the mean precision, not scored 0
+    b[10:30] = (0.0, 0.0, 1.0)
+    diff, low, high = paired_bootstrap(a, b, n=500, seed=1, statistic=shingle_f1_score)
+    expected = shingle_prf([tuple(r) for r in a]).f1 - shingle_prf([tuple(r) for r in b]).f1
+    assert diff == pytest.approx(expected, abs=1e-12) and low < diff < high
+    per_page = 2 * a[:, 0] / (2 * a[:, 0] + a[:, 1] + a[:, 2]) - 2 * b[:, 0] / (2 * b[:, 0] + b[:, 1] + b[:, 2])
+    assert abs(per_page.mean() - expected) > 0.01  # the mean page F1 is another figure
+    ours, theirs = rng.integers(0, 4, (2, 50, 3)).astype(float)  # per-page snippet (tp, fp, fn)
+    diff, _, _ = paired_bootstrap(ours, theirs, n=50, statistic=snippet_f1_score)
+    f1 = [snippet_prf([SnippetCounts(*map(int, r), 0) for r in t]).f1 for t in (ours, theirs)]
+    assert diff == pytest.approx(f1[0] - f1[1], abs=1e-12) and diff != 0
 
 
 def test_paired_bootstrap_rejects_unpaired_input() -> None:

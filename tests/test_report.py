@@ -64,6 +64,16 @@ def test_bootstrap_marks_only_intervals_that_exclude_zero() -> None:
     assert same.low < 0 < same.high and not same.significant and "*" not in same.text()
 
 
+def test_bootstrap_differences_are_those_of_the_corpus_scores() -> None:
+    ours = _report("noiseclf", "dragnet", _scores(0.9))
+    theirs = _report("peer", "dragnet", _scores(0.7, seed=1))
+    theirs.pages[0].shingle = (0.0, 0.0, 1.0)  # kept nothing: out of the peer's mean precision
+    theirs.summary = summarise(theirs.pages)
+    delta = compare(ours, theirs)
+    assert delta.diff == pytest.approx(ours.summary["shingle_f1"] - theirs.summary["shingle_f1"], abs=1e-4)
+    assert delta.low < delta.diff < delta.high and delta.pages == 40
+
+
 def test_bootstrap_refuses_different_pages() -> None:
     with pytest.raises(ValueError, match="same pages"):
         compare(_report("noiseclf", "wcxb", [0.5, 0.6]), _report("peer", "wcxb", [0.5, 0.6, 0.7]))
