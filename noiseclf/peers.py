@@ -176,7 +176,8 @@ def _boilerpy3() -> TextSystemFn:
 
     from boilerpy3 import extractors
 
-    logging.getLogger("boilerpy3").setLevel(logging.ERROR)  # its parser warns on most real pages
+    # It warns on most real pages and logs each page it fails on with two tracebacks; the page's row records the error.
+    logging.getLogger("boilerpy3").setLevel(logging.CRITICAL)
     extractor = extractors.ArticleExtractor()
     return lambda html: extractor.get_content(html)
 
