@@ -114,8 +114,11 @@ def html_to_paragraphs(html: str) -> str:
 
 
 def _readability() -> TextSystemFn:
+    import logging
+
     from readability import Document
 
+    logging.getLogger("readability").setLevel(logging.CRITICAL)  # it logs a traceback for each page it fails on
     return lambda html: html_to_paragraphs(Document(html).summary())
 
 
