@@ -10,6 +10,8 @@ Reading is lazy, one record at a time, so memory stays flat whatever the input s
 Outputs: one row per record, in input order unless `unordered`, to JSON Lines or Parquet (fixed
 schema `row_schema`), in a file or on standard output. Every row has the keys path, id, url, title,
 text, confidence, status, error (plus blocks with `with_blocks`); unknown values are null.
+Strings are written as UTF-8: a lone surrogate (a byte of a file name that is not UTF-8, or a JSON
+"\\udc00" escape) becomes the text \\xNN (the byte) or \\uNNNN, so such names stay distinct.
 `status` is "ok", "empty" (empty input or nothing kept), "error" (message in `error`) or
 "skipped" (a WARC response that is not HTML, or a FIFO, socket or device file found inside a folder,
 which is not opened: opening a FIFO waits for a writer; the reason in `error`). Which records exist:
@@ -704,22 +706,23 @@ def row_schema(with_blocks: bool = False) -> pa.Schema:
     return pa.schema(fields)
 
 
-def _utf8(text: str) -> bytes:
-    """UTF-8, with lone surrogates (possible in JSON input) replaced instead of failing the run."""
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "replace")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
 
 
 def _clean(value: Any) -> Any:
-    """A row value with every string made encodable."""
+    """A row value with every string made encodable: a lone surrogate is written as an escape, \\xNN for
+    a byte that file-name decoding kept (surrogateescape), else \\uNNNN, so names stay traceable and distinct."""
     if isinstance(value, str):
-        return _utf8(value).decode("utf-8")
+        return _SURROGATE.sub(_escape, value)
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
+    if isinstance(value, (list, tuple)):
+        return type(value)(map(_clean, value))
     return value
 
 
@@ -731,7 +734,11 @@ class _JsonlSink:
         self._owned = owned
 
     def write(self, row: dict[str, Any]) -> None:
-        self._stream.write(_utf8(json.dumps(row, ensure_ascii=False)) + b"\n")
+        try:
+            line = json.dumps(row, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            line = json.dumps(_clean(row), ensure_ascii=False).encode("utf-8")
+        self._stream.write(line + b"\n")
 
     def close(self) -> None:
         self._stream.flush()
@@ -905,8 +912,9 @@ class _Tally:
 def _skip_done(records: Iterable[Record], done: Counter[Key], tally: _Tally) -> Iterator[Record]:
     """Drop records whose rows a resumed output already has (the first n of a key seen n times)."""
     for record in records:
-        if done[record.key] > 0:
-            done[record.key] -= 1
+        key = _clean(record.key)
+        if done[key] > 0:
+            done[key] -= 1
             tally.resumed += 1
         else:
             yield record

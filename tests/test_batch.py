@@ -448,6 +448,24 @@ def test_resume_after_interruption_writes_every_record_once(tmp_path: Path, name
     assert [r["id"] for r in read_rows(tmp_path / name)] == ids
 
 
+@pytest.mark.parametrize("name", ["out.jsonl", "out.parquet"])
+def test_names_that_are_not_utf8_are_written_as_escapes_and_resume_skips_them(tmp_path: Path, name: str) -> None:
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for raw in (b"caf\xe9.html", b"caf\xe8.html"):  # Latin-1 names: not UTF-8, differing in one byte
+        (folder / os.fsdecode(raw)).write_text(page("Caf", "Body."))
+    lines = tmp_path / "ids.jsonl"
+    write_jsonl(lines, ['{"id": "a\\ud800b", "html": "<p>Lone surrogate id.</p>"}'])
+
+    first = run_batch([str(folder), str(lines)], options(tmp_path, name))
+    again = run_batch([str(folder), str(lines)], options(tmp_path, name, resume=True))
+
+    rows = read_rows(tmp_path / name)
+    assert [(r["path"], r["id"]) for r in rows] == [
+        (f"{folder}/caf\\xe8.html", None), (f"{folder}/caf\\xe9.html", None), (str(lines), "a\\ud800b")]
+    assert (first.records, again.resumed, again.records) == (3, 3, 0)
+
+
 def test_resume_needs_a_file_and_matching_columns(tmp_path: Path) -> None:
     source = tmp_path / "pages.jsonl"
     numbered_jsonl(source, 2)
