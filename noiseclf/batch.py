@@ -82,6 +82,7 @@ _PAGE_FORMATS = {".html": "html", ".htm": "html", ".xhtml": "html", ".txt": "tex
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:\-]+)", re.I)
 _GZIP_MAGIC = b"\x1f\x8b"
+_BOM = b"\xef\xbb\xbf"
 _SNIFF_BYTES = 4096
 _PARQUET_ROWS = 1024  # rows buffered per Parquet row group: bounds memory, keeps groups useful
 _WATCH_SECONDS = 2.0  # how long the parent waits for a row before checking that workers live
@@ -303,7 +304,7 @@ def _listing_errors(errors: list[OSError]) -> Iterator[Record]:
 def _file_records(path: str, kind: tuple[str, str] | None, options: BatchOptions) -> Iterator[Record]:
     if kind is None or kind[0] == "jsonl":
         try:
-            stream = _open_binary(path)
+            stream = _open_binary(path, gunzip=kind is not None)  # an unknown kind's gzip is sniffed
         except _READ_ERRORS as exc:
             yield _failed(path, None, f"{path}: {_describe(exc)}")
             return
@@ -315,8 +316,9 @@ def _file_records(path: str, kind: tuple[str, str] | None, options: BatchOptions
         yield _page_file(path, kind[1], options)
 
 
-def _open_binary(path: str) -> BinaryIO:
-    return gzip.open(path, "rb") if path.lower().endswith(".gz") else open(path, "rb")  # type: ignore[return-value]
+def _open_binary(path: str, gunzip: bool = True) -> BinaryIO:
+    gz = gunzip and path.lower().endswith(".gz")
+    return gzip.open(path, "rb") if gz else open(path, "rb")  # type: ignore[return-value]
 
 
 def _page_file(path: str, fmt: str, options: BatchOptions) -> Record:
@@ -337,17 +339,26 @@ def _page_record(stream: BinaryIO, source: str, fmt: str, options: BatchOptions)
 
 
 def _stream_records(stream: BinaryIO, source: str, options: BatchOptions) -> Iterator[Record]:
-    """Records of a stream whose kind its first bytes tell: WARC, JSON Lines or one page (gzip or not)."""
+    """Records of a stream whose kind its first bytes tell: WARC, JSON Lines or one page (gzip or not).
+
+    A gzipped WARC goes to fastwarc still compressed: it decompresses member by member, as it does for
+    a file read by path, so damage mid-stream loses no record before it (gzip.GzipFile, read ahead,
+    would fail first). The head is sniffed from the read buffer, which stays unread."""
     try:
-        if stream.peek(2)[:2] == _GZIP_MAGIC:  # type: ignore[attr-defined]
-            stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
-        head = stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES].lstrip()  # type: ignore[attr-defined]
+        head = stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]  # type: ignore[attr-defined]
+        gzipped = head.startswith(_GZIP_MAGIC)
+        if gzipped:
+            head = zlib.decompressobj(wbits=31).decompress(head, _SNIFF_BYTES)
     except _READ_ERRORS as exc:
         yield _failed(source, None, f"{source}: {_describe(exc)}")
         return
+    head = head.removeprefix(_BOM).lstrip()
     if head.startswith(b"WARC/"):
         yield from _warc_records(_ForwardReader(stream), source, options)
-    elif head.startswith(b"{"):
+        return
+    if gzipped:
+        stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
+    if head.startswith(b"{"):
         yield from _jsonl_records(stream, source, options)
     else:
         try:

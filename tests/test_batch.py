@@ -338,6 +338,40 @@ def test_stdin_jsonl_page_and_warc_to_stdout(tmp_path: Path, monkeypatch: pytest
         assert summary.output is None
 
 
+def test_gzipped_warc_damaged_mid_stream_loses_no_earlier_record_from_stdin_or_an_unknown_name(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    warc = tmp_path / "crawl.warc.gz"  # one gzip member per record
+    write_warc(warc, [("response", f"https://ex.com/{i}", page(f"P{i}", f"Body {i}.").encode(), "text/html")
+                      for i in range(30)])
+    data = bytearray(warc.read_bytes())
+    damaged = data.index(b"\x1f\x8b", data.index(b"\x1f\x8b", len(data) * 2 // 3) + 2)  # a member near the end
+    data[damaged + 40:damaged + 80] = bytes(b ^ 0xFF for b in data[damaged + 40:damaged + 80])
+    warc.write_bytes(data)
+    unknown = tmp_path / "crawl.bin"
+    unknown.write_bytes(data)
+    run_batch([str(warc)], options(tmp_path, "by_path.jsonl"))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(bytes(data)))))
+
+    run_batch(["-", str(unknown)], options(tmp_path))
+
+    expected = [(r["id"], r["status"]) for r in read_rows(tmp_path / "by_path.jsonl")]
+    assert 10 < len(expected) < 30 and expected[-1] == (None, "error")
+    assert all(status == "ok" for _, status in expected[:-1])
+    assert [(r["id"], r["status"]) for r in read_rows(tmp_path / "out.jsonl")] == expected * 2
+
+
+def test_json_lines_with_a_byte_order_mark_are_sniffed_as_json_lines(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    data = b'\xef\xbb\xbf{"id": "a", "html": "<p>One.</p>"}\n{"id": "b", "text": "Two."}\n'
+    unknown = tmp_path / "rows.data"
+    unknown.write_bytes(data)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(data))))
+
+    run_batch(["-", str(unknown)], options(tmp_path))
+
+    assert [(r["id"], r["text"]) for r in read_rows(tmp_path / "out.jsonl")] == [("a", "One."), ("b", "Two.")] * 2
+
+
 # ---------------------------------------------------------------------------------------------
 # Workers
 
