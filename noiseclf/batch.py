@@ -58,6 +58,7 @@ import re
 import signal
 import stat
 import sys
+import tempfile
 import threading
 import time
 import zlib
@@ -157,18 +158,20 @@ class BatchOptions:
     start_method: Literal["spawn", "forkserver", "fork"] = "spawn"
 
     def __post_init__(self) -> None:
+        """Refuse bad values with an InputError, which the CLI reports like its own argument checks."""
         checks = (
             (self.format in ("auto", "html", "text"), f"format must be auto, html or text, not {self.format!r}"),
             (self.output_format in (None, "jsonl", "parquet"), f"unknown output format {self.output_format!r}"),
             (self.jobs is None or self.jobs >= 1, "jobs must be at least 1"),
             (self.chunk_size >= 1, "chunk_size must be at least 1"),
-            (self.max_bytes is None or self.max_bytes > 0, "max_bytes must be positive (or None)"),
-            (self.timeout is None or self.timeout > 0, "timeout must be positive (or None)"),
+            (self.max_bytes is None or self.max_bytes > 0,
+             f"max_bytes must be positive (or None), not {self.max_bytes}"),
+            (self.timeout is None or self.timeout > 0, f"timeout must be positive (or None), not {self.timeout}"),
             (not self.resume or self.output not in (None, "-"), "resume needs an output file, not standard output"),
         )
         for ok, message in checks:
             if not ok:
-                raise ValueError(message)
+                raise InputError(message)
 
 
 @dataclass(frozen=True)
@@ -812,6 +815,21 @@ class _Output:
         self.partial = os.path.join(folder, f".{name}.partial")  # both unused for standard output
         self.writing = self.partial + ".writing"  # Parquet only
 
+    def check(self) -> None:
+        """Refuse an output that cannot be written (a folder, a folder that cannot be made or written to)
+        before any work, rather than after extracting everything."""
+        if self.path is None:
+            return
+        if os.path.isdir(self.path):
+            raise InputError(f"{self.path}: is a folder, not an output file")
+        folder = os.path.dirname(self.path)
+        try:
+            os.makedirs(folder, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as exc:
+            raise InputError(f"{self.path}: cannot write there: {_describe(exc)}") from None
+
     def resume_keys(self) -> Counter[Key]:
         """Keys of the rows already written; a finished output is moved back to the partial name."""
         if not os.path.exists(self.partial) and os.path.exists(self.path):
@@ -830,7 +848,6 @@ class _Output:
         elif self.parquet:
             sink = self._parquet_partial(resume)
         else:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
             sink = _JsonlSink(open(self.partial, "ab" if resume else "wb", buffering=1 << 20), owned=True)
         try:
             yield sink
@@ -841,7 +858,6 @@ class _Output:
 
     def _parquet_partial(self, resume: bool) -> _ParquetSink:
         """A Parquet sink on the .writing file, given the partial file's rows first when resuming."""
-        os.makedirs(os.path.dirname(self.writing), exist_ok=True)
         sink = _ParquetSink(self.writing, row_schema(self.with_blocks))
         if resume and os.path.exists(self.partial):
             try:
@@ -960,13 +976,15 @@ def _progress(enabled: bool) -> Iterator[Callable[[_Tally], None]]:
 def run_batch(inputs: Sequence[str], options: BatchOptions) -> BatchSummary:
     """Extract every record of `inputs` into one row each; what the CLI's batch command calls.
 
-    Raises BatchError when the run cannot go on (a worker died, the model failed to load in a
-    worker, unusable partial output on resume), ModelError when the model fails to load with
-    jobs=1, and re-raises KeyboardInterrupt; in every such case the rows written so far stay in
-    the partial file for `resume`. Unless `quiet`, writes `BatchSummary.line()` to standard error.
+    Raises InputError before any work when the output cannot be written; BatchError when the run
+    cannot go on (a worker died, the model failed to load in a worker, unusable partial output on
+    resume), ModelError when the model fails to load with jobs=1, and re-raises KeyboardInterrupt;
+    in every such case the rows written so far stay in the partial file for `resume`. Unless `quiet`,
+    writes `BatchSummary.line()` to standard error.
     """
     start = time.perf_counter()
     output = _Output(options)
+    output.check()
     tally = _Tally()
     show = not options.quiet and sys.stderr.isatty()
     with _row_source(options, inputs) as rows_of:  # the model loads (in-process) before any output is touched

@@ -75,14 +75,14 @@ def extract(
         _fail(ValueError("--jobs must be at least 1"))
     if model is not None and not model.is_file():
         _fail(FileNotFoundError(f"{model}: model file not found"))
-    options = BatchOptions(output=output, output_format=output_format, format=format, content_field=content_field,
-                           id_field=id_field, url_field=url_field, with_blocks=blocks, text_format=text_format,
-                           jobs=jobs, unordered=unordered,
-                           max_bytes=max_bytes, timeout=timeout, resume=resume, quiet=quiet,
-                           model=str(model) if model else None)
     try:
+        options = BatchOptions(output=output, output_format=output_format, format=format,
+                               content_field=content_field, id_field=id_field, url_field=url_field,
+                               with_blocks=blocks, text_format=text_format, jobs=jobs, unordered=unordered,
+                               max_bytes=max_bytes, timeout=timeout, resume=resume, quiet=quiet,
+                               model=str(model) if model else None)
         run_batch(inputs, options)
-    except NoiseclfError as exc:
+    except (NoiseclfError, OSError) as exc:
         _fail(exc)
 
 

@@ -29,7 +29,7 @@ from noiseclf.batch import (
     row_schema,
     run_batch,
 )
-from noiseclf.types import Extraction, ModelError
+from noiseclf.types import Extraction, InputError, ModelError
 
 from fakes import FakeExtractor, failing_factory  # noqa: E402
 
@@ -503,7 +503,7 @@ def test_names_that_are_not_utf8_are_written_as_escapes_and_resume_skips_them(tm
 def test_resume_needs_a_file_and_matching_columns(tmp_path: Path) -> None:
     source = tmp_path / "pages.jsonl"
     numbered_jsonl(source, 2)
-    with pytest.raises(ValueError, match="output file"):
+    with pytest.raises(InputError, match="output file"):
         options(tmp_path, output=None, resume=True)
     run_batch([str(source)], options(tmp_path, "out.parquet"))
     with pytest.raises(BatchError, match="other columns"):
@@ -516,9 +516,9 @@ def test_resume_needs_a_file_and_matching_columns(tmp_path: Path) -> None:
 
 
 def test_options_are_checked_and_summary_goes_to_stderr(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    with pytest.raises(ValueError, match="jobs"):
+    with pytest.raises(InputError, match="jobs"):
         BatchOptions(jobs=0)
-    with pytest.raises(ValueError, match="format"):
+    with pytest.raises(InputError, match="format"):
         BatchOptions(format="pdf")  # type: ignore[arg-type]
     (tmp_path / "a.html").write_text(page("A", "One."))
     summary = run_batch([str(tmp_path / "a.html")], options(tmp_path, quiet=False))
