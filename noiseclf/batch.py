@@ -453,8 +453,11 @@ def _warc_record(rec: Any, source: str, cap: int | None) -> Record:
     """One WARC record as a Record: HTML responses and WET text; other payloads are skipped."""
     rid = rec.record_id or f"offset {rec.stream_pos}"
     url = rec.headers.get("WARC-Target-URI") or None
-    if "Content-Length" not in rec.headers:
+    length = rec.headers.get("Content-Length")
+    if length is None:
         return _failed(source, rid, f"{source}: record {rid} has no Content-Length (truncated WARC?)", url)
+    if not (length.isascii() and length.strip().isdigit()):  # fastwarc reads "x20" or "-5" as 0
+        return _failed(source, rid, f"{source}: record {rid} has a malformed Content-Length {length!r}", url)
     fmt, charset, skip = _warc_payload(rec)
     if skip:
         return _failed(source, rid, skip, url, status="skipped")

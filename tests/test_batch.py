@@ -299,6 +299,20 @@ def test_corrupt_and_truncated_warc_then_next_input(tmp_path: Path) -> None:
     assert "truncated record" in rows[4]["error"] and rows[4]["url"] == "https://ex.com/2"
 
 
+@pytest.mark.parametrize("length", ["x20", "-5"])
+def test_a_malformed_content_length_gives_that_record_an_error_row(tmp_path: Path, length: str) -> None:
+    warc = tmp_path / "bad.warc"
+    warc.write_bytes(b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:x>\r\n"
+                     b"Content-Type: application/http; msgtype=response\r\nContent-Length: %s\r\n\r\n"
+                     b"HTTP/1.1 200 OK\r\n\r\nhi\r\n\r\n" % length.encode())
+
+    run_batch([str(warc)], options(tmp_path))
+
+    first = read_rows(tmp_path / "out.jsonl")[0]
+    assert (first["id"], first["status"]) == ("<urn:x>", "error")
+    assert f"malformed Content-Length '{length}'" in first["error"]
+
+
 def test_http_encodings_are_undone_per_record(tmp_path: Path) -> None:
     chunked = b"a\r\n<p>Chunked\r\na\r\n body.</p>\r\n0\r\n\r\n"  # two 10-byte chunks
     encoded = tmp_path / "encoded.warc.gz"
