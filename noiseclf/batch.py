@@ -661,13 +661,15 @@ def _default_jobs(inputs: Sequence[str]) -> int:
 @contextlib.contextmanager
 def _row_source(options: BatchOptions,
                 inputs: Sequence[str]) -> Iterator[Callable[[Iterator[Record]], Iterator[dict[str, Any]]]]:
-    """The model loaded (in-process, or in a started pool); yields records -> rows."""
+    """The model loaded (in-process, or in a started pool, once loaded here to check it); yields records -> rows."""
     jobs = options.jobs or _default_jobs(inputs)
     if jobs == 1:
         with _alarm_handler() as armed:
             processor = make_processor(options, enforce_timeout=armed)
             yield lambda records: map(processor, records)
         return
+    if options.extractor_factory is None:  # a bad model fails here, not with the first chunk (never, without records)
+        _load_extractor(options.model)
     before = {p.pid for p in mp.active_children()}
     with mp.get_context(options.start_method).Pool(jobs, _init_worker, (options,)) as pool:
         workers = {p.pid for p in mp.active_children()} - before

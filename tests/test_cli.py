@@ -109,12 +109,26 @@ def test_info_shows_the_manifest(tiny_model):
     assert manifest["feature_names"].endswith("features")
 
 
-def test_info_refuses_a_tampered_model(tmp_path, tiny_model):
+def tampered(tmp_path, tiny_model):
     copy = tmp_path / "m.joblib"
     data = bytearray(tiny_model.read_bytes())
     data[-10] ^= 0x55
     copy.write_bytes(bytes(data))
     (tmp_path / "m.manifest.json").write_text(tiny_model.with_suffix(".manifest.json").read_text())
-    result = runner.invoke(app, ["info", "--model", str(copy)])
+    return copy
+
+
+def test_info_refuses_a_tampered_model(tmp_path, tiny_model):
+    result = runner.invoke(app, ["info", "--model", str(tampered(tmp_path, tiny_model))])
     assert result.exit_code == 2
     assert "sha256" in result.output and "m.joblib" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_extract_refuses_a_tampered_model_with_workers_even_without_records(tmp_path, tiny_model, jobs):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    result = runner.invoke(app, ["extract", str(empty), "-m", str(tampered(tmp_path, tiny_model)), "-j", jobs,
+                                 "-q", "-o", str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 2
+    assert "sha256" in result.output and not (tmp_path / "out.jsonl").exists()
