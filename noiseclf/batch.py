@@ -10,6 +10,8 @@ Reading is lazy, one record at a time, so memory stays flat whatever the input s
 Outputs: one row per record, in input order unless `unordered`, to JSON Lines or Parquet (fixed
 schema `row_schema`), in a file or on standard output. Every row has the keys path, id, url, title,
 text, confidence, status, error (plus blocks with `with_blocks`); unknown values are null.
+Strings are written as UTF-8: a lone surrogate (a byte of a file name that is not UTF-8, or a JSON
+"\\udc00" escape) becomes the text \\xNN (the byte) or \\uNNNN, so such names stay distinct.
 `status` is "ok", "empty" (empty input or nothing kept), "error" (message in `error`) or
 "skipped" (a WARC response that is not HTML, or a FIFO, socket or device file found inside a folder,
 which is not opened: opening a FIFO waits for a writer; the reason in `error`). Which records exist:
@@ -56,6 +58,7 @@ import re
 import signal
 import stat
 import sys
+import tempfile
 import threading
 import time
 import zlib
@@ -80,6 +83,7 @@ _PAGE_FORMATS = {".html": "html", ".htm": "html", ".xhtml": "html", ".txt": "tex
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:\-]+)", re.I)
 _GZIP_MAGIC = b"\x1f\x8b"
+_BOM = b"\xef\xbb\xbf"
 _SNIFF_BYTES = 4096
 _PARQUET_ROWS = 1024  # rows buffered per Parquet row group: bounds memory, keeps groups useful
 _WATCH_SECONDS = 2.0  # how long the parent waits for a row before checking that workers live
@@ -154,18 +158,20 @@ class BatchOptions:
     start_method: Literal["spawn", "forkserver", "fork"] = "spawn"
 
     def __post_init__(self) -> None:
+        """Refuse bad values with an InputError, which the CLI reports like its own argument checks."""
         checks = (
             (self.format in ("auto", "html", "text"), f"format must be auto, html or text, not {self.format!r}"),
             (self.output_format in (None, "jsonl", "parquet"), f"unknown output format {self.output_format!r}"),
             (self.jobs is None or self.jobs >= 1, "jobs must be at least 1"),
             (self.chunk_size >= 1, "chunk_size must be at least 1"),
-            (self.max_bytes is None or self.max_bytes > 0, "max_bytes must be positive (or None)"),
-            (self.timeout is None or self.timeout > 0, "timeout must be positive (or None)"),
+            (self.max_bytes is None or self.max_bytes > 0,
+             f"max_bytes must be positive (or None), not {self.max_bytes}"),
+            (self.timeout is None or self.timeout > 0, f"timeout must be positive (or None), not {self.timeout}"),
             (not self.resume or self.output not in (None, "-"), "resume needs an output file, not standard output"),
         )
         for ok, message in checks:
             if not ok:
-                raise ValueError(message)
+                raise InputError(message)
 
 
 @dataclass(frozen=True)
@@ -301,7 +307,7 @@ def _listing_errors(errors: list[OSError]) -> Iterator[Record]:
 def _file_records(path: str, kind: tuple[str, str] | None, options: BatchOptions) -> Iterator[Record]:
     if kind is None or kind[0] == "jsonl":
         try:
-            stream = _open_binary(path)
+            stream = _open_binary(path, gunzip=kind is not None)  # an unknown kind's gzip is sniffed
         except _READ_ERRORS as exc:
             yield _failed(path, None, f"{path}: {_describe(exc)}")
             return
@@ -313,8 +319,9 @@ def _file_records(path: str, kind: tuple[str, str] | None, options: BatchOptions
         yield _page_file(path, kind[1], options)
 
 
-def _open_binary(path: str) -> BinaryIO:
-    return gzip.open(path, "rb") if path.lower().endswith(".gz") else open(path, "rb")  # type: ignore[return-value]
+def _open_binary(path: str, gunzip: bool = True) -> BinaryIO:
+    gz = gunzip and path.lower().endswith(".gz")
+    return gzip.open(path, "rb") if gz else open(path, "rb")  # type: ignore[return-value]
 
 
 def _page_file(path: str, fmt: str, options: BatchOptions) -> Record:
@@ -335,17 +342,26 @@ def _page_record(stream: BinaryIO, source: str, fmt: str, options: BatchOptions)
 
 
 def _stream_records(stream: BinaryIO, source: str, options: BatchOptions) -> Iterator[Record]:
-    """Records of a stream whose kind its first bytes tell: WARC, JSON Lines or one page (gzip or not)."""
+    """Records of a stream whose kind its first bytes tell: WARC, JSON Lines or one page (gzip or not).
+
+    A gzipped WARC goes to fastwarc still compressed: it decompresses member by member, as it does for
+    a file read by path, so damage mid-stream loses no record before it (gzip.GzipFile, read ahead,
+    would fail first). The head is sniffed from the read buffer, which stays unread."""
     try:
-        if stream.peek(2)[:2] == _GZIP_MAGIC:  # type: ignore[attr-defined]
-            stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
-        head = stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES].lstrip()  # type: ignore[attr-defined]
+        head = stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]  # type: ignore[attr-defined]
+        gzipped = head.startswith(_GZIP_MAGIC)
+        if gzipped:
+            head = zlib.decompressobj(wbits=31).decompress(head, _SNIFF_BYTES)
     except _READ_ERRORS as exc:
         yield _failed(source, None, f"{source}: {_describe(exc)}")
         return
+    head = head.removeprefix(_BOM).lstrip()
     if head.startswith(b"WARC/"):
         yield from _warc_records(_ForwardReader(stream), source, options)
-    elif head.startswith(b"{"):
+        return
+    if gzipped:
+        stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
+    if head.startswith(b"{"):
         yield from _jsonl_records(stream, source, options)
     else:
         try:
@@ -437,8 +453,11 @@ def _warc_record(rec: Any, source: str, cap: int | None) -> Record:
     """One WARC record as a Record: HTML responses and WET text; other payloads are skipped."""
     rid = rec.record_id or f"offset {rec.stream_pos}"
     url = rec.headers.get("WARC-Target-URI") or None
-    if "Content-Length" not in rec.headers:
+    length = rec.headers.get("Content-Length")
+    if length is None:
         return _failed(source, rid, f"{source}: record {rid} has no Content-Length (truncated WARC?)", url)
+    if not (length.isascii() and length.strip().isdigit()):  # fastwarc reads "x20" or "-5" as 0
+        return _failed(source, rid, f"{source}: record {rid} has a malformed Content-Length {length!r}", url)
     fmt, charset, skip = _warc_payload(rec)
     if skip:
         return _failed(source, rid, skip, url, status="skipped")
@@ -642,13 +661,15 @@ def _default_jobs(inputs: Sequence[str]) -> int:
 @contextlib.contextmanager
 def _row_source(options: BatchOptions,
                 inputs: Sequence[str]) -> Iterator[Callable[[Iterator[Record]], Iterator[dict[str, Any]]]]:
-    """The model loaded (in-process, or in a started pool); yields records -> rows."""
+    """The model loaded (in-process, or in a started pool, once loaded here to check it); yields records -> rows."""
     jobs = options.jobs or _default_jobs(inputs)
     if jobs == 1:
         with _alarm_handler() as armed:
             processor = make_processor(options, enforce_timeout=armed)
             yield lambda records: map(processor, records)
         return
+    if options.extractor_factory is None:  # a bad model fails here, not with the first chunk (never, without records)
+        _load_extractor(options.model)
     before = {p.pid for p in mp.active_children()}
     with mp.get_context(options.start_method).Pool(jobs, _init_worker, (options,)) as pool:
         workers = {p.pid for p in mp.active_children()} - before
@@ -704,22 +725,23 @@ def row_schema(with_blocks: bool = False) -> pa.Schema:
     return pa.schema(fields)
 
 
-def _utf8(text: str) -> bytes:
-    """UTF-8, with lone surrogates (possible in JSON input) replaced instead of failing the run."""
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "replace")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
 
 
 def _clean(value: Any) -> Any:
-    """A row value with every string made encodable."""
+    """A row value with every string made encodable: a lone surrogate is written as an escape, \\xNN for
+    a byte that file-name decoding kept (surrogateescape), else \\uNNNN, so names stay traceable and distinct."""
     if isinstance(value, str):
-        return _utf8(value).decode("utf-8")
+        return _SURROGATE.sub(_escape, value)
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
+    if isinstance(value, (list, tuple)):
+        return type(value)(map(_clean, value))
     return value
 
 
@@ -731,7 +753,11 @@ class _JsonlSink:
         self._owned = owned
 
     def write(self, row: dict[str, Any]) -> None:
-        self._stream.write(_utf8(json.dumps(row, ensure_ascii=False)) + b"\n")
+        try:
+            line = json.dumps(row, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            line = json.dumps(_clean(row), ensure_ascii=False).encode("utf-8")
+        self._stream.write(line + b"\n")
 
     def close(self) -> None:
         self._stream.flush()
@@ -794,6 +820,21 @@ class _Output:
         self.partial = os.path.join(folder, f".{name}.partial")  # both unused for standard output
         self.writing = self.partial + ".writing"  # Parquet only
 
+    def check(self) -> None:
+        """Refuse an output that cannot be written (a folder, a folder that cannot be made or written to)
+        before any work, rather than after extracting everything."""
+        if self.path is None:
+            return
+        if os.path.isdir(self.path):
+            raise InputError(f"{self.path}: is a folder, not an output file")
+        folder = os.path.dirname(self.path)
+        try:
+            os.makedirs(folder, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as exc:
+            raise InputError(f"{self.path}: cannot write there: {_describe(exc)}") from None
+
     def resume_keys(self) -> Counter[Key]:
         """Keys of the rows already written; a finished output is moved back to the partial name."""
         if not os.path.exists(self.partial) and os.path.exists(self.path):
@@ -812,7 +853,6 @@ class _Output:
         elif self.parquet:
             sink = self._parquet_partial(resume)
         else:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
             sink = _JsonlSink(open(self.partial, "ab" if resume else "wb", buffering=1 << 20), owned=True)
         try:
             yield sink
@@ -823,7 +863,6 @@ class _Output:
 
     def _parquet_partial(self, resume: bool) -> _ParquetSink:
         """A Parquet sink on the .writing file, given the partial file's rows first when resuming."""
-        os.makedirs(os.path.dirname(self.writing), exist_ok=True)
         sink = _ParquetSink(self.writing, row_schema(self.with_blocks))
         if resume and os.path.exists(self.partial):
             try:
@@ -905,8 +944,9 @@ class _Tally:
 def _skip_done(records: Iterable[Record], done: Counter[Key], tally: _Tally) -> Iterator[Record]:
     """Drop records whose rows a resumed output already has (the first n of a key seen n times)."""
     for record in records:
-        if done[record.key] > 0:
-            done[record.key] -= 1
+        key = _clean(record.key)
+        if done[key] > 0:
+            done[key] -= 1
             tally.resumed += 1
         else:
             yield record
@@ -941,13 +981,15 @@ def _progress(enabled: bool) -> Iterator[Callable[[_Tally], None]]:
 def run_batch(inputs: Sequence[str], options: BatchOptions) -> BatchSummary:
     """Extract every record of `inputs` into one row each; what the CLI's batch command calls.
 
-    Raises BatchError when the run cannot go on (a worker died, the model failed to load in a
-    worker, unusable partial output on resume), ModelError when the model fails to load with
-    jobs=1, and re-raises KeyboardInterrupt; in every such case the rows written so far stay in
-    the partial file for `resume`. Unless `quiet`, writes `BatchSummary.line()` to standard error.
+    Raises InputError before any work when the output cannot be written; BatchError when the run
+    cannot go on (a worker died, the model failed to load in a worker, unusable partial output on
+    resume), ModelError when the model fails to load with jobs=1, and re-raises KeyboardInterrupt;
+    in every such case the rows written so far stay in the partial file for `resume`. Unless `quiet`,
+    writes `BatchSummary.line()` to standard error.
     """
     start = time.perf_counter()
     output = _Output(options)
+    output.check()
     tally = _Tally()
     show = not options.quiet and sys.stderr.isatty()
     with _row_source(options, inputs) as rows_of:  # the model loads (in-process) before any output is touched

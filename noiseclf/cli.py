@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .types import NoiseclfError
+from .types import InputError, NoiseclfError
 
 if TYPE_CHECKING:
     from .tables import CacheEntry
@@ -75,14 +75,14 @@ def extract(
         _fail(ValueError("--jobs must be at least 1"))
     if model is not None and not model.is_file():
         _fail(FileNotFoundError(f"{model}: model file not found"))
-    options = BatchOptions(output=output, output_format=output_format, format=format, content_field=content_field,
-                           id_field=id_field, url_field=url_field, with_blocks=blocks, text_format=text_format,
-                           jobs=jobs, unordered=unordered,
-                           max_bytes=max_bytes, timeout=timeout, resume=resume, quiet=quiet,
-                           model=str(model) if model else None)
     try:
+        options = BatchOptions(output=output, output_format=output_format, format=format,
+                               content_field=content_field, id_field=id_field, url_field=url_field,
+                               with_blocks=blocks, text_format=text_format, jobs=jobs, unordered=unordered,
+                               max_bytes=max_bytes, timeout=timeout, resume=resume, quiet=quiet,
+                               model=str(model) if model else None)
         run_batch(inputs, options)
-    except NoiseclfError as exc:
+    except (NoiseclfError, OSError) as exc:
         _fail(exc)
 
 
@@ -256,6 +256,7 @@ def explain(
 ) -> None:
     """Show every block with its label, probability and the features that weighed most for it."""
     import gzip
+    import zlib
 
     from .explain import explain as explain_page, rich_table, write_report as write_explanation
     from .inference import Extractor
@@ -271,15 +272,28 @@ def explain(
             extractor = Extractor({manifest.format: (classifier, manifest)})
         else:
             extractor = Extractor.load()
-        content = page.read_bytes()
-        if page.name.endswith(".gz"):
-            content = gzip.decompress(content)
+        try:
+            content = page.read_bytes()
+            if page.name.endswith(".gz"):
+                content = gzip.decompress(content)
+        except (OSError, EOFError, zlib.error) as exc:  # EOFError: a truncated .gz
+            raise _path_error(page, exc) from None
         exp = explain_page(extractor, content, format=format, source=str(page), top=top)
     except (NoiseclfError, OSError) as exc:
         _fail(exc)
     _console().print(rich_table(exp))
     if html_report is not None:
-        err.print(f"wrote {write_explanation(exp, html_report)}", highlight=False)
+        try:
+            written = write_explanation(exp, html_report)
+        except OSError as exc:
+            _fail(_path_error(html_report, exc))
+        err.print(f"wrote {written}", highlight=False)
+
+
+def _path_error(path: Path, exc: BaseException) -> InputError:
+    """A failure to read or write `path` as an error naming it: "<path>: <reason>", no errno or repr."""
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+    return InputError(f"{path}: {reason}")
 
 
 @app.command()

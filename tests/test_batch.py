@@ -29,7 +29,7 @@ from noiseclf.batch import (
     row_schema,
     run_batch,
 )
-from noiseclf.types import Extraction, ModelError
+from noiseclf.types import Extraction, InputError, ModelError
 
 from fakes import FakeExtractor, failing_factory  # noqa: E402
 
@@ -299,6 +299,20 @@ def test_corrupt_and_truncated_warc_then_next_input(tmp_path: Path) -> None:
     assert "truncated record" in rows[4]["error"] and rows[4]["url"] == "https://ex.com/2"
 
 
+@pytest.mark.parametrize("length", ["x20", "-5"])
+def test_a_malformed_content_length_gives_that_record_an_error_row(tmp_path: Path, length: str) -> None:
+    warc = tmp_path / "bad.warc"
+    warc.write_bytes(b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:x>\r\n"
+                     b"Content-Type: application/http; msgtype=response\r\nContent-Length: %s\r\n\r\n"
+                     b"HTTP/1.1 200 OK\r\n\r\nhi\r\n\r\n" % length.encode())
+
+    run_batch([str(warc)], options(tmp_path))
+
+    first = read_rows(tmp_path / "out.jsonl")[0]
+    assert (first["id"], first["status"]) == ("<urn:x>", "error")
+    assert f"malformed Content-Length '{length}'" in first["error"]
+
+
 def test_http_encodings_are_undone_per_record(tmp_path: Path) -> None:
     chunked = b"a\r\n<p>Chunked\r\na\r\n body.</p>\r\n0\r\n\r\n"  # two 10-byte chunks
     encoded = tmp_path / "encoded.warc.gz"
@@ -336,6 +350,40 @@ def test_stdin_jsonl_page_and_warc_to_stdout(tmp_path: Path, monkeypatch: pytest
         rows = [json.loads(line) for line in out.buffer.getvalue().splitlines()]  # type: ignore[attr-defined]
         assert [r["text"] for r in rows] == texts and {r["path"] for r in rows} == {"-"}
         assert summary.output is None
+
+
+def test_gzipped_warc_damaged_mid_stream_loses_no_earlier_record_from_stdin_or_an_unknown_name(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    warc = tmp_path / "crawl.warc.gz"  # one gzip member per record
+    write_warc(warc, [("response", f"https://ex.com/{i}", page(f"P{i}", f"Body {i}.").encode(), "text/html")
+                      for i in range(30)])
+    data = bytearray(warc.read_bytes())
+    damaged = data.index(b"\x1f\x8b", data.index(b"\x1f\x8b", len(data) * 2 // 3) + 2)  # a member near the end
+    data[damaged + 40:damaged + 80] = bytes(b ^ 0xFF for b in data[damaged + 40:damaged + 80])
+    warc.write_bytes(data)
+    unknown = tmp_path / "crawl.bin"
+    unknown.write_bytes(data)
+    run_batch([str(warc)], options(tmp_path, "by_path.jsonl"))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(bytes(data)))))
+
+    run_batch(["-", str(unknown)], options(tmp_path))
+
+    expected = [(r["id"], r["status"]) for r in read_rows(tmp_path / "by_path.jsonl")]
+    assert 10 < len(expected) < 30 and expected[-1] == (None, "error")
+    assert all(status == "ok" for _, status in expected[:-1])
+    assert [(r["id"], r["status"]) for r in read_rows(tmp_path / "out.jsonl")] == expected * 2
+
+
+def test_json_lines_with_a_byte_order_mark_are_sniffed_as_json_lines(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    data = b'\xef\xbb\xbf{"id": "a", "html": "<p>One.</p>"}\n{"id": "b", "text": "Two."}\n'
+    unknown = tmp_path / "rows.data"
+    unknown.write_bytes(data)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(data))))
+
+    run_batch(["-", str(unknown)], options(tmp_path))
+
+    assert [(r["id"], r["text"]) for r in read_rows(tmp_path / "out.jsonl")] == [("a", "One."), ("b", "Two.")] * 2
 
 
 # ---------------------------------------------------------------------------------------------
@@ -448,10 +496,28 @@ def test_resume_after_interruption_writes_every_record_once(tmp_path: Path, name
     assert [r["id"] for r in read_rows(tmp_path / name)] == ids
 
 
+@pytest.mark.parametrize("name", ["out.jsonl", "out.parquet"])
+def test_names_that_are_not_utf8_are_written_as_escapes_and_resume_skips_them(tmp_path: Path, name: str) -> None:
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for raw in (b"caf\xe9.html", b"caf\xe8.html"):  # Latin-1 names: not UTF-8, differing in one byte
+        (folder / os.fsdecode(raw)).write_text(page("Caf", "Body."))
+    lines = tmp_path / "ids.jsonl"
+    write_jsonl(lines, ['{"id": "a\\ud800b", "html": "<p>Lone surrogate id.</p>"}'])
+
+    first = run_batch([str(folder), str(lines)], options(tmp_path, name))
+    again = run_batch([str(folder), str(lines)], options(tmp_path, name, resume=True))
+
+    rows = read_rows(tmp_path / name)
+    assert [(r["path"], r["id"]) for r in rows] == [
+        (f"{folder}/caf\\xe8.html", None), (f"{folder}/caf\\xe9.html", None), (str(lines), "a\\ud800b")]
+    assert (first.records, again.resumed, again.records) == (3, 3, 0)
+
+
 def test_resume_needs_a_file_and_matching_columns(tmp_path: Path) -> None:
     source = tmp_path / "pages.jsonl"
     numbered_jsonl(source, 2)
-    with pytest.raises(ValueError, match="output file"):
+    with pytest.raises(InputError, match="output file"):
         options(tmp_path, output=None, resume=True)
     run_batch([str(source)], options(tmp_path, "out.parquet"))
     with pytest.raises(BatchError, match="other columns"):
@@ -464,9 +530,9 @@ def test_resume_needs_a_file_and_matching_columns(tmp_path: Path) -> None:
 
 
 def test_options_are_checked_and_summary_goes_to_stderr(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    with pytest.raises(ValueError, match="jobs"):
+    with pytest.raises(InputError, match="jobs"):
         BatchOptions(jobs=0)
-    with pytest.raises(ValueError, match="format"):
+    with pytest.raises(InputError, match="format"):
         BatchOptions(format="pdf")  # type: ignore[arg-type]
     (tmp_path / "a.html").write_text(page("A", "One."))
     summary = run_batch([str(tmp_path / "a.html")], options(tmp_path, quiet=False))

@@ -65,6 +65,12 @@ def test_extract_keeps_a_row_for_every_bad_input(tmp_path, tiny_model):
     (["extract", "x.html", "--format", "pdf"], "--format must be auto, html or text"),
     (["extract", "x.html", "--jobs", "0"], "--jobs must be at least 1"),
     (["extract", "x.html", "--model", "nowhere.joblib"], "nowhere.joblib: model file not found"),
+    (["extract", "x.html", "--max-bytes", "0"], "max_bytes must be positive (or None), not 0"),
+    (["extract", "x.html", "--max-bytes", "-5"], "max_bytes must be positive (or None), not -5"),
+    (["extract", "x.html", "--timeout", "0"], "timeout must be positive (or None), not 0"),
+    (["extract", "x.html", "--timeout", "-1"], "timeout must be positive (or None), not -1"),
+    (["extract", "x.html", "--resume"], "resume needs an output file"),
+    (["extract", "x.html", "-o", "/proc/nope/x.jsonl"], "/proc/nope/x.jsonl: cannot write there"),
     (["train", "--format", "xml"], "--format must be html or text"),
     (["train", "--estimator", "magic"], "--estimator must be one of"),
     (["train", "--corpus", "scrapinghub_aeb", "--out", "x.joblib"], "held-out test set"),
@@ -84,6 +90,17 @@ def test_bad_arguments_exit_2_with_a_clear_message(args, message):
     assert message in " ".join(result.output.split())
 
 
+def test_extract_refuses_a_folder_as_output_before_any_work(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text(ARTICLE)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    result = runner.invoke(app, ["extract", str(page), "-o", str(folder), "-j", "1", "-q"])
+    assert result.exit_code == 2
+    assert f"{folder}: is a folder, not an output file" in " ".join(result.output.split())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "page.html"]  # no partial file left
+
+
 def test_info_shows_the_manifest(tiny_model):
     result = runner.invoke(app, ["info", "--model", str(tiny_model)])
     assert result.exit_code == 0, result.output
@@ -92,12 +109,26 @@ def test_info_shows_the_manifest(tiny_model):
     assert manifest["feature_names"].endswith("features")
 
 
-def test_info_refuses_a_tampered_model(tmp_path, tiny_model):
+def tampered(tmp_path, tiny_model):
     copy = tmp_path / "m.joblib"
     data = bytearray(tiny_model.read_bytes())
     data[-10] ^= 0x55
     copy.write_bytes(bytes(data))
     (tmp_path / "m.manifest.json").write_text(tiny_model.with_suffix(".manifest.json").read_text())
-    result = runner.invoke(app, ["info", "--model", str(copy)])
+    return copy
+
+
+def test_info_refuses_a_tampered_model(tmp_path, tiny_model):
+    result = runner.invoke(app, ["info", "--model", str(tampered(tmp_path, tiny_model))])
     assert result.exit_code == 2
     assert "sha256" in result.output and "m.joblib" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_extract_refuses_a_tampered_model_with_workers_even_without_records(tmp_path, tiny_model, jobs):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    result = runner.invoke(app, ["extract", str(empty), "-m", str(tampered(tmp_path, tiny_model)), "-j", jobs,
+                                 "-q", "-o", str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 2
+    assert "sha256" in result.output and not (tmp_path / "out.jsonl").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import html
 from pathlib import Path
 
@@ -35,6 +36,19 @@ def test_explain_command_lists_blocks_and_writes_the_report(tiny_model: Path, tm
 def test_explain_command_fails_cleanly_on_a_missing_page(tiny_model: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["explain", str(tmp_path / "missing.html"), "--model", str(tiny_model)])
     assert result.exit_code == 2 and "missing.html" in result.output
+
+
+def test_explain_command_fails_cleanly_on_a_truncated_gzip_page_and_a_folder_as_report(tiny_model: Path,
+                                                                                       tmp_path: Path) -> None:
+    truncated = tmp_path / "cut.html.gz"
+    truncated.write_bytes(gzip.compress(PAGE.read_bytes())[:200])
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    for args, message in (([str(truncated)], f"{truncated}: Compressed file ended"),
+                          ([str(PAGE), "--html-report", str(folder)], f"{folder}: Is a directory")):
+        result = CliRunner().invoke(app, ["explain", *args, "--model", str(tiny_model)], env={"COLUMNS": "300"})
+        assert result.exit_code == 2
+        assert f"error: {message}" in " ".join(result.output.split())
 
 
 def test_explain_command_prints_titles_and_names_as_they_are(tiny_model: Path, tmp_path: Path) -> None:
