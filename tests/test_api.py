@@ -285,3 +285,56 @@ def test_a_broken_default_beside_a_given_model_is_skipped_but_alone_is_refused(
     assert extractor.extract("One plain paragraph of text.\n\nAnother one.", format="text").format == "text"
     with pytest.raises(ModelError, match="features"):
         Extractor.load()
+
+
+_DROPPED = object()
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("feature_names", _DROPPED, "manifest has no 'feature_names' field"),  # no longer this code's own list
+    ("model_format", _DROPPED, "manifest has no 'model_format' field"),
+    ("feature_names", None, r"'feature_names' is None, expected list\[str\]"),
+    ("model_sha256", None, "'model_sha256' is None, expected str"),
+    ("model_sha256", 5, "'model_sha256' is 5, expected str"),
+    ("sklearn_version", None, "'sklearn_version' is None, expected str"),
+    ("model_format", "2", "'model_format' is '2', expected int"),
+    ("format", "xml", "format 'xml' is neither html nor text"),  # not an 'xml' model beside the shipped html one
+    ("format", None, "'format' is None, expected str"),
+])
+def test_a_manifest_missing_a_field_or_holding_a_wrong_one_is_refused_naming_both(
+        tiny_model: Path, tmp_path: Path, field: str, value: object, message: str) -> None:
+    copy = _copy(tiny_model, tmp_path)
+    manifest = json.loads(manifest_path(copy).read_text())
+    if value is _DROPPED:
+        del manifest[field]
+    else:
+        manifest[field] = value
+    manifest_path(copy).write_text(json.dumps(manifest))
+    for load in (Extractor.load, load_model):
+        with pytest.raises(ModelError, match=message) as info:
+            load(copy)
+        assert str(manifest_path(copy)) in str(info.value)
+
+
+def test_a_manifest_from_a_newer_noiseclf_of_the_same_model_format_and_features_loads(
+        tiny_model: Path, tmp_path: Path) -> None:
+    copy = _copy(tiny_model, tmp_path)
+    manifest = json.loads(manifest_path(copy).read_text())
+    manifest["noiseclf_version"] = "99.0"  # model_format and the feature names are the compatibility contract
+    manifest_path(copy).write_text(json.dumps(manifest))
+    assert Extractor.load(copy).manifests["html"].noiseclf_version == "99.0"
+
+
+def test_info_refuses_a_mistyped_manifest_without_a_traceback(tiny_model: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from noiseclf.cli import app
+
+    copy = _copy(tiny_model, tmp_path)
+    manifest = json.loads(manifest_path(copy).read_text())
+    manifest["sklearn_version"] = None
+    manifest_path(copy).write_text(json.dumps(manifest))
+    result = CliRunner().invoke(app, ["info", "--model", str(copy)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    unwrapped = "".join(result.output.split())  # the console wraps the long path anywhere
+    assert "".join(f"{manifest_path(copy)}: manifest field 'sklearn_version' is None".split()) in unwrapped
