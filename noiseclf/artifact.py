@@ -91,6 +91,14 @@ def check_manifest(manifest: Manifest, path: Path, *, unpickling: bool = True) -
                          + ". Retrain it with `noiseclf train` or install the matching versions.")
 
 
+def check_threshold(manifest: Manifest, threshold: float, path: Path) -> None:
+    """Refuse a manifest whose threshold is not the one the model runs with (an edited manifest):
+    `noiseclf info` and `Extractor.manifests` would show a figure that does not apply."""
+    if manifest.threshold != threshold:
+        raise ModelError(f"{manifest_path(path)}: threshold {manifest.threshold} differs from the model's own "
+                         f"{threshold}: the manifest was modified; refusing to load the model")
+
+
 def _verify(path: Path, expected: str) -> None:
     actual = file_sha256(path)
     if actual != expected:

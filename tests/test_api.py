@@ -300,6 +300,7 @@ _DROPPED = object()
     ("model_format", "2", "'model_format' is '2', expected int"),
     ("format", "xml", "format 'xml' is neither html nor text"),  # not an 'xml' model beside the shipped html one
     ("format", None, "'format' is None, expected str"),
+    ("threshold", 0.99, "threshold 0.99 differs from the model's own"),  # info would show 0.99 while another runs
 ])
 def test_a_manifest_missing_a_field_or_holding_a_wrong_one_is_refused_naming_both(
         tiny_model: Path, tmp_path: Path, field: str, value: object, message: str) -> None:
