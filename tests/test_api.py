@@ -339,3 +339,19 @@ def test_info_refuses_a_mistyped_manifest_without_a_traceback(tiny_model: Path, 
     assert result.exit_code == 2 and "Traceback" not in result.output
     unwrapped = "".join(result.output.split())  # the console wraps the long path anywhere
     assert "".join(f"{manifest_path(copy)}: manifest field 'sklearn_version' is None".split()) in unwrapped
+
+
+@pytest.mark.parametrize("keep", [0, 100, 0.5])
+def test_a_damaged_trees_file_whose_hash_was_fixed_is_refused_naming_it(
+        tiny_model: Path, tmp_path: Path, keep: float) -> None:
+    import hashlib
+
+    copy = _copy(tiny_model, tmp_path)
+    data = trees_path(copy).read_bytes()
+    trees_path(copy).write_bytes(data[: int(keep * len(data)) if keep < 1 else keep])
+    manifest = json.loads(manifest_path(copy).read_text())
+    manifest["trees_sha256"] = hashlib.sha256(trees_path(copy).read_bytes()).hexdigest()
+    manifest_path(copy).write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="unreadable packed trees") as info:
+        Extractor.load(copy)
+    assert str(trees_path(copy)) in str(info.value)
