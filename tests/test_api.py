@@ -355,3 +355,44 @@ def test_a_damaged_trees_file_whose_hash_was_fixed_is_refused_naming_it(
     with pytest.raises(ModelError, match="unreadable packed trees") as info:
         Extractor.load(copy)
     assert str(trees_path(copy)) in str(info.value)
+
+
+_MARKUP_IN_TEXT = b"""<html><body>
+<h2>Item #</h2><h3>![img](http://x/i.png) *not* emphasis ##</h3>
+<p>1) first: &lt;script&gt;alert(1)&lt;/script&gt; *stars* [link](http://x) a\\*b AT&amp;amp;T</p>
+<p>1. Not a list item</p><p>&lt;div class="x"&gt; not an HTML block</p><p># not a heading</p>
+<p>- not a bullet</p><p>+ nor this</p><p>--- not a rule</p><p>~~~ not a fence</p><p>&gt; not a quote</p>
+<p>snake_case_name _under_ __dunder__ C:\\Users\\x x &lt; 5 &amp; y &gt; 2 &lt;1@x.com&gt; `tick` &amp;#42;</p>
+<blockquote><p>&gt; nested? 2) no</p></blockquote>
+<ul><li># in a list</li><li>1) x</li></ul>
+<table><tr><th>a|b</th><th>*c*</th></tr><tr><td>1. x</td><td>back\\slash\\|</td></tr></table>
+<pre>a ``` b ```` c</pre>
+</body></html>"""
+
+
+def test_markdown_escapes_text_that_would_read_as_markup() -> None:
+    markdown = to_markdown(_all_kept(_MARKUP_IN_TEXT))
+    paragraphs = markdown.split("\n\n")
+    for expected in (r"1\) first: \<script>alert(1)\</script> \*stars\* \[link](http://x) a\\\*b AT\&amp;T",
+                     r"1\. Not a list item", r'\<div class="x"> not an HTML block', r"\# not a heading",
+                     r"\- not a bullet", r"\> not a quote", r"## Item \#", "- \\# in a list\n- 1\\) x"):
+        assert expected in paragraphs, expected
+    assert "`````\na ``` b ```` c\n`````" in paragraphs  # a fence longer than any run of backticks inside
+    assert r"snake_case_name \_under\_ \_\_dunder\_\_ C:\Users\x x < 5 & y > 2" in markdown  # readable
+
+
+def test_markdown_renders_as_exactly_the_text_of_the_blocks() -> None:
+    markdown_it = pytest.importorskip("markdown_it")
+
+    class Visible(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.text: list[str] = []
+
+        def handle_data(self, data: str) -> None:
+            self.text.append(data)
+
+    kept = _all_kept(_MARKUP_IN_TEXT)
+    visible = Visible()
+    visible.feed(markdown_it.MarkdownIt("commonmark").enable("table").render(to_markdown(kept)))
+    assert "".join(visible.text).split() == " ".join(b.text for b in kept.blocks).split()
