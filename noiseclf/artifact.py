@@ -13,12 +13,13 @@ import platform
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import get_args, get_origin, get_type_hints
 
 import numpy as np
 
 from . import __version__
 from .features import FEATURE_NAMES
-from .types import ModelError
+from .types import Format, ModelError
 
 MODEL_FORMAT = 2  # bump when the artifact layout changes (2: a page-type specialist and its router)
 
@@ -33,7 +34,9 @@ def installed_sklearn() -> str:
 
 @dataclass
 class Manifest:
-    """What a model file is: versions, features, training data and validation scores."""
+    """What a model file is: versions, features, training data and validation scores.
+
+    The defaults describe a model this code makes; a manifest read from a file must state every field."""
 
     format: str  # "html" or "text": the input the model classifies
     noiseclf_version: str = __version__
@@ -88,11 +91,52 @@ def check_manifest(manifest: Manifest, path: Path, *, unpickling: bool = True) -
                          + ". Retrain it with `noiseclf train` or install the matching versions.")
 
 
+def check_threshold(manifest: Manifest, threshold: float, path: Path) -> None:
+    """Refuse a manifest whose threshold is not the one the model runs with (an edited manifest):
+    `noiseclf info` and `Extractor.manifests` would show a figure that does not apply."""
+    if manifest.threshold != threshold:
+        raise ModelError(f"{manifest_path(path)}: threshold {manifest.threshold} differs from the model's own "
+                         f"{threshold}: the manifest was modified; refusing to load the model")
+
+
 def _verify(path: Path, expected: str) -> None:
     actual = file_sha256(path)
     if actual != expected:
         raise ModelError(f"{path}: sha256 {actual[:12]}… does not match its manifest "
                          f"({expected[:12]}…): the file was modified; refusing to load it")
+
+
+def _holds(value: object, hint: type) -> bool:
+    """Whether a JSON value fits a Manifest field's type (a float field takes an int; a bool is no number)."""
+    kind, items = get_origin(hint) or hint, get_args(hint)
+    if isinstance(value, bool) and kind is not bool:
+        return False
+    if not isinstance(value, (int, float) if kind is float else kind):
+        return False
+    return not items or all(_holds(item, items[0]) for item in value)
+
+
+def _manifest_from(raw: object, mpath: Path) -> Manifest:
+    """The Manifest a manifest file's JSON states; ModelError names the file and the first missing, mistyped
+    or unknown field, so no field falls back to this code's own value."""
+    if not isinstance(raw, dict):
+        raise ModelError(f"{mpath}: unreadable manifest: not a JSON object")
+    hints = get_type_hints(Manifest)
+    for name, hint in hints.items():
+        if name not in raw:
+            raise ModelError(f"{mpath}: manifest has no {name!r} field; refusing to load the model")
+        if not _holds(raw[name], hint):
+            expected = hint if get_origin(hint) else hint.__name__
+            raise ModelError(f"{mpath}: manifest field {name!r} is {raw[name]!r}, expected {expected}; "
+                             "refusing to load the model")
+    unknown = sorted(raw.keys() - hints.keys())
+    if unknown:
+        raise ModelError(f"{mpath}: manifest field {unknown[0]!r} is unknown to this noiseclf; "
+                         "refusing to load the model")
+    if raw["format"] not in get_args(Format):
+        raise ModelError(f"{mpath}: manifest format {raw['format']!r} is neither html nor text; "
+                         "refusing to load the model")
+    return Manifest(**raw)
 
 
 def read_manifest(path: str | Path) -> Manifest:
@@ -104,9 +148,10 @@ def read_manifest(path: str | Path) -> Manifest:
     if not mpath.is_file():
         raise ModelError(f"{path}: manifest {mpath.name} not found beside the model; refusing to load it")
     try:
-        manifest = Manifest(**json.loads(mpath.read_text()))
-    except (ValueError, TypeError) as exc:
+        raw = json.loads(mpath.read_text())
+    except ValueError as exc:
         raise ModelError(f"{mpath}: unreadable manifest: {exc}") from exc
+    manifest = _manifest_from(raw, mpath)
     _verify(path, manifest.model_sha256)
     return manifest
 

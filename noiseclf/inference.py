@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
-from .artifact import Manifest, check_manifest, packed_trees_file, read_manifest
+from .artifact import Manifest, check_manifest, check_threshold, packed_trees_file, read_manifest
 from .features import block_features, block_path_ids, block_words
 from .render import check_output, render
 from .scoring import PackedModel
@@ -54,7 +54,9 @@ def load_scorer(path: str | Path) -> tuple[Scorer, Manifest]:
     packed_file = packed_trees_file(path, manifest)
     if packed_file is not None:
         check_manifest(manifest, Path(path), unpickling=False)
-        return PackedModel.load(packed_file), manifest
+        packed = PackedModel.load(packed_file)
+        check_threshold(manifest, packed.threshold, Path(path))
+        return packed, manifest
     from .model import load_model, pack
 
     model, manifest = load_model(path)

@@ -29,6 +29,7 @@ from sklearn.preprocessing import StandardScaler
 from .artifact import (
     Manifest,
     check_manifest,
+    check_threshold,
     file_sha256,
     manifest_path,
     read_manifest,
@@ -340,4 +341,5 @@ def load_model(path: str | Path) -> tuple[BlockClassifier, Manifest]:
         raise ModelError(f"{path}: could not be loaded: {exc}") from exc
     if not isinstance(model, BlockClassifier):
         raise ModelError(f"{path}: not a noiseclf model (found {type(model).__name__})")
+    check_threshold(manifest, model.threshold, path)
     return model, manifest

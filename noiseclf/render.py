@@ -24,7 +24,12 @@ from .types import Block, Extraction, InputError
 OUTPUTS: tuple[str, ...] = ("text", "markdown", "html")
 _LIST_TAGS = frozenset({"ul", "ol", "menu"})
 _CELL_TAGS = frozenset({"td", "th"})
-_MD_LINE_START = re.compile(r"^(?:#{1,6}(?:\s|$)|>|[-+*](?:\s|$)|\d{1,9}[.)](?:\s|$)|```|~~~|={3,}|-{3,})")
+# What CommonMark reads as inline markup: code spans, emphasis (an _ inside a word is none), links and images,
+# raw HTML and autolinks, entity references, and a backslash escaping the punctuation after it or breaking a line
+_MD_INLINE = re.compile(r"[`*\[]|(?<![^\W_])_|_(?![^\W_])|<(?=\S)|&(?=#?[A-Za-z0-9]+;)|\\(?=[!-/:-@\[-`{-~]|$)")
+# A line start read as a block (heading, quote, bullet, thematic break, tilde fence), or an ordered list's number
+_MD_BLOCK_START = re.compile(r"^(?=#{1,6}(?:\s|$)|>|[-+](?:\s|$)|---|~~~)|^(\d{1,9})(?=[.)](?:\s|$))")
+_MD_CLOSING_HASHES = re.compile(r"(?<!\S)(?=#+$)")  # an ATX heading's closing sequence, dropped when unescaped
 _CODE_LANGUAGE = re.compile(r"\b(?:language|lang|highlight|brush)\s+([A-Za-z0-9+#]+)")
 
 
@@ -112,13 +117,33 @@ def to_text(ex: Extraction) -> str:
 # ------------------------------------------------------------------------------------------ Markdown
 
 
+def _md_inline(text: str) -> str:
+    """`text` with a backslash before each character CommonMark would read as inline markup, and no other."""
+    return _MD_INLINE.sub(r"\\\g<0>", text)
+
+
+def _md_line(line: str) -> str:
+    """`line` with a start Markdown would read as a block escaped: `\\# x`, `\\- x`, `1\\. x`."""
+    return _MD_BLOCK_START.sub(lambda m: (m.group(1) or "") + "\\", line, count=1)
+
+
 def _md_escape(text: str) -> str:
-    """Escape a line start Markdown would read as markup."""
-    return "\\" + text if _MD_LINE_START.match(text) else text
+    """A block's text as Markdown that renders as exactly that text."""
+    return _md_line(_md_inline(text))
+
+
+def _md_heading(text: str) -> str:
+    """A heading's text escaped; a final run of # standing alone would be read as the closing sequence."""
+    return _MD_CLOSING_HASHES.sub(r"\\", _md_inline(text), count=1)
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|")
+    return _md_inline(text).replace("|", "\\|")
+
+
+def _md_fence(body: str) -> str:
+    """Backticks enough to fence `body`: more than its longest run of them, and at least three."""
+    return "`" * max(3, max(map(len, re.findall("`+", body)), default=0) + 1)
 
 
 def _md_table(cells: Sequence[_Item]) -> list[str]:
@@ -127,7 +152,7 @@ def _md_table(cells: Sequence[_Item]) -> list[str]:
         return [_md_escape(c.text) for c in cells]
     rows, header = shape
     if not header:
-        return [" | ".join(_md_cell(c.text) for c in row) for row in rows]
+        return [_md_line(" | ".join(_md_cell(c.text) for c in row)) for row in rows]
     lines = ["| " + " | ".join(_md_cell(c.text) for c in row) + " |" for row in rows]
     lines.insert(1, "|" + " --- |" * len(rows[0]))
     return ["\n".join(lines)]
@@ -137,12 +162,12 @@ def _md_group(group: list[_Item]) -> list[str]:
     """Markdown paragraphs of one group (lines of a list or table stay in one paragraph)."""
     first = group[0]
     if first.kind == "h":
-        return ["#" * first.level + " " + first.text]
+        return ["#" * first.level + " " + _md_heading(first.text)]
     if first.kind == "li":
         return ["\n".join("   " * it.level + ("1. " if it.ordered else "- ") + _md_escape(it.text) for it in group)]
     if first.kind == "pre":
         body = "\n".join(it.text for it in group)
-        fence = "````" if "```" in body else "```"
+        fence = _md_fence(body)
         return [f"{fence}{first.language}\n{body}\n{fence}"]
     if first.kind == "cell":
         return _md_table(group)

@@ -347,6 +347,9 @@ class PackedModel:
         try:
             with np.load(path, allow_pickle=False) as archive:
                 arrays = {name: archive[name] for name in archive.files}
+        except Exception as exc:  # a damaged archive raises nearly anything: BadZipFile, EOFError, TokenError...
+            raise ModelError(f"{path}: unreadable packed trees: {exc}") from exc
+        try:
             first, second = _part(PackedTrees, arrays, "first"), _part(PackedTrees, arrays, "second")
             if first is None:
                 raise KeyError("no first-pass trees")

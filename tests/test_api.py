@@ -285,3 +285,114 @@ def test_a_broken_default_beside_a_given_model_is_skipped_but_alone_is_refused(
     assert extractor.extract("One plain paragraph of text.\n\nAnother one.", format="text").format == "text"
     with pytest.raises(ModelError, match="features"):
         Extractor.load()
+
+
+_DROPPED = object()
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("feature_names", _DROPPED, "manifest has no 'feature_names' field"),  # no longer this code's own list
+    ("model_format", _DROPPED, "manifest has no 'model_format' field"),
+    ("feature_names", None, r"'feature_names' is None, expected list\[str\]"),
+    ("model_sha256", None, "'model_sha256' is None, expected str"),
+    ("model_sha256", 5, "'model_sha256' is 5, expected str"),
+    ("sklearn_version", None, "'sklearn_version' is None, expected str"),
+    ("model_format", "2", "'model_format' is '2', expected int"),
+    ("format", "xml", "format 'xml' is neither html nor text"),  # not an 'xml' model beside the shipped html one
+    ("format", None, "'format' is None, expected str"),
+    ("threshold", 0.99, "threshold 0.99 differs from the model's own"),  # info would show 0.99 while another runs
+])
+def test_a_manifest_missing_a_field_or_holding_a_wrong_one_is_refused_naming_both(
+        tiny_model: Path, tmp_path: Path, field: str, value: object, message: str) -> None:
+    copy = _copy(tiny_model, tmp_path)
+    manifest = json.loads(manifest_path(copy).read_text())
+    if value is _DROPPED:
+        del manifest[field]
+    else:
+        manifest[field] = value
+    manifest_path(copy).write_text(json.dumps(manifest))
+    for load in (Extractor.load, load_model):
+        with pytest.raises(ModelError, match=message) as info:
+            load(copy)
+        assert str(manifest_path(copy)) in str(info.value)
+
+
+def test_a_manifest_from_a_newer_noiseclf_of_the_same_model_format_and_features_loads(
+        tiny_model: Path, tmp_path: Path) -> None:
+    copy = _copy(tiny_model, tmp_path)
+    manifest = json.loads(manifest_path(copy).read_text())
+    manifest["noiseclf_version"] = "99.0"  # model_format and the feature names are the compatibility contract
+    manifest_path(copy).write_text(json.dumps(manifest))
+    assert Extractor.load(copy).manifests["html"].noiseclf_version == "99.0"
+
+
+def test_info_refuses_a_mistyped_manifest_without_a_traceback(tiny_model: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from noiseclf.cli import app
+
+    copy = _copy(tiny_model, tmp_path)
+    manifest = json.loads(manifest_path(copy).read_text())
+    manifest["sklearn_version"] = None
+    manifest_path(copy).write_text(json.dumps(manifest))
+    result = CliRunner().invoke(app, ["info", "--model", str(copy)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    unwrapped = "".join(result.output.split())  # the console wraps the long path anywhere
+    assert "".join(f"{manifest_path(copy)}: manifest field 'sklearn_version' is None".split()) in unwrapped
+
+
+@pytest.mark.parametrize("keep", [0, 100, 0.5])
+def test_a_damaged_trees_file_whose_hash_was_fixed_is_refused_naming_it(
+        tiny_model: Path, tmp_path: Path, keep: float) -> None:
+    import hashlib
+
+    copy = _copy(tiny_model, tmp_path)
+    data = trees_path(copy).read_bytes()
+    trees_path(copy).write_bytes(data[: int(keep * len(data)) if keep < 1 else keep])
+    manifest = json.loads(manifest_path(copy).read_text())
+    manifest["trees_sha256"] = hashlib.sha256(trees_path(copy).read_bytes()).hexdigest()
+    manifest_path(copy).write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="unreadable packed trees") as info:
+        Extractor.load(copy)
+    assert str(trees_path(copy)) in str(info.value)
+
+
+_MARKUP_IN_TEXT = b"""<html><body>
+<h2>Item #</h2><h3>![img](http://x/i.png) *not* emphasis ##</h3>
+<p>1) first: &lt;script&gt;alert(1)&lt;/script&gt; *stars* [link](http://x) a\\*b AT&amp;amp;T</p>
+<p>1. Not a list item</p><p>&lt;div class="x"&gt; not an HTML block</p><p># not a heading</p>
+<p>- not a bullet</p><p>+ nor this</p><p>--- not a rule</p><p>~~~ not a fence</p><p>&gt; not a quote</p>
+<p>snake_case_name _under_ __dunder__ C:\\Users\\x x &lt; 5 &amp; y &gt; 2 &lt;1@x.com&gt; `tick` &amp;#42;</p>
+<blockquote><p>&gt; nested? 2) no</p></blockquote>
+<ul><li># in a list</li><li>1) x</li></ul>
+<table><tr><th>a|b</th><th>*c*</th></tr><tr><td>1. x</td><td>back\\slash\\|</td></tr></table>
+<pre>a ``` b ```` c</pre>
+</body></html>"""
+
+
+def test_markdown_escapes_text_that_would_read_as_markup() -> None:
+    markdown = to_markdown(_all_kept(_MARKUP_IN_TEXT))
+    paragraphs = markdown.split("\n\n")
+    for expected in (r"1\) first: \<script>alert(1)\</script> \*stars\* \[link](http://x) a\\\*b AT\&amp;T",
+                     r"1\. Not a list item", r'\<div class="x"> not an HTML block', r"\# not a heading",
+                     r"\- not a bullet", r"\> not a quote", r"## Item \#", "- \\# in a list\n- 1\\) x"):
+        assert expected in paragraphs, expected
+    assert "`````\na ``` b ```` c\n`````" in paragraphs  # a fence longer than any run of backticks inside
+    assert r"snake_case_name \_under\_ \_\_dunder\_\_ C:\Users\x x < 5 & y > 2" in markdown  # readable
+
+
+def test_markdown_renders_as_exactly_the_text_of_the_blocks() -> None:
+    markdown_it = pytest.importorskip("markdown_it")
+
+    class Visible(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.text: list[str] = []
+
+        def handle_data(self, data: str) -> None:
+            self.text.append(data)
+
+    kept = _all_kept(_MARKUP_IN_TEXT)
+    visible = Visible()
+    visible.feed(markdown_it.MarkdownIt("commonmark").enable("table").render(to_markdown(kept)))
+    assert "".join(visible.text).split() == " ".join(b.text for b in kept.blocks).split()
