@@ -37,6 +37,8 @@ _LOCAL = threading.local()  # lxml parsers must not be shared between threads
 # Containers whose tags are dropped to re-parse a page nested deeper than libxml2 accepts.
 _NESTING_TAGS = re.compile(r"</?(?:div|span|font|section|center|b|i|u|em|strong|small|big|table|tbody|tr|td|th|a)\b[^>]*>", re.I)
 _CONTROL_BYTES = bytes(range(0, 9)) + bytes(range(14, 32))
+_CONTROL_CHARS = dict.fromkeys(_CONTROL_BYTES)
+_WIDE = ("utf-16", "utf-32")  # codec names of the UTF-16/32 family
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.I)
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]{0,100}?encoding\s*=\s*["']([A-Za-z0-9_.\-]+)""", re.I)
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
@@ -86,22 +88,26 @@ def _codec(label: str | bytes | None) -> str | None:
 
 
 def decode_html(data: bytes, declared: str | None = None, source: str = "") -> str:
-    """Decode page bytes: BOM, then declared/meta charset, then UTF-8, then a content guess."""
+    """Decode page bytes: BOM, then declared/meta charset, then UTF-8, then a content guess.
+
+    Bytes that look binary are refused unless a declared charset reads them as text (ISO-2022, UTF-16).
+    """
     head = data[:4096]
-    if not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-        control = len(head) - len(head.translate(None, _CONTROL_BYTES))
-        if control > max(4, len(head) // 100):
-            raise InputError(f"{source or 'input'}: binary content (not a text or HTML page)")
+    binary = _binary(head)
     for bom, name in _BOMS:
-        if data.startswith(bom):
+        if data.startswith(bom) and not (binary and name == "utf-8-sig"):
             return data.decode(name, errors="replace")
     match = _XML_DECL.search(head) or _META_CHARSET.search(head)
-    for name in (_codec(declared), _codec(match.group(1) if match else None)):
+    for name in (_declared_codec(declared, head), _page_codec(match.group(1) if match else None)):
         if name:
             try:
-                return data.decode(name)
-            except (UnicodeDecodeError, LookupError):
+                text = data.decode(name)
+            except (UnicodeError, LookupError):  # UnicodeError: the "undefined" codec refuses everything
                 continue
+            if not binary or not _binary(text[:4096]):
+                return text
+    if binary:
+        raise InputError(f"{source or 'input'}: binary content (not a text or HTML page)")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -109,6 +115,26 @@ def decode_html(data: bytes, declared: str | None = None, source: str = "") -> s
     guess = charset_normalizer.from_bytes(data[:65536]).best()
     name = _codec(guess.encoding) if guess is not None else None
     return data.decode(name or "cp1252", errors="replace")
+
+
+def _binary(head: bytes | str) -> bool:
+    """Whether a page's start holds more control characters (NUL, ESC, ...) than text does."""
+    kept = head.translate(None, _CONTROL_BYTES) if isinstance(head, bytes) else head.translate(_CONTROL_CHARS)
+    return len(head) - len(kept) > max(4, len(head) // 100)
+
+
+def _declared_codec(label: str | None, head: bytes) -> str | None:
+    """The codec of a charset declared outside the page (HTTP, caller), unless it names UTF-16/32 for
+    bytes without a NUL, which cannot be UTF-16/32: a server's wrong label, read past."""
+    name = _codec(label)
+    return None if name and name.startswith(_WIDE) and b"\0" not in head[:1024] else name
+
+
+def _page_codec(label: bytes | None) -> str | None:
+    """The codec of a charset the page declares; a UTF-16/32 label found in ASCII-compatible bytes
+    means UTF-8 (WHATWG's prescan), else the page would decode to CJK mojibake."""
+    name = _codec(label)
+    return "utf-8" if name and name.startswith(_WIDE) else name
 
 
 def _parser() -> etree.HTMLParser:
@@ -383,8 +409,7 @@ def segment(content: str | bytes, *, format: str = "auto", source: str = "",
     """Segment content as HTML or text; `format="auto"` sniffs the content."""
     if format not in ("auto", "html", "text"):
         raise InputError(f"{source or 'input'}: unknown format {format!r} (use auto, html or text)")
+    if isinstance(content, bytes):  # sniffed as read: through its BOM or declared charset (UTF-16, ...)
+        content = decode_html(content, encoding, source)
     fmt = sniff_format(content) if format == "auto" else format
-    if fmt == "html":
-        return segment_html(content, source=source, encoding=encoding)
-    text = decode_html(content, encoding, source) if isinstance(content, bytes) else content
-    return segment_text(text, source=source)
+    return segment_html(content, source=source) if fmt == "html" else segment_text(content, source=source)

@@ -232,3 +232,32 @@ def test_class_tokens_split_at_white_space_underscores_and_dashes():
         assert block.attrs == "main navbar links x site comments complementary"
         assert all(block.hinted(word) for word in ("main", "nav", "comment"))
         assert not block.hinted("list")  # "links" holds no hint word
+
+
+PROSE = ("The council approved the harbour budget on Tuesday after a long debate about school funding, road "
+         "repairs and the library. Members said the plan balances the needs of families with a shrinking tax base.")
+
+
+def test_an_undefined_charset_is_read_past():
+    page = b'<meta charset="undefined"><p>' + PROSE.encode() + b"</p>"
+    assert texts(segment(page)) == [PROSE]
+    assert texts(segment(b"<html><p>" + PROSE.encode() + b"</p>", encoding="undefined")) == [PROSE]
+
+
+def test_a_declared_charset_that_reads_escape_or_nul_bytes_is_not_binary():
+    jp = "東京都議会は新しい予算案を可決しました。" * 3
+    page = f'<html><head><meta charset="iso-2022-jp"><title>予算案</title></head><body><p>{jp}</p></body></html>'
+    assert texts(segment(page.encode("iso-2022-jp"))) == [jp]
+    utf16 = f"<html><body><p>{PROSE}</p></body></html>".encode("utf-16-le")
+    assert texts(segment(utf16, encoding="utf-16-le")) == [PROSE]
+    with pytest.raises(InputError, match="scan.pdf"):  # a declared charset does not make binary text
+        segment(b"%PDF-1.4\n" + bytes(range(256)) * 20, encoding="cp1252", source="scan.pdf")
+
+
+@pytest.mark.parametrize("label", ["utf-16", "utf-16le", "UTF-16BE", "utf-32"])
+def test_a_wide_charset_label_on_ascii_bytes_reads_as_utf8(label):
+    page = f'<html><head><meta charset="{label}"></head><body><p>{PROSE} Café.</p></body></html>'
+    data = (page + " " * (len(page.encode()) % 4)).encode()  # even lengths decode as UTF-16 without error
+    assert texts(segment(data)) == [PROSE + " Café."]
+    plain = f"<html><body><p>{PROSE}</p></body></html>   ".encode()
+    assert texts(segment(plain, encoding=label)) == [PROSE]  # as an HTTP header would declare it
