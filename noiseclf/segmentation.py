@@ -41,6 +41,7 @@ _CONTROL_CHARS = dict.fromkeys(_CONTROL_BYTES)
 _WIDE = ("utf-16", "utf-32")  # codec names of the UTF-16/32 family
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.I)
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]{0,100}?encoding\s*=\s*["']([A-Za-z0-9_.\-]+)""", re.I)
+# UTF-8's first, then the wide ones (sniff_format decodes those), UTF-32's before UTF-16's, whose BOM starts it
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 # Browsers read these labels as windows-1252; so do we.
@@ -393,15 +394,36 @@ def flatten(doc: Document) -> str:
 _HTML_SNIFF = re.compile(
     r"<(?:!doctype\s+html|html|head|body|div|p|span|a\s|table|meta|title|script|article|section)\b", re.I
 )
+_HTML_CLOSE = re.compile(r"</(?:html|head|body|div|p|span|a|table|title|script|article|section)\s*>", re.I)
+_PREAMBLE = r"\s*(?:<!--.*?-->\s*)*"  # white space and comments before a page's first tag
+_PREAMBLE_TEXT = re.compile("\ufeff?" + _PREAMBLE, re.S)
+_PREAMBLE_BYTES = re.compile(_PREAMBLE.encode(), re.S)
 
 
 def sniff_format(content: str | bytes) -> Format:
-    """Guess whether content is HTML or plain text from the content itself, not a file name."""
-    head = content[:8192]
-    if isinstance(head, bytes):
-        head = head.decode("utf-8", errors="ignore")
-    tags = len(_HTML_SNIFF.findall(head))
-    return "html" if tags >= 2 or head.lstrip().lower().startswith(("<!doctype", "<html")) else "text"
+    """Guess whether content is HTML or plain text from the content itself, not a file name.
+
+    HTML starts with a doctype or <html>, or has two of its common tags and a tag at its start or a closing
+    tag: text that only names tags ("wrap it in <div> or <p>") stays text.
+    """
+    head = _sniff_head(content)
+    if head[:9].lower().startswith(("<!doctype", "<html")):
+        return "html"
+    if len(_HTML_SNIFF.findall(head)) < 2:
+        return "text"
+    return "html" if head.startswith("<") or _HTML_CLOSE.search(head) else "text"
+
+
+def _sniff_head(content: str | bytes) -> str:
+    """The first 8 KB of content after its BOM, leading white space and comments, as text."""
+    if isinstance(content, bytes):
+        wide = next((name for bom, name in _BOMS[1:] if content.startswith(bom)), None)
+        if wide is None:
+            start = _PREAMBLE_BYTES.match(content, 3 if content.startswith(codecs.BOM_UTF8) else 0).end()
+            return content[start:start + 8192].decode("utf-8", errors="ignore")
+        content = content[:65536].decode(wide, errors="ignore")
+    start = _PREAMBLE_TEXT.match(content).end()
+    return content[start:start + 8192]
 
 
 def segment(content: str | bytes, *, format: str = "auto", source: str = "",

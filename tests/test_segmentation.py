@@ -261,3 +261,18 @@ def test_a_wide_charset_label_on_ascii_bytes_reads_as_utf8(label):
     assert texts(segment(data)) == [PROSE + " Café."]
     plain = f"<html><body><p>{PROSE}</p></body></html>   ".encode()
     assert texts(segment(plain, encoding=label)) == [PROSE]  # as an HTTP header would declare it
+
+
+def test_sniffing_reads_past_boms_and_long_preambles():
+    page = f"<html><body><p>{PROSE}</p></body></html>"
+    for data in (page.encode("utf-16"), page.encode("utf-32"), "<!-- " + "x" * 9000 + " -->\n" + page,
+                 " " * 9000 + page, ("\n<!-- build 7 -->" * 600 + page).encode()):
+        assert sniff_format(data) == "html"
+        assert texts(segment(data)) == [PROSE]
+
+
+def test_text_that_names_tags_is_not_sniffed_as_html():
+    text = f"The template wraps items in <div> and lines in <p> tags.\n\n{PROSE}"
+    assert sniff_format(text) == "text"
+    assert texts(segment(text)) == ["The template wraps items in <div> and lines in <p> tags.", PROSE]
+    assert sniff_format("Intro words <div>one</div> and <p>two") == "html"
