@@ -15,6 +15,7 @@ import codecs
 import os
 import re
 import threading
+from collections import Counter
 
 import charset_normalizer
 from lxml import etree
@@ -36,6 +37,7 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _LOCAL = threading.local()  # lxml parsers must not be shared between threads
 # Containers whose tags are dropped to re-parse a page nested deeper than libxml2 accepts.
 _NESTING_TAGS = re.compile(r"</?(?:div|span|font|section|center|b|i|u|em|strong|small|big|table|tbody|tr|td|th|a)\b[^>]*>", re.I)
+_NESTED_REPEATS = 16  # a tag this often on the spine of a tree cut at the depth limit is what nests
 _CONTROL_BYTES = bytes(range(0, 9)) + bytes(range(14, 32))
 _CONTROL_CHARS = dict.fromkeys(_CONTROL_BYTES)
 _WIDE = ("utf-16", "utf-32")  # codec names of the UTF-16/32 family
@@ -158,16 +160,42 @@ def _repair(html: str) -> str:
 
 
 def _parse(html: str, source: str) -> etree._Element | None:
-    """Parse HTML leniently; a page nested past libxml2's depth limit is re-parsed without its containers."""
+    """Parse HTML leniently; a page nested past libxml2's depth limit is re-parsed without its containers,
+    then without the tags it is nested in; one libxml2 still cuts short is refused, not returned cut."""
     parser = _parser()
     html = _repair(html)
     try:
         root = etree.fromstring(html.encode("utf-8", errors="replace"), parser)
-        if any("depth" in e.message for e in parser.error_log):
-            root = etree.fromstring(_NESTING_TAGS.sub("\n", html).encode("utf-8", errors="replace"), parser)
+        if _too_deep(parser):
+            html = _NESTING_TAGS.sub("\n", html)
+            root = etree.fromstring(html.encode("utf-8", errors="replace"), parser)
+            if _too_deep(parser):
+                root = etree.fromstring(_unnest(html, root).encode("utf-8", errors="replace"), parser)
+                if _too_deep(parser):
+                    raise InputError(f"{source or 'input'}: HTML nested deeper than the parser's limit, "
+                                     "even with its nesting tags stripped")
         return root
     except (etree.ParserError, ValueError) as exc:
         raise InputError(f"{source or 'input'}: HTML could not be parsed: {exc}") from exc
+
+
+def _too_deep(parser: etree.HTMLParser) -> bool:
+    """Whether libxml2 stopped parsing at its depth limit (it drops the rest of the page)."""
+    return any("depth" in e.message for e in parser.error_log)
+
+
+def _unnest(html: str, root: etree._Element | None) -> str:
+    """`html` without the tags that make up the nesting libxml2 stopped in.
+
+    libxml2 stops at the depth limit, so the last-child spine of its tree is the open-element stack then.
+    """
+    spine: Counter[str] = Counter()
+    el = root
+    while el is not None and len(el):
+        el = el[-1]
+        spine[el.tag] += 1
+    names = [re.escape(tag) for tag, n in spine.items() if type(tag) is str and n >= _NESTED_REPEATS]
+    return re.sub(rf"</?(?:{'|'.join(names)})\b[^>]*>", "\n", html, flags=re.I) if names else html
 
 
 def _meta_title(root: etree._Element) -> tuple[str, str]:

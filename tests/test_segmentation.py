@@ -276,3 +276,17 @@ def test_text_that_names_tags_is_not_sniffed_as_html():
     assert sniff_format(text) == "text"
     assert texts(segment(text)) == ["The template wraps items in <div> and lines in <p> tags.", PROSE]
     assert sniff_format("Intro words <div>one</div> and <p>two") == "html"
+
+
+@pytest.mark.parametrize("tag", ["blockquote", "ul", "article", "nav", "q", "label", "ins", "abbr"])
+def test_deep_nesting_of_any_tag_keeps_the_text(tag):
+    assert texts(segment_html(f"<html><body>{f'<{tag}>' * 3000}{PROSE}{f'</{tag}>' * 3000}")) == [PROSE]
+
+
+def test_deep_nesting_mid_page_keeps_the_blocks_after_it_or_is_refused():
+    page = (f"<html><body><p>Before. {PROSE}</p>{'<blockquote>' * 2100}<p>inner</p>{'</blockquote>' * 2100}"
+            f"<p>After. {PROSE}</p></body></html>")
+    assert texts(segment_html(page)) == [f"Before. {PROSE}", "inner", f"After. {PROSE}"]
+    mixed = "".join(f"<x{i % 300}>" for i in range(3000))  # no tag repeats enough to strip
+    with pytest.raises(InputError, match="deep.html.*nested"):
+        segment_html(f"<html><body>{mixed}{PROSE}", source="deep.html")
