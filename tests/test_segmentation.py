@@ -290,3 +290,11 @@ def test_deep_nesting_mid_page_keeps_the_blocks_after_it_or_is_refused():
     mixed = "".join(f"<x{i % 300}>" for i in range(3000))  # no tag repeats enough to strip
     with pytest.raises(InputError, match="deep.html.*nested"):
         segment_html(f"<html><body>{mixed}{PROSE}", source="deep.html")
+
+
+def test_an_inline_svg_title_is_not_the_page_title():
+    svg = "<svg><title>Daily News logo</title></svg>"
+    head = "<html><head><title>Council passes budget | Daily News</title></head>"
+    assert segment_html(f"{head}<body>{svg}<p>{PROSE}</p></body></html>").title == "Council passes budget"
+    page = f"<html><body>{svg}<math><title>x</title></math><h1>Council passes budget</h1><p>{PROSE}</p></body></html>"
+    assert segment_html(page).title == "Council passes budget"
