@@ -377,6 +377,7 @@ def _best_title(title: str, og: str, blocks: list[Block]) -> str:
 
 def segment_html(content: str | bytes, *, source: str = "", encoding: str | None = None) -> Document:
     """Cut an HTML page into text blocks; scripts, styles and hidden elements are dropped."""
+    content = _checked(content, encoding, source)
     html = decode_html(content, encoding, source) if isinstance(content, bytes) else content
     if not html.strip():
         return Document(blocks=(), format="html", source=source)
@@ -394,11 +395,13 @@ def segment_html(content: str | bytes, *, source: str = "", encoding: str | None
 
 
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def segment_text(text: str, *, source: str = "", title: str = "") -> Document:
     """Cut plain text into blocks: paragraphs between blank lines, or lines where there are none."""
-    text = visible(text.replace("\r\n", "\n").replace("\r", "\n"))
+    # a lone surrogate (surrogateescape decoding) becomes "?" as on the HTML path, or the text would not encode
+    text = visible(_SURROGATE.sub("?", text.replace("\r\n", "\n").replace("\r", "\n")))
     pieces = _BLANK_LINE.split(text) if _BLANK_LINE.search(text) else text.split("\n")
     blocks: list[Block] = []
     offset = 0
@@ -453,11 +456,27 @@ def _sniff_head(content: str | bytes) -> str:
     return content[start:start + 8192]
 
 
+def _checked(content: object, encoding: object, source: str) -> str | bytes:
+    """The content as str or bytes (a bytearray or memoryview read as bytes), after a clear error for any
+    other content and for an `encoding` Python has no codec for (a caller's typo, not the page's label)."""
+    name = source or "input"
+    if isinstance(content, (bytearray, memoryview)):
+        content = bytes(content)
+    elif not isinstance(content, (str, bytes)):
+        raise InputError(f"{name}: content is {type(content).__name__}, not str or bytes")
+    if encoding is not None and not isinstance(encoding, str):
+        raise InputError(f"{name}: encoding must be a codec name, not {type(encoding).__name__}")
+    if encoding and _codec(encoding) is None:
+        raise InputError(f"{name}: unknown encoding {encoding!r}")
+    return content
+
+
 def segment(content: str | bytes, *, format: str = "auto", source: str = "",
             encoding: str | None = None) -> Document:
     """Segment content as HTML or text; `format="auto"` sniffs the content."""
     if format not in ("auto", "html", "text"):
         raise InputError(f"{source or 'input'}: unknown format {format!r} (use auto, html or text)")
+    content = _checked(content, encoding, source)
     if isinstance(content, bytes):  # sniffed as read: through its BOM or declared charset (UTF-16, ...)
         content = decode_html(content, encoding, source)
     fmt = sniff_format(content) if format == "auto" else format

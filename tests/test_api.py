@@ -396,3 +396,11 @@ def test_markdown_renders_as_exactly_the_text_of_the_blocks() -> None:
     visible = Visible()
     visible.feed(markdown_it.MarkdownIt("commonmark").enable("table").render(to_markdown(kept)))
     assert "".join(visible.text).split() == " ".join(b.text for b in kept.blocks).split()
+
+
+def test_bad_content_and_encoding_arguments_are_input_errors(extractor: Extractor) -> None:
+    with pytest.raises(InputError, match="page.html: content is NoneType"):
+        extractor.extract(None, source="page.html")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="page.html: unknown encoding 'bogus-xyz'"):
+        extractor.extract(ARTICLE, encoding="bogus-xyz", source="page.html")
+    assert extractor.extract(bytearray(ARTICLE)) == extractor.extract(memoryview(ARTICLE)) == extractor.extract(ARTICLE)

@@ -298,3 +298,22 @@ def test_an_inline_svg_title_is_not_the_page_title():
     assert segment_html(f"{head}<body>{svg}<p>{PROSE}</p></body></html>").title == "Council passes budget"
     page = f"<html><body>{svg}<math><title>x</title></math><h1>Council passes budget</h1><p>{PROSE}</p></body></html>"
     assert segment_html(page).title == "Council passes budget"
+
+
+def test_bytes_like_content_and_bad_arguments():
+    data = f"<html><body><p>{PROSE}</p></body></html>".encode()
+    assert texts(segment(bytearray(data))) == texts(segment(memoryview(data))) == [PROSE]
+    for content, message in ((None, "NoneType"), (12, "int")):
+        with pytest.raises(InputError, match=f"page.html: content is {message}"):
+            segment(content, source="page.html")
+    with pytest.raises(InputError, match="page.html: encoding must be a codec name"):
+        segment(data, encoding=123, source="page.html")
+    with pytest.raises(InputError, match="page.html: unknown encoding 'bogus-xyz'"):
+        segment_html(data, encoding="bogus-xyz", source="page.html")
+    assert PROSE in decode_html(data, "bogus-xyz")  # an HTTP charset comes from the page's server: read past
+
+
+def test_lone_surrogates_in_text_become_question_marks_as_in_html():
+    text = f"Hello \ud800 world. {PROSE}"
+    html_text = texts(segment(f"<p>{text}</p>", format="html"))[0]
+    assert texts(segment(text, format="text")) == [html_text] == [f"Hello ? world. {PROSE}"]
