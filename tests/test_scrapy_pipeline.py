@@ -55,9 +55,9 @@ def site_url():
     thread.join(timeout=10)
 
 
-def _crawl(tmp_path: Path, start: str, settings: dict[str, str]) -> list[dict]:
+def _crawl(tmp_path: Path, start: str, settings: dict[str, str], source: str = SPIDER) -> list[dict]:
     spider = tmp_path / "spider.py"
-    spider.write_text(SPIDER)
+    spider.write_text(source)
     items = tmp_path / "items.jsonl"
     pipelines = json.dumps({"noiseclf.integrations.scrapy.NoiseclfPipeline": 300})
     options = {"ITEM_PIPELINES": pipelines, "ROBOTSTXT_OBEY": "False", "TELNETCONSOLE_ENABLED": "False",
@@ -98,3 +98,24 @@ def test_prefix_output_and_keep_html_settings(tmp_path: Path, site_url: str, tin
         assert item["html"].startswith("<!DOCTYPE html>")
         assert {"nc_main_text", "nc_title", "nc_confidence"} <= set(item)
         assert "\n\n" in item["nc_main_text"] and "Front page" not in item["nc_main_text"]
+
+
+def test_a_dataclass_item_keeps_its_page_field_as_none(tmp_path: Path, site_url: str, tiny_model: Path) -> None:
+    spider = SPIDER.replace("import scrapy\n", """import dataclasses
+
+import scrapy
+
+
+@dataclasses.dataclass
+class Page:
+    url: str
+    html: str | None
+    main_text: str = ""
+    title: str = ""
+    confidence: float = 0.0
+""").replace('yield {"url": response.url, "html": response.text}', "yield Page(response.url, response.text)")
+    # at DEBUG Scrapy logs each item's repr, which failed on a dataclass whose field had been deleted
+    items = _crawl(tmp_path, site_url, {"NOISECLF_MODEL": str(tiny_model), "LOG_LEVEL": "DEBUG"}, spider)
+    assert len(items) == 2
+    for item in items:
+        assert item["html"] is None and "Front page" not in item["main_text"] and item["title"]

@@ -10,7 +10,7 @@ and the project enables the pipeline::
     ITEM_PIPELINES = {"noiseclf.integrations.scrapy.NoiseclfPipeline": 300}
 
 The pipeline then adds `main_text`, `title` and `confidence` (see `noiseclf.Extraction`) and, unless
-told to keep it, removes the raw page. Items are dicts or any item type itemadapter supports (an
+told to keep it, removes the raw page (sets it to None in a dataclass or attrs item). Items are dicts or any item type itemadapter supports (an
 `scrapy.Item` must declare the added fields). An item without the page field passes untouched; a
 page that cannot be read (binary content, say) drops the item with DropItem naming its URL.
 
@@ -29,6 +29,7 @@ keeps no per-page state and is shared by those threads.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 from itemadapter import ItemAdapter
@@ -80,6 +81,9 @@ class NoiseclfPipeline:
         adapter[self.prefix + "main_text"] = result.text
         adapter[self.prefix + "title"] = result.title
         adapter[self.prefix + "confidence"] = result.confidence
-        if not self.keep_html:
-            del adapter[self.html_field]
+        if not self.keep_html:  # a dataclass or attrs item cannot lose a field: its page becomes None
+            if isinstance(item, MutableMapping):
+                del adapter[self.html_field]
+            else:
+                adapter[self.html_field] = None
         return item
