@@ -394,14 +394,17 @@ def segment_html(content: str | bytes, *, source: str = "", encoding: str | None
     return Document(blocks=tuple(blocks), title=_best_title(title, og, blocks), format="html", source=source)
 
 
-_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")  # a line of white space, no-break and ideographic spaces among it
+# Line breaks as str.splitlines reads them, as "\n"; a paragraph separator as a blank line; a lone surrogate
+# (from surrogateescape decoding) as "?", as on the HTML path, or the text would not encode
+_LINE_BREAKS = str.maketrans({"\r": "\n", "\v": "\n", "\f": "\n", "\x1c": "\n", "\x1d": "\n", "\x1e": "\n",
+                              "\x85": "\n", "\u2028": "\n", "\u2029": "\n\n",
+                              **{chr(c): "?" for c in range(0xD800, 0xE000)}})
 
 
 def segment_text(text: str, *, source: str = "", title: str = "") -> Document:
     """Cut plain text into blocks: paragraphs between blank lines, or lines where there are none."""
-    # a lone surrogate (surrogateescape decoding) becomes "?" as on the HTML path, or the text would not encode
-    text = visible(_SURROGATE.sub("?", text.replace("\r\n", "\n").replace("\r", "\n")))
+    text = visible(text.replace("\r\n", "\n").translate(_LINE_BREAKS))
     pieces = _BLANK_LINE.split(text) if _BLANK_LINE.search(text) else text.split("\n")
     blocks: list[Block] = []
     offset = 0

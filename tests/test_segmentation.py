@@ -158,6 +158,18 @@ def test_format_sniffing_looks_at_content():
         segment("x", format="pdf")
 
 
+@pytest.mark.parametrize("blank", ["\n\u00a0\n", "\n\u3000\n", "\n \t\u00a0\n", "\u2029", "\n\f\n"])
+def test_a_line_of_any_white_space_or_a_paragraph_separator_ends_a_paragraph(blank: str) -> None:
+    text = blank.join(["First paragraph,\nwrapped at\nthe margin.", "Second paragraph,\nwrapped too."])
+    assert texts(segment_text(text)) == ["First paragraph, wrapped at the margin.", "Second paragraph, wrapped too."]
+
+
+@pytest.mark.parametrize("brk", ["\u2028", "\x85", "\f", "\v"])
+def test_every_line_break_of_str_splitlines_cuts_lines(brk: str) -> None:
+    assert texts(segment_text(brk.join(["one line", "second line", "third line"]))) == [
+        "one line", "second line", "third line"]
+
+
 def test_gzip_bytes_are_not_mistaken_for_text():
     with pytest.raises(InputError):
         segment_html(gzip.compress(b"<p>x</p>" * 2000), source="page.html.gz")
