@@ -231,10 +231,12 @@ def _terms(cols: np.ndarray, vocab: dict[str, int], owner: np.ndarray, n: int) -
 
 
 def _topic_similarity(terms: _Terms, weights: np.ndarray) -> np.ndarray:
-    """Cosine of each block's term vector with the weighted sum of the others' (leave-one-out).
+    """Cosine of each block's term vector with the weighted sum of the others' (leave-one-out); 1 for a
+    page's only weighted block, which is its whole topic (the others' sum is empty: the expanded formula
+    would divide float32 rounding noise by a near-zero norm).
 
     Sums run in float32 and in the order scipy's CSR sum and products take (`reduceat` by row,
-    sequential `np.add.at`): bitwise the features the shipped models were trained on.
+    sequential `np.add.at`): bitwise the features the shipped models were trained on, but for that block.
     """
     n, row, col = terms.n, terms.row, terms.col
     if not terms.vocab:
@@ -251,7 +253,9 @@ def _topic_similarity(terms: _Terms, weights: np.ndarray) -> np.ndarray:
     np.add.at(proj, row, data * centroid[col])
     dots = proj - weights * norms**2
     rest = centroid @ centroid - 2 * weights * proj + weights**2 * norms**2
-    return (dots / (norms * np.sqrt(np.maximum(rest, 1e-9)))).astype(np.float32)
+    sim = (dots / (norms * np.sqrt(np.maximum(rest, 1e-9)))).astype(np.float32)
+    sim[(weights > 0) & (weights.sum() - weights <= 0)] = 1.0
+    return sim
 
 
 _MAX_CHAR = chr(0x10FFFF)

@@ -78,6 +78,26 @@ def test_a_long_unlinked_keyword_line_is_not_the_pages_topic():
     assert sim[1:].min() > 0.2 > sim[0]
 
 
+ONE_STORY = ("The ferry service was suspended in 2021 when inspectors found corrosion in the hull of the old diesel "
+             "boat, which had been in use since 1974, and the towns on both shores argued over who should pay.")
+
+
+def test_the_only_block_carrying_the_topic_is_the_topic_not_rounding_noise():
+    page = (f"<html><body><nav><a href='/'>Home</a> <a href='/news'>News</a></nav><h1>Lake ferry returns</h1>"
+            f"<p>{ONE_STORY}</p><footer>Contact us</footer></body></html>")
+    topic = FEATURE_NAMES.index("topic_sim")
+    for doc in (segment_html(page), segment_text(ONE_STORY)):
+        sim = block_features(doc)[:, topic]
+        story = [b.text for b in doc.blocks].index(ONE_STORY)
+        assert sim[story] == 1.0 and np.all(np.abs(sim) <= 1.0 + 1e-6)  # a cosine; was 3.11, 279.6, -0.0003...
+
+
+def test_a_one_paragraph_text_is_kept() -> None:
+    from noiseclf import extract
+
+    assert extract(ONE_STORY, format="text").text == ONE_STORY
+
+
 def test_a_repeated_text_differing_in_case_counts_once_in_finding_the_main_element():
     summary = "The ferry will run every twenty minutes from May, the council said on Monday evening."
     story = ["Commuters on the island route welcomed the change after a long winter of cancelled crossings.",
