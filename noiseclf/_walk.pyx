@@ -178,6 +178,7 @@ cdef class _Walker:
     """One walk's state. Per open element, a level in parallel arrays; level 0 is the virtual root frame."""
 
     cdef object drop_tags
+    cdef bint hidden
     cdef _Element root
     cdef list blocks, parts, link_parts
     cdef Py_ssize_t offset, serial
@@ -196,9 +197,10 @@ cdef class _Walker:
     cdef Py_ssize_t* block_levels
     cdef Py_ssize_t n_blocks
 
-    def __cinit__(self, _Element root, drop_tags):
+    def __cinit__(self, _Element root, drop_tags, bint hidden):
         self.root = root
         self.drop_tags = drop_tags
+        self.hidden = hidden
         self.blocks, self.parts, self.link_parts = [], [], []
         self.tags, self.hints, self.owns, self.attrs = ["body"], [0], [0], [_NO_ATTRS]
         self.memo = [("", (0,), (0,))]
@@ -326,7 +328,10 @@ cdef class _Walker:
             name = <const char*>attr.name
             if strcmp(name, "hidden") == 0:
                 attrib["hidden"] = ""
-                return attrib  # skipped whatever else it has
+                if not self.hidden:
+                    return attrib  # skipped whatever else it has
+                attr = attr.next
+                continue
             key = _read_attribute(name)
             if key is not None:
                 value = _plain_value(attr)
@@ -353,7 +358,7 @@ cdef class _Walker:
             if attrib is None:  # namespaced, duplicate or non-text attributes: let lxml read them
                 attrib = dict(elementFactory(self.root._doc, node).items())
             style = attrib.get("style")
-            if (style and _hidden_style(style)) or "hidden" in attrib:
+            if not self.hidden and ((style and _hidden_style(style)) or "hidden" in attrib):
                 return self._push_skipped()
             if attrib:  # _hint_bits' memo read here: most elements' attributes were seen before
                 cached = _hint_cache.get((attrib.get("class"), attrib.get("id"), attrib.get("role"),
@@ -419,9 +424,9 @@ cdef class _Walker:
                 node = node.parent
 
 
-def walk(_Element root not None, drop_tags) -> list:
-    """Cut the tree under `root` into blocks, exactly as `segmentation._walk(root, drop_tags)` does;
-    `drop_tags` (a frozenset of tag names) are skipped with their subtrees."""
+def walk(_Element root not None, drop_tags, bint hidden=False) -> list:
+    """Cut the tree under `root` into blocks, exactly as `segmentation._walk(root, drop_tags, hidden)` does;
+    `drop_tags` (a frozenset of tag names) are skipped with their subtrees, and hidden elements unless `hidden`."""
     if _hint_bits is None:
         _bind()
-    return _Walker(root, drop_tags).run()
+    return _Walker(root, drop_tags, hidden).run()

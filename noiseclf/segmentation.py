@@ -251,14 +251,15 @@ def _token_hints(token: str) -> int:
 
 
 _DROP = frozenset(DROP_TAGS)
-_NOSCRIPT_FALLBACK_CHARS = 500
+_FALLBACK_CHARS = 500  # a page showing less text is read again with its <noscript> or hidden elements
 _DOCUMENT_END = re.compile(r"</(?:body|html)\s*>", re.I)
 _TITLE_OPEN = re.compile(r"<title\b[^>]*>", re.I)
 _SKIPPED = (0, 0, (), 0, "", 0, 0, "#skipped", (), ())
 
 
-def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP) -> list[Block]:
-    """Walk the cleaned tree once, cutting text into blocks with their layout context.
+def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP, hidden: bool = False) -> list[Block]:
+    """Walk the cleaned tree once, cutting text into blocks with their layout context; elements hidden by
+    style or the `hidden` attribute are skipped unless `hidden`.
 
     One tight loop with local state: this is the hot path of inference.
     """
@@ -303,7 +304,7 @@ def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP) -> list[Block
             if items:
                 attrib = dict(items)
                 style = attrib.get("style")
-                if (style and hidden_style(style)) or "hidden" in attrib:
+                if not hidden and ((style and hidden_style(style)) or "hidden" in attrib):
                     walker.skip_subtree()
                     stack.append(_SKIPPED)
                     continue
@@ -386,11 +387,14 @@ def segment_html(content: str | bytes, *, source: str = "", encoding: str | None
         return Document(blocks=(), format="html", source=source)
     title, og = _meta_title(root)
     blocks = _walk_blocks(root, _DROP)
-    if sum(len(b.text) for b in blocks) < _NOSCRIPT_FALLBACK_CHARS:
-        # Some sites (Discourse forums) render the whole page inside <noscript> for non-JS readers.
-        with_noscript = _walk_blocks(root, _DROP - {"noscript"})
-        if sum(len(b.text) for b in with_noscript) >= _NOSCRIPT_FALLBACK_CHARS:
-            blocks = with_noscript
+    if sum(len(b.text) for b in blocks) < _FALLBACK_CHARS:
+        # Some sites (Discourse forums) render the whole page inside <noscript> for non-JS readers; others
+        # hide it all in a wrapper (visibility:hidden) that a script reveals once the page has loaded.
+        for drop, hidden in ((_DROP - {"noscript"}, False), (_DROP, True)):
+            fallback = _walk_blocks(root, drop, hidden)
+            if sum(len(b.text) for b in fallback) >= _FALLBACK_CHARS:
+                blocks = fallback
+                break
     return Document(blocks=tuple(blocks), title=_best_title(title, og, blocks), format="html", source=source)
 
 

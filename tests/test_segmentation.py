@@ -200,7 +200,8 @@ TRICKY_PAGES = [
 def test_compiled_walk_matches_python_walk(html):
     root = _parse(html, "tricky")
     for drop in (_DROP, _DROP - {"noscript"}):
-        assert compiled_walk(root, drop) == _walk(root, drop)
+        for hidden in (False, True):
+            assert compiled_walk(root, drop, hidden) == _walk(root, drop, hidden)
 
 
 @needs_compiled_walk
@@ -218,6 +219,18 @@ def test_compiled_walk_matches_on_trees_the_page_parser_does_not_make():
     ]
     for root in trees:
         assert compiled_walk(root, _DROP) == _walk(root, _DROP)
+        assert compiled_walk(root, _DROP, True) == _walk(root, _DROP, True)
+
+
+def test_a_page_a_script_reveals_is_read_with_its_hidden_wrapper():
+    story = "".join(f"<p>Paragraph {i} of the story tells how the harbour bridge was rebuilt by the town.</p>"
+                    for i in range(10))
+    menu = "<ul style='display:none'><li>Home</li><li>Sport</li></ul>"
+    shown = segment_html(f"<html><body><div style='visibility:hidden;min-height:100vh'>{menu}{story}</div>"
+                         "<footer>Contact</footer></body></html>")
+    assert texts(shown)[2] == "Paragraph 0 of the story tells how the harbour bridge was rebuilt by the town."
+    assert "Home" in texts(shown) and len(shown.blocks) == 13  # every hidden element, once nothing else shows
+    assert "Home" not in texts(segment_html(f"<html><body>{menu}{story}</body></html>"))  # hidden when text shows
 
 
 def test_pure_python_switch():
