@@ -20,7 +20,9 @@ which is not opened: opening a FIFO waits for a writer; the reason in `error`). 
   * a WARC/WET file: one row per response or conversion record (warcinfo, request, metadata, revisit
     records have none), `id` = WARC-Record-ID, `url` = WARC-Target-URI, `path` = the WARC file;
   * an input that cannot be read at all (missing, unreadable, corrupt gzip or WARC mid-file): one
-    error row with `id` null naming it, after the rows of the records read before the damage.
+    error row with `id` null naming it, after the rows of the records read before the damage. (A
+    `.warc.gz` cut within the first few dozen bytes of its last record's gzip member is the exception:
+    fastwarc reads that stub as the end of the file, so that record gets no row.)
 
 Resume: rows go to a partial file beside the output, `.<name>.partial`, moved into place
 (os.replace) when the run completes. An interrupted run (KeyboardInterrupt, an exception, or a hard
