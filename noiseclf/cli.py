@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -130,19 +131,31 @@ def train(
         _fail(ValueError(f"--draws is a number of augmentation draws, at least 1, not {draws}"))
     if leaves is not None and leaves < 2:
         _fail(ValueError(f"--leaves is the number of leaves a tree may grow, at least 2, not {leaves}"))
+    if max_iter is not None and max_iter < 1:
+        _fail(ValueError(f"--max-iter is a number of iterations, at least 1, not {max_iter}"))
+    if limit is not None and limit < 1:
+        _fail(ValueError(f"--limit must be at least 1, not {limit}"))
+    if base is not None and not user_data:
+        _fail(ValueError("--base compares the new model with the base on your pages: give them with --pages"))
+    _check_output(out)
     sources = _sources(corpus or ([] if user_data else ["wcxb:dev"]))
     try:
+        if base is not None:
+            from .userdata import check_base
+
+            check_base(base, format)
         extra = ()
         if user_data:
             from .userdata import user_tables
 
             extra = user_tables(user_data, format=format, cache_dir=cache)
         result = train_and_save(
-            TrainConfig(sources=sources, format=format, estimator=estimator, max_iter=max_iter or DEFAULT_TREES,
+            TrainConfig(sources=sources, format=format, estimator=estimator,
+                        max_iter=DEFAULT_TREES if max_iter is None else max_iter,
                         leaves=leaves or DEFAULT_LEAVES, two_pass=two_pass,
                         limit=limit, augment=augment, furniture=furniture, inline_teasers=inline_teasers,
                         plain_markup=plain_markup, draws=draws, specialist=specialist, root=data,
-                        cache_dir=cache, extra_tables=extra),
+                        cache_dir=cache, extra_tables=extra, extra_names=[str(p) for p in user_data]),
             out, log=lambda s: err.print(s, highlight=False),
         )
         if base is not None:
@@ -151,6 +164,35 @@ def train(
             err.print(compare_with_base(result, base, user_data, format), highlight=False)
     except NoiseclfError as exc:
         _fail(exc)
+
+
+def _check_folder(folder: Path, output: Path) -> None:
+    """Refuse an output whose folder cannot be made or written to before any work, not after it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except (FileExistsError, NotADirectoryError):  # mkdir met a file where a folder of the path should be
+        _fail(InputError(f"{output}: cannot write there: part of the path is a file, not a folder"))
+    except OSError as exc:
+        _fail(InputError(f"{output}: cannot write there: {exc.strerror or exc}"))
+
+
+def _check_output(path: Path) -> None:
+    """Refuse an output file that is a folder or cannot be written, before any work."""
+    if path.is_dir():
+        _fail(InputError(f"{path}: is a folder, not an output file"))
+    _check_folder(path.parent, path)
+
+
+def _check_model_format(model: Path, format: str) -> None:
+    """Refuse a model of the other format: scoring would silently use the shipped model of this one."""
+    from .artifact import read_manifest
+
+    model_format = read_manifest(model).format
+    if model_format != format:
+        raise InputError(f"{model}: a model for {model_format} input; pass --format {model_format} to score it "
+                         f"(--format {format} would score the shipped {format} model)")
 
 
 def _print_table(table: Table) -> None:
@@ -207,7 +249,19 @@ def evaluate(
         _fail(ValueError(f"--format must be html or text, not {format!r}"))
     if plain_markup and format == "text":
         _fail(ValueError("--plain-markup rewrites HTML markup; text input has none"))
+    if limit is not None and limit < 1:
+        _fail(ValueError(f"--limit must be at least 1, not {limit}"))
+    if worst < 0:
+        _fail(ValueError(f"--worst is a number of pages, at least 0, not {worst}"))
+    if plots is not None:
+        if plots.exists() and not plots.is_dir():
+            _fail(InputError(f"{plots}: is a file, not a folder for --plots"))
+        _check_folder(plots, plots)
+    if report is not None:
+        _check_output(report)
     try:
+        if model is not None:
+            _check_model_format(model, format)
         extractor = Extractor.load(model) if format == "html" else Extractor.load(text_path=model)
         peers = [make_peer(name.strip()) for name in (compare or "").split(",") if name.strip()]
         sources = _sources(corpus)
@@ -238,12 +292,15 @@ def evaluate(
     versions = {"noiseclf": "timed with OpenMP limited to 1 thread, like the single-threaded peers"
                 + ("; each page read as plain markup (--plain-markup)" if plain_markup else ""),
                 **{peer.name: peer.version for peer in peers}}
-    if plots is not None:
-        path = write_report(reports, plots, extractor, pages_by, validation_pages=held_out_pages(pages_by, data),
-                            systems=versions, json_path=report, extra=extra)
-        err.print(f"wrote {path} and {report or plots / 'report.json'}")
-    elif report:
-        err.print(f"wrote {write_json(reports, report, versions, extra)}")
+    try:
+        if plots is not None:
+            path = write_report(reports, plots, extractor, pages_by, validation_pages=held_out_pages(pages_by, data),
+                                systems=versions, json_path=report, extra=extra)
+            err.print(f"wrote {path} and {report or plots / 'report.json'}")
+        elif report:
+            err.print(f"wrote {write_json(reports, report, versions, extra)}")
+    except OSError as exc:
+        _fail(_path_error(Path(exc.filename) if exc.filename else plots or report, exc))
 
 
 @app.command()
@@ -349,6 +406,8 @@ def cache_command(
     if dry_run and not prune:
         _fail(ValueError("--dry-run only applies with --prune"))
     folder = cache or DEFAULT_CACHE
+    if (cache is not None or folder.exists()) and not folder.is_dir():
+        _fail(InputError(f"{folder}: {'is not a folder' if folder.exists() else 'no such folder'}"))
     try:
         if not prune:
             _print_cache(cache_usage(folder), f"block tables in {folder}", "total")

@@ -526,13 +526,21 @@ def _entries(spec: _Spec, tree: _Tree, split: str | None) -> list[_Entry]:
     return sorted(spec.index(tree, split), key=lambda entry: entry.id)
 
 
+def corpus_location(name: str, split: str | None = None, root: Path | None = None) -> Path:
+    """The folder or archive `load_corpus` reads for a corpus; InputError for an unknown corpus or split or
+    missing data, so callers can check a request before any work."""
+    return _locate(name, split, root)[1]
+
+
 def load_corpus(name: str, split: str | None = None, root: Path | None = None,
                 limit: int | None = None) -> Iterator[Page]:
     """Pages of corpus `name` (all splits when `split` is None) in sorted-id order, for train/eval.
 
-    Raises InputError at call time for an unknown corpus or split or missing data; `limit` caps
-    how many pages are yielded.
+    Raises InputError at call time for an unknown corpus or split, missing data or a negative `limit`;
+    `limit` caps how many pages are yielded.
     """
+    if limit is not None and limit < 0:
+        raise InputError(f"limit must be a number of pages, at least 0, not {limit}")
     spec, location = _locate(name, split, root)
     return _pages(name, spec, location, split, limit)
 

@@ -30,6 +30,9 @@ from .types import Document, Format, InputError, Page
 DEFAULT_CACHE = Path(os.environ.get("NOISECLF_CACHE", Path.home() / ".cache" / "noiseclf"))
 CACHE_KINDS = ("tables", "user-tables")  # the cache's subfolders of block tables, one folder a code fingerprint
 _FINGERPRINT = re.compile(r"[0-9a-f]{16}")
+# what the older layout (tables straight under the kind folder) left there: `datasets`' folder and lock files,
+# and user tables under their 24-digit keys
+_OLDER_LAYOUT = {"tables": re.compile(r"generator|.*\.lock"), "user-tables": re.compile(r"[0-9a-f]{24}")}
 
 
 def code_fingerprint() -> str:
@@ -78,14 +81,28 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
+def _ours(kind: str, path: Path) -> bool:
+    """Whether a kind folder's entry is noiseclf's: a fingerprint folder or a leftover of the older layout."""
+    if _FINGERPRINT.fullmatch(path.name):
+        return path.is_dir()
+    if not _OLDER_LAYOUT[kind].fullmatch(path.name):
+        return False
+    if path.name.endswith(".lock"):
+        return path.is_file() or path.is_symlink()
+    return path.is_dir() and not path.is_symlink()
+
+
 def cache_usage(cache_dir: Path | None = None) -> list[CacheEntry]:
-    """Every entry of the table cache with its size and whether it is the current code's, to see what is stale."""
+    """Every entry of the table cache with its size and whether it is the current code's, to see what is stale;
+    other files there and a kind folder that is a link (its target is not the cache's) are left out."""
     current = code_fingerprint()
     entries = []
     for kind in CACHE_KINDS:
         folder = _kind_folder(kind, cache_dir)
-        for path in sorted(folder.iterdir()) if folder.is_dir() else ():
-            fingerprint = path.name if _FINGERPRINT.fullmatch(path.name) and path.is_dir() else None
+        if folder.is_symlink() or not folder.is_dir():
+            continue
+        for path in sorted(p for p in folder.iterdir() if _ours(kind, p)):
+            fingerprint = path.name if _FINGERPRINT.fullmatch(path.name) else None
             entries.append(CacheEntry(kind, fingerprint, path, _size(path), fingerprint == current))
     return entries
 
@@ -127,11 +144,11 @@ def block_columns(doc: Document, key: str, site: str, content: np.ndarray,
 TABLE_SHARDS = 2  # fixed, not the machine's cores: each shard draws its own augmentation, so this shapes the table
 
 
-def _rows(corpus: str, split: str | None, format: Format, limit: int | None, root: str | None,
+def _rows(corpus: str, split: str | None, format: Format, limit: int | None, root: str,
           shards: list[int], augment: float, furniture: float, inline: float, plain: float,
-          draw: int, version: str) -> Iterator[dict]:
+          draw: int, version: str, source: str) -> Iterator[dict]:
     """One row per block of the pages in `shards` (page number modulo TABLE_SHARDS), shard after shard, so a
-    table is the same however many processes build it; `version` keys the cache.
+    table is the same however many processes build it; `version` and `source` key the cache.
 
     With `augment` > 0 that share of pages gets a spliced teaser section (of those, the share `inline` one
     inline "Related: ..." line instead), with `furniture` > 0 that share a newsletter box or cookie notice
@@ -141,7 +158,7 @@ def _rows(corpus: str, split: str | None, format: Format, limit: int | None, roo
     """
     for shard in shards:
         augmenter = Augmenter(augment, seed=shard + 1000 * draw, furniture=furniture, inline=inline, plain=plain)
-        pages = corpora.load_corpus(corpus, split, root=Path(root) if root else None, limit=limit)
+        pages = corpora.load_corpus(corpus, split, root=Path(root), limit=limit)
         for number, page in enumerate(pages):
             if number % TABLE_SHARDS == shard:
                 yield from _page_rows(page, format, augmenter, draw)
@@ -179,6 +196,13 @@ def table_schema():
     })
 
 
+def _identity(location: Path) -> str:
+    """The corpus archive or folder as a cache key: its path, size and modification time (a folder's: those of
+    its top-level entries too), so tables of another data folder or of a replaced archive are not reused."""
+    paths = [location, *(sorted(location.iterdir()) if location.is_dir() else ())]
+    return "\n".join(f"{p}\t{p.stat().st_size}\t{p.stat().st_mtime_ns}" for p in paths)
+
+
 def build_table(corpus: str, split: str | None, *, format: Format = "html", limit: int | None = None,
                 root: Path | None = None, cache_dir: Path | None = None, num_proc: int | None = None,
                 augment: float = 0.0, furniture: float = 0.0, inline: float = 0.0, draw: int = 0,
@@ -188,6 +212,7 @@ def build_table(corpus: str, split: str | None, *, format: Format = "html", limi
     change it."""
     import datasets
 
+    location = corpora.corpus_location(corpus, split, root).resolve()  # checked here, not in `datasets`' generator
     schema = table_schema()
     datasets.disable_progress_bars()
     n_proc = min(max(1, num_proc or os.cpu_count() or 1), TABLE_SHARDS)
@@ -195,9 +220,9 @@ def build_table(corpus: str, split: str | None, *, format: Format = "html", limi
         _rows, features=schema, cache_dir=str(table_cache("tables", cache_dir)),
         num_proc=n_proc if n_proc > 1 else None,
         gen_kwargs={"corpus": corpus, "split": split, "format": format, "limit": limit,
-                    "root": str(root) if root else None, "shards": list(range(TABLE_SHARDS)), "augment": augment,
-                    "furniture": furniture, "inline": inline, "draw": draw,
-                    "plain": plain, "version": code_fingerprint()},
+                    "root": str(root or corpora.data_root()), "shards": list(range(TABLE_SHARDS)),
+                    "augment": augment, "furniture": furniture, "inline": inline, "draw": draw,
+                    "plain": plain, "version": code_fingerprint(), "source": _identity(location)},
     )
 
 

@@ -61,6 +61,7 @@ class TrainConfig:
     root: Path | None = None
     cache_dir: Path | None = None
     extra_tables: Sequence = field(default_factory=tuple)  # tables built elsewhere (user data)
+    extra_names: Sequence[str] = ()  # where each extra table came from (such as its file), for error messages
 
 
 @dataclass
@@ -202,10 +203,64 @@ def _source_record(corpus: str, split: str | None, m: BlockMatrix, root: Path | 
             "archive_sha256": sha}
 
 
-def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> TrainResult:
-    """Build tables, validate on held-out sites, refit on everything, and return model + manifest."""
+def _source_name(corpus: str, split: str | None) -> str:
+    return f"{corpus}:{split}" if split else corpus
+
+
+def _check_sources(config: TrainConfig) -> None:
+    """Refuse, before any table is built, an unknown corpus or split, missing data, and a corpus given twice
+    (or whole beside one of its splits), whose pages would be merged with their copies."""
     if "scrapinghub_aeb" in {c for c, _ in config.sources}:
         raise InputError("scrapinghub_aeb is a held-out test set: never train or tune on it")
+    if config.limit is not None and config.limit < 1:
+        raise InputError(f"limit must be at least 1 page per corpus, not {config.limit}")
+    seen: list[tuple[str, str | None]] = []
+    for corpus, split in config.sources:
+        for other in (s for c, s in seen if c == corpus and (s is None or split is None or s == split)):
+            name, other_name = _source_name(corpus, split), _source_name(corpus, other)
+            raise InputError(f"{name} is given twice" if name == other_name else
+                             f"{other_name} and {name} hold the same pages: give each once")
+        seen.append((corpus, split))
+    for corpus, split in config.sources:
+        corpora.corpus_location(corpus, split, config.root)
+
+
+def _named_tables(config: TrainConfig, tables: Sequence) -> list[tuple[str, Sequence]]:
+    """Each source's name (CORPUS[:SPLIT], or where an extra table came from) with its tables (a corpus's draws)."""
+    draws = config.draws
+    named = [(_source_name(c, s), tables[i * draws:(i + 1) * draws]) for i, (c, s) in enumerate(config.sources)]
+    return named + [(config.extra_names[i] if i < len(config.extra_names) else f"extra table {i + 1}", [table])
+                    for i, table in enumerate(config.extra_tables)]
+
+
+def _refuse_shared_pages(named: Sequence[tuple[str, Sequence]]) -> None:
+    """Refuse a page id found in two sources: merged, its rows would mix two pages' blocks and neighbours."""
+    owner: dict[str, str] = {}
+    for name, tables in named:
+        for key in dict.fromkeys(key for table in tables for key in table.unique("page")):  # in page order
+            if key in owner:
+                where = f"{name} is given twice" if owner[key] == name else f"is in both {owner[key]} and {name}"
+                raise InputError(f"page id {key.split('/', 1)[-1]!r}: {where}; give each page once, "
+                                 "with ids that differ between files")
+            owner[key] = name
+
+
+def _check_matrix(m: BlockMatrix, inputs: str) -> None:
+    """Refuse training data that cannot give a model with a threshold chosen on held-out pages."""
+    if len(m.page_keys) < 2:
+        raise InputError(f"{inputs}: {len(m.page_keys)} page(s) with text blocks; at least 2 pages are needed "
+                         "to choose a threshold on held-out pages")
+    if len(np.unique(m.sites)) < 2:
+        raise InputError(f"{inputs}: every page is of one site; validation holds out whole sites, so pages of "
+                         "at least 2 sites are needed")
+    if m.y.min() == m.y.max():
+        raise InputError(f"{inputs}: every block is labelled {'content' if m.y[0] else 'boilerplate'}; "
+                         "training needs both content and boilerplate blocks")
+
+
+def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> TrainResult:
+    """Build tables, validate on held-out sites, refit on everything, and return model + manifest."""
+    _check_sources(config)
     start = time.time()
     tables, records, row_draws = [], [], []
     for corpus, split in config.sources:
@@ -218,7 +273,10 @@ def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> T
         records.append((corpus, split, to_matrix(drawn[:1])))
         log(f"table {corpus}/{split or 'all'}: {sum(t.num_rows for t in drawn)} blocks in {config.draws} draw(s)")
     row_draws += [np.zeros(t.num_rows, int) for t in config.extra_tables]  # user tables: one draw
+    named = _named_tables(config, tables)
+    _refuse_shared_pages(named)
     m = to_matrix(list(tables) + list(config.extra_tables))
+    _check_matrix(m, ", ".join(name for name, _ in named))
     log(f"{len(m.y)} blocks from {len(m.page_keys)} pages, {m.y.mean():.1%} content")
 
     special = _special_rows(config, m)
@@ -269,6 +327,9 @@ def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> T
 def train_and_save(config: TrainConfig, out: Path, log: Callable[[str], None] = lambda _: None) -> TrainResult:
     """Train and write the model file and its manifest."""
     result = train(config, log)
-    save_model(result.model, result.manifest, out)
+    try:
+        save_model(result.model, result.manifest, out)
+    except OSError as exc:
+        raise InputError(f"{out}: the model could not be written: {exc.strerror or exc}") from exc
     log(f"wrote {out} ({len(FEATURE_NAMES)} features, threshold {result.model.threshold})")
     return result

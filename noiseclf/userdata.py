@@ -214,6 +214,16 @@ def mean_word_f1(extractor: Extractor, pages: Sequence[Page], format: Format) ->
     return float(np.mean(scores)) if scores else float("nan")
 
 
+def check_base(base: Path, format: Format) -> Extractor:
+    """The base model as an extractor of `format`; ModelError for a missing or broken file, InputError for a
+    model of the other format (its scores on these pages would mean nothing)."""
+    model, manifest = load_model(base)
+    if manifest.format != format:
+        raise InputError(f"{base}: a model for {manifest.format} input cannot be the base of one for {format} "
+                         f"input (train with --format {manifest.format}, or give a {format} model as --base)")
+    return Extractor({format: (model, manifest)})
+
+
 def compare_with_base(result: TrainResult, base: Path, paths: Sequence[Path], format: Format) -> str:
     """Word F1 of the new model and of `base` on your pages, as a short text for the terminal.
 
@@ -222,8 +232,7 @@ def compare_with_base(result: TrainResult, base: Path, paths: Sequence[Path], fo
     """
     pages = [page for path in paths for page in read_pages(Path(path))]
     new = Extractor({format: (result.model, result.manifest)})
-    base_model, base_manifest = load_model(base)
-    old = Extractor({format: (base_model, base_manifest)})
+    old = check_base(base, format)
     new_f1, old_f1 = mean_word_f1(new, pages, format), mean_word_f1(old, pages, format)
     validation = result.report.get("page_word_f1_blocks")
     method = result.report.get("method", "held-out validation")

@@ -106,3 +106,31 @@ def test_tables_of_other_code_are_another_version(tmp_path, monkeypatch, module)
     edited.write_text(Path(stage.__file__).read_text(encoding="utf-8") + "\n# another hint word\n", encoding="utf-8")
     monkeypatch.setattr(stage, "__file__", str(edited))
     assert code_fingerprint() != before
+
+
+def test_prune_never_follows_a_linked_kind_folder(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / STALE).mkdir(parents=True)
+    (elsewhere / "important.txt").write_text("keep me")
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "tables").symlink_to(elsewhere)
+    result = runner.invoke(app, ["cache", "--cache", str(tmp_path / "cache"), "--prune"])
+    assert result.exit_code == 0, result.output
+    assert (elsewhere / "important.txt").read_text() == "keep me" and (elsewhere / STALE).is_dir()
+
+
+def test_prune_keeps_files_that_are_not_noiseclf_s(cache: Path) -> None:
+    (cache / "tables" / "notes.txt").write_text("mine")
+    (cache / "user-tables" / "my-pages").mkdir()
+    assert ("tables", "notes.txt") not in _names(cache_usage(cache))
+    prune_cache(cache)
+    assert (cache / "tables" / "notes.txt").read_text() == "mine" and (cache / "user-tables" / "my-pages").is_dir()
+    assert not (cache / "tables" / "stray.lock").exists() and not (cache / "user-tables" / OLD_KEY).exists()
+
+
+@pytest.mark.parametrize("make, message", [(lambda p: None, "no such folder"),
+                                           (lambda p: p.write_text("x"), "is not a folder")])
+def test_cache_command_names_a_cache_that_is_not_a_folder(tmp_path: Path, make, message: str) -> None:
+    make(tmp_path / "c")
+    result = runner.invoke(app, ["cache", "--cache", str(tmp_path / "c"), "--prune"])
+    assert result.exit_code == 2 and f"{tmp_path / 'c'}: {message}" in " ".join(result.output.split())

@@ -83,6 +83,22 @@ def test_extract_keeps_a_row_for_every_bad_input(tmp_path, tiny_model):
     (["train", "--leaves", "1"], "--leaves is the number of leaves a tree may grow, at least 2"),
     (["evaluate", "--corpus", "nosuchcorpus", "--model", "nowhere.joblib"], "nowhere.joblib"),
     (["extract", "x.html", "--model", "[/b]nowhere[x].joblib"], "[/b]nowhere[x].joblib: model file not found"),
+    (["train", "--max-iter", "0"], "--max-iter is a number of iterations, at least 1, not 0"),
+    (["train", "--max-iter", "-3"], "--max-iter is a number of iterations, at least 1, not -3"),
+    (["train", "--limit", "0"], "--limit must be at least 1, not 0"),
+    (["train", "--limit", "-1"], "--limit must be at least 1, not -1"),
+    (["train", "-c", "nosuch", "--limit", "5"], "unknown corpus 'nosuch'"),
+    (["train", "-c", "wcxb:bogus"], "corpus 'wcxb' has no split 'bogus'"),
+    (["train", "--data", "/nonexistent"], "corpus 'wcxb' missing: neither /nonexistent/wcxb nor"),
+    (["train", "-c", "wcxb:dev", "-c", "wcxb:dev", "--data", "/nonexistent"], "wcxb:dev is given twice"),
+    (["train", "-c", "cleaneval", "-c", "cleaneval:final", "--data", "/nonexistent"],
+     "cleaneval and cleaneval:final hold the same pages"),
+    (["train", "--base", "b.joblib"], "--base compares the new model with the base on your pages: give them"),
+    (["train", "-o", "/proc/nope/m.joblib"], "/proc/nope/m.joblib: cannot write there"),
+    (["evaluate", "--limit", "0"], "--limit must be at least 1, not 0"),
+    (["evaluate", "--limit", "-1"], "--limit must be at least 1, not -1"),
+    (["evaluate", "--worst", "-1"], "--worst is a number of pages, at least 0, not -1"),
+    (["evaluate", "--plots", "/proc/nope"], "/proc/nope: cannot write there"),
 ])
 def test_bad_arguments_exit_2_with_a_clear_message(args, message):
     result = runner.invoke(app, args)
@@ -132,3 +148,18 @@ def test_extract_refuses_a_tampered_model_with_workers_even_without_records(tmp_
                                  "-q", "-o", str(tmp_path / "out.jsonl")])
     assert result.exit_code == 2
     assert "sha256" in result.output and not (tmp_path / "out.jsonl").exists()
+
+
+def test_train_refuses_an_output_it_cannot_write_before_training(tmp_path):
+    (tmp_path / "afile").write_text("")
+    (tmp_path / "folder").mkdir()
+    for out, message in ((tmp_path / "folder", "is a folder, not an output file"),
+                         (tmp_path / "afile" / "m.joblib", "part of the path is a file, not a folder")):
+        result = runner.invoke(app, ["train", "-o", str(out), "--data", str(tmp_path / "no-data")])
+        assert result.exit_code == 2 and f"{out}: " in result.output and message in " ".join(result.output.split())
+
+
+def test_evaluate_refuses_a_file_as_the_plots_folder_before_evaluating(tmp_path):
+    (tmp_path / "afile").write_text("")
+    result = runner.invoke(app, ["evaluate", "--plots", str(tmp_path / "afile"), "--data", str(tmp_path / "none")])
+    assert result.exit_code == 2 and "is a file, not a folder for --plots" in " ".join(result.output.split())

@@ -349,3 +349,25 @@ def test_real_l3s_pages_have_content_runs() -> None:
     pages = list(load_corpus("l3s_gn1"))
     assert len(pages) == 621 and all(page.gold_text for page in pages)
     assert all(run.text for page in pages for run in page.gold_runs)
+
+
+def test_a_negative_limit_is_refused_when_asked(folders: Path) -> None:
+    with pytest.raises(InputError, match="limit must be a number of pages, at least 0, not -1"):
+        load_corpus("wcxb", "dev", root=folders, limit=-1)
+
+
+def test_tables_of_another_data_folder_or_a_changed_corpus_are_not_reused(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from noiseclf.tables import build_table
+
+    _story_wcxb(tmp_path / "a", ("river", "harbour"))
+    _story_wcxb(tmp_path / "b", ("orchard", "quarry", "meadow"))
+    sites = {}
+    for name in ("a", "b"):  # the default data folder, as NOISECLF_DATA gives it
+        monkeypatch.setenv("NOISECLF_DATA", str(tmp_path / name))
+        sites[name] = set(build_table("wcxb", "dev", cache_dir=tmp_path / "cache", num_proc=1)["site"])
+    assert sites == {"a": {"river.example", "harbour.example"},
+                     "b": {"orchard.example", "quarry.example", "meadow.example"}}
+    (tmp_path / "b" / "wcxb").rename(tmp_path / "old")  # the same folder, now holding other pages
+    _story_wcxb(tmp_path / "b", ("canal",))
+    assert set(build_table("wcxb", "dev", cache_dir=tmp_path / "cache", num_proc=1)["site"]) == {"canal.example"}

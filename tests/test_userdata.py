@@ -160,3 +160,70 @@ def test_cli_reports_a_bad_pages_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["train", "--pages", str(bad), "--out", str(tmp_path / "m.joblib"),
                                       "--cache", str(tmp_path / "cache")])
     assert result.exit_code == 2 and "bad.jsonl:1" in result.stderr
+
+
+STORY = ("Heavy rain closed the mountain road above the village for most of Sunday afternoon.",
+         "Council workers cleared the fallen rocks by evening and the buses ran again on Monday.")
+
+
+def _story(i: int, text: str | None = None) -> dict:
+    """A hand-written page of two story paragraphs; its gold text is both (all content) unless `text` says."""
+    html = f"<html><body><p>Page {i}: {STORY[0]}</p><p>{STORY[1]}</p></body></html>"
+    gold = f"Page {i}: {STORY[0]}\n\n{STORY[1]}"
+    return {"id": f"s{i}", "url": f"https://site{i}.example/{i}", "html": html, "text": gold if text is None else text}
+
+
+def _train(tmp_path: Path, *args: str):
+    out = tmp_path / "m.joblib"
+    result = CliRunner().invoke(app, ["train", "--out", str(out), "--max-iter", "5", "--one-pass", "--cache",
+                                      str(tmp_path / "cache"), *args])
+    return result, out
+
+
+@pytest.mark.parametrize("records, estimator, message", [
+    (lambda rows: rows[:1], "trees", "1 page(s) with text blocks; at least 2 pages are needed to choose a threshold"),
+    (lambda rows: [{**r, "text": ""} for r in rows], "trees", "every block is labelled boilerplate"),
+    (lambda rows: [{**r, "text": ""} for r in rows], "logistic", "every block is labelled boilerplate"),
+    (lambda rows: [_story(i) for i in range(4)], "trees", "every block is labelled content"),
+])
+def test_training_data_without_held_out_pages_or_both_classes_is_refused(tmp_path: Path, records, estimator: str,
+                                                                         message: str) -> None:
+    rows = [json.loads(line) for line in JSONL.read_text().splitlines()]
+    pages = _write(tmp_path / "mine.jsonl", records(rows))
+    result, out = _train(tmp_path, "--pages", str(pages), "--estimator", estimator)
+    assert result.exit_code == 2, result.output
+    assert f"{pages}: " in result.stderr and message in " ".join(result.stderr.split())
+    assert not out.exists()
+
+
+def test_the_same_page_ids_in_two_files_are_refused_naming_both(tmp_path: Path) -> None:
+    rows = [json.loads(line) for line in JSONL.read_text().splitlines()]
+    first, second = _write(tmp_path / "a.jsonl", rows[:7]), _write(tmp_path / "b.jsonl", rows[7:])
+    assert _train(tmp_path, "--pages", str(first), "--pages", str(second))[0].exit_code == 0
+    result, out = _train(tmp_path, "--pages", str(first), "--pages", str(_write(tmp_path / "c.jsonl", rows[:3])))
+    assert result.exit_code == 2
+    assert f"page id 'p00': is in both {first} and {tmp_path / 'c.jsonl'}" in " ".join(result.stderr.split())
+
+
+@pytest.fixture(scope="module")
+def text_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("text_model")
+    result, out = _train(folder, "--pages", str(JSONL), "--format", "text")
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_a_base_of_the_other_format_or_missing_is_refused_before_training(tmp_path: Path, text_model: Path) -> None:
+    for base, message in ((text_model, f"{text_model}: a model for text input cannot be the base of one for html"),
+                          (tmp_path / "absent.joblib", f"{tmp_path / 'absent.joblib'}: model file not found")):
+        result, out = _train(tmp_path, "--pages", str(JSONL), "--base", str(base))
+        assert result.exit_code == 2 and message in " ".join(result.stderr.split())
+        assert "out-of-fold" not in result.stderr and not out.exists()
+
+
+@pytest.mark.parametrize("fmt", ["html", "text"])
+def test_evaluate_refuses_a_model_of_the_other_format(tiny_model: Path, text_model: Path, fmt: str) -> None:
+    model, other = (text_model, "text") if fmt == "html" else (tiny_model, "html")
+    result = CliRunner().invoke(app, ["evaluate", "-c", "wcxb:dev", "--limit", "1", "-f", fmt, "-m", str(model)])
+    assert result.exit_code == 2
+    assert f"a model for {other} input; pass --format {other}" in " ".join(result.stderr.split())
