@@ -46,7 +46,7 @@ class Manifest:
     python_version: str = platform.python_version()
     feature_names: list[str] = field(default_factory=lambda: list(FEATURE_NAMES))
     threshold: float = 0.5
-    training_data: list[dict] = field(default_factory=list)  # corpus, split, pages, blocks, sha256
+    training_data: list[dict] = field(default_factory=list)  # corpus, split, pages, blocks, sha256; or pages_file
     validation: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)
     model_sha256: str = ""

@@ -46,7 +46,7 @@ def _sources(specs: list[str]) -> list[tuple[str, Optional[str]]]:
 
 @app.command()
 def extract(
-    inputs: list[str] = typer.Argument(..., help="HTML/text files or folders (.gz too), .jsonl, .warc(.gz), or - for stdin."),
+    inputs: list[str] = typer.Argument(..., help="HTML/text files or folders (.gz too), JSON Lines (.jsonl, .ndjson, .json), WARC/WET (.warc, .wet, .gz), or - for stdin."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file (.jsonl or .parquet); stdout if omitted."),
     output_format: Optional[str] = typer.Option(None, "--output-format", help="jsonl or parquet (default: from the suffix)."),
     format: str = typer.Option("auto", "--format", "-f", help="auto, html or text: how to read pages."),
@@ -109,8 +109,8 @@ def train(
     specialist: str = typer.Option("article", "--specialist", help="Page type of a specialist model blended in on "
                                    "pages a router deems of that type (needs pages that say their type, as WCXB's "
                                    "do); '' for none."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Folder holding the corpora (default ../shared/data)."),
-    user_data: list[Path] = typer.Option([], "--pages", help="Your labelled pages: JSON Lines of {html, text} (repeatable)."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Folder holding the corpora (default $NOISECLF_DATA, else ../shared/data)."),
+    user_data: list[Path] = typer.Option([], "--pages", help="Your labelled pages: JSON Lines of {html, text}, or HTML files marked data-noiseclf=\"content\"; files or folders (repeatable)."),
     base: Optional[Path] = typer.Option(None, "--base", help="A model to compare the new one with on held-out pages."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Block-table cache folder."),
 ) -> None:
@@ -227,7 +227,7 @@ def evaluate(
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="A model file (default: the shipped models)."),
     format: str = typer.Option("html", "--format", "-f", help="html, or text to score on pages flattened to text."),
     limit: Optional[int] = typer.Option(None, "--limit", help="At most this many pages per corpus."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Folder holding the corpora (default ../shared/data)."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Folder holding the corpora (default $NOISECLF_DATA, else ../shared/data)."),
     report: Optional[Path] = typer.Option(None, "--report", "-r", help="Write the JSON report here."),
     worst: int = typer.Option(0, "--worst", help="List the N pages with the lowest score, with kept and missed text."),
     compare: Optional[str] = typer.Option(None, "--compare", help="Peers to run on the same pages, comma-separated: "

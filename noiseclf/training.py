@@ -203,6 +203,11 @@ def _source_record(corpus: str, split: str | None, m: BlockMatrix, root: Path | 
             "archive_sha256": sha}
 
 
+def _pages_record(name: str, table) -> dict:
+    """Your own labelled pages as the manifest records them: where they came from, how much."""
+    return {"pages_file": name, "pages": len(set(table["page"])), "blocks": int(table.num_rows)}
+
+
 def _source_name(corpus: str, split: str | None) -> str:
     return f"{corpus}:{split}" if split else corpus
 
@@ -312,7 +317,8 @@ def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> T
         validation["specialist"] = routing
     manifest = Manifest(
         format=config.format, threshold=threshold, validation=validation,
-        training_data=[_source_record(c, s, sm, config.root) for c, s, sm in records],
+        training_data=[_source_record(c, s, sm, config.root) for c, s, sm in records]
+        + [_pages_record(name, table) for name, [table] in named[len(config.sources):]],
         params={"estimator": config.estimator, "max_iter": config.max_iter, "leaves": config.leaves,
                 "two_pass": config.two_pass, "n_folds": config.n_folds, "limit": config.limit,
                 "augment": config.augment, "furniture": config.furniture, "inline_teasers": config.inline_teasers,

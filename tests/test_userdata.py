@@ -35,6 +35,9 @@ def test_train_on_your_pages_then_extract(tiny_model: Path, tmp_path: Path) -> N
                                       "--base", str(tiny_model)])
     assert result.exit_code == 0, result.output
     assert "word F1 on your 16 pages: new model" in result.stderr and "optimistic" in result.stderr
+    info = json.loads(CliRunner().invoke(app, ["info", "--model", str(out)]).stdout)
+    recorded = [source.get("pages_file") for source in info["html"]["training_data"]]
+    assert recorded == [str(JSONL), str(MARKED)]  # your pages, as `info` shows them
     text = Extractor.load(out).extract(BRIDGE).text
     assert "packhorse bridge below the mill has reopened" in text
     assert "Front page" not in text and "Advertise" not in text
