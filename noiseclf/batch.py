@@ -67,6 +67,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Protocol
 
 from .segmentation import decode_html
@@ -229,11 +230,28 @@ def _failed(source: str, rid: str | None, message: str, url: str | None = None,
     return Record(rid, url, b"", "auto", source, status=status, error=message)
 
 
-def _describe(exc: BaseException) -> str:
+def describe(exc: BaseException) -> str:
     """A short reason for a read failure, without the traceback."""
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__
+
+
+def check_writable(path: str | os.PathLike[str], *, folder: bool = False) -> None:
+    """Refuse, before any work, an output file (with `folder`, an output folder) that cannot be written: a
+    folder where a file is asked for, or a place where nothing can be created; InputError names it."""
+    path = Path(path)
+    if not folder and path.is_dir():
+        raise InputError(f"{path}: is a folder, not an output file")
+    where = path if folder else path.parent
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=where):
+            pass
+    except (FileExistsError, NotADirectoryError):  # mkdir met a file where a folder of the path should be
+        raise InputError(f"{path}: cannot write there: part of the path is a file, not a folder") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write there: {describe(exc)}") from None
 
 
 def _is_read_failure(exc: BaseException) -> bool:
@@ -303,7 +321,7 @@ def _listing_errors(errors: list[OSError]) -> Iterator[Record]:
     while errors:
         exc = errors.pop(0)
         where = str(exc.filename or "")
-        yield _failed(where, None, f"{where}: {_describe(exc)}")
+        yield _failed(where, None, f"{where}: {describe(exc)}")
 
 
 def _file_records(path: str, kind: tuple[str, str] | None, options: BatchOptions) -> Iterator[Record]:
@@ -311,7 +329,7 @@ def _file_records(path: str, kind: tuple[str, str] | None, options: BatchOptions
         try:
             stream = _open_binary(path, gunzip=kind is not None)  # an unknown kind's gzip is sniffed
         except _READ_ERRORS as exc:
-            yield _failed(path, None, f"{path}: {_describe(exc)}")
+            yield _failed(path, None, f"{path}: {describe(exc)}")
             return
         with stream:
             yield from (_jsonl_records(stream, path, options) if kind else _stream_records(stream, path, options))
@@ -331,7 +349,7 @@ def _page_file(path: str, fmt: str, options: BatchOptions) -> Record:
         with _open_binary(path) as stream:
             return _page_record(stream, path, fmt, options)
     except _READ_ERRORS as exc:
-        return _failed(path, None, f"{path}: {_describe(exc)}")
+        return _failed(path, None, f"{path}: {describe(exc)}")
 
 
 def _page_record(stream: BinaryIO, source: str, fmt: str, options: BatchOptions) -> Record:
@@ -355,7 +373,7 @@ def _stream_records(stream: BinaryIO, source: str, options: BatchOptions) -> Ite
         if gzipped:
             head = zlib.decompressobj(wbits=31).decompress(head, _SNIFF_BYTES)
     except _READ_ERRORS as exc:
-        yield _failed(source, None, f"{source}: {_describe(exc)}")
+        yield _failed(source, None, f"{source}: {describe(exc)}")
         return
     head = head.removeprefix(_BOM).lstrip()
     if head.startswith(b"WARC/"):
@@ -369,7 +387,7 @@ def _stream_records(stream: BinaryIO, source: str, options: BatchOptions) -> Ite
         try:
             yield _page_record(stream, source, "auto", options)
         except _READ_ERRORS as exc:
-            yield _failed(source, None, f"{source}: {_describe(exc)}")
+            yield _failed(source, None, f"{source}: {describe(exc)}")
 
 
 class _ForwardReader:
@@ -403,7 +421,7 @@ def _jsonl_records(lines: Iterable[bytes], source: str, options: BatchOptions) -
             if line.strip():
                 yield _jsonl_record(line, lineno, source, options)
     except _READ_ERRORS as exc:
-        yield _failed(source, None, f"{source}: unreadable after line {lineno}: {_describe(exc)}")
+        yield _failed(source, None, f"{source}: unreadable after line {lineno}: {describe(exc)}")
 
 
 def _jsonl_record(line: bytes, lineno: int, source: str, options: BatchOptions) -> Record:
@@ -438,7 +456,7 @@ def _warc_records(stream: Any, source: str, options: BatchOptions) -> Iterator[R
     try:
         archive = ArchiveIterator(stream, record_types=WarcRecordType.response | WarcRecordType.conversion)
     except Exception as exc:
-        yield _failed(source, None, f"{source}: {_describe(exc)}")
+        yield _failed(source, None, f"{source}: {describe(exc)}")
         return
     count = 0
     try:
@@ -448,7 +466,7 @@ def _warc_records(stream: Any, source: str, options: BatchOptions) -> Iterator[R
     except BaseException as exc:
         if not _is_read_failure(exc):
             raise
-        yield _failed(source, None, f"{source}: corrupt WARC after {count} records: {_describe(exc)}")
+        yield _failed(source, None, f"{source}: corrupt WARC after {count} records: {describe(exc)}")
 
 
 def _warc_record(rec: Any, source: str, cap: int | None) -> Record:
@@ -475,7 +493,7 @@ def _warc_record(rec: Any, source: str, cap: int | None) -> Record:
     except BaseException as exc:
         if not _is_read_failure(exc):
             raise
-        return _failed(source, rid, f"{url or rid}: unreadable payload: {_describe(exc)}", url)
+        return _failed(source, rid, f"{url or rid}: unreadable payload: {describe(exc)}", url)
     return Record(rid, url, body, fmt, source, charset)
 
 
@@ -823,19 +841,9 @@ class _Output:
         self.writing = self.partial + ".writing"  # Parquet only
 
     def check(self) -> None:
-        """Refuse an output that cannot be written (a folder, a folder that cannot be made or written to)
-        before any work, rather than after extracting everything."""
-        if self.path is None:
-            return
-        if os.path.isdir(self.path):
-            raise InputError(f"{self.path}: is a folder, not an output file")
-        folder = os.path.dirname(self.path)
-        try:
-            os.makedirs(folder, exist_ok=True)
-            with tempfile.TemporaryFile(dir=folder):
-                pass
-        except OSError as exc:
-            raise InputError(f"{self.path}: cannot write there: {_describe(exc)}") from None
+        """Refuse an output that cannot be written before any work, rather than after extracting everything."""
+        if self.path is not None:
+            check_writable(self.path)
 
     def resume_keys(self) -> Counter[Key]:
         """Keys of the rows already written; a finished output is moved back to the partial name."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -137,13 +136,13 @@ def train(
         _fail(ValueError(f"--limit must be at least 1, not {limit}"))
     if base is not None and not user_data:
         _fail(ValueError("--base compares the new model with the base on your pages: give them with --pages"))
-    _check_output(out)
+    _check_writable(out)
     sources = _sources(corpus or ([] if user_data else ["wcxb:dev"]))
     try:
         if base is not None:
             from .userdata import check_base
 
-            check_base(base, format)
+            base_extractor = check_base(base, format)
         extra = ()
         if user_data:
             from .userdata import user_tables
@@ -161,28 +160,19 @@ def train(
         if base is not None:
             from .userdata import compare_with_base
 
-            err.print(compare_with_base(result, base, user_data, format), highlight=False)
+            err.print(compare_with_base(result, base_extractor, base, user_data, format), highlight=False)
     except NoiseclfError as exc:
         _fail(exc)
 
 
-def _check_folder(folder: Path, output: Path) -> None:
-    """Refuse an output whose folder cannot be made or written to before any work, not after it."""
+def _check_writable(path: Path, folder: bool = False) -> None:
+    """Refuse an output file (or folder) that cannot be written, before any work."""
+    from .batch import check_writable
+
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except (FileExistsError, NotADirectoryError):  # mkdir met a file where a folder of the path should be
-        _fail(InputError(f"{output}: cannot write there: part of the path is a file, not a folder"))
-    except OSError as exc:
-        _fail(InputError(f"{output}: cannot write there: {exc.strerror or exc}"))
-
-
-def _check_output(path: Path) -> None:
-    """Refuse an output file that is a folder or cannot be written, before any work."""
-    if path.is_dir():
-        _fail(InputError(f"{path}: is a folder, not an output file"))
-    _check_folder(path.parent, path)
+        check_writable(path, folder=folder)
+    except InputError as exc:
+        _fail(exc)
 
 
 def _check_model_format(model: Path, format: str) -> None:
@@ -256,9 +246,9 @@ def evaluate(
     if plots is not None:
         if plots.exists() and not plots.is_dir():
             _fail(InputError(f"{plots}: is a file, not a folder for --plots"))
-        _check_folder(plots, plots)
+        _check_writable(plots, folder=True)
     if report is not None:
-        _check_output(report)
+        _check_writable(report)
     try:
         if model is not None:
             _check_model_format(model, format)
@@ -282,13 +272,14 @@ def evaluate(
                   highlight=False)
     if worst:
         extra["worst"] = {r.corpus: worst_pages(r, worst) for r in reports if r.system == "noiseclf"}
+        out = _console()
         for rows in extra["worst"].values():
             for w in rows:  # page text is printed as text: "[/button]" in a page is not markup
-                _console().print(Text(f"{w['page']} {w['score']}", style="bold"), highlight=False)
+                out.print(Text(f"{w['page']} {w['score']}", style="bold"), highlight=False)
                 for x in w["kept_not_gold"][:5]:
-                    _console().print(Text(f"  + {x[:160]}", style="red"), highlight=False)
+                    out.print(Text(f"  + {x[:160]}", style="red"), highlight=False)
                 for x in w["gold_missed"][:5]:
-                    _console().print(Text(f"  - {x[:160]}", style="yellow"), highlight=False)
+                    out.print(Text(f"  - {x[:160]}", style="yellow"), highlight=False)
     versions = {"noiseclf": "timed with OpenMP limited to 1 thread, like the single-threaded peers"
                 + ("; each page read as plain markup (--plain-markup)" if plain_markup else ""),
                 **{peer.name: peer.version for peer in peers}}
@@ -349,8 +340,9 @@ def explain(
 
 def _path_error(path: Path, exc: BaseException) -> InputError:
     """A failure to read or write `path` as an error naming it: "<path>: <reason>", no errno or repr."""
-    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
-    return InputError(f"{path}: {reason}")
+    from .batch import describe
+
+    return InputError(f"{path}: {describe(exc)}")
 
 
 @app.command()

@@ -205,7 +205,7 @@ def _source_record(corpus: str, split: str | None, m: BlockMatrix, root: Path | 
 
 def _pages_record(name: str, table) -> dict:
     """Your own labelled pages as the manifest records them: where they came from, how much."""
-    return {"pages_file": name, "pages": len(set(table["page"])), "blocks": int(table.num_rows)}
+    return {"pages_file": name, "pages": len(table.unique("page")), "blocks": int(table.num_rows)}
 
 
 def _source_name(corpus: str, split: str | None) -> str:

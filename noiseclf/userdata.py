@@ -224,15 +224,15 @@ def check_base(base: Path, format: Format) -> Extractor:
     return Extractor({format: (model, manifest)})
 
 
-def compare_with_base(result: TrainResult, base: Path, paths: Sequence[Path], format: Format) -> str:
-    """Word F1 of the new model and of `base` on your pages, as a short text for the terminal.
+def compare_with_base(result: TrainResult, old: Extractor, base: Path, paths: Sequence[Path], format: Format) -> str:
+    """Word F1 of the new model and of the base model (`old`, from `check_base(base)`) on your pages, as a
+    short text for the terminal.
 
     The pages are the ones the new model was trained on (no split is held back from training), so
     the new model's figure is optimistic; training's out-of-fold validation score is shown beside it.
     """
     pages = [page for path in paths for page in read_pages(Path(path))]
     new = Extractor({format: (result.model, result.manifest)})
-    old = check_base(base, format)
     new_f1, old_f1 = mean_word_f1(new, pages, format), mean_word_f1(old, pages, format)
     validation = result.report.get("page_word_f1_blocks")
     method = result.report.get("method", "held-out validation")
