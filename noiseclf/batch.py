@@ -20,9 +20,10 @@ which is not opened: opening a FIFO waits for a writer; the reason in `error`). 
   * a WARC/WET file: one row per response or conversion record (warcinfo, request, metadata, revisit
     records have none), `id` = WARC-Record-ID, `url` = WARC-Target-URI, `path` = the WARC file;
   * an input that cannot be read at all (missing, unreadable, corrupt gzip or WARC mid-file): one
-    error row with `id` null naming it, after the rows of the records read before the damage. (A
-    `.warc.gz` cut within the first few dozen bytes of its last record's gzip member is the exception:
-    fastwarc reads that stub as the end of the file, so that record gets no row.)
+    error row with `id` null naming it, after the rows of the records read before the damage. A
+    `.warc.gz` file cut within the first few dozen bytes of its last record's gzip member, which fastwarc
+    reads as the end of the file, gets that error row too, unless it is read as a stream (standard input,
+    or a name that does not say WARC).
 
 Resume: rows go to a partial file beside the output, `.<name>.partial`, moved into place
 (os.replace) when the run completes. An interrupted run (KeyboardInterrupt, an exception, or a hard
@@ -458,15 +459,49 @@ def _warc_records(stream: Any, source: str, options: BatchOptions) -> Iterator[R
     except Exception as exc:
         yield _failed(source, None, f"{source}: {describe(exc)}")
         return
-    count = 0
+    count, last = 0, 0
     try:
         for warc_record in archive:
-            count += 1
+            count, last = count + 1, warc_record.stream_pos
             yield _warc_record(warc_record, source, options.max_bytes)
+        cut = _cut_gzip_member(stream, last, skip_first=count > 0) if isinstance(stream, str) else None
     except BaseException as exc:
         if not _is_read_failure(exc):
             raise
         yield _failed(source, None, f"{source}: corrupt WARC after {count} records: {describe(exc)}")
+        return
+    if cut is not None:
+        yield _failed(source, None, f"{source}: gzip member cut short at byte {cut:,}, after {count} records: "
+                                    "the record in it is lost")
+
+
+def _cut_gzip_member(path: str, start: int, skip_first: bool, chunk: int = 1 << 20) -> int | None:
+    """The offset of a gzip member, from `start` (a member's) to the end of the file, that never ends, or
+    None; with `skip_first`, not the member at `start` (the last record read, which has its row).
+    fastwarc reads a last member cut within its first few dozen bytes as the end of the file."""
+    with open(path, "rb") as f:
+        f.seek(start)
+        if f.read(2) != _GZIP_MAGIC[:2]:
+            return None
+        f.seek(start)
+        pos = member = start
+        inflate, fresh, data = zlib.decompressobj(wbits=31), True, b""
+        while True:
+            if not data:
+                data = f.read(chunk)
+                if not data:
+                    return None if fresh or (skip_first and member == start) else member
+            try:
+                inflate.decompress(data, 1 << 16)
+            except zlib.error:
+                return None if skip_first and member == start else member
+            if inflate.eof:
+                pos += len(data) - len(inflate.unused_data)
+                data, member, fresh = inflate.unused_data, pos, True
+                inflate = zlib.decompressobj(wbits=31)
+            else:
+                pos += len(data) - len(inflate.unconsumed_tail)
+                data, fresh = inflate.unconsumed_tail, False
 
 
 def _warc_record(rec: Any, source: str, cap: int | None) -> Record:

@@ -299,6 +299,28 @@ def test_corrupt_and_truncated_warc_then_next_input(tmp_path: Path) -> None:
     assert "truncated record" in rows[4]["error"] and rows[4]["url"] == "https://ex.com/2"
 
 
+@pytest.mark.parametrize("cut", [1, 20, 300, None])
+def test_a_warc_gz_cut_in_its_last_member_gives_the_lost_record_one_error_row(tmp_path: Path, cut: int | None) -> None:
+    warc = tmp_path / "cut.warc.gz"
+    write_warc(warc, [("response", f"https://ex.com/{i}", page(f"P{i}", f"Body {i}.").encode(), "text/html")
+                      for i in range(3)])
+    data = warc.read_bytes()
+    last = data.rindex(b"\x1f\x8b\x08")  # the last record's gzip member
+    warc.write_bytes(data if cut is None else data[:last + cut])
+
+    run_batch([str(warc)], options(tmp_path))
+
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert len(rows) == 3 and [r["status"] for r in rows[:2]] == ["ok", "ok"]
+    if cut is None:
+        assert rows[2]["status"] == "ok"
+    elif cut < 50:  # fastwarc reads the stub as the end of the file
+        assert (rows[2]["id"], rows[2]["status"]) == (None, "error")
+        assert f"gzip member cut short at byte {last:,}, after 2 records" in rows[2]["error"]
+    else:  # the record's header survives: its own row says it is truncated, and no second row
+        assert rows[2]["url"] == "https://ex.com/2" and "truncated record" in rows[2]["error"]
+
+
 @pytest.mark.parametrize("length", ["x20", "-5"])
 def test_a_malformed_content_length_gives_that_record_an_error_row(tmp_path: Path, length: str) -> None:
     warc = tmp_path / "bad.warc"
