@@ -13,6 +13,13 @@ story: newsletter boxes with their button and privacy note set between its parag
 notices at the top or the bottom of the page. It is written from a small grammar (`_furniture`), so
 the model sees prompts that read like prose and not only the short marker lines.
 
+Related lists (opt-in, `noiseclf train --related-lists`) are a share of the teasers set inside the
+story's own element instead, between two of its paragraphs or after the last: a list of other
+stories' linked headlines (under a "Read more:" line or none, the items sometimes tagged "Gallery | " or
+"VIDEO: "), or "Previous story: …" and "Next story: …" lines. WCXB's pages mark most lists of links
+inside a story as content (tables of contents, resources), so without them the model keeps such lists of
+other stories too.
+
 Plain markup (opt-in, `noiseclf train --plain-markup`) rewrites a share of pages as markup of before
 HTML5 and class names: `<nav>`, `<aside>`, `<article>` and the other sectioning elements become
 `<div>`, and no element keeps its class/id hints. Pages of 2025 mark their menus and sidebars so
@@ -40,6 +47,11 @@ CHROME = ("Skip to content", "Advertisement", "Share", "Tweet", "Email", "Print"
           "Sign up for our newsletter", "Subscribe", "Log in", "Menu", "Search", "Back to top")
 INLINE = ("Related:", "Read more:", "READ MORE:", "See also:", "Also read:", "RELATED:", "Read also:",
           "Read next:", "More:", "Watch:")
+LIST_MARKERS = ("Read more:", "Related stories", "More on this story", "Related coverage", "See also:",
+                "Related:", "More from", "You might also like:", "Recommended:")
+LIST_PREFIXES = ("Gallery | ", "VIDEO | ", "Video: ", "PHOTOS: ", "In pics: ", "Analysis: ", "Opinion: ")
+STORY_LINKS = (("Previous story: ", "Next story: "), ("Previous: ", "Next: "), ("« ", " »"),
+               ("Previous article: ", "Next article: "))
 _SENTENCES = re.compile(r"(?<=[.!?])\s+")
 
 # The grammar of the furniture: a prompt is opener + product + tail, a note one of `_NOTES`.
@@ -270,10 +282,59 @@ def _inline(doc: Document, content: np.ndarray, text: str, title: str,
     return replace(doc, blocks=tuple(blocks)), np.insert(content, at, False), added
 
 
+def _story_links(titles: list[str], rng: np.random.Generator) -> list[tuple[str, str, int]]:
+    """(text, tag, linked characters) of a related list: linked headlines, or a previous/next pair."""
+    if rng.random() < 0.25:
+        before, after = STORY_LINKS[int(rng.integers(len(STORY_LINKS)))]
+        lines = [f"{before}{titles[0]}", f"{titles[1]}{after}" if after.startswith(" ") else f"{after}{titles[1]}"]
+        return [(line, "p", len(title)) for line, title in zip(lines, titles)]
+    prefix = _pick(rng, LIST_PREFIXES) if rng.random() < 0.3 else ""
+    items = [(f"{prefix}{t}", "li", len(prefix) + len(t)) for t in titles]
+    if rng.random() < 0.5:
+        items.insert(0, (_pick(rng, LIST_MARKERS), "p", 0))
+    return items
+
+
+def _related_list(doc: Document, content: np.ndarray, donors: list[Donor],
+                  rng: np.random.Generator) -> tuple[Document, np.ndarray, np.ndarray]:
+    """The page with other stories' linked headlines set in the story's own element, as a <ul> (under a
+    marker line or not) or as previous/next lines, between two of its paragraphs or after the last; with
+    fewer than two donors, the page as it was."""
+    kept = np.flatnonzero(content)
+    inside = [i for i in kept[1:].tolist() if doc.blocks[i].tag == "p"]
+    at = inside[int(rng.integers(len(inside)))] if inside and rng.random() < 0.5 else int(kept[-1]) + 1
+    anchor = doc.blocks[int(kept[-1]) if at > kept[-1] else at]
+    count = min(len(donors), int(rng.integers(2, 9)))
+    titles = [donors[int(d)].title for d in rng.choice(len(donors), size=count, replace=False)]
+    if len(titles) < 2:  # one donor: no list, and no section either
+        return doc, content, np.zeros(len(doc.blocks), bool)
+    parent, hints = anchor.elements[:-1], anchor.element_hints[:-1] if anchor.element_hints else ()
+    base = anchor.path.rsplit("/", 1)[0]
+    own_bits = anchor.ancestors & ~ANCESTOR_BIT.get(anchor.tag, 0)
+    new = []
+    for i, (text, tag, linked) in enumerate(_story_links(titles, rng)):
+        is_item = tag == "li"
+        elements = parent + ((_SPLICED_IDS, _SPLICED_IDS + 1 + i) if is_item else (_SPLICED_IDS + 1 + i,))
+        new.append(replace(anchor, text=text, tag=tag, link_chars=linked, heading=0,
+                           depth=anchor.depth + 1 if is_item else anchor.depth,
+                           path=f"{base}/ul/li" if is_item else f"{base}/p",
+                           ancestors=own_bits | ANCESTOR_BIT[tag] | (ANCESTOR_BIT["ul"] if is_item else 0),
+                           elements=elements, element_hints=hints + (0,) * (len(elements) - len(parent))
+                           if anchor.element_hints else ()))
+    blocks = _renumber(list(doc.blocks[:at]) + new + list(doc.blocks[at:]))
+    added = np.zeros(len(blocks), bool)
+    added[at: at + len(new)] = True
+    labels = np.concatenate([content[:at], np.zeros(len(new), bool), content[at:]])
+    return replace(doc, blocks=tuple(blocks)), labels, added
+
+
 def splice(doc: Document, content: np.ndarray, donors: list[Donor], rng: np.random.Generator,
-           inline: float = 0.0) -> tuple[Document, np.ndarray, np.ndarray]:
+           inline: float = 0.0, lists: float = 0.0,
+           lists_rng: np.random.Generator | None = None) -> tuple[Document, np.ndarray, np.ndarray]:
     """The page with a teaser section (and stray chrome) added or, at odds `inline`, a one-line teaser
-    inside the story; new content labels and an is-new mask. `inline` 0 draws exactly as before it existed."""
+    inside the story, or at odds `lists` a related list inside it in place of the section; new content
+    labels and an is-new mask. `inline` 0 draws exactly as before it existed; the lists draw from
+    `lists_rng`, after the section, so that `rng` draws the same with them or without."""
     kept = np.flatnonzero(content)
     if not len(kept) or not donors:
         return doc, content, np.zeros(len(doc.blocks), bool)
@@ -297,6 +358,8 @@ def splice(doc: Document, content: np.ndarray, donors: list[Donor], rng: np.rand
     outer = anchor.elements[:-2] + (_SPLICED_IDS,)
     spliced = [_html_block(t, r, anchor, rng, outer + (_SPLICED_IDS + 1 + g, _SPLICED_IDS + 100 + i), doc.page_hints)
                for i, (t, r, g) in enumerate(new)]
+    if lists > 0 and lists_rng is not None and lists_rng.random() < lists:
+        return _related_list(doc, content, donors, lists_rng)
     blocks = _renumber(list(doc.blocks[:at]) + spliced + list(doc.blocks[at:]))
     added = np.zeros(len(blocks), bool)
     added[at: at + len(new)] = True
@@ -306,18 +369,21 @@ def splice(doc: Document, content: np.ndarray, donors: list[Donor], rng: np.rand
 
 class Augmenter:
     """Splices teasers into a share of pages, drawing donors from the pages seen before (of those, the
-    share `inline` as one inline line), and furniture into another share (each page drawn for both,
-    apart); rewrites the share `plain` in plain markup, drawn from a generator of its own so that the other
-    draws are the same with it or without; deterministic."""
+    share `inline` as one inline line, the share `lists` as a related list in the story), and furniture
+    into another share (each page drawn for both, apart); rewrites the share `plain` in plain markup. The
+    plain markup and the related lists draw from generators of their own, so that the other draws are the
+    same with them or without; deterministic."""
 
     def __init__(self, share: float, seed: int = 0, pool: int = 64, furniture: float = 0.0, inline: float = 0.0,
-                 plain: float = 0.0):
+                 plain: float = 0.0, lists: float = 0.0):
         self.share = share
+        self.lists = lists
         self.furniture = furniture
         self.inline = inline
         self.plain = plain
         self.rng = np.random.default_rng(seed)
         self.plain_rng = np.random.default_rng([seed, 1])
+        self.lists_rng = np.random.default_rng([seed, 2])
         self.donors: deque[Donor] = deque(maxlen=pool)
 
     def __call__(self, doc: Document, content: np.ndarray) -> tuple[Document, np.ndarray, np.ndarray]:
@@ -325,7 +391,7 @@ class Augmenter:
         result = (doc, content, np.zeros(len(doc.blocks), bool))
         if self.donors:  # the first page of a shard lends to the others and gets nothing itself
             if self.share > 0 and self.rng.random() < self.share:
-                result = splice(doc, content, list(self.donors), self.rng, self.inline)
+                result = splice(doc, content, list(self.donors), self.rng, self.inline, self.lists, self.lists_rng)
             if self.furniture > 0 and self.rng.random() < self.furniture:
                 result = furnish(*result[:2], self.rng, added=result[2])
         if own is not None:

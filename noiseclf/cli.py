@@ -101,6 +101,8 @@ def train(
     furniture: float = typer.Option(0.0, "--furniture", help="Share of corpus pages given a synthetic newsletter box or cookie notice."),
     inline_teasers: float = typer.Option(0.0, "--inline-teasers", help="Share of the teasers (--augment) spliced as one "
                                          "'Related: <headline>' line between the story's paragraphs."),
+    related_lists: float = typer.Option(0.0, "--related-lists", help="Share of the teasers (--augment) spliced as a "
+                                        "list of linked headlines inside the story's own element."),
     plain_markup: float = typer.Option(0.0, "--plain-markup", help="Share of corpus pages rewritten as older markup: "
                                        "no <nav>, <aside>, <article>... (each a <div>) and no class/id hints."),
     draws: int = typer.Option(1, "--draws", help="Augmentation draws of the training pages; each model is then one "
@@ -123,6 +125,7 @@ def train(
         _fail(ValueError(f"--estimator must be one of {', '.join(ESTIMATORS)}"))
     for name, share, of in (("--augment", augment, "pages"), ("--furniture", furniture, "pages"),
                              ("--inline-teasers", inline_teasers, "teasers"),
+                             ("--related-lists", related_lists, "teasers"),
                              ("--plain-markup", plain_markup, "pages")):
         if not 0.0 <= share <= 1.0:
             _fail(ValueError(f"{name} is a share of {of}, between 0 and 1, not {share}"))
@@ -153,6 +156,7 @@ def train(
                         max_iter=DEFAULT_TREES if max_iter is None else max_iter,
                         leaves=leaves or DEFAULT_LEAVES, two_pass=two_pass,
                         limit=limit, augment=augment, furniture=furniture, inline_teasers=inline_teasers,
+                        related_lists=related_lists,
                         plain_markup=plain_markup, draws=draws, specialist=specialist, root=data,
                         cache_dir=cache, extra_tables=extra, extra_names=[str(p) for p in user_data]),
             out, log=lambda s: err.print(s, highlight=False),

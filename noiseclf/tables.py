@@ -146,18 +146,19 @@ TABLE_SHARDS = 2  # fixed, not the machine's cores: each shard draws its own aug
 
 def _rows(corpus: str, split: str | None, format: Format, limit: int | None, root: str,
           shards: list[int], augment: float, furniture: float, inline: float, plain: float,
-          draw: int, version: str, source: str) -> Iterator[dict]:
+          draw: int, version: str, source: str, lists: float) -> Iterator[dict]:
     """One row per block of the pages in `shards` (page number modulo TABLE_SHARDS), shard after shard, so a
     table is the same however many processes build it; `version` and `source` key the cache.
 
     With `augment` > 0 that share of pages gets a spliced teaser section (of those, the share `inline` one
-    inline "Related: ..." line instead), with `furniture` > 0 that share a newsletter box or cookie notice
+    inline "Related: ..." line instead, the share `lists` a list of linked headlines inside the story), with `furniture` > 0 that share a newsletter box or cookie notice
     (noiseclf.augment), with `plain` > 0 that share in plain markup, each shard from its own seed and its
     own pages as donors. Draw k > 0 splices with other random draws and suffixes the page keys with "~k",
     so several draws concatenate as distinct pages of the same sites.
     """
     for shard in shards:
-        augmenter = Augmenter(augment, seed=shard + 1000 * draw, furniture=furniture, inline=inline, plain=plain)
+        augmenter = Augmenter(augment, seed=shard + 1000 * draw, furniture=furniture, inline=inline, plain=plain,
+                              lists=lists)
         pages = corpora.load_corpus(corpus, split, root=Path(root), limit=limit)
         for number, page in enumerate(pages):
             if number % TABLE_SHARDS == shard:
@@ -206,7 +207,7 @@ def _identity(location: Path) -> str:
 def build_table(corpus: str, split: str | None, *, format: Format = "html", limit: int | None = None,
                 root: Path | None = None, cache_dir: Path | None = None, num_proc: int | None = None,
                 augment: float = 0.0, furniture: float = 0.0, inline: float = 0.0, draw: int = 0,
-                plain: float = 0.0):
+                plain: float = 0.0, lists: float = 0.0):
     """The block table of a corpus split (augmented with random draw `draw`), built once and then read from
     the on-disk cache; by up to `num_proc` processes (all cores by default, at most TABLE_SHARDS), which do not
     change it."""
@@ -222,7 +223,7 @@ def build_table(corpus: str, split: str | None, *, format: Format = "html", limi
         gen_kwargs={"corpus": corpus, "split": split, "format": format, "limit": limit,
                     "root": str(root or corpora.data_root()), "shards": list(range(TABLE_SHARDS)),
                     "augment": augment, "furniture": furniture, "inline": inline, "draw": draw,
-                    "plain": plain, "version": code_fingerprint(), "source": _identity(location)},
+                    "plain": plain, "lists": lists, "version": code_fingerprint(), "source": _identity(location)},
     )
 
 

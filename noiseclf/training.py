@@ -55,6 +55,7 @@ class TrainConfig:
     augment: float = 0.5  # share of corpus pages given a spliced teaser section (noiseclf.augment)
     furniture: float = 0.0  # share of corpus pages given a newsletter box or cookie notice (noiseclf.augment)
     inline_teasers: float = 0.0  # share of teaser splices that are one inline "Related: ..." line
+    related_lists: float = 0.0  # share of teaser splices that are a list of linked headlines inside the story
     plain_markup: float = 0.0  # share of corpus pages rewritten without HTML5 sectioning elements and class hints
     draws: int = 1  # augmentation draws of each page; each model is one member a draw, averaged
     specialist: str = "article"  # page type of the specialist model ("" for none; needs pages that say their type)
@@ -266,12 +267,13 @@ def _check_matrix(m: BlockMatrix, inputs: str) -> None:
 def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> TrainResult:
     """Build tables, validate on held-out sites, refit on everything, and return model + manifest."""
     _check_sources(config)
-    start = time.time()
+    start, fingerprint = time.time(), code_fingerprint()  # the code the tables are built by, not the code at the end
     tables, records, row_draws = [], [], []
     for corpus, split in config.sources:
         drawn = [build_table(corpus, split, format=config.format, limit=config.limit, root=config.root,
                              cache_dir=config.cache_dir, augment=config.augment, furniture=config.furniture,
-                             inline=config.inline_teasers, draw=draw, plain=config.plain_markup)
+                             inline=config.inline_teasers, draw=draw, plain=config.plain_markup,
+                             lists=config.related_lists)
                  for draw in range(config.draws)]
         tables += drawn
         row_draws += [np.full(t.num_rows, draw) for draw, t in enumerate(drawn)]
@@ -322,8 +324,9 @@ def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> T
         params={"estimator": config.estimator, "max_iter": config.max_iter, "leaves": config.leaves,
                 "two_pass": config.two_pass, "n_folds": config.n_folds, "limit": config.limit,
                 "augment": config.augment, "furniture": config.furniture, "inline_teasers": config.inline_teasers,
+                "related_lists": config.related_lists,
                 "plain_markup": config.plain_markup, "draws": config.draws,
-                "specialist": config.specialist if routing else "", "table_fingerprint": code_fingerprint(),
+                "specialist": config.specialist if routing else "", "table_fingerprint": fingerprint,
                 "seconds": round(time.time() - start, 1)},
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from noiseclf.augment import INLINE, MARKERS, SEMANTIC_TAGS, Augmenter, Donor, donor, plain_markup, splice
+from noiseclf.augment import (INLINE, LIST_MARKERS, MARKERS, SEMANTIC_TAGS, STORY_LINKS, Augmenter, Donor, donor,
+                              plain_markup, splice)
 from noiseclf.segmentation import segment_html
 
 PAGE = """<html><head><title>Canal boats return to the old wharf</title></head><body>
@@ -146,6 +147,53 @@ def test_augmenter_splices_inline_teasers_only_at_the_share_asked_for():
     assert all(len(new) >= 2 for new in spliced())  # sections: a marker and teasers
     inline = spliced(inline=1.0)
     assert all(len(new) == 1 and new[0].startswith(INLINE) for new in inline)
+
+
+MORE_DONORS = DONORS + [Donor(f"Harbour festival {n} draws record crowds", ("Boats lined the quay.",)) for n in range(6)]
+
+
+def test_a_related_list_sits_in_the_story_s_own_element_as_linked_headlines_of_other_stories():
+    doc = segment_html(PAGE)
+    content = content_mask(doc)
+    story = {b.elements[:-1] for b, keep in zip(doc.blocks, content) if keep}
+    titles = {d.title for d in MORE_DONORS}
+    shapes = set()
+    for seed in range(40):
+        new_doc, labels, added = splice(doc, content, MORE_DONORS, np.random.default_rng(seed), lists=1.0,
+                                        lists_rng=np.random.default_rng([seed, 2]))
+        assert np.array_equal(labels[~added], content) and not labels[added].any()
+        new = [b for b, a in zip(new_doc.blocks, added) if a]
+        at = int(np.flatnonzero(added)[0])
+        assert labels[at - 1]  # after a paragraph of the story: inside it or right after its last
+        items = [b for b in new if b.tag == "li"]
+        lines = [b for b in new if b.tag == "p" and b.link_chars]
+        assert all(b.link_chars == len(b.text) and b.path.endswith("/ul/li") and b.within("ul") for b in items)
+        assert all(b.elements[:-2] in story and b.elements[-2] == items[0].elements[-2] for b in items)
+        assert all(b.elements[:-1] in story and b.link_chars < len(b.text) for b in lines)
+        assert all(any(t in b.text for t in titles) for b in items + lines)
+        if items:
+            assert len(items) >= 2 and all(b.text in LIST_MARKERS for b in new if b.tag == "p")
+            shapes.add("list under a marker" if len(new) > len(items) else "list")
+        else:
+            assert len(lines) == 2 and any(lines[0].text.startswith(p) for p, _ in STORY_LINKS)
+            shapes.add("previous/next")
+    assert shapes == {"list", "list under a marker", "previous/next"}
+
+
+def test_augmenter_sets_related_lists_in_place_of_sections_at_their_share_and_draws_the_rest_as_before():
+    doc = segment_html(PAGE)
+
+    def spliced(**options):
+        augment = Augmenter(1.0, seed=7, **options)
+        outs = [augment(doc, content_mask(doc)) for _ in range(12)][1:]
+        return [[b.text for b, a in zip(out[0].blocks, out[2]) if a] for out in outs]
+
+    sections = spliced()
+    assert sections == spliced(lists=0.0)
+    assert all(any(t in MARKERS for t in new) for new in sections)
+    some = spliced(lists=0.5)
+    kept = [new == old for new, old in zip(some, sections)]
+    assert any(kept) and not all(kept)  # the pages not given a list draw their section as before
 
 
 def test_plain_markup_keeps_the_text_and_structure_without_sectioning_elements_or_class_hints():

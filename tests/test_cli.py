@@ -77,6 +77,7 @@ def test_extract_keeps_a_row_for_every_bad_input(tmp_path, tiny_model):
     (["train", "--furniture", "1.5"], "--furniture is a share of pages, between 0 and 1"),
     (["train", "--augment", "-0.1"], "--augment is a share of pages, between 0 and 1"),
     (["train", "--inline-teasers", "2"], "--inline-teasers is a share of teasers, between 0 and 1"),
+    (["train", "--related-lists", "1.5"], "--related-lists is a share of teasers, between 0 and 1"),
     (["train", "--plain-markup", "-0.5"], "--plain-markup is a share of pages, between 0 and 1"),
     (["evaluate", "--format", "text", "--plain-markup"], "--plain-markup rewrites HTML markup; text input has none"),
     (["train", "--draws", "0"], "--draws is a number of augmentation draws, at least 1"),
