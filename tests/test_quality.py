@@ -13,11 +13,11 @@ pytestmark = pytest.mark.corpus
 
 # (corpus, split, format) -> {summary key: floor}; "related_kept" is a ceiling.
 FLOORS = {
-    ("scrapinghub_aeb", "test", "html"): {"shingle_f1": 0.95},  # measured 0.957
-    ("wcxb", "test", "html"): {"word_f1": 0.885},  # 0.894
-    ("dragnet", "test", "html"): {"shingle_f1": 0.875},  # 0.892
-    ("l3s_gn1", "all", "html"): {"shingle_f1": 0.93},  # 0.947
-    ("cleaneval", "final", "html"): {"shingle_f1": 0.90},  # 0.909 (its gold counts reader comments, which the thread rule drops)
+    ("scrapinghub_aeb", "test", "html"): {"shingle_f1": 0.95},  # measured 0.960
+    ("wcxb", "test", "html"): {"word_f1": 0.885},  # 0.898
+    ("dragnet", "test", "html"): {"shingle_f1": 0.875},  # 0.891
+    ("l3s_gn1", "all", "html"): {"shingle_f1": 0.93},  # 0.943
+    ("cleaneval", "final", "html"): {"shingle_f1": 0.90},  # 0.914 (its gold counts reader comments, which the thread rule drops)
     ("scrapinghub_aeb", "test", "text"): {"shingle_f1": 0.89},  # 0.916
     ("wcxb", "test", "text"): {"word_f1": 0.825},  # 0.839
     ("l3s_gn1", "all", "text"): {"shingle_f1": 0.91},  # 0.927
@@ -28,10 +28,11 @@ FLOORS = {
 # repeated text stopped making a teaser box the main element, was 18.0% with the next retrain (its
 # threshold 0.425 -> 0.4), and is 12.9% since the page's topic is weighed on its prose (six pages'
 # lists of linked headlines and footnotes dropped or cut), and 15.0% since a share of the training pages
-# is read in plain markup (round 22); what is left is mostly linked headline lists inside the story's
-# element and footnotes, scored near the threshold.
+# is read in plain markup (round 22); 11.4% since a share of the training teasers is a list of other
+# stories' linked headlines inside the story (round 28; 18.0% for the same command without them). What is
+# left is mostly numbered references, a box of another story's teaser and previous/next story lines.
 CEILINGS = {
-    ("l3s_gn1", "all", "html"): {"related_kept": 0.18},  # measured 0.150
+    ("l3s_gn1", "all", "html"): {"related_kept": 0.15},  # measured 0.114
     ("l3s_gn1", "all", "text"): {"related_kept": 0.22},  # 0.161
 }
 
