@@ -481,20 +481,22 @@ def _cut_gzip_member(path: str, start: int, skip_first: bool, chunk: int = 1 << 
     fastwarc reads a last member cut within its first few dozen bytes as the end of the file."""
     with open(path, "rb") as f:
         f.seek(start)
-        if f.read(2) != _GZIP_MAGIC[:2]:
+        data = f.read(chunk)
+        if not data.startswith(_GZIP_MAGIC):
             return None
-        f.seek(start)
         pos = member = start
-        inflate, fresh, data = zlib.decompressobj(wbits=31), True, b""
+        inflate, fresh = zlib.decompressobj(wbits=31), True
         while True:
             if not data:
                 data = f.read(chunk)
                 if not data:
-                    return None if fresh or (skip_first and member == start) else member
+                    if fresh:
+                        return None
+                    break
             try:
                 inflate.decompress(data, 1 << 16)
             except zlib.error:
-                return None if skip_first and member == start else member
+                break
             if inflate.eof:
                 pos += len(data) - len(inflate.unused_data)
                 data, member, fresh = inflate.unused_data, pos, True
@@ -502,6 +504,7 @@ def _cut_gzip_member(path: str, start: int, skip_first: bool, chunk: int = 1 << 
             else:
                 pos += len(data) - len(inflate.unconsumed_tail)
                 data, fresh = inflate.unconsumed_tail, False
+    return None if skip_first and member == start else member
 
 
 def _warc_record(rec: Any, source: str, cap: int | None) -> Record:

@@ -50,9 +50,10 @@ def _kind_folder(kind: str, cache_dir: Path | None) -> Path:
     return Path(cache_dir or DEFAULT_CACHE) / kind
 
 
-def table_cache(kind: str, cache_dir: Path | None = None) -> Path:
-    """The folder of the current code's tables of a kind: stale code's stay apart."""
-    return _kind_folder(kind, cache_dir) / code_fingerprint()
+def table_cache(kind: str, cache_dir: Path | None = None, version: str | None = None) -> Path:
+    """The folder of the tables of a kind built by code `version` (default: the current code's): stale
+    code's stay apart."""
+    return _kind_folder(kind, cache_dir) / (version or code_fingerprint())
 
 
 @dataclass(frozen=True)
@@ -207,23 +208,25 @@ def _identity(location: Path) -> str:
 def build_table(corpus: str, split: str | None, *, format: Format = "html", limit: int | None = None,
                 root: Path | None = None, cache_dir: Path | None = None, num_proc: int | None = None,
                 augment: float = 0.0, furniture: float = 0.0, inline: float = 0.0, draw: int = 0,
-                plain: float = 0.0, lists: float = 0.0):
+                plain: float = 0.0, lists: float = 0.0, version: str | None = None):
     """The block table of a corpus split (augmented with random draw `draw`), built once and then read from
     the on-disk cache; by up to `num_proc` processes (all cores by default, at most TABLE_SHARDS), which do not
-    change it."""
+    change it. `version` keys the cache (default: the code's fingerprint now), so the tables of one training
+    run share the fingerprint it records even if the files change during the run."""
     import datasets
 
     location = corpora.corpus_location(corpus, split, root).resolve()  # checked here, not in `datasets`' generator
     schema = table_schema()
     datasets.disable_progress_bars()
     n_proc = min(max(1, num_proc or os.cpu_count() or 1), TABLE_SHARDS)
+    version = version or code_fingerprint()
     return datasets.Dataset.from_generator(  # a process takes a run of shards: rows stay in shard order
-        _rows, features=schema, cache_dir=str(table_cache("tables", cache_dir)),
+        _rows, features=schema, cache_dir=str(table_cache("tables", cache_dir, version)),
         num_proc=n_proc if n_proc > 1 else None,
         gen_kwargs={"corpus": corpus, "split": split, "format": format, "limit": limit,
                     "root": str(root or corpora.data_root()), "shards": list(range(TABLE_SHARDS)),
                     "augment": augment, "furniture": furniture, "inline": inline, "draw": draw,
-                    "plain": plain, "lists": lists, "version": code_fingerprint(), "source": _identity(location)},
+                    "plain": plain, "lists": lists, "version": version, "source": _identity(location)},
     )
 
 

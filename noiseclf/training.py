@@ -267,13 +267,13 @@ def _check_matrix(m: BlockMatrix, inputs: str) -> None:
 def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> TrainResult:
     """Build tables, validate on held-out sites, refit on everything, and return model + manifest."""
     _check_sources(config)
-    start, fingerprint = time.time(), code_fingerprint()  # the code the tables are built by, not the code at the end
+    start, fingerprint = time.time(), code_fingerprint()  # the code this run loaded: its tables' key and its record
     tables, records, row_draws = [], [], []
     for corpus, split in config.sources:
         drawn = [build_table(corpus, split, format=config.format, limit=config.limit, root=config.root,
                              cache_dir=config.cache_dir, augment=config.augment, furniture=config.furniture,
                              inline=config.inline_teasers, draw=draw, plain=config.plain_markup,
-                             lists=config.related_lists)
+                             lists=config.related_lists, version=fingerprint)
                  for draw in range(config.draws)]
         tables += drawn
         row_draws += [np.full(t.num_rows, draw) for draw, t in enumerate(drawn)]

@@ -240,6 +240,17 @@ def test_augmented_draws_of_a_corpus_concatenate_as_distinct_pages_of_the_same_s
     assert len(both.page_keys) == 2 * len(keys[0]) and len(set(both.sites)) == len(set(to_matrix(draws[:1]).sites))
 
 
+def test_a_table_built_for_a_given_code_version_is_cached_under_it(folders: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from noiseclf import tables
+
+    monkeypatch.setattr(tables, "code_fingerprint", lambda: "edited-meanwhile")  # the files changed mid-run
+    table = tables.build_table("wcxb", "dev", root=folders, cache_dir=tmp_path, num_proc=1, version="at-start")
+    assert table.cache_files and all(Path(f["filename"]).is_relative_to(tmp_path / "tables" / "at-start")
+                                     for f in table.cache_files)
+    assert not (tmp_path / "tables" / "edited-meanwhile").exists()
+
+
 def test_bad_requests_raise_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="nope"):
         load_corpus("nope")
