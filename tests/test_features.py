@@ -64,6 +64,26 @@ def test_teaser_repetition_truncation_and_markers():
     assert column(X, "title_recall")[1] == 1.0  # the headline restates the title it was taken as
 
 
+@pytest.mark.parametrize("line", ["Today's most read", "Latest headlines", "The Latest", "Top Stories",
+                                  "More Football News from TEAMtalk", "More on this story", "External links",
+                                  "Don’t miss", "Editor's picks", "In case you missed it", "Previous Post"])
+def test_list_headings_are_section_markers(line):
+    texts = [line, "Harbour ferry fares to rise by a fifth from March", "Storm closes coastal road for a week"]
+    X = block_features(segment_text("\n\n".join(texts)))
+    assert column(X, "is_marker").tolist() == [1, 0, 0]
+    assert column(X, "after_marker").tolist() == [1, 1, 1]
+
+
+@pytest.mark.parametrize("line, prefixed", [("Previous story: Ferry fares to rise by a fifth", 1),
+                                            ("Next article: Storm closes coastal road", 1),
+                                            ("Previous: Ferry fares rise | Next: Storm closes road", 1),
+                                            ("TAGS: Harbour, ferries, island routes", 1),
+                                            ("Next: stir in the flour and leave the dough to rest", 0),
+                                            ("More than 400 homes lost power during the storm", 0)])
+def test_story_link_and_tag_lines_open_with_a_marker(line, prefixed):
+    X = block_features(segment_text(line + "\n\nThe harbour master said the ferries would run again on Monday."))
+    assert column(X, "marker_prefix")[0] == prefixed and column(X, "is_marker")[0] == 0
+
 def test_a_long_unlinked_keyword_line_is_not_the_pages_topic():
     keywords = " ".join(f"{w}{i}" for i in range(8) for w in ("harbour", "election", "recipes", "cycling", "weather",
                                                               "football", "theatre", "markets", "gardens", "schools"))
