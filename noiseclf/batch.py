@@ -21,9 +21,9 @@ which is not opened: opening a FIFO waits for a writer; the reason in `error`). 
     records have none), `id` = WARC-Record-ID, `url` = WARC-Target-URI, `path` = the WARC file;
   * an input that cannot be read at all (missing, unreadable, corrupt gzip or WARC mid-file): one
     error row with `id` null naming it, after the rows of the records read before the damage. A
-    `.warc.gz` file cut within the first few dozen bytes of its last record's gzip member, which fastwarc
-    reads as the end of the file, gets that error row too, unless it is read as a stream (standard input,
-    or a name that does not say WARC).
+    `.warc.gz` file or stream cut within the first few dozen bytes of its last record's gzip member, which
+    fastwarc reads as the end of the file, gets that error row too (a stream keeps the bytes of its last
+    record for that check, up to 64 MiB).
 
 Resume: rows go to a partial file beside the output, `.<name>.partial`, moved into place
 (os.replace) when the run completes. An interrupted run (KeyboardInterrupt, an exception, or a hard
@@ -87,6 +87,7 @@ _PAGE_FORMATS = {".html": "html", ".htm": "html", ".xhtml": "html", ".txt": "tex
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:\-]+)", re.I)
 _GZIP_MAGIC = b"\x1f\x8b"
+_STREAM_TAIL_MAX = 64 << 20  # bytes a gzipped WARC stream keeps of its last record, to check the end
 _BOM = b"\xef\xbb\xbf"
 _SNIFF_BYTES = 4096
 _PARQUET_ROWS = 1024  # rows buffered per Parquet row group: bounds memory, keeps groups useful
@@ -378,7 +379,7 @@ def _stream_records(stream: BinaryIO, source: str, options: BatchOptions) -> Ite
         return
     head = head.removeprefix(_BOM).lstrip()
     if head.startswith(b"WARC/"):
-        yield from _warc_records(_ForwardReader(stream), source, options)
+        yield from _warc_records(_ForwardReader(stream, keep_max=_STREAM_TAIL_MAX if gzipped else 0), source, options)
         return
     if gzipped:
         stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
@@ -392,16 +393,35 @@ def _stream_records(stream: BinaryIO, source: str, options: BatchOptions) -> Ite
 
 
 class _ForwardReader:
-    """A non-seekable stream (a pipe) as fastwarc wants it: read, plus tell counted by hand."""
+    """A non-seekable stream (a pipe) as fastwarc wants it: read, plus tell counted by hand. It keeps the
+    bytes read since `keep_from` (the last record's start), up to `keep_max`, to check the stream's end."""
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: BinaryIO, keep_max: int) -> None:
         self._stream = stream
         self._pos = 0
+        self._kept, self._kept_at, self._keep_max = bytearray(), 0, keep_max
 
     def read(self, size: int = -1) -> bytes:
         data = self._stream.read(size)
+        if self._kept_at >= 0:
+            self._kept += data
+            if len(self._kept) > self._keep_max:
+                self._kept, self._kept_at = bytearray(), -1
         self._pos += len(data)
         return data
+
+    def keep_from(self, pos: int) -> None:
+        """Drop the kept bytes before stream offset `pos`."""
+        if 0 <= self._kept_at <= pos:
+            del self._kept[:pos - self._kept_at]
+            self._kept_at = pos
+
+    def tail(self) -> tuple[int, bytes] | None:
+        """The rest of the stream read to its end, with the bytes kept before it, and the offset they start
+        at; None once more than `keep_max` had to be kept."""
+        while self._kept_at >= 0 and self.read(1 << 20):
+            pass
+        return None if self._kept_at < 0 else (self._kept_at, bytes(self._kept))
 
     def tell(self) -> int:
         return self._pos
@@ -463,8 +483,10 @@ def _warc_records(stream: Any, source: str, options: BatchOptions) -> Iterator[R
     try:
         for warc_record in archive:
             count, last = count + 1, warc_record.stream_pos
+            if isinstance(stream, _ForwardReader):
+                stream.keep_from(last)
             yield _warc_record(warc_record, source, options.max_bytes)
-        cut = _cut_gzip_member(stream, last, skip_first=count > 0) if isinstance(stream, str) else None
+        cut = _last_member_cut(stream, last, skip_first=count > 0)
     except BaseException as exc:
         if not _is_read_failure(exc):
             raise
@@ -475,35 +497,47 @@ def _warc_records(stream: Any, source: str, options: BatchOptions) -> Iterator[R
                                     "the record in it is lost")
 
 
-def _cut_gzip_member(path: str, start: int, skip_first: bool, chunk: int = 1 << 20) -> int | None:
-    """The offset of a gzip member, from `start` (a member's) to the end of the file, that never ends, or
-    None; with `skip_first`, not the member at `start` (the last record read, which has its row).
+def _last_member_cut(stream: Any, last: int, skip_first: bool) -> int | None:
+    """`_cut_gzip_member` from the last record read, in a WARC file or in the bytes a stream kept of it."""
+    if isinstance(stream, str):
+        with open(stream, "rb") as f:
+            return _cut_gzip_member(f, last, skip_first)
+    tail = stream.tail() if isinstance(stream, _ForwardReader) else None
+    if tail is None:
+        return None
+    start, data = tail
+    cut = _cut_gzip_member(io.BytesIO(data), last - start, skip_first)
+    return None if cut is None else start + cut
+
+
+def _cut_gzip_member(f: BinaryIO, start: int, skip_first: bool, chunk: int = 1 << 20) -> int | None:
+    """The offset of a gzip member, from `start` (a member's) to the end of `f`, that never ends, or None;
+    with `skip_first`, not the member at `start` (the last record read, which has its row).
     fastwarc reads a last member cut within its first few dozen bytes as the end of the file."""
-    with open(path, "rb") as f:
-        f.seek(start)
-        data = f.read(chunk)
-        if not data.startswith(_GZIP_MAGIC):
-            return None
-        pos = member = start
-        inflate, fresh = zlib.decompressobj(wbits=31), True
-        while True:
+    f.seek(start)
+    data = f.read(chunk)
+    if not data.startswith(_GZIP_MAGIC):
+        return None
+    pos = member = start
+    inflate, fresh = zlib.decompressobj(wbits=31), True
+    while True:
+        if not data:
+            data = f.read(chunk)
             if not data:
-                data = f.read(chunk)
-                if not data:
-                    if fresh:
-                        return None
-                    break
-            try:
-                inflate.decompress(data, 1 << 16)
-            except zlib.error:
+                if fresh:
+                    return None
                 break
-            if inflate.eof:
-                pos += len(data) - len(inflate.unused_data)
-                data, member, fresh = inflate.unused_data, pos, True
-                inflate = zlib.decompressobj(wbits=31)
-            else:
-                pos += len(data) - len(inflate.unconsumed_tail)
-                data, fresh = inflate.unconsumed_tail, False
+        try:
+            inflate.decompress(data, 1 << 16)
+        except zlib.error:
+            break
+        if inflate.eof:
+            pos += len(data) - len(inflate.unused_data)
+            data, member, fresh = inflate.unused_data, pos, True
+            inflate = zlib.decompressobj(wbits=31)
+        else:
+            pos += len(data) - len(inflate.unconsumed_tail)
+            data, fresh = inflate.unconsumed_tail, False
     return None if skip_first and member == start else member
 
 

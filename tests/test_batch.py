@@ -299,16 +299,22 @@ def test_corrupt_and_truncated_warc_then_next_input(tmp_path: Path) -> None:
     assert "truncated record" in rows[4]["error"] and rows[4]["url"] == "https://ex.com/2"
 
 
+@pytest.mark.parametrize("via", ["cut.warc.gz", "cut.bin", "-"])
 @pytest.mark.parametrize("cut", [1, 20, 300, None])
-def test_a_warc_gz_cut_in_its_last_member_gives_the_lost_record_one_error_row(tmp_path: Path, cut: int | None) -> None:
+def test_a_warc_gz_cut_in_its_last_member_gives_the_lost_record_one_error_row(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cut: int | None, via: str) -> None:
     warc = tmp_path / "cut.warc.gz"
     write_warc(warc, [("response", f"https://ex.com/{i}", page(f"P{i}", f"Body {i}.").encode(), "text/html")
                       for i in range(3)])
     data = warc.read_bytes()
     last = data.rindex(b"\x1f\x8b\x08")  # the last record's gzip member
-    warc.write_bytes(data if cut is None else data[:last + cut])
+    data = data if cut is None else data[:last + cut]
+    if via == "-":  # read as a stream: the bytes are gone once fastwarc has read them
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(data))))
+    else:
+        (tmp_path / via).write_bytes(data)
 
-    run_batch([str(warc)], options(tmp_path))
+    run_batch([via if via == "-" else str(tmp_path / via)], options(tmp_path))
 
     rows = read_rows(tmp_path / "out.jsonl")
     assert len(rows) == 3 and [r["status"] for r in rows[:2]] == ["ok", "ok"]
