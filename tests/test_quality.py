@@ -13,14 +13,14 @@ pytestmark = pytest.mark.corpus
 
 # (corpus, split, format) -> {summary key: floor}; "related_kept" is a ceiling.
 FLOORS = {
-    ("scrapinghub_aeb", "test", "html"): {"shingle_f1": 0.95},  # measured 0.960
-    ("wcxb", "test", "html"): {"word_f1": 0.885},  # 0.898
-    ("dragnet", "test", "html"): {"shingle_f1": 0.875},  # 0.891
-    ("l3s_gn1", "all", "html"): {"shingle_f1": 0.93},  # 0.943
-    ("cleaneval", "final", "html"): {"shingle_f1": 0.90},  # 0.914 (its gold counts reader comments, which the thread rule drops)
-    ("scrapinghub_aeb", "test", "text"): {"shingle_f1": 0.89},  # 0.916
-    ("wcxb", "test", "text"): {"word_f1": 0.825},  # 0.839
-    ("l3s_gn1", "all", "text"): {"shingle_f1": 0.91},  # 0.927
+    ("scrapinghub_aeb", "test", "html"): {"shingle_f1": 0.95},  # measured 0.957
+    ("wcxb", "test", "html"): {"word_f1": 0.885},  # 0.900
+    ("dragnet", "test", "html"): {"shingle_f1": 0.875},  # 0.890
+    ("l3s_gn1", "all", "html"): {"shingle_f1": 0.93},  # 0.944
+    ("cleaneval", "final", "html"): {"shingle_f1": 0.90},  # 0.913 (its gold counts reader comments, which the thread rule drops)
+    ("scrapinghub_aeb", "test", "text"): {"shingle_f1": 0.89},  # 0.914
+    ("wcxb", "test", "text"): {"word_f1": 0.825},  # 0.842
+    ("l3s_gn1", "all", "text"): {"shingle_f1": 0.91},  # 0.930
 }
 # Related content kept moves by several points between retrains (24-35% for the html model over
 # one earlier session's candidates; 20.1%, 24.6% and 22.9% for the three text models before the
@@ -29,11 +29,13 @@ FLOORS = {
 # threshold 0.425 -> 0.4), and is 12.9% since the page's topic is weighed on its prose (six pages'
 # lists of linked headlines and footnotes dropped or cut), and 15.0% since a share of the training pages
 # is read in plain markup (round 22); 11.4% since a share of the training teasers is a list of other
-# stories' linked headlines inside the story (round 28; 18.0% for the same command without them). What is
-# left is mostly numbered references, a box of another story's teaser and previous/next story lines.
+# stories' linked headlines inside the story (round 28; 18.0% for the same command without them), 10.2%
+# since more list headings and "Previous story:" lines are section markers (round 29; the text model's
+# 17.6% -> 14.6%). What is left is mostly numbered references, a box of another story's teaser and
+# previous/next story lines.
 CEILINGS = {
-    ("l3s_gn1", "all", "html"): {"related_kept": 0.15},  # measured 0.114
-    ("l3s_gn1", "all", "text"): {"related_kept": 0.22},  # 0.161
+    ("l3s_gn1", "all", "html"): {"related_kept": 0.15},  # measured 0.102
+    ("l3s_gn1", "all", "text"): {"related_kept": 0.20},  # 0.146
 }
 
 
