@@ -30,7 +30,7 @@ _SOLO = "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in _SOLO_RANGES)
 _WORD = re.compile(f"(?=\\w)[{_SOLO}]|[^\\W{_SOLO}]+")
 _TERMINAL = frozenset('.!?。！？"”»)\'')
 # Lines that open a list of other stories or of comments: "Read also", "Today's most read", "More news from X",
-# "Previous story"; on WCXB dev 3% of such lines are gold, and 6% of the five blocks after them.
+# "Previous story". On WCXB dev 4% of the lines it reads are gold, and 14% of the five blocks after them.
 _SECTION_MARKER = re.compile(
     r"^(?:(?:today['’]?s|this week['’]?s|the|our) )?(?:"
     r"read (?:also|more|next)|also read|see also|related(?: (?:articles?|stories|posts|content|coverage|topics|news))?|"
