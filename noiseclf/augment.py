@@ -247,6 +247,17 @@ def _renumber(blocks: list[Block]) -> list[Block]:
     return blocks
 
 
+def _insert(doc: Document, content: np.ndarray, at: int,
+            new: list[Block]) -> tuple[Document, np.ndarray, np.ndarray]:
+    """The page with the blocks `new` set before block `at`, labelled boilerplate; new content labels and the
+    is-new mask."""
+    blocks = _renumber(list(doc.blocks[:at]) + new + list(doc.blocks[at:]))
+    added = np.zeros(len(blocks), bool)
+    added[at: at + len(new)] = True
+    labels = np.concatenate([content[:at], np.zeros(len(new), bool), content[at:]])
+    return replace(doc, blocks=tuple(blocks)), labels, added
+
+
 def _html_block(text: str, role: str, anchor: Block, rng: np.random.Generator, elements: tuple[int, ...],
                 page_hints: int) -> Block:
     """A spliced block with the layout teasers have: in an aside/div, headlines linked, the aside sometimes hinted.
@@ -276,10 +287,7 @@ def _inline(doc: Document, content: np.ndarray, text: str, title: str,
     line = replace(anchor, text=text, link_chars=len(title),
                    elements=anchor.elements[:-1] + (_SPLICED_IDS,),
                    element_hints=anchor.element_hints[:-1] + (0,) if anchor.element_hints else ())
-    blocks = _renumber(list(doc.blocks[:at]) + [line] + list(doc.blocks[at:]))
-    added = np.zeros(len(blocks), bool)
-    added[at] = True
-    return replace(doc, blocks=tuple(blocks)), np.insert(content, at, False), added
+    return _insert(doc, content, at, [line])
 
 
 def _story_links(titles: list[str], rng: np.random.Generator) -> list[tuple[str, str, int]]:
@@ -321,11 +329,7 @@ def _related_list(doc: Document, content: np.ndarray, donors: list[Donor],
                            ancestors=own_bits | ANCESTOR_BIT[tag] | (ANCESTOR_BIT["ul"] if is_item else 0),
                            elements=elements, element_hints=hints + (0,) * (len(elements) - len(parent))
                            if anchor.element_hints else ()))
-    blocks = _renumber(list(doc.blocks[:at]) + new + list(doc.blocks[at:]))
-    added = np.zeros(len(blocks), bool)
-    added[at: at + len(new)] = True
-    labels = np.concatenate([content[:at], np.zeros(len(new), bool), content[at:]])
-    return replace(doc, blocks=tuple(blocks)), labels, added
+    return _insert(doc, content, at, new)
 
 
 def splice(doc: Document, content: np.ndarray, donors: list[Donor], rng: np.random.Generator,
@@ -360,11 +364,7 @@ def splice(doc: Document, content: np.ndarray, donors: list[Donor], rng: np.rand
                for i, (t, r, g) in enumerate(new)]
     if lists > 0 and lists_rng is not None and lists_rng.random() < lists:
         return _related_list(doc, content, donors, lists_rng)
-    blocks = _renumber(list(doc.blocks[:at]) + spliced + list(doc.blocks[at:]))
-    added = np.zeros(len(blocks), bool)
-    added[at: at + len(new)] = True
-    labels = np.concatenate([content[:at], np.zeros(len(new), bool), content[at:]])
-    return replace(doc, blocks=tuple(blocks)), labels, added
+    return _insert(doc, content, at, spliced)
 
 
 class Augmenter:

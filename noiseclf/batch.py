@@ -470,7 +470,7 @@ def _jsonl_record(line: bytes, lineno: int, source: str, options: BatchOptions) 
     return Record(rid, url, content, name if name in ("html", "text") else "auto", source)
 
 
-def _warc_records(stream: Any, source: str, options: BatchOptions) -> Iterator[Record]:
+def _warc_records(stream: str | _ForwardReader, source: str, options: BatchOptions) -> Iterator[Record]:
     """Response and conversion records of a WARC/WET file or stream; damage ends it with an error row."""
     from fastwarc.warc import ArchiveIterator, WarcRecordType
 
@@ -497,12 +497,12 @@ def _warc_records(stream: Any, source: str, options: BatchOptions) -> Iterator[R
                                     "the record in it is lost")
 
 
-def _last_member_cut(stream: Any, last: int, skip_first: bool) -> int | None:
+def _last_member_cut(stream: str | _ForwardReader, last: int, skip_first: bool) -> int | None:
     """`_cut_gzip_member` from the last record read, in a WARC file or in the bytes a stream kept of it."""
     if isinstance(stream, str):
         with open(stream, "rb") as f:
             return _cut_gzip_member(f, last, skip_first)
-    tail = stream.tail() if isinstance(stream, _ForwardReader) else None
+    tail = stream.tail()
     if tail is None:
         return None
     start, data = tail
