@@ -1,8 +1,9 @@
 """A model on disk: the joblib file, its packed trees (`.trees.npz`) and the manifest beside them.
 
-The manifest records versions, feature names, training data, validation scores and the sha256 of
-both files; reading it verifies the files *before* anything is unpickled or loaded, and refuses a
-model this code cannot use, saying why. Nothing here imports scikit-learn.
+The manifest records versions, feature names, the features of a reference page (`probe`), training
+data, validation scores and the sha256 of both files; reading it verifies the files *before* anything
+is unpickled or loaded, and refuses a model this code cannot use, saying why: one whose features this
+code would compute otherwise. Nothing here imports scikit-learn.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import numpy as np
 
 from . import __version__
 from .features import FEATURE_NAMES
+from .probe import PROBE_LENGTH, probe_differences
 from .types import Format, ModelError
 
-MODEL_FORMAT = 2  # bump when the artifact layout changes (2: a page-type specialist and its router)
+MODEL_FORMAT = 3  # bump when the artifact layout changes (2: a page-type specialist and its router; 3: feature_probe)
 
 
 def installed_sklearn() -> str:
@@ -45,6 +47,7 @@ class Manifest:
     numpy_version: str = np.__version__
     python_version: str = platform.python_version()
     feature_names: list[str] = field(default_factory=lambda: list(FEATURE_NAMES))
+    feature_probe: list[float] = field(default_factory=list)  # `probe.feature_probe` of the code it trained on
     threshold: float = 0.5
     training_data: list[dict] = field(default_factory=list)  # corpus, split, pages, blocks, sha256; or pages_file
     validation: dict = field(default_factory=dict)
@@ -84,11 +87,25 @@ def check_manifest(manifest: Manifest, path: Path, *, unpickling: bool = True) -
     if list(manifest.feature_names) != list(FEATURE_NAMES):
         problems.append(f"its {len(manifest.feature_names)} features differ from this noiseclf's "
                         f"{len(FEATURE_NAMES)} (made by noiseclf {manifest.noiseclf_version})")
+    else:
+        problems.extend(_probe_problem(manifest))
     if unpickling and _minor(manifest.sklearn_version) != _minor(installed_sklearn()):
         problems.append(f"trained with scikit-learn {manifest.sklearn_version}, installed is {installed_sklearn()}")
     if problems:
         raise ModelError(f"{path}: incompatible model: " + "; ".join(problems)
                          + ". Retrain it with `noiseclf train` or install the matching versions.")
+
+
+def _probe_problem(manifest: Manifest) -> list[str]:
+    """Why the manifest's reference-page features are not this code's, if they are not."""
+    if len(manifest.feature_probe) != PROBE_LENGTH:
+        return [f"its feature_probe holds {len(manifest.feature_probe)} values, this noiseclf's {PROBE_LENGTH}"]
+    differs = probe_differences(manifest.feature_probe, manifest.format)
+    if not differs:
+        return []
+    shown = ", ".join(differs[:5]) + (f" and {len(differs) - 5} more" if len(differs) > 5 else "")
+    return [f"it was trained on other feature code: on the reference page this code computes other values "
+            f"of {shown}"]
 
 
 def check_threshold(manifest: Manifest, threshold: float, path: Path) -> None:
@@ -121,6 +138,9 @@ def _manifest_from(raw: object, mpath: Path) -> Manifest:
     or unknown field, so no field falls back to this code's own value."""
     if not isinstance(raw, dict):
         raise ModelError(f"{mpath}: unreadable manifest: not a JSON object")
+    if isinstance(raw.get("model_format"), int) and raw["model_format"] != MODEL_FORMAT:
+        raise ModelError(f"{mpath}: artifact format {raw['model_format']}, this noiseclf reads {MODEL_FORMAT}; "
+                         "retrain the model with `noiseclf train` or install the noiseclf that made it")
     hints = get_type_hints(Manifest)
     for name, hint in hints.items():
         if name not in raw:

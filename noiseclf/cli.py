@@ -364,6 +364,7 @@ def info(model: Optional[Path] = typer.Option(None, "--model", "-m", help="A mod
     for fmt, manifest in ex.manifests.items():
         shown[fmt] = asdict(manifest)
         shown[fmt]["feature_names"] = f"{len(manifest.feature_names)} features"
+        shown[fmt]["feature_probe"] = f"{len(manifest.feature_probe)} sums over the reference page (checked)"
     sys.stdout.write(json.dumps(shown, indent=2) + "\n")
 
 

@@ -35,6 +35,7 @@ from .artifact import (
     read_manifest,
     trees_path,
 )
+from .probe import feature_probe
 from .scoring import (
     COMPILED_TREES,
     PackedLogistic,
@@ -318,6 +319,7 @@ def save_model(model: BlockClassifier, manifest: Manifest, path: str | Path) -> 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     manifest.threshold = float(model.threshold)
+    manifest.feature_probe = feature_probe(manifest.format)  # the features of the code that trained it
     joblib.dump(model, path, compress=3)
     manifest.model_sha256 = file_sha256(path)
     packed, tpath = pack(model), trees_path(path)

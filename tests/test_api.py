@@ -298,6 +298,8 @@ _DROPPED = object()
     ("model_sha256", 5, "'model_sha256' is 5, expected str"),
     ("sklearn_version", None, "'sklearn_version' is None, expected str"),
     ("model_format", "2", "'model_format' is '2', expected int"),
+    ("model_format", 2, "artifact format 2, this noiseclf reads 3; retrain"),  # a model saved before the probe
+    ("feature_probe", _DROPPED, "manifest has no 'feature_probe' field"),
     ("format", "xml", "format 'xml' is neither html nor text"),  # not an 'xml' model beside the shipped html one
     ("format", None, "'format' is None, expected str"),
     ("threshold", 0.99, "threshold 0.99 differs from the model's own"),  # info would show 0.99 while another runs
@@ -315,6 +317,44 @@ def test_a_manifest_missing_a_field_or_holding_a_wrong_one_is_refused_naming_bot
         with pytest.raises(ModelError, match=message) as info:
             load(copy)
         assert str(manifest_path(copy)) in str(info.value)
+
+
+@pytest.mark.parametrize("fmt", ["html", "text"])
+def test_a_model_trained_on_other_feature_code_is_refused_naming_the_features_that_moved(
+        tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
+    """Same feature names, other values: a marker list that lost entries, as an edited features module
+    would leave it. The model's manifest was written by the code before the edit."""
+    import re
+
+    import noiseclf.features as features
+
+    copy = _copy(tiny_model, tmp_path)
+    manifest = json.loads(manifest_path(copy).read_text())
+    manifest["format"] = fmt
+    manifest["feature_probe"] = __import__("noiseclf.probe", fromlist=["feature_probe"]).feature_probe(fmt)
+    manifest_path(copy).write_text(json.dumps(manifest))
+    assert Extractor.load(copy).manifests[fmt].format == fmt
+    monkeypatch.setattr(features, "_MARKER_PREFIX", re.compile(r"^(?:related|see also)\s*:\s+\S", re.I))
+    for load in (Extractor.load, load_model):
+        with pytest.raises(ModelError, match="trained on other feature code.*marker_prefix") as info:
+            load(copy)
+        assert str(copy) in str(info.value)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda probe: probe[:2] + [probe[2] + 1.0] + probe[3:], r"other values of log_chars\. Retrain"),  # that feature alone
+    (lambda probe: probe[:-1], "its feature_probe holds 577 values, this noiseclf's 578"),
+    (lambda probe: [], "its feature_probe holds 0 values"),
+])
+def test_a_manifest_whose_feature_probe_was_edited_is_refused(
+        tiny_model: Path, tmp_path: Path, edit, message: str) -> None:
+    copy = _copy(tiny_model, tmp_path)
+    manifest = json.loads(manifest_path(copy).read_text())
+    manifest["feature_probe"] = edit(manifest["feature_probe"])
+    manifest_path(copy).write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match=message) as info:
+        Extractor.load(copy)
+    assert str(copy) in str(info.value)
 
 
 def test_a_manifest_from_a_newer_noiseclf_of_the_same_model_format_and_features_loads(
