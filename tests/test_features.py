@@ -66,7 +66,8 @@ def test_teaser_repetition_truncation_and_markers():
 
 @pytest.mark.parametrize("line", ["Today's most read", "Latest headlines", "The Latest", "Top Stories",
                                   "More Football News from TEAMtalk", "More on this story", "External links",
-                                  "Don’t miss", "Editor's picks", "In case you missed it", "Previous Post"])
+                                  "Don’t miss", "Editor's picks", "In case you missed it", "Previous Post",
+                                  "Related Links", "Related searches", "More videos...", "Next Article in World »"])
 def test_list_headings_are_section_markers(line):
     texts = [line, "Harbour ferry fares to rise by a fifth from March", "Storm closes coastal road for a week"]
     X = block_features(segment_text("\n\n".join(texts)))
@@ -78,6 +79,8 @@ def test_list_headings_are_section_markers(line):
                                             ("Next article: Storm closes coastal road", 1),
                                             ("Previous: Ferry fares rise | Next: Storm closes road", 1),
                                             ("TAGS: Harbour, ferries, island routes", 1),
+                                            ("Read full article: How to choose a ferry pass", 1),
+                                            ("» Next in Travel: Storm closes coastal road", 1),
                                             ("Next: stir in the flour and leave the dough to rest", 0),
                                             ("More than 400 homes lost power during the storm", 0)])
 def test_story_link_and_tag_lines_open_with_a_marker(line, prefixed):
