@@ -16,6 +16,7 @@ import pytest
 import noiseclf
 from noiseclf import Extraction, Extractor, InputError, ModelError, NoiseclfError, ScoredBlock
 from noiseclf.artifact import trees_path
+from noiseclf.features import FEATURE_NAMES, block_features
 from noiseclf.model import load_model, manifest_path, save_model
 from noiseclf.scoring import PackedModel
 from noiseclf.render import to_html, to_markdown, to_text
@@ -355,6 +356,28 @@ def test_a_manifest_whose_feature_probe_was_edited_is_refused(
     with pytest.raises(ModelError, match=message) as info:
         Extractor.load(copy)
     assert str(copy) in str(info.value)
+
+
+# Features no page of the format moves: a block's tag is the block element it was cut at, never <br>; an inline
+# element encloses a block only in malformed markup ("<b><div>"); plain text has no tags, links or class names.
+_INLINE_ANCESTORS = {f"in_{tag}" for tag in ("code", "select", "time", "strong", "em", "b", "i", "small", "sup", "cite")}
+_UNMOVED = {
+    "html": {"tag_br"} | _INLINE_ANCESTORS,
+    "text": {"depth", "heading", "link_density", "all_link", "attr_len", "window_link_10", "c1_link", "c2_link",
+             "c3_link", "forum_attrs"} | {name for name in FEATURE_NAMES if name.startswith(("off_main_", "hint_"))}
+            | {name for name in FEATURE_NAMES if name.startswith(("tag_", "in_")) and "marker" not in name
+               and name != "tag_body"},
+}
+
+
+@pytest.mark.parametrize("fmt", ["html", "text"])
+def test_the_reference_page_moves_every_feature_a_page_of_its_format_can_move(fmt: str) -> None:
+    """A feature the probe page leaves at 0 is one whose code can change unseen by the manifest check."""
+    from noiseclf.probe import probe_document
+
+    X = block_features(probe_document(fmt))
+    unmoved = {name for name, column in zip(FEATURE_NAMES, X.T) if not column.any()}
+    assert unmoved == _UNMOVED[fmt]
 
 
 def test_a_manifest_from_a_newer_noiseclf_of_the_same_model_format_and_features_loads(
