@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .features import FEATURE_NAMES, block_features, block_words
-from .segmentation import flatten, segment_html, segment_text
+from .segmentation import as_format, segment_html
 from .types import Document, Format
 
 PROBE_PAGE = """<!DOCTYPE html>
@@ -103,9 +103,7 @@ in the wall since the last survey, when the engineers said the same thing they s
 
 def probe_document(format: Format) -> Document:
     """The reference page segmented as a model of `format` reads it: HTML, or flattened to a text dump."""
-    doc = segment_html(PROBE_PAGE, source="feature probe")
-    # flattened with the page's <title>, as the training tables flatten pages (tables.as_format)
-    return doc if format == "html" else segment_text(flatten(doc), source="feature probe", title=doc.title)
+    return as_format(segment_html(PROBE_PAGE, source="feature probe"), format, "feature probe")
 
 
 def feature_probe(format: Format) -> list[float]:

@@ -428,6 +428,17 @@ def flatten(doc: Document) -> str:
     return "\n\n".join(b.text for b in doc.blocks)
 
 
+def as_format(doc: Document, format: Format, source: str) -> Document:
+    """The HTML blocks as they are, or flattened to a text dump (keeping the page's <title>) and re-segmented
+    as text: how training and the feature probe read a page as a text model."""
+    if format == "html":
+        return doc
+    text_doc = segment_text(flatten(doc), source=source, title=doc.title)
+    if len(text_doc.blocks) != len(doc.blocks):  # cannot happen unless segmentation changes
+        raise InputError(f"{source}: flattened text does not keep the HTML blocks")
+    return text_doc
+
+
 _HTML_SNIFF = re.compile(
     r"<(?:!doctype\s+html|html|head|body|div|p|span|a\s|table|meta|title|script|article|section)\b", re.I
 )

@@ -24,7 +24,7 @@ from . import augment, corpora, features, labelling, segmentation, types
 from .augment import Augmenter
 from .features import N_FEATURES, block_features, block_path_ids, block_words
 from .labelling import label_blocks
-from .segmentation import flatten, segment_html, segment_text
+from .segmentation import as_format, segment_html
 from .types import Document, Format, InputError, Page
 
 DEFAULT_CACHE = Path(os.environ.get("NOISECLF_CACHE", Path.home() / ".cache" / "noiseclf"))
@@ -115,16 +115,6 @@ def prune_cache(cache_dir: Path | None = None, *, dry_run: bool = False) -> list
         for entry in stale:
             _remove(entry.path)
     return stale
-
-
-def as_format(doc: Document, format: Format, source: str) -> Document:
-    """The HTML blocks as they are, or flattened to a text dump and re-segmented as text."""
-    if format == "html":
-        return doc
-    text_doc = segment_text(flatten(doc), source=source, title=doc.title)
-    if len(text_doc.blocks) != len(doc.blocks):  # cannot happen unless segmentation changes
-        raise InputError(f"{source}: flattened text does not keep the HTML blocks")
-    return text_doc
 
 
 def page_document(page: Page, format: Format) -> Document:

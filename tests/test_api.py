@@ -21,6 +21,7 @@ from noiseclf.model import load_model, manifest_path, save_model
 from noiseclf.scoring import PackedModel
 from noiseclf.render import to_html, to_markdown, to_text
 from noiseclf.segmentation import segment
+from noiseclf.types import ANCESTOR_TAGS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ARTICLE = (FIXTURES / "article.html").read_bytes()
@@ -365,8 +366,8 @@ _UNMOVED = {
     "html": {"tag_br"} | _INLINE_ANCESTORS,
     "text": {"depth", "heading", "link_density", "all_link", "attr_len", "window_link_10", "c1_link", "c2_link",
              "c3_link", "forum_attrs"} | {name for name in FEATURE_NAMES if name.startswith(("off_main_", "hint_"))}
-            | {name for name in FEATURE_NAMES if name.startswith(("tag_", "in_")) and "marker" not in name
-               and name != "tag_body"},
+            | {f"in_{tag}" for tag in ANCESTOR_TAGS}
+            | {name for name in FEATURE_NAMES if name.startswith("tag_") and name != "tag_body"},
 }
 
 

@@ -87,7 +87,7 @@ def test_spliced_teasers_sit_under_the_anchor_s_enclosing_elements_with_their_ow
 def test_furniture_sits_between_the_article_paragraphs_as_boilerplate():
     """Newsletter boxes go between the story's paragraphs; cookie notices top or tail the page."""
     from noiseclf.augment import furnish
-    from noiseclf.tables import as_format
+    from noiseclf.segmentation import as_format
 
     doc = segment_html(PAGE)
     content = content_mask(doc)

@@ -32,8 +32,8 @@ FLOORS = {
 # stories' linked headlines inside the story (round 28; 18.0% for the same command without them), 10.2%
 # since more list headings and "Previous story:" lines are section markers (round 29; the text model's
 # 17.6% -> 14.6%), 9.5% since "Related links"-type headings and "Read article:" lines are too (round 31;
-# the text model's 14.6% -> 11.7%), and 7.5% with half of the html model's teasers drawn as such lists. What is left is mostly numbered references, a box of another story's teaser and
-# previous/next story lines.
+# the text model's 14.6% -> 11.7%), and 7.5% with half of the html model's teasers drawn as such lists.
+# What is left is mostly numbered references, a box of another story's teaser and previous/next story lines.
 CEILINGS = {
     ("l3s_gn1", "all", "html"): {"related_kept": 0.11},  # measured 0.075
     ("l3s_gn1", "all", "text"): {"related_kept": 0.16},  # 0.117
