@@ -84,9 +84,13 @@ _FORUM_ATTR = re.compile(r"\b(?:" + "|".join(_FORUM_WORDS) + r")\b|" + "|".join(
 _FORUM_KEYS = tuple(re.match(r"\w+", alternative)[0] for alternative in _FORUM_WORDS + _FORUM_PARTS)
 # "topic*" marks a forum's posts but also a news page's topic tag links, so it counts on blocks of own text only.
 _TOPIC_ATTR = re.compile(r"\btopic\w*\b")
-# Lines of a forum member's profile and quoting; not "Re: ..." titles, which the comment threads under news
-# stories (Slashdot's, for one) put on every reply as forums do.
-_FORUM_LINE = re.compile(r"(?:joined|posts|registered|member since|quote|originally posted by)\b")
+# Lines of a forum member's profile and quoting ("Joined: May 2019", "Posts: 412", "Registered User", "Quote",
+# "Quote jo:"); not a blog's feed links ("Posts Only", "Posts by topic"), a quote request or a company's
+# registration, nor "Re: ..." titles, which the comment threads under news stories (Slashdot's, for one) put on
+# every reply as forums do.
+_FORUM_LINE = re.compile(
+    r"(?:joined|registered|member since|join date)\b\s*:?\s*(?:[a-z]+\.?,?\s+){0,2}\d|(?:joined|posts|registered)\s*:?$|"
+    r"registered (?:users?|members?)$|posts\s*:?\s*\d|quote(?:\s*:|\s*$|\s+reply\b|\s+[\w.-]+\s*:)|originally posted by\b")
 FORUM_MIN = 3  # blocks with forum markup, or forum lines, that make a page a forum thread
 _YEARS = frozenset(str(year) for year in range(1900, 2100))
 _MARKER_PREFIX = re.compile(

@@ -3,7 +3,7 @@
 # trained model be redistributed), then regenerate the evaluation report in artifacts/report/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-noiseclf train --corpus wcxb:dev --format html --draws 3 --plain-markup 0.3 --related-lists 0.5 --out artifacts/default-html.joblib
+noiseclf train --corpus wcxb:dev --format html --draws 3 --plain-markup 0.3 --related-lists 0.5 --max-iter 240 --out artifacts/default-html.joblib
 noiseclf train --corpus wcxb:dev --format text --furniture 0.5 --inline-teasers 0.3 --related-lists 0.3 --max-iter 240 --draws 3 --out artifacts/default-text.joblib
 noiseclf evaluate --compare trafilatura,readability,justext,boilerpy3,resiliparse,c4 \
   --report artifacts/report/report.json --plots artifacts/report

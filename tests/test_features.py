@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from noiseclf.features import COMPILED_SCAN, FEATURE_NAMES, N_FEATURES, _scan_compiled, _scan_numpy, block_features
+from noiseclf.inference import extract
 from noiseclf.segmentation import segment_html, segment_text
 
 PAGE = """Skip to content
@@ -382,6 +383,25 @@ def test_forum_markup_and_lines_mark_a_forum_thread():
     text = segment_text("Frost thread\n\nJoined: May 2010\n\nPosts: 12\n\nQuote\n\nSame here, all the pears went.")
     assert block_features(text)[0, FEATURE_NAMES.index("forum_like")] == 1
     assert column(block_features(segment_text(PAGE)), "forum_like").max() == 0
+
+
+def test_a_blogs_feed_links_and_boxes_are_no_forum_profile_lines_and_its_thread_goes():
+    # A blog's sidebar: feed links ("Posts Only"), a quote box, a quote request, a company's registration.
+    sidebar = "".join(f"<li>{line}</li>" for line in (
+        "Posts Only", "Posts + Comments", "Posts by topic", "Quote of the day", "Quote & compare",
+        "Quote | Report this post", "Registered office: 1 Quay Street", "Joined-up thinking on orchards"))
+    thread = "".join(f'<div class="comment"><p>grower{i} says:</p><p>Reader {i} wrote a long reply about frost, '
+                     f'orchards and the price of pears, and the cold nights that came early again.</p></div>'
+                     for i in range(4))
+    page = ARTICLE_PAGE.replace("</div></body>", f'<ul class="feeds">{sidebar}</ul><div id="comments">{thread}'
+                                "</div></div></body>")
+    X = block_features(segment_html(page))
+    assert column(X, "forum_lines")[0] == 0 and column(X, "forum_like")[0] == 0
+    out = extract(page).text
+    assert "Apple growers in the valley" in out and "Reader 0 wrote" not in out  # the thread rule drops it
+    profile = "\n\n".join(("Frost thread", "Join Date: Mar 2016", "Registered User", "Posts: 4,567",
+                            "Quote grower2:", "Same here, all the pears went."))
+    assert column(block_features(segment_text(profile)), "forum_lines")[0] == np.log1p(4).astype(np.float32)
 
 
 def test_topic_tag_links_do_not_make_a_news_page_a_forum_but_topic_posts_do():
