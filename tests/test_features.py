@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from noiseclf import extract
 from noiseclf.features import COMPILED_SCAN, FEATURE_NAMES, N_FEATURES, _scan_compiled, _scan_numpy, block_features
-from noiseclf.inference import extract
 from noiseclf.segmentation import segment_html, segment_text
 
 PAGE = """Skip to content

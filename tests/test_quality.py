@@ -13,13 +13,13 @@ pytestmark = pytest.mark.corpus
 
 # (corpus, split, format) -> {summary key: floor}; "related_kept" is a ceiling.
 FLOORS = {
-    ("scrapinghub_aeb", "test", "html"): {"shingle_f1": 0.95},  # measured 0.964
-    ("wcxb", "test", "html"): {"word_f1": 0.885},  # 0.900
-    ("dragnet", "test", "html"): {"shingle_f1": 0.875},  # 0.887
-    ("l3s_gn1", "all", "html"): {"shingle_f1": 0.93},  # 0.945
-    ("cleaneval", "final", "html"): {"shingle_f1": 0.90},  # 0.912 (its gold counts reader comments, which the thread rule drops)
-    ("scrapinghub_aeb", "test", "text"): {"shingle_f1": 0.89},  # 0.919
-    ("wcxb", "test", "text"): {"word_f1": 0.825},  # 0.838
+    ("scrapinghub_aeb", "test", "html"): {"shingle_f1": 0.95},  # measured 0.966
+    ("wcxb", "test", "html"): {"word_f1": 0.885},  # 0.903
+    ("dragnet", "test", "html"): {"shingle_f1": 0.875},  # 0.890
+    ("l3s_gn1", "all", "html"): {"shingle_f1": 0.93},  # 0.947
+    ("cleaneval", "final", "html"): {"shingle_f1": 0.90},  # 0.913 (its gold counts reader comments, which the thread rule drops)
+    ("scrapinghub_aeb", "test", "text"): {"shingle_f1": 0.89},  # 0.917
+    ("wcxb", "test", "text"): {"word_f1": 0.825},  # 0.841
     ("l3s_gn1", "all", "text"): {"shingle_f1": 0.91},  # 0.932
 }
 # Related content kept moves by several points between retrains (24-35% for the html model over
@@ -32,11 +32,11 @@ FLOORS = {
 # stories' linked headlines inside the story (round 28; 18.0% for the same command without them), 10.2%
 # since more list headings and "Previous story:" lines are section markers (round 29; the text model's
 # 17.6% -> 14.6%), 9.5% since "Related links"-type headings and "Read article:" lines are too (round 31;
-# the text model's 14.6% -> 11.7%), and 7.5% with half of the html model's teasers drawn as such lists.
-# What is left is mostly numbered references, a box of another story's teaser and previous/next story lines.
+# the text model's 14.6% -> 11.7%), 7.5% with half of the html model's teasers drawn as such lists, and
+# 9.3% with 240 trees a member (round 32; the text model's 11.1%). What is left is mostly numbered references, a box of another story's teaser and previous/next story lines.
 CEILINGS = {
-    ("l3s_gn1", "all", "html"): {"related_kept": 0.11},  # measured 0.075
-    ("l3s_gn1", "all", "text"): {"related_kept": 0.16},  # 0.117
+    ("l3s_gn1", "all", "html"): {"related_kept": 0.11},  # measured 0.093
+    ("l3s_gn1", "all", "text"): {"related_kept": 0.16},  # 0.111
 }
 
 
