@@ -68,10 +68,18 @@ _COMMENT_MARKER = re.compile(r"^\W*(?P<count>\d+\s+)?(?:(?:top rated|reader|read
                              r"join the discussion|kommentare|commentaires|comentários?|"
                              r"comentarios|комментарии)(?:\s*\(\d+\)|(?P<about>\s+(?:to|on)\s.*))?\W*$", re.I)
 _SINGULAR_COMMENT = frozenset(("comment", "comentário"))
-# The line over a reader's comment: "Posted by: jo at 9:01 AM", "jo says:" (blocks are whitespace-normalised,
-# so the second ends within the last 12 characters and is searched there only).
+# The line over a reader's comment: "Posted by: jo at 9:01 AM", "jo says:", "jo said," (blocks are whitespace-
+# normalised, so the second ends within the last 12 characters and is searched there only).
 _SIGNATURE_START = re.compile(r"(?:posted|submitted|comment(?:ed)?) by\b", re.I)
-_SIGNATURE_END = re.compile(r"\b(?:says|said|wrote|writes)\s*:?$", re.I)
+_SIGNATURE_END = re.compile(r"\b(?:says|said|wrote|writes)\s*[:,]?$", re.I)
+# A name over a dated clock time, as blog engines sign each comment ("jo 11.06.12 at 11:06 am", "March 3, 2012 at
+# 4:15 pm"), or Slashdot's "by jo (1285)" and "by jo on Monday July 23, @09:16PM"; not a Q&A site's "asked Feb 11,
+# 2011 at 23:49" or "edited ..." under each question and answer, a story's "Updated ... at 3:45 pm", an event's
+# "Saturday, May 5 at 7:30 pm" (no year), nor a reading list's "by Jane Doe (2012)".
+_SIGNATURE_STAMP = re.compile(
+    r"(?!(?:asked|answered|edited|modified|commented|updated|published|posted|created|last|on)\b)"
+    r".*(?:\b(?:19|20)\d\d|\d[./-]\d\d),?\s+(?:at|@)\s*\d{1,2}:\d\d\s*(?:[ap]\.?m\.?)?\W*$|"
+    r"by\s(?:[^()]{1,40}\((?!(?:19|20)\d\d\))\d{2,}\)(?:\s|$)|.{1,60}@\s*\d{1,2}:\d\d)", re.I)
 # Forum engines' markup: phpBB, vBulletin, XenForo (message-*, bbWrapper), Invision (ipsComment, cAuthorPane),
 # bbPress, Discourse; the class names of their posts, not of blog posts ("postBody" is CNET's article).
 _FORUM_WORDS = (r"forum\w*", "signature", r"bbp\w*", "phpbb", "vbulletin", "xenforo", "discourse", "messagelist",
@@ -507,7 +515,7 @@ def _line_checks(text: str) -> int:
         low = text.lower()
         bits |= _COMMENT_LINE if _is_comment_line(low) else 0
         bits |= _FORUM_PROFILE_LINE if _FORUM_LINE.match(low) else 0
-        if _SIGNATURE_START.match(text) or _SIGNATURE_END.search(text, max(n - 12, 0)):
+        if _SIGNATURE_START.match(text) or _SIGNATURE_END.search(text, max(n - 12, 0)) or _SIGNATURE_STAMP.match(text):
             bits |= _SIGNATURE_LINE
     if n < 60:
         bits |= _MARKER_LINE if _SECTION_MARKER.match(text) else 0

@@ -452,6 +452,27 @@ def test_plain_text_comment_region_starts_after_the_story_at_a_marker_or_reader_
         assert column(block_features(segment_text(story + heading + "\n\n" + story)), "comment_region").max() == 0
 
 
+def test_reader_names_over_a_date_and_time_open_a_plain_text_thread_but_qa_and_story_stamps_do_not():
+    # Blog engines sign each comment with the reader's name, the date and the time, and nothing else: no
+    # "Comments" heading, no "says:". Slashdot signs "by name (id) on day, @time". A Q&A site stamps every
+    # question and answer ("asked ... at ...", "answered ..."), and a story its own update time.
+    head, story = PAGE.split("Read also:")[0].split("\n\n", 2)[1:]
+    replies = ("Tim Walker 11.06.12 at 11:06 am", "Ana Ruiz | March 3, 2012 at 4:15 PM",
+               "by lamplighter (1285) on Monday July 23, @09:16PM (#40744375)", "by keeper (543817)", "Jacob said,")
+    thread = "\n\n".join(f"{who}\n\nThe diary belongs in a museum, where anyone could read the entries of that winter."
+                          for who in replies)
+    doc = segment_text("\n\n".join((head, story, thread)))
+    region = column(block_features(doc), "comment_region")
+    first = [b.text for b in doc.blocks].index(replies[0])
+    assert region[:first].max() == 0 and region[first:].min() == 1
+    for stamps in (("asked Feb 11, 2011 at 23:49", "answered Feb 12, 2011 at 1:01", "edited Feb 12, 2011 at 21:50"),
+                   ("Updated March 5, 2013 at 3:45 pm", "Published March 5, 2013 at 9:10 am", "Meet us at 10:30"),
+                   ("Saturday, May 5 at 7:30 pm", "Sunday, May 6 at 2:00 pm", "Friday, May 11 at 8:00 pm"),  # events
+                   ("by Jane Doe (2012)", "by Ann Lee (1998)", "by Tom Hale (2004)")):  # a reading list
+        page = "\n\n".join((head, story) + tuple(f"{stamp}\n\nThe entries were written in pencil." for stamp in stamps))
+        assert column(block_features(segment_text(page)), "comment_region").max() == 0, stamps
+
+
 def test_a_comments_link_in_a_share_bar_starts_no_comment_region():
     # "Facebook / Twitter / Comments / Print / Email" between the summary and the story: a share bar's link to
     # the comments, as news sites put it over the article, not the heading of a thread.
