@@ -100,6 +100,7 @@ _FORUM_LINE = re.compile(
     r"(?:joined|registered|member since|join date)\b\s*:?\s*(?:[a-z]+\.?,?\s+){0,2}\d|(?:joined|posts|registered)\s*:?$|"
     r"registered (?:users?|members?)$|posts\s*:?\s*\d|quote(?:\s*:|\s*$|\s+reply\b|\s+[\w.-]+\s*:)|originally posted by\b")
 FORUM_MIN = 3  # blocks with forum markup, or forum lines, that make a page a forum thread
+RUN_MIN_SHARE = 0.2  # prose in paragraph runs, as a share of all prose, that may move the main element to them
 _YEARS = frozenset(str(year) for year in range(1900, 2100))
 _MARKER_PREFIX = re.compile(
     r"^(?:related|read (?:also|more|next)|also read|see also|more|watch|listen|tags?|previous|"
@@ -612,13 +613,14 @@ def block_features(doc: Document) -> np.ndarray:
     c += tree.shape[1]
     counted = prose & _first_occurrences(page.same) if doc.format == "html" else prose
     prose_words = page.words * counted
-    main = _main_element(chains, prose_words)
+    linked = link >= 0.5
+    main = _main_element(chains, prose_words, linked)
     main_cols = _main_element_features(chains, main)
     X[:, c: c + len(_MAIN)] = main_cols
     c += len(_MAIN)
     X[:, c: c + len(_OFF_MAIN)] = _off_main_features(doc, chains.tuples, main)
     c += len(_OFF_MAIN)
-    X[:, c:] = _comment_features(doc, page, chains, prose_words, main_cols)
+    X[:, c:] = _comment_features(doc, page, chains, prose_words, linked, main_cols)
     return X
 
 
@@ -681,7 +683,7 @@ def _comment_markup(doc: Document, elements: list[tuple[int, ...]]) -> np.ndarra
 
 
 def _comment_features(doc: Document, page: _Text, chains: _Chains, prose_words: np.ndarray,
-                      main_cols: np.ndarray) -> np.ndarray:
+                      linked: np.ndarray, main_cols: np.ndarray) -> np.ndarray:
     """The comment region against the prose outside it, and the main element of that outside prose
     (`main_cols`, the page's own main-element features, when the region holds no prose)."""
     region = _comment_region(doc, page, chains.tuples, prose_words > 0)
@@ -690,7 +692,7 @@ def _comment_features(doc: Document, page: _Text, chains: _Chains, prose_words: 
     total_prose = max(float(prose_words.sum()), 1.0)
     total_outside = float(outside.sum())
     before = np.cumsum(outside) - outside
-    main = _main_element_features(chains, _main_element(chains, outside)) \
+    main = _main_element_features(chains, _main_element(chains, outside, linked)) \
         if (region & (prose_words > 0)).any() else main_cols
     forum_attrs = _forum_blocks(doc.blocks)
     forum_lines = int(page.line(_FORUM_PROFILE_LINE).sum())
@@ -827,26 +829,55 @@ def _text_sections(marker: np.ndarray, prose: np.ndarray) -> list[tuple[int, ...
     return list(zip([0] * n, (1 + section).tolist(), (n + 2 + run).tolist(), range(3 * n + 3, 4 * n + 3)))
 
 
-def _main_element(chains: _Chains, prose_words: np.ndarray) -> tuple[tuple[int, ...], float] | None:
-    """The deepest element holding over half of the page's prose: its chain (root first, itself last) and
-    its prose share."""
-    rows = np.flatnonzero(prose_words)
+def _deepest_holder(chains: _Chains, weights: np.ndarray) -> tuple[tuple[int, ...], np.ndarray] | None:
+    """The deepest element holding over half of `weights` (its chain, root first, itself last), and each
+    block's weight that it holds."""
+    rows = np.flatnonzero(weights)
     if not len(rows):
         return None
     ids = chains.ids[rows]
     present = ids >= 0
-    # each element's prose, summed in block order; and its depth, the same in every chain that holds it
-    held = np.bincount(ids[present], weights=np.repeat(prose_words[rows].astype(np.float64), chains.lengths[rows]))
+    # each element's weight, summed in block order; and its depth, the same in every chain that holds it
+    held = np.bincount(ids[present], weights=np.repeat(weights[rows].astype(np.float64), chains.lengths[rows]))
     depth = np.zeros(len(held), np.int64)
     depth[ids[present]] = np.nonzero(present)[1]
-    total = float(prose_words.sum())
-    candidates = np.flatnonzero(held > 0.5 * total)
+    candidates = np.flatnonzero(held > 0.5 * float(weights.sum()))
     if not len(candidates):
         return None
     main = int(candidates[np.argmax(depth[candidates])])  # they nest: one a depth
     level = int(depth[main])
     holder = int(rows[np.argmax(ids[:, level] == main)])
-    return chains.tuples[holder][: level + 1], float(held[main]) / total
+    return chains.tuples[holder][: level + 1], chains.ids[:, level] == main
+
+
+def _paragraph_runs(prose_words: np.ndarray, linked: np.ndarray) -> np.ndarray:
+    """The prose words of blocks with a prose neighbour, reading past unlinked short lines (subheadings,
+    captions) but not past links: a story's paragraphs, not the lone summaries of teaser cards."""
+    seq = np.flatnonzero((prose_words > 0) | linked)
+    is_prose = prose_words[seq] > 0
+    paired = np.zeros(len(seq), bool)
+    paired[1:] |= is_prose[:-1]
+    paired[:-1] |= is_prose[1:]
+    runs = np.zeros_like(prose_words)
+    runs[seq] = prose_words[seq] * paired
+    return runs
+
+
+def _main_element(chains: _Chains, prose_words: np.ndarray,
+                  linked: np.ndarray) -> tuple[tuple[int, ...], float] | None:
+    """The deepest element holding over half of the page's prose: its chain (root first, itself last) and
+    its prose share. Where that element holds under half of the prose that runs in paragraphs (and such runs
+    are a fifth of the prose or more), the deepest holding over half of those runs: a story beside a
+    larger column of teaser cards, each a linked headline over one summary."""
+    found = _deepest_holder(chains, prose_words)
+    if found is None:
+        return None
+    runs = _paragraph_runs(prose_words, linked)
+    total_runs = float(runs.sum())
+    if total_runs > RUN_MIN_SHARE * float(prose_words.sum()) and float(runs[found[1]].sum()) < 0.5 * total_runs:
+        found = _deepest_holder(chains, runs) or found
+    spine, inside = found
+    return spine, float(prose_words[inside].sum()) / float(prose_words.sum())
 
 
 # (hint word, group) membership: unpacked hint bits @ this > 0 says which groups a block's bits touch.

@@ -206,6 +206,41 @@ def test_a_summary_repeated_in_a_teaser_box_counts_once_in_finding_the_main_elem
     assert column(X, "main_el")[paragraphs].min() == 1 and column(X, "main_el")[summaries].max() == 0
 
 
+def _teaser_cards(stories: list[tuple[str, str]]) -> str:
+    return "".join(f"<dt><a href='/{i}'>{head}</a></dt><dd>{summary}</dd>" for i, (head, summary) in enumerate(stories))
+
+
+CARDS = [(f"Other story {i}", f"Police in the harbour town {i} said on Wednesday that the night ferry had been held "
+                               f"in port for a second day while engineers checked its steering gear.") for i in range(6)]
+
+
+def test_a_story_beside_a_larger_column_of_teaser_cards_is_the_main_element():
+    story = ("<p>Story paragraph one on the late frost in the valley orchards, with the growers' counts of the "
+             "blossom they lost over two cold nights.</p><h3>What comes next</h3>"
+             "<p>Story paragraph two on the insurers, who said claims would be paid before the harvest if the "
+             "growers filed them by the end of the month.</p>"
+             "<p>Story paragraph three on the weather office, which expects a milder week and no more frost "
+             "before the cherries set their fruit.</p>")
+    doc = segment_html(f"<html><body><div id='story'>{story}</div><div id='rail'><h2>More headlines</h2>"
+                       f"<dl>{_teaser_cards(CARDS)}</dl></div></body></html>")
+    X = block_features(doc)
+    texts = [b.text for b in doc.blocks]
+    paragraphs = [i for i, t in enumerate(texts) if t.startswith("Story paragraph")]
+    summaries = [i for i, t in enumerate(texts) if t.startswith("Police in")]
+    assert len(paragraphs) == 3 and len(summaries) == 6  # the cards hold twice the story's prose
+    assert column(X, "main_el")[paragraphs].min() == 1 and column(X, "main_el")[summaries].max() == 0
+    assert column(X, "after_main_el")[summaries].min() == 1
+
+
+def test_a_listing_of_teaser_cards_keeps_its_list_as_the_main_element():
+    intro = "<p>Our weekly round-up of the stories readers followed most, from the harbour and beyond it.</p>"
+    doc = segment_html(f"<html><body><div id='intro'>{intro}</div><dl>{_teaser_cards(CARDS)}</dl></body></html>")
+    X = block_features(doc)
+    texts = [b.text for b in doc.blocks]
+    summaries = [i for i, t in enumerate(texts) if t.startswith("Police in")]
+    assert column(X, "main_el")[summaries].min() == 1  # no run of paragraphs to move it to
+
+
 def test_hints_off_the_main_element_count_and_hints_around_it_do_not():
     page = (ARTICLE_PAGE.replace("<body>", '<body class="has-sidebar related-posts">', 1)
             .replace("<article>", '<article class="story">', 1)
