@@ -830,8 +830,8 @@ def _text_sections(marker: np.ndarray, prose: np.ndarray) -> list[tuple[int, ...
 
 
 def _deepest_holder(chains: _Chains, weights: np.ndarray) -> tuple[tuple[int, ...], np.ndarray] | None:
-    """The deepest element holding over half of `weights` (its chain, root first, itself last), and each
-    block's weight that it holds."""
+    """The deepest element holding over half of `weights`: its chain (root first, itself last), and which
+    blocks lie inside it."""
     rows = np.flatnonzero(weights)
     if not len(rows):
         return None
