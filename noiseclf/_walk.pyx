@@ -47,13 +47,16 @@ cdef object _block_tags = None
 cdef object _headings = None
 cdef object _hidden_style = None
 cdef object _has_word = None
-cdef object _hint_bits = None
 cdef dict _hint_cache = None
+cdef dict _token_memo = None
+cdef object _token_hints = None
+cdef Py_ssize_t _memo_size = 0
 cdef int _attr_depth = 0
 
 
 cdef int _bind() except -1:
-    global _block_tags, _headings, _hidden_style, _has_word, _hint_bits, _hint_cache, _attr_depth
+    global _block_tags, _headings, _hidden_style, _has_word, _hint_cache, _attr_depth
+    global _token_memo, _token_hints, _memo_size
     from . import segmentation
     if max(ANCESTOR_BIT.values()) >= 1 << 64:
         raise OverflowError("ANCESTOR_TAGS outgrew the compiled walk's 64-bit ancestor mask")
@@ -63,8 +66,10 @@ cdef int _bind() except -1:
     _headings = segmentation._HEADINGS
     _hidden_style = segmentation._HIDDEN_STYLE.search
     _has_word = segmentation._HAS_WORD.search
-    _hint_bits = segmentation._hint_bits
     _hint_cache = segmentation._HINT_CACHE
+    _token_memo = segmentation._TOKEN_HINTS
+    _token_hints = segmentation._token_hints
+    _memo_size = segmentation._MEMO_SIZE
     _attr_depth = segmentation._ATTR_DEPTH
     _block_tags = segmentation.BLOCK_TAGS
     return 0
@@ -82,6 +87,21 @@ cdef _Tag _tag_info(str tag):
             _tags.clear()
         _tags[tag] = info
     return info
+
+
+cdef tuple _hints_of(tuple key):
+    """`segmentation._hint_bits` for an attribute key its memo lacks, without the interpreter: the same
+    tokens, bits and memo entries (a token seen for the first time goes through `_token_hints`)."""
+    cdef list tokens = " ".join([value for value in key if value]).lower().replace("_", " ").replace("-", " ").split()
+    bits = 0
+    for token in tokens:
+        own = _token_memo.get(token)
+        bits |= _token_hints(token) if own is None else own
+    if len(_hint_cache) > _memo_size:
+        _hint_cache.clear()
+    cached = (bits, " ".join(tokens)[:120])
+    _hint_cache[key] = cached
+    return cached
 
 
 cdef object _block(tuple values):
@@ -360,10 +380,10 @@ cdef class _Walker:
             style = attrib.get("style")
             if not self.hidden and ((style and _hidden_style(style)) or "hidden" in attrib):
                 return self._push_skipped()
-            if attrib:  # _hint_bits' memo read here: most elements' attributes were seen before
-                cached = _hint_cache.get((attrib.get("class"), attrib.get("id"), attrib.get("role"),
-                                          attrib.get("itemprop")))
-                own, tokens = _hint_bits(attrib) if cached is None else cached
+            if attrib:  # most elements' attributes were seen before, on this page or an earlier one
+                key = (attrib.get("class"), attrib.get("id"), attrib.get("role"), attrib.get("itemprop"))
+                cached = _hint_cache.get(key)
+                own, tokens = _hints_of(key) if cached is None else cached
                 if own:
                     hints = hints | own
                 if tokens:
@@ -427,6 +447,6 @@ cdef class _Walker:
 def walk(_Element root not None, drop_tags, bint hidden=False) -> list:
     """Cut the tree under `root` into blocks, exactly as `segmentation._walk(root, drop_tags, hidden)` does;
     `drop_tags` (a frozenset of tag names) are skipped with their subtrees, and hidden elements unless `hidden`."""
-    if _hint_bits is None:
+    if _token_hints is None:
         _bind()
     return _Walker(root, drop_tags, hidden).run()

@@ -40,11 +40,16 @@ _SECTION_MARKER = re.compile(
     r"more (?:from|on|in)(?: \S+){0,4}|"
     r"more (?:\w+ ){0,2}(?:news|stories|articles|headlines|videos) (?:from|on|in|at)(?: \S+){1,4}|"
     r"latest(?: (?:news|stories|headlines|articles|posts|videos|updates))?|top (?:stories|headlines|news)|"
-    r"(?:most|more) (?:read|popular|viewed|shared|emailed|commented)(?: (?:stories|articles|news|today|now))?|"
-    r"other (?:stories|headlines|news)|in other news|don['’]?t miss(?: this| these)?|editor['’]?s['’]? picks?|"
+    r"(?:most|more) (?:read|popular|viewed|shared|emailed|commented|recommended)"
+    r"(?: (?:stories|articles|news|today|now))?|"
+    r"other (?:stories|headlines|news)|in other news|don['’]?t miss(?: this| these)?|"
+    r"editor['’]?s['’]? (?:picks?|choice)|"
     r"in case you missed it|external links?|elsewhere (?:on|in)(?: \S+){1,3}|what['’]?s (?:hot|trending|popular)|"
     r"(?:previous|next|prev\.?) (?:story|article|post|stories|articles|posts)(?: in(?: \S+){1,3})?|"
-    r"popular(?: now)?|trending(?: now)?|you (?:may|might) (?:also )?(?:like|enjoy)|recommended(?: for you)?|"
+    r"popular(?: now)?|trending(?: now| stories| articles| news| topics)?|"
+    r"you (?:may|might) (?:also )?(?:like|enjoy|be interested in)|"
+    r"recommended(?: for you| reading| stories| articles| posts| videos| links| by)?|we recommend|"
+    r"(?:promoted|sponsored) (?:stories|content|links|posts)|(?:from )?around the web|from the web|"
     r"comments?|\d+ comments?|leave a (?:comment|reply)|further reading|up next|what to read next|tags?|topics?|"
     r"lesen sie auch|mehr zum thema|das könnte sie auch interessieren|weitere artikel|lire aussi|à lire aussi|"
     r"leia também|veja também|читайте также|лучшее|relacionad[oa]s?|te puede interesar|leggi anche|"
@@ -80,6 +85,9 @@ _SIGNATURE_STAMP = re.compile(
     r"(?!(?:asked|answered|edited|modified|commented|updated|published|posted|created|last|on)\b)"
     r".*(?:\b(?:19|20)\d\d|\d[./-]\d\d),?\s+(?:at|@)\s*\d{1,2}:\d\d\s*(?:[ap]\.?m\.?)?\W*$|"
     r"by\s(?:[^()]{1,40}\((?!(?:19|20)\d\d\))\d{2,}\)(?:\s|$)|.{1,60}@\s*\d{1,2}:\d\d)", re.I)
+# Every stamp holds a clock time's colon, or opens with "by" and holds a "(" (the only two cases of "b" and "y"
+# under re.I): tested first, as most lines hold neither and the regex tries every split of its leading ".*".
+_BY = frozenset(("by", "By", "bY", "BY"))
 # Forum engines' markup: phpBB, vBulletin, XenForo (message-*, bbWrapper), Invision (ipsComment, cAuthorPane),
 # bbPress, Discourse; the class names of their posts, not of blog posts ("postBody" is CNET's article).
 _FORUM_WORDS = (r"forum\w*", "signature", r"bbp\w*", "phpbb", "vbulletin", "xenforo", "discourse", "messagelist",
@@ -516,7 +524,8 @@ def _line_checks(text: str) -> int:
         low = text.lower()
         bits |= _COMMENT_LINE if _is_comment_line(low) else 0
         bits |= _FORUM_PROFILE_LINE if _FORUM_LINE.match(low) else 0
-        if _SIGNATURE_START.match(text) or _SIGNATURE_END.search(text, max(n - 12, 0)) or _SIGNATURE_STAMP.match(text):
+        if _SIGNATURE_START.match(text) or _SIGNATURE_END.search(text, max(n - 12, 0)) or (
+                (":" in text or (text[:2] in _BY and "(" in text)) and _SIGNATURE_STAMP.match(text)):
             bits |= _SIGNATURE_LINE
     if n < 60:
         bits |= _MARKER_LINE if _SECTION_MARKER.match(text) else 0

@@ -67,13 +67,24 @@ def test_teaser_repetition_truncation_and_markers():
 
 @pytest.mark.parametrize("line", ["Today's most read", "Latest headlines", "The Latest", "Top Stories",
                                   "More Football News from TEAMtalk", "More on this story", "External links",
-                                  "Don’t miss", "Editor's picks", "In case you missed it", "Previous Post",
-                                  "Related Links", "Related searches", "More videos...", "Next Article in World »"])
+                                  "Don’t miss", "Editor's picks", "Editors’ Choice", "In case you missed it",
+                                  "Previous Post", "Related Links", "Related searches", "More videos...",
+                                  "Next Article in World »", "Most Recommended", "Recommended Reading",
+                                  "Trending Stories", "Promoted Stories", "From Around the Web",
+                                  "You may also be interested in"])
 def test_list_headings_are_section_markers(line):
     texts = [line, "Harbour ferry fares to rise by a fifth from March", "Storm closes coastal road for a week"]
     X = block_features(segment_text("\n\n".join(texts)))
     assert column(X, "is_marker").tolist() == [1, 0, 0]
     assert column(X, "after_marker").tolist() == [1, 1, 1]
+
+
+@pytest.mark.parametrize("line", ["Editor's choice award goes to the island ferry", "Latest figures show fares rose",
+                                  "Related costs fell by a fifth", "Recommended by the harbour board in May",
+                                  "Trending stories rarely last a week"])
+def test_a_sentence_opening_with_a_marker_phrase_is_no_marker(line):
+    X = block_features(segment_text(line + "\n\nThe harbour master said the ferries would run again on Monday."))
+    assert column(X, "is_marker")[0] == 0
 
 
 @pytest.mark.parametrize("line, prefixed", [("Previous story: Ferry fares to rise by a fifth", 1),

@@ -13,14 +13,14 @@ pytestmark = pytest.mark.corpus
 
 # (corpus, split, format) -> {summary key: floor}; "related_kept" is a ceiling.
 FLOORS = {
-    ("scrapinghub_aeb", "test", "html"): {"shingle_f1": 0.95},  # measured 0.966
-    ("wcxb", "test", "html"): {"word_f1": 0.885},  # 0.903
-    ("dragnet", "test", "html"): {"shingle_f1": 0.875},  # 0.890
-    ("l3s_gn1", "all", "html"): {"shingle_f1": 0.93},  # 0.947
+    ("scrapinghub_aeb", "test", "html"): {"shingle_f1": 0.95},  # measured 0.970 (round 35)
+    ("wcxb", "test", "html"): {"word_f1": 0.885},  # 0.906
+    ("dragnet", "test", "html"): {"shingle_f1": 0.875},  # 0.891
+    ("l3s_gn1", "all", "html"): {"shingle_f1": 0.93},  # 0.948
     ("cleaneval", "final", "html"): {"shingle_f1": 0.90},  # 0.913 (its gold counts reader comments, which the thread rule drops)
     ("scrapinghub_aeb", "test", "text"): {"shingle_f1": 0.89},  # 0.917
     ("wcxb", "test", "text"): {"word_f1": 0.825},  # 0.842
-    ("l3s_gn1", "all", "text"): {"shingle_f1": 0.91},  # 0.933
+    ("l3s_gn1", "all", "text"): {"shingle_f1": 0.91},  # 0.934
 }
 # Related content kept moves by several points between retrains (24-35% for the html model over
 # one earlier session's candidates; 20.1%, 24.6% and 22.9% for the three text models before the
@@ -33,10 +33,13 @@ FLOORS = {
 # since more list headings and "Previous story:" lines are section markers (round 29; the text model's
 # 17.6% -> 14.6%), 9.5% since "Related links"-type headings and "Read article:" lines are too (round 31;
 # the text model's 14.6% -> 11.7%), 7.5% with half of the html model's teasers drawn as such lists, and
-# 9.3% with 240 trees a member (round 32; the text model's 11.1%). What is left is mostly numbered references, a box of another story's teaser and previous/next story lines.
+# 9.3% with 240 trees a member (round 32; the text model's 11.1%), 9.2% with round 34's main element and 8.3%
+# since more list headings ("Editor's choice", "Trending stories", "Around the web"...) are section markers
+# (round 35; the text model's 11.1% -> 10.0%). What is left is mostly numbered references, a box of other
+# stories' teasers and previous/next story lines.
 CEILINGS = {
-    ("l3s_gn1", "all", "html"): {"related_kept": 0.11},  # measured 0.093
-    ("l3s_gn1", "all", "text"): {"related_kept": 0.16},  # 0.111
+    ("l3s_gn1", "all", "html"): {"related_kept": 0.11},  # measured 0.083
+    ("l3s_gn1", "all", "text"): {"related_kept": 0.16},  # 0.100
 }
 
 
