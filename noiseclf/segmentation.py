@@ -220,8 +220,9 @@ _MEMO_SIZE = 200_000
 
 
 def _hint_bits(attrib: dict[str, str]) -> tuple[int, str]:
-    """Hint bits and cleaned tokens of an element's class/id/role/itemprop, memoised across pages
-    (the compiled walk reads `_HINT_CACHE` with this key itself)."""
+    """Hint bits and cleaned tokens of an element's class/id/role/itemprop, memoised across pages. The
+    compiled walk reads `_HINT_CACHE` with this key itself and fills it through `_walk._hints_of`, this
+    function's twin: a change here goes there too (the compiled-against-Python feature test compares them)."""
     key = (attrib.get("class"), attrib.get("id"), attrib.get("role"), attrib.get("itemprop"))
     cached = _HINT_CACHE.get(key)
     if cached is None:
