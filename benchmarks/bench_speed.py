@@ -1,10 +1,13 @@
 """CPU time per page, single process, noiseclf against trafilatura on the same pages in the same run.
 
-    python benchmarks/bench_speed.py [--corpus wcxb:test] [--limit N] [--model PATH] [--profile]
+    python benchmarks/bench_speed.py [--corpus wcxb:test] [--limit N] [--model PATH] [--format html|text]
 
 Each page is timed with time.process_time from raw bytes to extracted text (decoding and parsing
 included) for both systems, alternating between them page by page so both see the same machine
 state. Prints the median, mean and p90 per system, the ratio, and noiseclf's time by stage.
+With `--format text` the pages are first flattened to text dumps, as `noiseclf evaluate --format text`
+reads them, and timed from that string: noiseclf with its text model, trafilatura on the same dump
+wrapped one <p> a block (issue 3's baseline).
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ import statistics
 import time
 
 from noiseclf.corpora import DEFAULT_TEST_SPLIT, load_corpus
+from noiseclf.evaluation import text_as_html
 from noiseclf.features import block_features
 from noiseclf.inference import Extractor
-from noiseclf.segmentation import segment_html
+from noiseclf.segmentation import flatten, segment_html, segment_text
 
 
 def _stats(values: list[float]) -> str:
@@ -25,12 +29,13 @@ def _stats(values: list[float]) -> str:
             f"p90 {values[int(0.9 * (len(values) - 1))]:6.2f} ms")
 
 
-def _stage_times(ex: Extractor, pages: list) -> dict[str, list[float]]:
+def _stage_times(ex: Extractor, inputs: list, fmt: str) -> dict[str, list[float]]:
     """noiseclf's CPU time split into segmentation, features and the classifier."""
     out: dict[str, list[float]] = {"segment": [], "features": [], "classify": []}
-    for page in pages:
+    cut = segment_text if fmt == "text" else segment_html
+    for content in inputs:
         t0 = time.process_time()
-        doc = segment_html(page.content)
+        doc = cut(content)
         t1 = time.process_time()
         X = block_features(doc)
         t2 = time.process_time()
@@ -48,9 +53,16 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--model", default=None)
     parser.add_argument("--no-peer", action="store_true", help="skip trafilatura")
+    parser.add_argument("--format", choices=("html", "text"), default="html",
+                        help="text: time the pages flattened to text dumps (see above)")
     args = parser.parse_args()
     corpus, _, split = args.corpus.partition(":")
     pages = list(load_corpus(corpus, split or DEFAULT_TEST_SPLIT[corpus], limit=args.limit))
+    if args.format == "text":
+        inputs = [flatten(segment_html(page.content)) for page in pages]
+        peer_inputs = [text_as_html(text) for text in inputs]
+    else:
+        inputs = peer_inputs = [page.content for page in pages]
     ex = Extractor.load(args.model)
     try:
         import trafilatura
@@ -58,27 +70,27 @@ def main() -> None:
         trafilatura = None
     if args.no_peer:
         trafilatura = None
-    for page in pages[:5]:  # warm caches and lazy imports before timing
-        ex.extract(page.content, format="html")
+    for content, peer_content in zip(inputs[:5], peer_inputs[:5]):  # warm caches and lazy imports before timing
+        ex.extract(content, format=args.format)
         if trafilatura:
-            trafilatura.extract(page.content)
+            trafilatura.extract(peer_content)
     ours: list[float] = []
     theirs: list[float] = []
-    for page in pages:
+    for content, peer_content in zip(inputs, peer_inputs):
         t0 = time.process_time()
-        ex.extract(page.content, format="html")
+        ex.extract(content, format=args.format)
         ours.append((time.process_time() - t0) * 1000)
         if trafilatura:
             t0 = time.process_time()
-            trafilatura.extract(page.content)
+            trafilatura.extract(peer_content)
             theirs.append((time.process_time() - t0) * 1000)
-    print(f"{len(pages)} pages of {args.corpus}, CPU time per page, single process")
+    print(f"{len(pages)} pages of {args.corpus} ({args.format}), CPU time per page, single process")
     print(f"noiseclf     {_stats(ours)}")
     if theirs:
         print(f"trafilatura  {_stats(theirs)}  (version {trafilatura.__version__})")
         print(f"ratio trafilatura/noiseclf: median {statistics.median(theirs) / statistics.median(ours):.2f}x, "
               f"mean {statistics.fmean(theirs) / statistics.fmean(ours):.2f}x")
-    for stage, values in _stage_times(ex, pages).items():
+    for stage, values in _stage_times(ex, inputs, args.format).items():
         print(f"  noiseclf {stage:9s} {_stats(values)}")
 
 

@@ -52,11 +52,12 @@ cdef dict _token_memo = None
 cdef object _token_hints = None
 cdef Py_ssize_t _memo_size = 0
 cdef int _attr_depth = 0
+cdef tuple _line_fields = None  # a plain-text block's field values: Block(text="", tag="line")
 
 
 cdef int _bind() except -1:
     global _block_tags, _headings, _hidden_style, _has_word, _hint_cache, _attr_depth
-    global _token_memo, _token_hints, _memo_size
+    global _token_memo, _token_hints, _memo_size, _line_fields
     from . import segmentation
     if max(ANCESTOR_BIT.values()) >= 1 << 64:
         raise OverflowError("ANCESTOR_TAGS outgrew the compiled walk's 64-bit ancestor mask")
@@ -72,6 +73,8 @@ cdef int _bind() except -1:
     _memo_size = segmentation._MEMO_SIZE
     _attr_depth = segmentation._ATTR_DEPTH
     _block_tags = segmentation.BLOCK_TAGS
+    line = Block(text="", tag="line")
+    _line_fields = tuple(getattr(line, name) for name in _BLOCK_FIELDS)
     return 0
 
 
@@ -450,3 +453,20 @@ def walk(_Element root not None, drop_tags, bint hidden=False) -> list:
     if _token_hints is None:
         _bind()
     return _Walker(root, drop_tags, hidden).run()
+
+
+def line_blocks(list pieces) -> list:
+    """The blocks of plain-text `pieces`, exactly as `segmentation._line_blocks(pieces)` cuts them: each piece's
+    white space runs as one space, pieces without a word character left out, offsets counted along."""
+    if _token_hints is None:
+        _bind()
+    cdef list blocks = []
+    cdef Py_ssize_t offset = 0
+    cdef str piece, clean
+    cdef tuple head = _line_fields[1:9], tail = _line_fields[10:]
+    for piece in pieces:
+        clean = " ".join(piece.split())
+        if clean and _has_word(clean) is not None:
+            blocks.append(_block((clean,) + head + (offset,) + tail))
+            offset += len(clean) + 1
+    return blocks

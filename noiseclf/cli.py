@@ -26,7 +26,7 @@ def _console(**kwargs) -> Console:
     return Console(markup=False, emoji=False, **kwargs)
 
 
-err = _console(stderr=True)
+err = _console(stderr=True, soft_wrap=True)  # one line a message, however long its path: logs are grepped
 
 
 def _fail(exc: Exception) -> None:

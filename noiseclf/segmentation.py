@@ -5,8 +5,9 @@ reproduce it almost exactly; each block carries the layout context its features 
 
 The tree walk that cuts blocks is the hot path of inference. It runs compiled (`noiseclf._walk`,
 built from Cython at install time; 2-3x faster) when that module imports, else as the pure-Python
-`_walk`, which stays the reference: both return identical blocks. `COMPILED_WALK` says which one
-is in use; set NOISECLF_PURE_PYTHON=1 to force the Python walk (debugging, equality tests).
+`_walk`, which stays the reference: both return identical blocks. Plain text's blocks are built there
+too (`_walk.line_blocks`, twin of `_line_blocks`). `COMPILED_WALK` says which one is in use; set
+NOISECLF_PURE_PYTHON=1 to force the Python walk (debugging, equality tests).
 """
 
 from __future__ import annotations
@@ -356,9 +357,10 @@ def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP, hidden: bool 
 
 
 try:
+    from ._walk import line_blocks as _compiled_line_blocks
     from ._walk import walk as _compiled_walk
 except ImportError:  # not built: installed without a compiler, or a source checkout
-    _compiled_walk = None
+    _compiled_walk = _compiled_line_blocks = None
 COMPILED_WALK = _compiled_walk is not None and os.environ.get("NOISECLF_PURE_PYTHON") != "1"
 _walk_blocks = _compiled_walk if COMPILED_WALK else _walk
 
@@ -405,12 +407,14 @@ _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")  # a line of white space, no-break and
 _LINE_BREAKS = str.maketrans({"\r": "\n", "\v": "\n", "\f": "\n", "\x1c": "\n", "\x1d": "\n", "\x1e": "\n",
                               "\x85": "\n", "\u2028": "\n", "\u2029": "\n\n",
                               **{chr(c): "?" for c in range(0xD800, 0xE000)}})
+# What `_LINE_BREAKS` maps: searched for first, as translating through a table of that size reads every
+# character of a page through a dict, and most texts hold none of them.
+_ODD_CHARS = re.compile("[\r\v\f\x1c-\x1e\x85\u2028\u2029\ud800-\udfff]")
 
 
-def segment_text(text: str, *, source: str = "", title: str = "") -> Document:
-    """Cut plain text into blocks: paragraphs between blank lines, or lines where there are none."""
-    text = visible(text.replace("\r\n", "\n").translate(_LINE_BREAKS))
-    pieces = _BLANK_LINE.split(text) if _BLANK_LINE.search(text) else text.split("\n")
+def _line_blocks(pieces: list[str]) -> list[Block]:
+    """The blocks of plain-text pieces: white space runs as one space, pieces without a word character left out;
+    the reference of the compiled `_walk.line_blocks`."""
     blocks: list[Block] = []
     offset = 0
     for piece in pieces:
@@ -418,6 +422,18 @@ def segment_text(text: str, *, source: str = "", title: str = "") -> Document:
         if clean and _HAS_WORD.search(clean):
             blocks.append(Block(text=clean, tag="line", offset=offset))
             offset += len(clean) + 1
+    return blocks
+
+
+_line_blocks_of = _compiled_line_blocks if COMPILED_WALK else _line_blocks
+
+
+def segment_text(text: str, *, source: str = "", title: str = "") -> Document:
+    """Cut plain text into blocks: paragraphs between blank lines, or lines where there are none."""
+    text = text.replace("\r\n", "\n")
+    text = visible(text.translate(_LINE_BREAKS) if _ODD_CHARS.search(text) else text)
+    pieces = _BLANK_LINE.split(text) if _BLANK_LINE.search(text) else text.split("\n")
+    blocks = _line_blocks_of(pieces)
     if not title:  # the first headline-like line: a few words, no sentence of body text
         title = next((b.text for b in blocks[:8] if 4 <= len(b.text.split()) <= 25
                       and not b.text.endswith((".", ":"))), "")

@@ -107,6 +107,13 @@ def test_bad_arguments_exit_2_with_a_clear_message(args, message):
     assert message in " ".join(result.output.split())
 
 
+def test_an_error_naming_a_long_path_is_one_line():
+    model = "/tmp/" + "a-folder-with-a-long-name/" * 6 + "nowhere.joblib"
+    result = runner.invoke(app, ["extract", "x.html", "--model", model])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {model}: model file not found\n"
+
+
 def test_extract_refuses_a_folder_as_output_before_any_work(tmp_path):
     page = tmp_path / "page.html"
     page.write_text(ARTICLE)

@@ -9,14 +9,15 @@ import pytest
 from lxml import etree
 
 from noiseclf.segmentation import (
-    _DROP, _parse, _walk, decode_html, flatten, segment, segment_html, segment_text, sniff_format,
+    _DROP, _line_blocks, _parse, _walk, decode_html, flatten, segment, segment_html, segment_text, sniff_format,
 )
-from noiseclf.types import InputError
+from noiseclf.types import Block, InputError
 
 try:
+    from noiseclf._walk import line_blocks as compiled_line_blocks
     from noiseclf._walk import walk as compiled_walk
 except ImportError:
-    compiled_walk = None
+    compiled_walk = compiled_line_blocks = None
 needs_compiled_walk = pytest.mark.skipif(
     compiled_walk is None, reason="noiseclf._walk is not built (python setup.py build_ext --inplace)")
 
@@ -222,6 +223,16 @@ def test_compiled_walk_matches_on_trees_the_page_parser_does_not_make():
         assert compiled_walk(root, _DROP, True) == _walk(root, _DROP, True)
 
 
+@needs_compiled_walk
+def test_compiled_line_blocks_match_python_line_blocks():
+    pieces = ["Headline of the story", "  First para\ncontinues\t here.  ", "", " \u00a0 ", "...", "!!", "\u3000word\u3000",
+              "Hello ? world.", "日本語の文", "x", "tail  \n"]
+    for cut in (pieces, pieces[::-1], pieces[:1], []):
+        compiled = compiled_line_blocks(list(cut))
+        assert compiled == _line_blocks(list(cut))
+        assert all(type(b) is Block for b in compiled)
+
+
 def test_a_page_a_script_reveals_is_read_with_its_hidden_wrapper():
     story = "".join(f"<p>Paragraph {i} of the story tells how the harbour bridge was rebuilt by the town.</p>"
                     for i in range(10))
@@ -236,10 +247,11 @@ def test_a_page_a_script_reveals_is_read_with_its_hidden_wrapper():
 def test_pure_python_switch():
     env = {**os.environ, "NOISECLF_PURE_PYTHON": "1"}
     code = ("import noiseclf.segmentation as s, noiseclf.model as m, noiseclf.features as f; "
-            "print(s.COMPILED_WALK, s._walk_blocks is s._walk, m.COMPILED_TREES, f.COMPILED_SCAN, f._scan is f._scan_numpy, "
-            "f._group_ids is f._group_ids_python, f._off_spine_chains is f._off_spine_python)")
+            "print(s.COMPILED_WALK, s._walk_blocks is s._walk, s._line_blocks_of is s._line_blocks, m.COMPILED_TREES, "
+            "f.COMPILED_SCAN, f._scan is f._scan_numpy, f._group_ids is f._group_ids_python, "
+            "f._off_spine_chains is f._off_spine_python)")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "True", "False", "False", "True", "True", "True"]
+    assert out.stdout.split() == ["False", "True", "True", "False", "False", "True", "True", "True"]
 
 
 def test_class_hints_take_the_longest_word_at_each_position():
