@@ -410,6 +410,7 @@ _LINE_BREAKS = str.maketrans({"\r": "\n", "\v": "\n", "\f": "\n", "\x1c": "\n", 
 # What `_LINE_BREAKS` maps: searched for first, as translating through a table of that size reads every
 # character of a page through a dict, and most texts hold none of them.
 _ODD_CHARS = re.compile("[\r\v\f\x1c-\x1e\x85\u2028\u2029\ud800-\udfff]")
+_WRAP_WIDTH = 100  # no line of a paragraph hard-wrapped at a text width (72-80 columns) is longer
 
 
 def _line_blocks(pieces: list[str]) -> list[Block]:
@@ -428,11 +429,23 @@ def _line_blocks(pieces: list[str]) -> list[Block]:
 _line_blocks_of = _compiled_line_blocks if COMPILED_WALK else _line_blocks
 
 
+def _blank_line_pieces(text: str) -> list[str]:
+    """The pieces of a text that has blank lines: its paragraphs, each a block, or its lines, where the lines
+    of its paragraphs are not a hard-wrapped text's (lines longer than `_WRAP_WIDTH` hold half their
+    characters or more: a dump of one line a block with a stray blank line in it)."""
+    pieces = _BLANK_LINE.split(text)
+    lines = [line for piece in pieces if "\n" in piece for line in piece.split("\n")]
+    if not lines or 2 * sum(len(line) for line in lines if len(line) > _WRAP_WIDTH) < sum(map(len, lines)):
+        return pieces
+    return [line for piece in pieces for line in piece.split("\n")]
+
+
 def segment_text(text: str, *, source: str = "", title: str = "") -> Document:
-    """Cut plain text into blocks: paragraphs between blank lines, or lines where there are none."""
+    """Cut plain text into blocks: paragraphs between blank lines, or lines where there are none (or where the
+    paragraphs' lines are not a hard-wrapped text's)."""
     text = text.replace("\r\n", "\n")
     text = visible(text.translate(_LINE_BREAKS) if _ODD_CHARS.search(text) else text)
-    pieces = _BLANK_LINE.split(text) if _BLANK_LINE.search(text) else text.split("\n")
+    pieces = _blank_line_pieces(text) if _BLANK_LINE.search(text) else text.split("\n")
     blocks = _line_blocks_of(pieces)
     if not title:  # the first headline-like line: a few words, no sentence of body text
         title = next((b.text for b in blocks[:8] if 4 <= len(b.text.split()) <= 25

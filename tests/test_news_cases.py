@@ -185,6 +185,17 @@ def test_headline_at_most_twice(extractor, case, variant):
     assert count <= 2, f"{case}/{variant}: the headline appears {count} times in the output"
 
 
+@pytest.mark.parametrize("blank", ["\n\n", "\n \u00a0\n"])
+@pytest.mark.parametrize("case", CASES)
+def test_a_stray_blank_line_in_a_one_line_a_block_dump_changes_nothing(extractor, case, blank):
+    """A WET record or line dump with one empty (or white-space) line in it: its lines stay blocks, not two
+    paragraphs that run the menu, the story and the teasers together."""
+    lines = page(case, "wet").strip().split("\n")
+    for cut in (3, len(lines) // 2):
+        stray = "\n".join(lines[:cut]) + blank + "\n".join(lines[cut:])
+        assert extractor.extract(stray, format="text").text == extraction(extractor, case, "wet").text
+
+
 JAPANESE = Path(__file__).parent / "fixtures" / "ja" / "sanma.txt"
 
 

@@ -4,6 +4,7 @@ import gzip
 import os
 import subprocess
 import sys
+import textwrap
 
 import pytest
 from lxml import etree
@@ -142,6 +143,24 @@ def test_plain_text_blocks_are_paragraphs_or_lines():
     assert texts(segment_text("one line\nsecond line\r\nthird line")) == ["one line", "second line", "third line"]
     doc = segment_text("Headline of the story\n\nBody text here.")
     assert doc.format == "text" and doc.title == "Headline of the story"
+
+
+def test_lines_between_blank_lines_are_blocks_unless_they_are_a_hard_wrapped_paragraph():
+    story = ("The harbour board approved the plan on Tuesday after a long debate about the cost of the new quay wall. "
+             "Work on the wall starts in May and should take two years.")
+    dump = "Skip to content\nHome\n" + story + "\nRead also:\n\nThe ferry returns in May, after two years away.\n" \
+           "Newsletter"
+    assert texts(segment_text(dump)) == ["Skip to content", "Home", story, "Read also:",
+                                         "The ferry returns in May, after two years away.", "Newsletter"]
+    wrapped = "The harbour board approved the plan on Tuesday\nafter a long debate about the cost of\nthe quay.\n\n" \
+              "Work starts in May."
+    assert texts(segment_text(wrapped)) == [
+        "The harbour board approved the plan on Tuesday after a long debate about the cost of the quay.",
+        "Work starts in May."]
+    paragraphs = [f"{story} {story} The plans are at", "https://example.org/harbour/" + "plans/" * 20, story]
+    email = textwrap.fill(paragraphs[0], 72) + "\n" + paragraphs[1] + "\n\n" + textwrap.fill(paragraphs[2], 72)
+    assert texts(segment_text(email)) == [" ".join(paragraphs[:2]), story]  # a long link in a hard-wrapped text
+    assert texts(segment_text("Harbour plan approved\n" + story)) == ["Harbour plan approved", story]
 
 
 def test_flatten_round_trips_blocks():
