@@ -410,7 +410,9 @@ _LINE_BREAKS = str.maketrans({"\r": "\n", "\v": "\n", "\f": "\n", "\x1c": "\n", 
 # What `_LINE_BREAKS` maps: searched for first, as translating through a table of that size reads every
 # character of a page through a dict, and most texts hold none of them.
 _ODD_CHARS = re.compile("[\r\v\f\x1c-\x1e\x85\u2028\u2029\ud800-\udfff]")
-_WRAP_WIDTH = 100  # no line of a paragraph hard-wrapped at a text width (72-80 columns) is longer
+# A hard-wrapped text (`_hard_wrapped`): its width is this quantile of its lines' lengths, at least this many
+# columns, and this share of its lines are full.
+_WRAP_QUANTILE, _WRAP_MIN_WIDTH, _WRAP_FULL_SHARE = 0.9, 40, 0.8
 
 
 def _line_blocks(pieces: list[str]) -> list[Block]:
@@ -430,19 +432,33 @@ _line_blocks_of = _compiled_line_blocks if COMPILED_WALK else _line_blocks
 
 
 def _blank_line_pieces(text: str) -> list[str]:
-    """The pieces of a text that has blank lines: its paragraphs, each a block, or its lines, where the lines
-    of its paragraphs are not a hard-wrapped text's (lines longer than `_WRAP_WIDTH` hold half their
-    characters or more: a dump of one line a block with a stray blank line in it)."""
+    """The pieces of a text that has blank lines: its paragraphs, each a block, where their lines are a
+    hard-wrapped text's; else its lines, as a browser copies a page (blank lines around its paragraphs only,
+    one line a list item or heading) or a line dump holds a stray blank line."""
     pieces = _BLANK_LINE.split(text)
-    lines = [line for piece in pieces if "\n" in piece for line in piece.split("\n")]
-    if not lines or 2 * sum(len(line) for line in lines if len(line) > _WRAP_WIDTH) < sum(map(len, lines)):
+    paragraphs = [piece.split("\n") for piece in pieces if "\n" in piece]
+    if not paragraphs or _hard_wrapped(paragraphs):
         return pieces
     return [line for piece in pieces for line in piece.split("\n")]
 
 
+def _hard_wrapped(paragraphs: list[list[str]]) -> bool:
+    """Whether the lines of paragraphs were broken at a text width: nearly every line but a paragraph's last
+    too full to take the next line's first word within the width. Lines of one word (a long link, a menu
+    item) are left out: only they can be wider than a wrapped text."""
+    pairs = [(len(line.rstrip()), len(following.split(maxsplit=1)[0]) if following.strip() else 0)
+             for lines in paragraphs for line, following in zip(lines, lines[1:]) if " " in line.strip()]
+    if not pairs:
+        return False
+    lengths = sorted(n for n, _ in pairs)
+    width = lengths[int(_WRAP_QUANTILE * (len(lengths) - 1))]
+    full = sum(n + 1 + word > width for n, word in pairs)
+    return width >= _WRAP_MIN_WIDTH and full >= _WRAP_FULL_SHARE * len(pairs)
+
+
 def segment_text(text: str, *, source: str = "", title: str = "") -> Document:
-    """Cut plain text into blocks: paragraphs between blank lines, or lines where there are none (or where the
-    paragraphs' lines are not a hard-wrapped text's)."""
+    """Cut plain text into blocks: paragraphs between blank lines where their lines are hard-wrapped, else
+    lines."""
     text = text.replace("\r\n", "\n")
     text = visible(text.translate(_LINE_BREAKS) if _ODD_CHARS.search(text) else text)
     pieces = _blank_line_pieces(text) if _BLANK_LINE.search(text) else text.split("\n")

@@ -78,6 +78,15 @@ def test_fixture_strings_are_blocks_of_the_page(case, variant):
     assert 15 <= len(m["keep"]) <= 30, f"{case}: {len(m['keep'])} article paragraphs"
 
 
+@pytest.mark.parametrize("case", CASES)
+def test_a_page_copied_from_a_browser_reads_as_its_blocks(case):
+    """A browser's copy sets blank lines around paragraphs only, one line a list item, heading or caption
+    (innerText): every line is a block, as in the HTML page, not runs of them joined as hard-wrapped text."""
+    blocks = segment_html(page(case, "html")).blocks
+    copied = "".join(("\n\n" if "p" in (b.tag, a.tag) else "\n") + b.text for a, b in zip(blocks, blocks[1:]))
+    assert [b.text for b in segment_text(blocks[0].text + copied).blocks] == [b.text for b in blocks]
+
+
 @pytest.mark.parametrize("case,variant", PAIRS, ids=PAIR_IDS)
 def test_sniff_format(case, variant):
     content = page(case, variant)

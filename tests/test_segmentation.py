@@ -138,25 +138,25 @@ def test_text_keeps_only_what_a_browser_shows():
 
 
 def test_plain_text_blocks_are_paragraphs_or_lines():
-    assert texts(segment_text("Title line\n\nFirst para\ncontinues here.\n\n\nSecond para.")) == [
-        "Title line", "First para continues here.", "Second para."]
+    first = "The first paragraph runs over two lines, as a mail program wraps it at its margin."
+    assert texts(segment_text(f"Title line\n\n{textwrap.fill(first, 50)}\n\n\nSecond para.")) == [
+        "Title line", first, "Second para."]
     assert texts(segment_text("one line\nsecond line\r\nthird line")) == ["one line", "second line", "third line"]
     doc = segment_text("Headline of the story\n\nBody text here.")
     assert doc.format == "text" and doc.title == "Headline of the story"
 
 
-def test_lines_between_blank_lines_are_blocks_unless_they_are_a_hard_wrapped_paragraph():
+def test_lines_between_blank_lines_are_blocks_unless_they_are_a_hard_wrapped_text():
     story = ("The harbour board approved the plan on Tuesday after a long debate about the cost of the new quay wall. "
              "Work on the wall starts in May and should take two years.")
     dump = "Skip to content\nHome\n" + story + "\nRead also:\n\nThe ferry returns in May, after two years away.\n" \
            "Newsletter"
     assert texts(segment_text(dump)) == ["Skip to content", "Home", story, "Read also:",
                                          "The ferry returns in May, after two years away.", "Newsletter"]
-    wrapped = "The harbour board approved the plan on Tuesday\nafter a long debate about the cost of\nthe quay.\n\n" \
-              "Work starts in May."
-    assert texts(segment_text(wrapped)) == [
-        "The harbour board approved the plan on Tuesday after a long debate about the cost of the quay.",
-        "Work starts in May."]
+    assert texts(segment_text(textwrap.fill(story, 60) + "\n\nWork starts in May.")) == [story, "Work starts in May."]
+    menu = "Home\nNews\nSport\n\nHarbour plan approved\nBy Jo Smith, harbour reporter\n\n" + story
+    assert texts(segment_text(menu)) == ["Home", "News", "Sport", "Harbour plan approved",
+                                         "By Jo Smith, harbour reporter", story]  # as a browser copies a page
     paragraphs = [f"{story} {story} The plans are at", "https://example.org/harbour/" + "plans/" * 20, story]
     email = textwrap.fill(paragraphs[0], 72) + "\n" + paragraphs[1] + "\n\n" + textwrap.fill(paragraphs[2], 72)
     assert texts(segment_text(email)) == [" ".join(paragraphs[:2]), story]  # a long link in a hard-wrapped text
@@ -180,8 +180,10 @@ def test_format_sniffing_looks_at_content():
 
 @pytest.mark.parametrize("blank", ["\n\u00a0\n", "\n\u3000\n", "\n \t\u00a0\n", "\u2029", "\n\f\n"])
 def test_a_line_of_any_white_space_or_a_paragraph_separator_ends_a_paragraph(blank: str) -> None:
-    text = blank.join(["First paragraph,\nwrapped at\nthe margin.", "Second paragraph,\nwrapped too."])
-    assert texts(segment_text(text)) == ["First paragraph, wrapped at the margin.", "Second paragraph, wrapped too."]
+    first = "The first paragraph of the letter, wrapped at the margin as a mail program or a text browser wraps it."
+    second = "The second paragraph, which a blank line of some kind of white space sets apart, is wrapped too."
+    text = blank.join(textwrap.fill(paragraph, 44) for paragraph in (first, second))
+    assert texts(segment_text(text)) == [first, second]
 
 
 @pytest.mark.parametrize("brk", ["\u2028", "\x85", "\f", "\v"])
