@@ -73,10 +73,10 @@ _COMMENT_MARKER = re.compile(r"^\W*(?P<count>\d+\s+)?(?:(?:top rated|reader|read
                              r"join the discussion|kommentare|commentaires|comentários?|"
                              r"comentarios|комментарии)(?:\s*\(\d+\)|(?P<about>\s+(?:to|on)\s.*))?\W*$", re.I)
 _SINGULAR_COMMENT = frozenset(("comment", "comentário"))
-# The line over a reader's comment: "Posted by: jo at 9:01 AM", "jo says:", "jo said," (blocks are whitespace-
-# normalised, so the second ends within the last 12 characters and is searched there only).
+# The line over a reader's comment: "Posted by: jo at 9:01 AM", "jo says:", "jo said," or Blogger's "jo said..."
+# (blocks are whitespace-normalised, so the second ends within the last 12 characters and is searched there only).
 _SIGNATURE_START = re.compile(r"(?:posted|submitted|comment(?:ed)?) by\b", re.I)
-_SIGNATURE_END = re.compile(r"\b(?:says|said|wrote|writes)\s*[:,]?$", re.I)
+_SIGNATURE_END = re.compile(r"\b(?:says|said|wrote|writes)\s*(?:[:,]|\.\.\.|…)?$", re.I)
 # A name over a dated clock time, as blog engines sign each comment ("jo 11.06.12 at 11:06 am", "March 3, 2012 at
 # 4:15 pm"), or Slashdot's "by jo (1285)" and "by jo on Monday July 23, @09:16PM"; not a Q&A site's "asked Feb 11,
 # 2011 at 23:49" or "edited ..." under each question and answer, a story's "Updated ... at 3:45 pm", an event's

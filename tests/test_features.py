@@ -519,6 +519,20 @@ def test_reader_names_over_a_date_and_time_open_a_plain_text_thread_but_qa_and_s
         assert column(block_features(segment_text(page)), "comment_region").max() == 0, stamps
 
 
+def test_blogger_signatures_open_a_plain_text_thread():
+    # Blogger signs each comment "name said..." over it and the date and time under it; one quoted line of a
+    # story that trails off after "said..." opens nothing.
+    head, story = PAGE.split("Read also:")[0].split("\n\n", 2)[1:]
+    replies = "\n\n".join(f"{who}\n\nThe diary belongs in a museum, where anyone could read it.\n\nMay 2, 2019 6:34 AM"
+                          for who in ("tRiSh said...", "Ankita said…", "The Flightless Darling said..."))
+    doc = segment_text("\n\n".join((head, story, replies)))
+    region = column(block_features(doc), "comment_region")
+    first = [b.text for b in doc.blocks].index("tRiSh said...")
+    assert region[:first].max() == 0 and region[first:].min() == 1
+    quoted = "\n\n".join((head, story, "And then the keeper said...", "The entries stop there, in pencil."))
+    assert column(block_features(segment_text(quoted)), "comment_region").max() == 0
+
+
 def test_a_comments_link_in_a_share_bar_starts_no_comment_region():
     # "Facebook / Twitter / Comments / Print / Email" between the summary and the story: a share bar's link to
     # the comments, as news sites put it over the article, not the heading of a thread.
