@@ -108,6 +108,14 @@ _FORUM_LINE = re.compile(
     r"(?:joined|registered|member since|join date)\b\s*:?\s*(?:[a-z]+\.?,?\s+){0,2}\d|(?:joined|posts|registered)\s*:?$|"
     r"registered (?:users?|members?)$|posts\s*:?\s*\d|quote(?:\s*:|\s*$|\s+reply\b|\s+[\w.-]+\s*:)|originally posted by\b")
 FORUM_MIN = 3  # blocks with forum markup, or forum lines, that make a page a forum thread
+# A plain-text "Comments" line with under this share of the page's prose before it heads a thread only where
+# the thread's own furniture follows within this many blocks (see `_heads_a_thread`).
+HEADING_PROSE_SHARE, HEADING_REACH = 0.25, 8
+# A date ("Aug 9", "29 August", "07/03/24") or a clock time ("10:40"), as comment threads stamp each comment.
+_DATE_OR_TIME = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|"
+    r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|"
+    r"\b\d{1,2}:\d\d\b|\b\d{1,4}[./-]\d{1,2}[./-]\d{2,4}\b", re.I)
 RUN_MIN_SHARE = 0.2  # prose in paragraph runs, as a share of all prose, that may move the main element to them
 _YEARS = frozenset(str(year) for year in range(1900, 2100))
 _MARKER_PREFIX = re.compile(
@@ -658,24 +666,39 @@ def _forum_blocks(blocks: tuple[Block, ...]) -> int:
     return sum(_forum_markup(b.attrs, 2 * b.link_chars >= len(b.text)) for b in blocks)
 
 
-def _comment_region(doc: Document, page: _Text, elements: list[tuple[int, ...]], prose: np.ndarray) -> np.ndarray:
+def _comment_region(doc: Document, page: _Text, elements: list[tuple[int, ...]],
+                    prose_words: np.ndarray) -> np.ndarray:
     """Blocks of user comments: from the first pair of reader signatures ("jo says:", "Posted by: jo at 9 AM")
     at most three blocks apart after some prose; in text also from a "Comments" line after prose, unless calls
-    to action follow it (a share bar's); in HTML also blocks whose class/id says comment or reply. (An HTML
-    "34 comments" link often sits under the lede.)"""
+    to action follow it (a share bar's) or it stands over most of the prose with no thread under it; in HTML
+    also blocks whose class/id says comment or reply. (An HTML "34 comments" link often sits under the lede.)"""
     n = len(page.texts)
+    before = np.cumsum(prose_words) - prose_words
     marker = page.line(_COMMENT_HEADING) if doc.format == "text" else np.zeros(n, bool)
     if marker.any():  # "Comments" followed by "Print", "Email": a share bar's link, not a thread's heading
         marker &= ~_window_max(page.line(_CTA_LINE), 2, before=False).max(axis=1)
+        marker &= _heads_a_thread(page, marker, before >= HEADING_PROSE_SHARE * prose_words.sum())
     said = page.line(_SIGNATURE_LINE)
     paired = np.zeros(n, bool)
     for k in (1, 2, 3):
         paired[:-k] |= said[:-k] & said[k:]
-    after_prose = np.cumsum(prose) - prose > 0
-    region = np.maximum.accumulate((marker | paired) & after_prose)
+    region = np.maximum.accumulate((marker | paired) & (before > 0))
     if doc.format == "html":
         region |= _comment_markup(doc, elements)
     return region
+
+
+def _heads_a_thread(page: _Text, marker: np.ndarray, after_story: np.ndarray) -> np.ndarray:
+    """Which "Comments" lines head a thread: those after a share of the prose, and those over most of it (a
+    comment widget under the lede, a "View Comments" link under the byline) only where a reader signature, a
+    comment's framing ("Reply", "3 hours ago") or a date or clock time follows within `HEADING_REACH` blocks."""
+    heads = marker & after_story
+    framing = page.line(_SIGNATURE_LINE) | page.line(_COMMENT_LINE)
+    for i in np.flatnonzero(marker & ~after_story):
+        following = range(i + 1, min(i + 1 + HEADING_REACH, len(marker)))
+        heads[i] = any(framing[j] or (len(page.texts[j]) < _LINE_MAX and _DATE_OR_TIME.search(page.texts[j]))
+                       for j in following)
+    return heads
 
 
 def _comment_markup(doc: Document, elements: list[tuple[int, ...]]) -> np.ndarray:
@@ -695,7 +718,7 @@ def _comment_features(doc: Document, page: _Text, chains: _Chains, prose_words: 
                       linked: np.ndarray, main_cols: np.ndarray) -> np.ndarray:
     """The comment region against the prose outside it, and the main element of that outside prose
     (`main_cols`, the page's own main-element features, when the region holds no prose)."""
-    region = _comment_region(doc, page, chains.tuples, prose_words > 0)
+    region = _comment_region(doc, page, chains.tuples, prose_words)
     n = len(region)
     outside = prose_words * ~region
     total_prose = max(float(prose_words.sum()), 1.0)

@@ -548,6 +548,27 @@ def test_a_comments_link_in_a_share_bar_starts_no_comment_region():
     assert region[:start].max() == 0 and region[start:].min() == 1
 
 
+def test_a_comments_widget_over_the_story_heads_no_thread_but_a_heading_over_a_dated_thread_does():
+    # A "Comments" link set under the lede with the site's other widgets ("Weigh In", "Corrections?") stands over
+    # most of the story's prose; read as the thread's heading it made the story a comment region. A heading over
+    # a thread longer than a short story is one where the thread's own stamps follow it.
+    head, story = PAGE.split("Read also:")[0].split("\n\n", 2)[1:]
+    lede, *rest = story.strip().split("\n\n")
+    more = ("The keeper, Thomas Hale, wrote every evening at six, noting the wind, the sea and the ships he saw.",
+            "In February he recorded eleven days without a supply boat, and rationed the lamp oil to one wick.",
+            "The archive will lend the diary to the lighthouse museum for a summer exhibition next year.")
+    widget = "Comments\n\nWeigh In\n\nCorrections?"
+    doc = segment_text("\n\n".join((head, lede, widget, *rest, *more)))
+    assert column(block_features(doc), "comment_region").max() == 0
+    replies = "\n\n".join(f"{who} Aug {day}, 2012 10:40 AM\n\nI grew up near that light and never knew a diary "
+                          f"survived, what a wonderful find for the whole county." for who, day in
+                          (("Marta", 9), ("Joe K", 10), ("Linh", 11), ("Sam", 12), ("Ada", 13)))
+    doc = segment_text("\n\n".join((head, lede, "Comments", replies)))
+    region = column(block_features(doc), "comment_region")
+    start = [b.text for b in doc.blocks].index("Comments")
+    assert region[:start].max() == 0 and region[start:].min() == 1
+
+
 def test_a_comment_on_call_to_action_starts_no_comment_region_but_a_counted_heading_does():
     # "Comment on this story" (a link to the form) or a sidebar's "Comment on <title> in <magazine>" is no
     # thread's heading; "2 comments on <title>" is.

@@ -19,7 +19,7 @@ FLOORS = {
     ("l3s_gn1", "all", "html"): {"shingle_f1": 0.93},  # 0.948
     ("cleaneval", "final", "html"): {"shingle_f1": 0.90},  # 0.913 (its gold counts reader comments, which the thread rule drops)
     ("scrapinghub_aeb", "test", "text"): {"shingle_f1": 0.89},  # 0.917
-    ("wcxb", "test", "text"): {"word_f1": 0.825},  # 0.842
+    ("wcxb", "test", "text"): {"word_f1": 0.825},  # 0.845
     ("l3s_gn1", "all", "text"): {"shingle_f1": 0.91},  # 0.934
 }
 # Related content kept moves by several points between retrains (24-35% for the html model over
