@@ -569,6 +569,19 @@ def test_a_comments_widget_over_the_story_heads_no_thread_but_a_heading_over_a_d
     assert region[:start].max() == 0 and region[start:].min() == 1
 
 
+def test_a_qa_posts_comment_count_heads_no_thread():
+    # A Q&A page counts the comments under the question and under each answer, each count over an "Add a
+    # comment" link: the answers after them are the page, not a thread after a story.
+    question = ("How do I keep a lighthouse diary from fading? The pencil entries from 1934 are getting harder "
+                "to read every year, and the archive wants to scan them before they go.")
+    answer = ("Keep it dark and dry first: store the diary flat in an acid-free box at a steady temperature, "
+              "and scan every page at high resolution before anyone handles it again.")
+    page = "\n\n".join(("Keeping an old pencil diary readable", question, "2 Comments", "Add a comment",
+                         "marta Over a year ago", "Have you asked the county archive?", "1 Answer", answer,
+                         answer.replace("Keep it dark", "Above all keep it dark"), "3 Comments", "Add a comment"))
+    assert column(block_features(segment_text(page)), "comment_region").max() == 0
+
+
 def test_a_comment_on_call_to_action_starts_no_comment_region_but_a_counted_heading_does():
     # "Comment on this story" (a link to the form) or a sidebar's "Comment on <title> in <magazine>" is no
     # thread's heading; "2 comments on <title>" is.
