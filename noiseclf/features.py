@@ -112,7 +112,7 @@ FORUM_MIN = 3  # blocks with forum markup, or forum lines, that make a page a fo
 # the thread's own furniture follows within this many blocks (see `_heads_a_thread`).
 HEADING_PROSE_SHARE, HEADING_REACH = 0.25, 8
 # The link under each post of a Q&A page (question and answers alike), below its count of comments.
-_ADD_COMMENT, _COUNTED = re.compile(r"add a comment\W*$", re.I), re.compile(r"\d")
+_ADD_COMMENT = re.compile(r"add a comment\W*$", re.I)
 # A date ("Aug 9", "29 August", "07/03/24") or a clock time ("10:40"), as comment threads stamp each comment.
 _DATE_OR_TIME = re.compile(
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|"
@@ -694,7 +694,8 @@ def _heads_a_thread(page: _Text, marker: np.ndarray, after_story: np.ndarray) ->
     """Which "Comments" lines head a thread: those after a share of the prose, and those over most of it (a
     comment widget under the lede, a "View Comments" link under the byline) only where a reader signature, a
     comment's framing ("Reply", "3 hours ago") or a date or clock time follows within `HEADING_REACH` blocks;
-    not a Q&A post's "6 Comments" right over its "Add a comment" link, as the question and each answer carry."""
+    not a Q&A post's "6 Comments" (or "Comments") right over its "Add a comment" link, as the question and each
+    answer carry."""
     n = len(marker)
     heads = marker & after_story
     framing = page.line(_SIGNATURE_LINE) | page.line(_COMMENT_LINE)
@@ -703,7 +704,7 @@ def _heads_a_thread(page: _Text, marker: np.ndarray, after_story: np.ndarray) ->
         heads[i] = any(framing[j] or (len(page.texts[j]) < _LINE_MAX and _DATE_OR_TIME.search(page.texts[j]))
                        for j in following)
     for i in np.flatnonzero(heads):
-        heads[i] = not (i + 1 < n and _ADD_COMMENT.match(page.texts[i + 1]) and _COUNTED.search(page.texts[i]))
+        heads[i] = not (i + 1 < n and _ADD_COMMENT.match(page.texts[i + 1]))
     return heads
 
 
