@@ -114,10 +114,9 @@ HEADING_PROSE_SHARE, HEADING_REACH = 0.25, 8
 # The link under each post of a Q&A page (question and answers alike), below its count of comments.
 _ADD_COMMENT = re.compile(r"add a comment\W*$", re.I)
 # A date ("Aug 9", "29 August", "07/03/24") or a clock time ("10:40"), as comment threads stamp each comment.
-_DATE_OR_TIME = re.compile(
-    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|"
-    r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|"
-    r"\b\d{1,2}:\d\d\b|\b\d{1,4}[./-]\d{1,2}[./-]\d{2,4}\b", re.I)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
+_DATE_OR_TIME = re.compile(rf"\b{_MONTH}\.?\s+\d{{1,2}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\b|"
+                           r"\b\d{1,2}:\d\d\b|\b\d{1,4}[./-]\d{1,2}[./-]\d{2,4}\b", re.I)
 RUN_MIN_SHARE = 0.2  # prose in paragraph runs, as a share of all prose, that may move the main element to them
 _YEARS = frozenset(str(year) for year in range(1900, 2100))
 _MARKER_PREFIX = re.compile(
@@ -676,11 +675,11 @@ def _comment_region(doc: Document, page: _Text, elements: list[tuple[int, ...]],
     also blocks whose class/id says comment or reply. (An HTML "34 comments" link often sits under the lede.)"""
     n = len(page.texts)
     before = np.cumsum(prose_words) - prose_words
+    said = page.line(_SIGNATURE_LINE)
     marker = page.line(_COMMENT_HEADING) if doc.format == "text" else np.zeros(n, bool)
     if marker.any():  # "Comments" followed by "Print", "Email": a share bar's link, not a thread's heading
         marker &= ~_window_max(page.line(_CTA_LINE), 2, before=False).max(axis=1)
-        marker &= _heads_a_thread(page, marker, before >= HEADING_PROSE_SHARE * prose_words.sum())
-    said = page.line(_SIGNATURE_LINE)
+        marker &= _heads_a_thread(page, marker, before >= HEADING_PROSE_SHARE * prose_words.sum(), said)
     paired = np.zeros(n, bool)
     for k in (1, 2, 3):
         paired[:-k] |= said[:-k] & said[k:]
@@ -690,7 +689,7 @@ def _comment_region(doc: Document, page: _Text, elements: list[tuple[int, ...]],
     return region
 
 
-def _heads_a_thread(page: _Text, marker: np.ndarray, after_story: np.ndarray) -> np.ndarray:
+def _heads_a_thread(page: _Text, marker: np.ndarray, after_story: np.ndarray, said: np.ndarray) -> np.ndarray:
     """Which "Comments" lines head a thread: those after a share of the prose, and those over most of it (a
     comment widget under the lede, a "View Comments" link under the byline) only where a reader signature, a
     comment's framing ("Reply", "3 hours ago") or a date or clock time follows within `HEADING_REACH` blocks;
@@ -698,7 +697,7 @@ def _heads_a_thread(page: _Text, marker: np.ndarray, after_story: np.ndarray) ->
     answer carry."""
     n = len(marker)
     heads = marker & after_story
-    framing = page.line(_SIGNATURE_LINE) | page.line(_COMMENT_LINE)
+    framing = said | page.line(_COMMENT_LINE)
     for i in np.flatnonzero(marker & ~after_story):
         following = range(i + 1, min(i + 1 + HEADING_REACH, n))
         heads[i] = any(framing[j] or (len(page.texts[j]) < _LINE_MAX and _DATE_OR_TIME.search(page.texts[j]))
