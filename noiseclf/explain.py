@@ -38,7 +38,7 @@ from .features import (
     block_words,
     neighbour_features,
 )
-from .inference import Extractor, page_confidence
+from .inference import Extractor, card_teasers, page_confidence
 from .model import AveragedTrees, after_story_thread, content_proba
 from .segmentation import segment
 from .types import Block, Document
@@ -164,23 +164,25 @@ def explain_document(extractor: Extractor, doc: Document, *, top: int = 5,
         occluded = routing.mix(general[:, None] - deltas[:, own],
                                special[:, None] - occlusion(model.special_, X, special, own_cols))
         deltas[:, own] = proba[:, None] - occluded
-    thread = after_story_thread(X, model.thread_floor)
+    thread, cards = after_story_thread(X, model.thread_floor), card_teasers(doc)
     trees = proba
-    proba = np.where(thread, 0.0, trees)
+    proba = np.where(thread | cards, 0.0, trees)
     keep = proba >= model.threshold
     blocks = tuple(
         BlockExplanation(i, b, float(proba[i]), float(p1[i]), bool(keep[i]),
-                         _thread_first(float(trees[i]), _top(names, values[i], deltas[i], top - 1))
-                         if thread[i] else _top(names, values[i], deltas[i], top))
+                         _rule_first("after_story_thread" if thread[i] else "card_teaser", float(trees[i]),
+                                     _top(names, values[i], deltas[i], top - 1))
+                         if thread[i] or cards[i] else _top(names, values[i], deltas[i], top))
         for i, b in enumerate(doc.blocks)
     )
     return PageExplanation(doc.source, doc.title, doc.format, float(model.threshold),
                            page_confidence(proba, words, keep, model), bool(model.two_pass), blocks, bool(routed))
 
 
-def _thread_first(before: float, others: tuple[Contribution, ...]) -> tuple[Contribution, ...]:
-    """A block the thread rule dropped: the rule is the reason, whatever the trees scored."""
-    return (Contribution("after_story_thread", 1.0, -before),) + others
+def _rule_first(rule: str, before: float, others: tuple[Contribution, ...]) -> tuple[Contribution, ...]:
+    """A block a rule after the trees dropped (the thread rule, a teaser card): the rule is the reason,
+    whatever the trees scored."""
+    return (Contribution(rule, 1.0, -before),) + others
 
 
 def _top(names: list[str], values: np.ndarray, deltas: np.ndarray, k: int) -> tuple[Contribution, ...]:

@@ -8,6 +8,8 @@ extractors never interfere.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +30,37 @@ if TYPE_CHECKING:
 Scorer = Union[PackedModel, "BlockClassifier"]  # what inference calls: predict_proba, threshold, calibrator
 
 DEFAULT_MODEL_FILES: dict[str, str] = {"html": "default-html.joblib", "text": "default-text.joblib"}
+CARD_REACH = 4  # blocks before an excerpt within which its deck's copies sit
+CARD_HEADLINE_WORDS = 20  # a card's headline, the line over its first deck, is at most this long
+_SENTENCE_END = re.compile(r"[.!?][\"'”’»]?$")
+_TERMINAL = tuple('.!?:;"\')”’»')
+
+
+def card_teasers(doc: Document) -> np.ndarray:
+    """Blocks of teaser cards that print another story's first sentence twice and then again with the
+    lines after it, cut off ("Headline", "Deck.", "Deck.", "Deck. Its opening lines, cut"), as card
+    lists flattened to text and some card markup do: boilerplate whatever their topic. No training
+    page holds one, so the model cannot learn them, and inference drops them after it. A story's
+    own first paragraph under a summary that repeats its first sentence ends in a full stop."""
+    texts = [b.text for b in doc.blocks]  # white space already collapsed by segmentation
+    decks = {t for t, k in Counter(texts).items() if k > 1 and len(t.split()) >= 4 and _SENTENCE_END.search(t)}
+    card = np.zeros(len(texts), bool)
+    if not decks:
+        return card
+    for j, text in enumerate(texts):
+        if _SENTENCE_END.search(text) and not text.endswith("..."):
+            continue
+        before = range(max(0, j - CARD_REACH), j)
+        deck = next((texts[i] for i in before if texts[i] in decks and len(text) > len(texts[i])
+                     and text.startswith(texts[i])), None)
+        if deck is None:
+            continue
+        copies = [i for i in before if texts[i] == deck]
+        card[copies + [j]] = True
+        head = copies[0] - 1
+        if head >= 0 and len(texts[head].split()) <= CARD_HEADLINE_WORDS and not texts[head].endswith(_TERMINAL):
+            card[head] = True
+    return card
 
 
 def default_model_dir() -> Path:
@@ -152,11 +185,15 @@ class Extractor:
         return self.score(doc, block_features(doc))
 
     def score(self, doc: Document, X: np.ndarray) -> np.ndarray:
-        """Content probability of every block of a page from its feature matrix `X`."""
+        """Content probability of every block of a page from its feature matrix `X`; teaser cards
+        (`card_teasers`) score 0."""
         model, _ = self.model_for(doc.format)
         if not model.two_pass:  # only a second pass reads the neighbours' words and tag paths
-            return model.predict_proba(X)[:, 1]
-        return model.predict_proba(X, words=block_words(doc), paths=block_path_ids(doc))[:, 1]
+            p = model.predict_proba(X)[:, 1]
+        else:
+            p = model.predict_proba(X, words=block_words(doc), paths=block_path_ids(doc))[:, 1]
+        cards = card_teasers(doc)
+        return np.where(cards, 0.0, p) if cards.any() else p
 
     def extract_document(self, doc: Document, *, with_blocks: bool = False, output: str = "text") -> Extraction:
         """Classify the blocks of a segmented page and assemble the result; `output`: text, markdown or html."""

@@ -144,3 +144,13 @@ def test_page_text_that_looks_like_markup_is_shown_as_text(tiny_model: Path, tmp
     result = CliRunner().invoke(app, ["explain", str(page), "--model", str(tiny_model)], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     assert "[/button] Home" in result.stdout and "[b]story[/b]" in result.stdout
+
+
+def test_a_teaser_card_is_explained_by_the_card_rule(default_extractor) -> None:
+    """The news example's cards for other stories score 0, and the card rule is given as the reason."""
+    page = Path(__file__).parents[1] / "examples" / "news.html"
+    exp = explain(default_extractor, page.read_bytes(), top=3)
+    cards = [b for b in exp.blocks if b.contributions and b.contributions[0].feature == "card_teaser"]
+    assert len(cards) >= 4 and all(b.probability == 0 and not b.keep for b in cards)
+    result = default_extractor.extract(page.read_bytes())
+    assert not any(b.block.text in result.text for b in cards)
