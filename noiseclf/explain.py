@@ -25,7 +25,7 @@ and the deltas of the two kinds are on different passes, so they do not add up t
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +38,7 @@ from .features import (
     block_words,
     neighbour_features,
 )
-from .inference import Extractor, card_teasers, page_confidence
+from .inference import THREADLESS_WORDS, Extractor, card_teasers, page_confidence
 from .model import AveragedTrees, after_story_thread, content_proba
 from .segmentation import segment
 from .types import Block, Document
@@ -135,14 +135,22 @@ def _candidates(importance: np.ndarray, X: np.ndarray, n: int) -> np.ndarray:
     return order[varies[order]][:n]
 
 
-def explain_document(extractor: Extractor, doc: Document, *, top: int = 5,
-                     candidates: int = CANDIDATES) -> PageExplanation:
-    """Classify a segmented page and attribute each block's probability to its top inputs."""
-    model = extractor.classifier(doc.format)
-    if not doc.blocks:
-        return PageExplanation(doc.source, doc.title, doc.format, model.threshold, 0.0, model.two_pass, ())
-    X = block_features(doc)
-    words, paths = block_words(doc), block_path_ids(doc)
+@dataclass(frozen=True)
+class _Attribution:
+    """One scoring of a page's blocks by the trees, with each block's candidate inputs and their deltas."""
+
+    trees: np.ndarray  # the model's probability before the thread rule
+    first: np.ndarray  # the first pass's
+    thread: np.ndarray  # the blocks the thread rule drops
+    routed: bool
+    names: list[str]
+    values: np.ndarray
+    deltas: np.ndarray
+
+
+def _attribute(model, doc: Document, X: np.ndarray, words: np.ndarray, candidates: int) -> _Attribution:
+    """Score a page's blocks as the model does, occluding its candidate inputs one at a time."""
+    paths = block_path_ids(doc)
     p1 = content_proba(model.first_, X)
     own_cols = _candidates(global_importance(model.first_, X.shape[1]), X, candidates)
     names = [FEATURE_NAMES[j] for j in own_cols]
@@ -164,19 +172,44 @@ def explain_document(extractor: Extractor, doc: Document, *, top: int = 5,
         occluded = routing.mix(general[:, None] - deltas[:, own],
                                special[:, None] - occlusion(model.special_, X, special, own_cols))
         deltas[:, own] = proba[:, None] - occluded
-    thread, cards = after_story_thread(X, model.thread_floor), card_teasers(doc)
-    trees = proba
-    proba = np.where(thread | cards, 0.0, trees)
+    return _Attribution(proba, p1, after_story_thread(X, model.thread_floor), routed, names, values, deltas)
+
+
+def explain_document(extractor: Extractor, doc: Document, *, top: int = 5,
+                     candidates: int = CANDIDATES) -> PageExplanation:
+    """Classify a segmented page as `Extractor.score` does (a page that keeps almost nothing once its
+    thread is dropped scored again without it; teaser cards dropped) and attribute each block's
+    probability to its top inputs."""
+    model = extractor.classifier(doc.format)
+    if not doc.blocks:
+        return PageExplanation(doc.source, doc.title, doc.format, model.threshold, 0.0, model.two_pass, ())
+    words = block_words(doc)
+    page = _attribute(model, doc, block_features(doc), words, candidates)
+    n = len(doc.blocks)
+    source, row = [page] * n, list(range(n))  # the scoring each block's verdict comes from, and its row there
+    proba = np.where(page.thread, 0.0, page.trees)
+    if page.thread.any() and not page.thread.all() and words[proba >= model.threshold].sum() < THREADLESS_WORDS:
+        outside = np.flatnonzero(~page.thread)
+        rest = replace(doc, blocks=tuple(doc.blocks[i] for i in outside))
+        again = _attribute(model, rest, block_features(rest), words[outside], candidates)
+        proba[outside] = np.where(again.thread, 0.0, again.trees)
+        for k, i in enumerate(outside.tolist()):
+            source[i], row[i] = again, k
+    cards = card_teasers(doc)
+    proba = np.where(cards, 0.0, proba)
     keep = proba >= model.threshold
-    blocks = tuple(
-        BlockExplanation(i, b, float(proba[i]), float(p1[i]), bool(keep[i]),
-                         _rule_first("after_story_thread" if thread[i] else "card_teaser", float(trees[i]),
-                                     _top(names, values[i], deltas[i], top - 1))
-                         if thread[i] or cards[i] else _top(names, values[i], deltas[i], top))
-        for i, b in enumerate(doc.blocks)
-    )
+    blocks = []
+    for i, b in enumerate(doc.blocks):
+        a, r = source[i], row[i]
+        if a.thread[r] or cards[i]:
+            rule = "after_story_thread" if a.thread[r] else "card_teaser"
+            reasons = _rule_first(rule, float(a.trees[r]), _top(a.names, a.values[r], a.deltas[r], top - 1))
+        else:
+            reasons = _top(a.names, a.values[r], a.deltas[r], top)
+        blocks.append(BlockExplanation(i, b, float(proba[i]), float(a.first[r]), bool(keep[i]), reasons))
     return PageExplanation(doc.source, doc.title, doc.format, float(model.threshold),
-                           page_confidence(proba, words, keep, model), bool(model.two_pass), blocks, bool(routed))
+                           page_confidence(proba, words, keep, model), bool(model.two_pass), tuple(blocks),
+                           page.routed)
 
 
 def _rule_first(rule: str, before: float, others: tuple[Contribution, ...]) -> tuple[Contribution, ...]:

@@ -20,7 +20,7 @@ import numpy as np
 from .artifact import Manifest, check_manifest, check_threshold, packed_trees_file, read_manifest
 from .features import block_features, block_path_ids, block_words
 from .render import check_output, render
-from .scoring import PackedModel
+from .scoring import PackedModel, after_story_thread
 from .segmentation import segment
 from .types import Document, Extraction, Format, ModelError, ScoredBlock
 
@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 Scorer = Union[PackedModel, "BlockClassifier"]  # what inference calls: predict_proba, threshold, calibrator
 
 DEFAULT_MODEL_FILES: dict[str, str] = {"html": "default-html.joblib", "text": "default-text.joblib"}
+# A page keeping fewer words than this once the thread rule dropped its reader thread is scored again without
+# the thread: a short post under a long thread reads as a minor block of a page the thread dominates.
+THREADLESS_WORDS = 30
 CARD_REACH = 4  # blocks before an excerpt within which its deck's copies sit
 CARD_HEADLINE_WORDS = 20  # a card's headline, the line over its first deck, is at most this long
 _SENTENCE_END = re.compile(r"[.!?][\"'”’»]?$")
@@ -185,13 +188,16 @@ class Extractor:
         return self.score(doc, block_features(doc))
 
     def score(self, doc: Document, X: np.ndarray) -> np.ndarray:
-        """Content probability of every block of a page from its feature matrix `X`; teaser cards
-        (`card_teasers`) score 0."""
+        """Content probability of every block of a page from its feature matrix `X`. A page that keeps
+        under `THREADLESS_WORDS` words once the thread rule dropped its reader thread is scored again
+        without the thread; teaser cards (`card_teasers`) score 0."""
         model, _ = self.model_for(doc.format)
-        if not model.two_pass:  # only a second pass reads the neighbours' words and tag paths
-            p = model.predict_proba(X)[:, 1]
-        else:
-            p = model.predict_proba(X, words=block_words(doc), paths=block_path_ids(doc))[:, 1]
+        words = block_words(doc)
+        p = _model_scores(model, doc, X, words)
+        thread = after_story_thread(X, model.thread_floor)
+        if thread.any() and not thread.all() and words[p >= model.threshold].sum() < THREADLESS_WORDS:
+            rest = replace(doc, blocks=tuple(b for b, t in zip(doc.blocks, thread) if not t))
+            p[~thread] = _model_scores(model, rest, block_features(rest), words[~thread])
         cards = card_teasers(doc)
         return np.where(cards, 0.0, p) if cards.any() else p
 
@@ -220,6 +226,13 @@ class Extractor:
         check_output(output, source or url or "")
         doc = segment(content, format=format, source=source or url or "", encoding=encoding)
         return self.extract_document(doc, with_blocks=with_blocks, output=output)
+
+
+def _model_scores(model: Scorer, doc: Document, X: np.ndarray, words: np.ndarray) -> np.ndarray:
+    """The model's content probabilities for a page's blocks (thread rule included)."""
+    if not model.two_pass:  # only a second pass reads the neighbours' words and tag paths
+        return model.predict_proba(X)[:, 1]
+    return model.predict_proba(X, words=words, paths=block_path_ids(doc))[:, 1]
 
 
 @lru_cache(maxsize=1)

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from noiseclf import Extractor
 from noiseclf.cli import app
-from noiseclf.explain import METHOD, explain, occlusion
+from noiseclf.explain import METHOD, explain, explain_document, occlusion
 from noiseclf.features import FEATURE_NAMES, block_features
 from noiseclf.segmentation import segment
 
@@ -154,3 +154,33 @@ def test_a_teaser_card_is_explained_by_the_card_rule(default_extractor) -> None:
     assert len(cards) >= 4 and all(b.probability == 0 and not b.keep for b in cards)
     result = default_extractor.extract(page.read_bytes())
     assert not any(b.block.text in result.text for b in cards)
+
+
+@pytest.mark.parametrize("threshold", [0.999, 0.001], ids=["keeps-nothing", "keeps-plenty"])
+def test_a_page_keeping_almost_nothing_beside_its_thread_is_scored_without_it(tiny_model: Path,
+                                                                               threshold: float) -> None:
+    """Once the thread rule drops a thread, a page that keeps under THREADLESS_WORDS words is scored
+    again without the thread (a short post under a long thread reads as a minor block of the page);
+    a page that keeps more keeps its scores. Extraction and explanation agree either way."""
+    from dataclasses import replace
+
+    from noiseclf.features import block_path_ids, block_words
+    from noiseclf.model import after_story_thread, load_model
+
+    model, manifest = load_model(tiny_model)
+    model.thread_floor, model.threshold = 50.0, threshold
+    extractor = Extractor({"html": (model, manifest)})
+    replies = "".join(f'<div class="comment"><p>Reader {i}: we planted two pear trees last spring and both took, '
+                      f'though the deer found them before the fence went up.</p></div>' for i in range(6))
+    doc = segment(PAGE.read_text().replace("</body>", f'<section id="comments">{replies}</section></body>'))
+    X = block_features(doc)
+    whole = model.predict_proba(X, words=block_words(doc), paths=block_path_ids(doc))[:, 1]
+    thread = after_story_thread(X, model.thread_floor)
+    assert thread.any() and all(t for b, t in zip(doc.blocks, thread) if b.text.startswith("Reader"))
+    rest = replace(doc, blocks=tuple(b for b, t in zip(doc.blocks, thread) if not t))
+    scores = extractor.classify(doc)
+    expected = extractor.classify(rest) if threshold > 0.5 else whole[~thread]
+    assert scores[~thread].tolist() == expected.tolist() and not scores[thread].any()
+    assert threshold < 0.5 or expected.tolist() != whole[~thread].tolist()
+    exp = explain_document(extractor, doc, top=3)
+    assert np.allclose([b.probability for b in exp.blocks], scores)
