@@ -25,7 +25,7 @@ and the deltas of the two kinds are on different passes, so they do not add up t
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +38,7 @@ from .features import (
     block_words,
     neighbour_features,
 )
-from .inference import THREADLESS_WORDS, Extractor, card_teasers, page_confidence
+from .inference import Extractor, card_teasers, page_confidence, scored_without_thread, without
 from .model import AveragedTrees, after_story_thread, content_proba
 from .segmentation import segment
 from .types import Block, Document
@@ -188,9 +188,9 @@ def explain_document(extractor: Extractor, doc: Document, *, top: int = 5,
     n = len(doc.blocks)
     source, row = [page] * n, list(range(n))  # the scoring each block's verdict comes from, and its row there
     proba = np.where(page.thread, 0.0, page.trees)
-    if page.thread.any() and not page.thread.all() and words[proba >= model.threshold].sum() < THREADLESS_WORDS:
+    if scored_without_thread(page.thread, words, proba >= model.threshold):
         outside = np.flatnonzero(~page.thread)
-        rest = replace(doc, blocks=tuple(doc.blocks[i] for i in outside))
+        rest = without(doc, page.thread)
         again = _attribute(model, rest, block_features(rest), words[outside], candidates)
         proba[outside] = np.where(again.thread, 0.0, again.trees)
         for k, i in enumerate(outside.tolist()):

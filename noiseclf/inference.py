@@ -195,8 +195,8 @@ class Extractor:
         words = block_words(doc)
         p = _model_scores(model, doc, X, words)
         thread = after_story_thread(X, model.thread_floor)
-        if thread.any() and not thread.all() and words[p >= model.threshold].sum() < THREADLESS_WORDS:
-            rest = replace(doc, blocks=tuple(b for b, t in zip(doc.blocks, thread) if not t))
+        if scored_without_thread(thread, words, p >= model.threshold):
+            rest = without(doc, thread)
             p[~thread] = _model_scores(model, rest, block_features(rest), words[~thread])
         cards = card_teasers(doc)
         return np.where(cards, 0.0, p) if cards.any() else p
@@ -226,6 +226,17 @@ class Extractor:
         check_output(output, source or url or "")
         doc = segment(content, format=format, source=source or url or "", encoding=encoding)
         return self.extract_document(doc, with_blocks=with_blocks, output=output)
+
+
+def scored_without_thread(thread: np.ndarray, words: np.ndarray, keep: np.ndarray) -> bool:
+    """Whether a page whose thread rule dropped the blocks `thread` is scored again without them: it
+    keeps under `THREADLESS_WORDS` words, and something lies outside the thread."""
+    return bool(thread.any() and not thread.all() and words[keep].sum() < THREADLESS_WORDS)
+
+
+def without(doc: Document, dropped: np.ndarray) -> Document:
+    """The page without the blocks `dropped`, as a page of its own."""
+    return replace(doc, blocks=tuple(b for b, d in zip(doc.blocks, dropped) if not d))
 
 
 def _model_scores(model: Scorer, doc: Document, X: np.ndarray, words: np.ndarray) -> np.ndarray:
