@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -86,7 +87,8 @@ def check_manifest(manifest: Manifest, path: Path, *, unpickling: bool = True) -
         problems.append(f"artifact format {manifest.model_format}, this noiseclf reads {MODEL_FORMAT}")
     if list(manifest.feature_names) != list(FEATURE_NAMES):
         problems.append(f"its {len(manifest.feature_names)} features differ from this noiseclf's "
-                        f"{len(FEATURE_NAMES)} (made by noiseclf {manifest.noiseclf_version})")
+                        f"{len(FEATURE_NAMES)}{_first_difference(manifest.feature_names)} (made by noiseclf "
+                        f"{manifest.noiseclf_version})")
     else:
         problems.extend(_probe_problem(manifest))
     if unpickling and _minor(manifest.sklearn_version) != _minor(installed_sklearn()):
@@ -94,6 +96,14 @@ def check_manifest(manifest: Manifest, path: Path, *, unpickling: bool = True) -
     if problems:
         raise ModelError(f"{path}: incompatible model: " + "; ".join(problems)
                          + ". Retrain it with `noiseclf train` or install the matching versions.")
+
+
+def _first_difference(names: Sequence[str]) -> str:
+    """Where a model's feature names first part from this code's: ", from #12: 'x' for 'y'"."""
+    ours = list(FEATURE_NAMES)
+    at = next((i for i, (a, b) in enumerate(zip(names, ours)) if a != b), min(len(names), len(ours)))
+    theirs = repr(names[at]) if at < len(names) else "nothing"
+    return f", from #{at}: {theirs} where this code has {ours[at]!r}" if at < len(ours) else ""
 
 
 def _probe_problem(manifest: Manifest) -> list[str]:

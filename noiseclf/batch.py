@@ -55,6 +55,7 @@ import contextlib
 import gzip
 import io
 import json
+import math
 import multiprocessing as mp
 import os
 import re
@@ -71,7 +72,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Protocol
 
-from .segmentation import decode_html
+from .segmentation import decode_html, settle_format
 from .types import Extraction, InputError, NoiseclfError
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ _STREAM_TAIL_MAX = 64 << 20  # bytes a gzipped WARC stream keeps of its last rec
 _BOM = b"\xef\xbb\xbf"
 _SNIFF_BYTES = 4096
 _PARQUET_ROWS = 1024  # rows buffered per Parquet row group: bounds memory, keeps groups useful
+_TIMEOUT_MAX = 1e8  # seconds; the interval timer overflows not far above
 _WATCH_SECONDS = 2.0  # how long the parent waits for a row before checking that workers live
 _READ_ERRORS = (OSError, EOFError, zlib.error)
 
@@ -116,8 +118,9 @@ class BatchOptions:
 
     output: output file; None or "-" writes to standard output (where `resume` is refused).
     output_format: "jsonl" or "parquet"; None picks parquet for a name ending in .parquet, else jsonl.
-    format: "auto" (per record: the file suffix, JSONL field or WARC record type says, else sniffing),
-        or "html" / "text" to force one format for every record.
+    format: "auto" (per record: what the content shows, the file suffix, JSONL field or WARC record type
+        deciding where it is unclear; see `segmentation.settle_format`), or "html" / "text" to force one
+        format for every record.
     content_field: JSON Lines field holding the page; "text" is tried when it is absent. Records from
         "html" are read as HTML, from "text" as plain text, from any other field as "auto".
     id_field: JSON Lines field holding the record id (else the 1-based line number is the id).
@@ -131,8 +134,8 @@ class BatchOptions:
     unordered: write rows as workers finish chunks instead of in input order (no head-of-line wait).
     max_bytes: a record larger than this many bytes (characters for JSON Lines text) gets an error
         row without being extracted; None for no limit.
-    timeout: seconds one record may take to decode and extract before it gets an error row; None for
-        no limit. Enforced with SIGALRM (see the module docstring for when it applies).
+    timeout: seconds one record may take to decode and extract before it gets an error row; None (or
+        inf) for no limit. Enforced with SIGALRM (see the module docstring for when it applies).
     resume: continue an interrupted run into the same output, skipping records it already has.
     quiet: no progress bar and no summary line on standard error (the bar only shows on a terminal).
     model: model path for `Extractor.load(model)`; None loads the shipped default models.
@@ -167,16 +170,20 @@ class BatchOptions:
         checks = (
             (self.format in ("auto", "html", "text"), f"format must be auto, html or text, not {self.format!r}"),
             (self.output_format in (None, "jsonl", "parquet"), f"unknown output format {self.output_format!r}"),
-            (self.jobs is None or self.jobs >= 1, "jobs must be at least 1"),
+            (self.jobs is None or self.jobs >= 1, "jobs (--jobs) must be at least 1"),
             (self.chunk_size >= 1, "chunk_size must be at least 1"),
             (self.max_bytes is None or self.max_bytes > 0,
-             f"max_bytes must be positive (or None), not {self.max_bytes}"),
-            (self.timeout is None or self.timeout > 0, f"timeout must be positive (or None), not {self.timeout}"),
-            (not self.resume or self.output not in (None, "-"), "resume needs an output file, not standard output"),
+             f"max_bytes (--max-bytes) must be positive (or None), not {self.max_bytes}"),
+            (self.timeout is None or 0 < self.timeout <= _TIMEOUT_MAX or self.timeout == math.inf,
+             f"timeout (--timeout) must be positive and at most {_TIMEOUT_MAX:.0e} s (or inf, or None, for no limit), "
+             f"not {self.timeout}"),
+            (not self.resume or self.output not in (None, "-"), "resume (--resume) needs an output file, not standard output"),
         )
         for ok, message in checks:
             if not ok:
                 raise InputError(message)
+        if self.timeout == math.inf:
+            object.__setattr__(self, "timeout", None)  # frozen: a plain assignment is refused
 
 
 @dataclass(frozen=True)
@@ -274,10 +281,10 @@ def iter_records(inputs: Sequence[str], options: BatchOptions) -> Iterator[Recor
         elif os.path.isdir(given):
             yield from _folder_records(given, options)
         else:
-            yield from _file_records(given, _kind(given), options)
+            yield from _file_records(given, input_kind(given), options)
 
 
-def _kind(path: str) -> tuple[str, str] | None:
+def input_kind(path: str) -> tuple[str, str] | None:
     """The input kind ("warc", "jsonl" or "page") and page format a file name says, else None."""
     name = path.lower()
     if name.endswith(_WARC_NAMES):
@@ -295,7 +302,7 @@ def _folder_records(folder: str, options: BatchOptions) -> Iterator[Record]:
         dirs.sort()
         yield from _listing_errors(errors)
         for name in sorted(files):
-            kind = _kind(name)
+            kind = input_kind(name)
             if not kind:
                 continue
             path = os.path.join(root, name)
@@ -495,6 +502,8 @@ def _warc_records(stream: str | _ForwardReader, source: str, options: BatchOptio
     if cut is not None:
         yield _failed(source, None, f"{source}: gzip member cut short at byte {cut:,}, after {count} records: "
                                     "the record in it is lost")
+    elif count == 0:  # so that the input still has its row
+        yield _failed(source, None, f"{source}: no response or conversion record in it", status="empty")
 
 
 def _last_member_cut(stream: str | _ForwardReader, last: int, skip_first: bool) -> int | None:
@@ -559,7 +568,8 @@ def _warc_record(rec: Any, source: str, cap: int | None) -> Record:
         body = rec.reader.read()
         if len(body) < rec.content_length:
             return _failed(source, rid, f"{url or rid}: truncated record ({len(body):,} of "
-                                        f"{rec.content_length:,} bytes)", url)
+                                        f"{rec.content_length:,} bytes): the input ends inside it (a cut-off "
+                                        f"WARC, or a wrong Content-Length that took in the records after it)", url)
         if rec.is_http:
             body = _undo_encodings(body, rec.http_headers, cap)
     except BaseException as exc:
@@ -590,7 +600,7 @@ def _undo_encodings(body: bytes, headers: Any, cap: int | None) -> bytes:
     A body declared gzip that has no gzip header is taken as stored already decoded (some crawlers
     keep the header); the decoded size is held to `cap` too (compression bombs).
     """
-    from fastwarc.stream_io import BrotliReader, ChunkedReader, GzipReader
+    from fastwarc.stream_io import BrotliReader, ChunkedReader
 
     transfer = (headers.get("Transfer-Encoding") or "").lower()
     codings = [c.strip() for c in (headers.get("Content-Encoding") or "").lower().split(",")]
@@ -599,17 +609,31 @@ def _undo_encodings(body: bytes, headers: Any, cap: int | None) -> bytes:
         return body
     if "chunked" in transfer:
         body = ChunkedReader(io.BytesIO(body)).read()
-    readers = {"gzip": GzipReader, "x-gzip": GzipReader, "br": BrotliReader,
-               "deflate": lambda raw: GzipReader(raw, zlib=True)}
     for coding in reversed(codings):  # listed in the order they were applied
-        if coding in ("gzip", "x-gzip") and not body.startswith(_GZIP_MAGIC):
-            continue
-        if coding not in readers:
+        if coding in ("gzip", "x-gzip"):
+            if body.startswith(_GZIP_MAGIC):
+                body = _inflate(body, 31, cap)
+        elif coding == "deflate":  # zlib-wrapped as the RFC says, or raw as some servers send it
+            body = _inflate(body, 15 if len(body) > 1 and body[0] & 0x0F == 8 and (body[0] << 8 | body[1]) % 31 == 0 else -15, cap)
+        elif coding == "br":
+            body = BrotliReader(io.BytesIO(body)).read(cap + 1 if cap else -1)
+        else:
             raise ValueError(f"unsupported Content-Encoding {coding!r}")
-        body = readers[coding](io.BytesIO(body)).read(cap + 1 if cap else -1)
         if cap and len(body) > cap:
             raise ValueError(f"over max_bytes ({cap:,}) once decoded")
     return body
+
+
+def _inflate(body: bytes, wbits: int, cap: int | None) -> bytes:
+    """A gzip (`wbits` 31) or deflate body decoded, at most `cap` + 1 bytes of it; a body cut short (a
+    truncated record) is an error, where a plain read would return what it holds as the whole page."""
+    inflate = zlib.decompressobj(wbits)
+    out = inflate.decompress(body, cap + 1 if cap else 0)
+    if cap and len(out) > cap:
+        return out
+    if not inflate.eof:
+        raise ValueError(f"compressed body cut short ({len(body):,} bytes hold {len(out):,} of the page)")
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -653,7 +677,7 @@ class RecordProcessor:
             content = decode_html(content, record.charset, record.name)
         if not content or content.isspace():
             return None
-        fmt = self.format if self.format != "auto" else record.format
+        fmt = self.format if self.format != "auto" else settle_format(content, record.format)
         return self.extractor.extract(content, format=fmt, source=record.name, url=record.url,
                                       with_blocks=self.with_blocks, output=self.text_format)
 
@@ -745,7 +769,7 @@ def _cpu_count() -> int:
 def _default_jobs(inputs: Sequence[str]) -> int:
     """One worker per usable CPU, but no more than records when the inputs are page files alone:
     starting a pool costs more than a handful of pages."""
-    pages_only = all(given != "-" and not os.path.isdir(given) and (_kind(os.fspath(given)) or ("",))[0] == "page"
+    pages_only = all(given != "-" and not os.path.isdir(given) and (input_kind(os.fspath(given)) or ("",))[0] == "page"
                      for given in inputs)
     return max(1, min(_cpu_count(), len(inputs))) if pages_only else _cpu_count()
 
@@ -871,11 +895,7 @@ class _ParquetSink:
         """Write the rows of an earlier partial file first (resume), batch by batch."""
         import pyarrow.parquet as pq
 
-        source = pq.ParquetFile(path)
-        if not source.schema_arrow.equals(self._schema, check_metadata=False):
-            raise BatchError(f"{path}: partial output has other columns (was `with_blocks` different?); "
-                             f"delete it or run without resume")
-        for batch in source.iter_batches():
+        for batch in pq.ParquetFile(path).iter_batches():  # its columns checked by `_parquet_keys`
             self._writer.write_batch(batch)
 
     def write(self, row: dict[str, Any]) -> None:
@@ -912,18 +932,31 @@ class _Output:
         self.partial = os.path.join(folder, f".{name}.partial")  # both unused for standard output
         self.writing = self.partial + ".writing"  # Parquet only
 
-    def check(self) -> None:
-        """Refuse an output that cannot be written before any work, rather than after extracting everything."""
-        if self.path is not None:
-            check_writable(self.path)
+    def check(self, inputs: Sequence[str]) -> None:
+        """Refuse an output that cannot be written, or that is one of the inputs, before any work rather than
+        after extracting everything (and overwriting that input)."""
+        if self.path is None:
+            return
+        check_writable(self.path)
+        for given in inputs:
+            if given != "-" and _same_file(os.fspath(given), self.path):
+                raise InputError(f"{self.path}: the output is also an input; name another output file")
 
     def resume_keys(self) -> Counter[Key]:
-        """Keys of the rows already written; a finished output is moved back to the partial name."""
-        if not os.path.exists(self.partial) and os.path.exists(self.path):
-            os.replace(self.path, self.partial)
-        if not os.path.exists(self.partial):
+        """Keys of the rows already written: those of the partial file, else of a finished output, which is
+        moved back to the partial name only once it reads as this run's output (a file that does not stays
+        where it is, untouched)."""
+        partial = os.path.exists(self.partial)
+        if not partial and not os.path.exists(self.path):
             return Counter()
-        return _parquet_keys(self.partial) if self.parquet else _jsonl_keys(self.partial)
+        where = self.partial if partial else self.path
+        if self.parquet:
+            keys = _parquet_keys(where, row_schema(self.with_blocks))
+        else:
+            keys = _jsonl_keys(where, torn=partial)  # a finished output ends with its last row
+        if not partial:
+            os.replace(self.path, self.partial)
+        return keys
 
     @contextlib.contextmanager
     def sink(self, resume: bool) -> Iterator[_JsonlSink | _ParquetSink]:
@@ -961,9 +994,18 @@ class _Output:
             os.replace(self.partial, self.path)
 
 
-def _jsonl_keys(path: str) -> Counter[Key]:
-    """(path, id) of each row of a partial JSON Lines output, after cutting off a torn last line."""
-    _cut_torn_line(path)
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # either does not exist (yet)
+        return False
+
+
+def _jsonl_keys(path: str, torn: bool) -> Counter[Key]:
+    """(path, id) of each row of a JSON Lines output; with `torn` (a partial file), after cutting off a torn
+    last line."""
+    if torn:
+        _cut_torn_line(path)
     keys: Counter[Key] = Counter()
     with open(path, "rb") as rows:
         for lineno, line in enumerate(rows, 1):
@@ -971,8 +1013,8 @@ def _jsonl_keys(path: str) -> Counter[Key]:
                 row = json.loads(line)
                 keys[(row["path"], row["id"])] += 1
             except (ValueError, KeyError, TypeError) as exc:
-                raise BatchError(f"{path}:{lineno}: not an output row ({exc}); delete the file or run "
-                                 f"without resume") from None
+                raise BatchError(f"{path}:{lineno}: not a noiseclf output row ({exc}), so there is no run to "
+                                 f"resume; name another output, or leave out resume to overwrite it") from None
     return keys
 
 
@@ -991,17 +1033,22 @@ def _cut_torn_line(path: str) -> None:
         f.truncate(0)
 
 
-def _parquet_keys(path: str) -> Counter[Key]:
+def _parquet_keys(path: str, schema: pa.Schema) -> Counter[Key]:
+    """(path, id) of each row of a Parquet output whose columns are `schema`'s."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        batches = pq.ParquetFile(path).iter_batches(columns=["path", "id"])
+        source = pq.ParquetFile(path)
+        if not source.schema_arrow.equals(schema, check_metadata=False):
+            raise BatchError(f"{path}: output has other columns (was `with_blocks` different?), so this run "
+                             f"cannot resume it; name another output, or leave out resume to overwrite it")
         keys: Counter[Key] = Counter()
-        for batch in batches:
+        for batch in source.iter_batches(columns=["path", "id"]):
             keys.update(zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()))
     except (pa.ArrowException, OSError) as exc:
-        raise BatchError(f"{path}: partial output unreadable ({exc}); delete it or run without resume") from None
+        raise BatchError(f"{path}: output unreadable ({exc}); name another output, or leave out resume to "
+                         f"overwrite it") from None
     return keys
 
 
@@ -1071,7 +1118,7 @@ def run_batch(inputs: Sequence[str], options: BatchOptions) -> BatchSummary:
     """
     start = time.perf_counter()
     output = _Output(options)
-    output.check()
+    output.check(inputs)
     tally = _Tally()
     show = not options.quiet and sys.stderr.isatty()
     with _row_source(options, inputs) as rows_of:  # the model loads (in-process) before any output is touched

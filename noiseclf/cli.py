@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
@@ -34,6 +36,13 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(2)
 
 
+def _reader_gone() -> None:
+    """The reader of standard output went away (`| head`): stop quietly with the status of a process that
+    SIGPIPE ended, as `cat` does, with nothing left to flush into the closed pipe."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    raise typer.Exit(128 + signal.SIGPIPE)
+
+
 def _sources(specs: list[str]) -> list[tuple[str, Optional[str]]]:
     """Parse CORPUS[:SPLIT] arguments."""
     out = []
@@ -58,7 +67,7 @@ def extract(
     id_field: str = typer.Option("id", "--id-field", help="JSON Lines field holding the record id."),
     url_field: str = typer.Option("url", "--url-field", help="JSON Lines field holding the URL."),
     max_bytes: int = typer.Option(10_000_000, "--max-bytes", help="Records larger than this get an error row."),
-    timeout: float = typer.Option(30.0, "--timeout", help="Seconds a record may take before it gets an error row."),
+    timeout: float = typer.Option(30.0, "--timeout", help="Seconds a record may take before it gets an error row (inf: no limit)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run into the same output."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
@@ -82,6 +91,8 @@ def extract(
                                max_bytes=max_bytes, timeout=timeout, resume=resume, quiet=quiet,
                                model=str(model) if model else None)
         run_batch(inputs, options)
+    except BrokenPipeError:
+        _reader_gone()
     except (NoiseclfError, OSError) as exc:
         _fail(exc)
 
@@ -300,7 +311,7 @@ def evaluate(
 
 @app.command()
 def explain(
-    page: Path = typer.Argument(..., help="An HTML or text page (.gz too)."),
+    page: Path = typer.Argument(..., help="An HTML or text page (.gz too), or - for stdin."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="A model file (default: the shipped models)."),
     format: str = typer.Option("auto", "--format", "-f", help="auto, html or text: how to read the page."),
     html_report: Optional[Path] = typer.Option(None, "--html-report", help="Also write an HTML report here."),
@@ -310,6 +321,7 @@ def explain(
     import gzip
     import zlib
 
+    from .batch import input_kind
     from .explain import explain as explain_page, rich_table, write_report as write_explanation
     from .inference import Extractor
     from .model import load_model
@@ -318,19 +330,26 @@ def explain(
         _fail(ValueError(f"--format must be auto, html or text, not {format!r}"))
     if top < 1:
         _fail(ValueError("--top must be at least 1"))
+    kind, _ = input_kind(str(page)) or ("page", "")
+    if kind != "page":
+        _fail(InputError(f"{page}: explain reads one page, not a {kind.upper()} file of records; "
+                         f"`noiseclf extract --blocks` gives every record's blocks"))
+    if html_report is not None:
+        _check_writable(html_report)
     try:
         if model is not None:  # this model alone, whatever the page's format
             classifier, manifest = load_model(model)
             extractor = Extractor({manifest.format: (classifier, manifest)})
         else:
             extractor = Extractor.load()
+        stdin = str(page) == "-"
         try:
-            content = page.read_bytes()
-            if page.name.endswith(".gz"):
+            content = sys.stdin.buffer.read() if stdin else page.read_bytes()
+            if content[:2] == b"\x1f\x8b" or page.name.endswith(".gz"):
                 content = gzip.decompress(content)
         except (OSError, EOFError, zlib.error) as exc:  # EOFError: a truncated .gz
             raise _path_error(page, exc) from None
-        exp = explain_page(extractor, content, format=format, source=str(page), top=top)
+        exp = explain_page(extractor, content, format=format, source="-" if stdin else str(page), top=top)
     except (NoiseclfError, OSError) as exc:
         _fail(exc)
     _console().print(rich_table(exp))

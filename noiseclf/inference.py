@@ -8,6 +8,7 @@ extractors never interfere.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from dataclasses import replace
@@ -140,6 +141,8 @@ class Extractor:
         models: dict[str, tuple[Scorer, Manifest]] = {}
         paths: dict[str, Path] = {}
         for given in (path, text_path):
+            if given is not None and not isinstance(given, (str, os.PathLike)):
+                raise ModelError(f"a model path is a str or path, not {type(given).__name__}")
             if given is not None:
                 model, manifest = load_scorer(given)
                 models[manifest.format], paths[manifest.format] = (model, manifest), Path(given)

@@ -102,23 +102,42 @@ def decode_html(data: bytes, declared: str | None = None, source: str = "") -> s
         if data.startswith(bom) and not (binary and name == "utf-8-sig"):
             return data.decode(name, errors="replace")
     match = _XML_DECL.search(head) or _META_CHARSET.search(head)
-    for name in (_declared_codec(declared, head), _page_codec(match.group(1) if match else None)):
-        if name:
-            try:
-                text = data.decode(name)
-            except (UnicodeError, LookupError):  # UnicodeError: the "undefined" codec refuses everything
-                continue
-            if not binary or not _binary(text[:4096]):
-                return text
+    named = [name for name in (_declared_codec(declared, head), _page_codec(match.group(1) if match else None))
+             if name]
+    for name in named:
+        try:
+            text = data.decode(name)
+        except (UnicodeError, LookupError):  # UnicodeError: the "undefined" codec refuses everything
+            continue
+        if not binary or not _binary(text[:4096]):
+            return text
     if binary:
         raise InputError(f"{source or 'input'}: binary content (not a text or HTML page)")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    for name in named + ["utf-8"]:
+        text = _nearly(data, name)
+        if text is not None:
+            return text
     guess = charset_normalizer.from_bytes(data[:65536]).best()
     name = _codec(guess.encoding) if guess is not None else None
     return data.decode(name or "cp1252", errors="replace")
+
+
+def _nearly(data: bytes, name: str) -> str | None:
+    """`data` decoded as `name`, a U+FFFD for each bad sequence, if it reads more characters beyond ASCII
+    than bad sequences: a UTF-8 page with a stray Latin-1 byte stays UTF-8 (a content guess read one such
+    page as Mac Roman), while a page in another charset under a wrong label, which reads almost nothing
+    but bad sequences, is left to the guess."""
+    try:
+        text = data.decode(name, errors="replace")
+        bad = len(text) - len(data.decode(name, errors="ignore"))
+    except (UnicodeError, LookupError):
+        return None
+    read = len(text) - len(text.encode("ascii", errors="ignore")) - bad
+    return text if read > bad else None
 
 
 def _binary(head: bytes | str) -> bool:
@@ -488,6 +507,7 @@ def as_format(doc: Document, format: Format, source: str) -> Document:
 _HTML_SNIFF = re.compile(
     r"<(?:!doctype\s+html|html|head|body|div|p|span|a\s|table|meta|title|script|article|section)\b", re.I
 )
+_ANY_TAG = re.compile(r"<[A-Za-z!/?]")
 _HTML_CLOSE = re.compile(r"</(?:html|head|body|div|p|span|a|table|title|script|article|section)\s*>", re.I)
 _PREAMBLE = r"\s*(?:<!--.*?-->\s*)*"  # white space and comments before a page's first tag
 _PREAMBLE_TEXT = re.compile("\ufeff?" + _PREAMBLE, re.S)
@@ -506,6 +526,15 @@ def sniff_format(content: str | bytes) -> Format:
     if len(_HTML_SNIFF.findall(head)) < 2:
         return "text"
     return "html" if head.startswith("<") or _HTML_CLOSE.search(head) else "text"
+
+
+def settle_format(content: str, hint: str) -> Format:
+    """The format of content whose source suggests `hint` ("html" or "text" from a file suffix, a WARC
+    record's type or a JSON Lines field; "auto" for none). The content overrules the hint only on clear
+    evidence: an .html file without a single tag is text, a .txt file that sniffs as a page is HTML."""
+    if hint == "html":
+        return "html" if _ANY_TAG.search(content) else "text"
+    return sniff_format(content)
 
 
 def _sniff_head(content: str | bytes) -> str:

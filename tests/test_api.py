@@ -199,6 +199,8 @@ def _copy(model: Path, folder: Path, *, trees: bool = True) -> Path:
 def test_missing_model_file(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="not found"):
         Extractor.load(tmp_path / "nothing.joblib")
+    with pytest.raises(ModelError, match="a model path is a str or path, not int"):
+        Extractor.load(5)  # type: ignore[arg-type]
 
 
 def test_tampered_model_file_is_refused_before_unpickling(tiny_model: Path, tmp_path: Path) -> None:

@@ -363,6 +363,71 @@ def test_http_encodings_are_undone_per_record(tmp_path: Path) -> None:
     assert "https://ex.com/bad: unreadable payload" in rows[2]["error"]
 
 
+def test_a_compressed_body_cut_short_is_an_error_and_deflate_reads_both_ways(tmp_path: Path) -> None:
+    import zlib
+
+    body = page("G", "A gzipped body long enough to cut. " * 40).encode()
+    zipped, deflated = gzip.compress(body), zlib.compress(body)
+    raw = zlib.compressobj(wbits=-15)
+    encoded = tmp_path / "cut.warc"
+    write_warc(encoded, [
+        ("response", "https://ex.com/half", zipped[:len(zipped) // 2], "text/html"),
+        ("response", "https://ex.com/zlib", deflated, "text/html"),
+        ("response", "https://ex.com/raw", raw.compress(body) + raw.flush(), "text/html"),
+        ("response", "https://ex.com/zlib-cut", deflated[:len(deflated) // 2], "text/html"),
+    ], compress=False, http_headers={"https://ex.com/half": [("Content-Encoding", "gzip")],
+                                     "https://ex.com/zlib": [("Content-Encoding", "deflate")],
+                                     "https://ex.com/raw": [("Content-Encoding", "deflate")],
+                                     "https://ex.com/zlib-cut": [("Content-Encoding", "deflate")]})
+
+    run_batch([str(encoded)], options(tmp_path))
+
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert [r["status"] for r in rows] == ["error", "ok", "ok", "error"]
+    assert "https://ex.com/half: unreadable payload: compressed body cut short" in rows[0]["error"]
+    assert rows[1]["text"] == rows[2]["text"] == "A gzipped body long enough to cut. " * 40
+    assert "compressed body cut short" in rows[3]["error"]
+
+
+def test_a_warc_without_pages_still_gets_its_row(tmp_path: Path) -> None:
+    (tmp_path / "empty.warc").write_bytes(b"")
+    write_warc(tmp_path / "info.warc.gz", [])  # a warcinfo record only
+
+    run_batch([str(tmp_path / "empty.warc"), str(tmp_path / "info.warc.gz")], options(tmp_path))
+
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert [(Path(r["path"]).name, r["status"]) for r in rows] == [("empty.warc", "empty"), ("info.warc.gz", "empty")]
+    assert all("no response or conversion record" in r["error"] for r in rows)
+
+
+def test_auto_format_follows_the_content_where_the_suffix_misleads(tmp_path: Path) -> None:
+    (tmp_path / "markup.txt").write_text(page("Markup", "A page saved as text."))
+    (tmp_path / "plain.html").write_text("A plain paragraph.\n\nAnother one, no tags.\n")
+    (tmp_path / "fragment.html").write_text("<p>A fragment.</p>")
+
+    run_batch([str(tmp_path / n) for n in ("markup.txt", "plain.html", "fragment.html")], options(tmp_path))
+
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert [(r["title"], r["text"]) for r in rows] == [
+        ("Markup", "A page saved as text."), ("", "A plain paragraph.\n\nAnother one, no tags."),
+        ("", "A fragment.")]
+
+
+def test_the_output_may_not_be_one_of_the_inputs(tmp_path: Path) -> None:
+    source = tmp_path / "pages.jsonl"
+    numbered_jsonl(source, 2)
+    before = source.read_bytes()
+    with pytest.raises(InputError, match="the output is also an input"):
+        run_batch([str(source)], options(tmp_path, "pages.jsonl"))
+    assert source.read_bytes() == before
+
+
+def test_an_infinite_timeout_means_no_limit() -> None:
+    assert BatchOptions(timeout=float("inf")).timeout is None
+    with pytest.raises(InputError, match="at most 1e"):
+        BatchOptions(timeout=1e10)
+
+
 def test_stdin_jsonl_page_and_warc_to_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     warc = tmp_path / "in.warc.gz"
     write_warc(warc, [("response", "https://ex.com/w", page("W", "From a WARC pipe.").encode(), "text/html")])
@@ -551,7 +616,19 @@ def test_resume_needs_a_file_and_matching_columns(tmp_path: Path) -> None:
     run_batch([str(source)], options(tmp_path, "out.parquet"))
     with pytest.raises(BatchError, match="other columns"):
         run_batch([str(source)], options(tmp_path, "out.parquet", resume=True, with_blocks=True))
-    assert pq.read_table(tmp_path / ".out.parquet.partial").num_rows == 2  # kept untouched
+    assert pq.read_table(tmp_path / "out.parquet").num_rows == 2  # kept untouched, where it was
+    assert not (tmp_path / ".out.parquet.partial").exists()
+
+
+def test_resume_leaves_a_file_that_is_no_output_where_it_was(tmp_path: Path) -> None:
+    source = tmp_path / "pages.jsonl"
+    numbered_jsonl(source, 2)
+    notes = tmp_path / "notes.jsonl"
+    notes.write_text('{"note": "mine"}\n{"note": "no newline at the end"}')
+    with pytest.raises(BatchError, match="not a noiseclf output row"):
+        run_batch([str(source)], options(tmp_path, "notes.jsonl", resume=True))
+    assert notes.read_text() == '{"note": "mine"}\n{"note": "no newline at the end"}'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.jsonl", "pages.jsonl"]
 
 
 # ---------------------------------------------------------------------------------------------

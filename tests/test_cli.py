@@ -2,6 +2,8 @@
 
 import gzip
 import json
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -65,11 +67,13 @@ def test_extract_keeps_a_row_for_every_bad_input(tmp_path, tiny_model):
     (["extract", "x.html", "--format", "pdf"], "--format must be auto, html or text"),
     (["extract", "x.html", "--jobs", "0"], "--jobs must be at least 1"),
     (["extract", "x.html", "--model", "nowhere.joblib"], "nowhere.joblib: model file not found"),
-    (["extract", "x.html", "--max-bytes", "0"], "max_bytes must be positive (or None), not 0"),
-    (["extract", "x.html", "--max-bytes", "-5"], "max_bytes must be positive (or None), not -5"),
-    (["extract", "x.html", "--timeout", "0"], "timeout must be positive (or None), not 0"),
-    (["extract", "x.html", "--timeout", "-1"], "timeout must be positive (or None), not -1"),
-    (["extract", "x.html", "--resume"], "resume needs an output file"),
+    (["extract", "x.html", "--max-bytes", "0"], "max_bytes (--max-bytes) must be positive (or None), not 0"),
+    (["extract", "x.html", "--max-bytes", "-5"], "max_bytes (--max-bytes) must be positive (or None), not -5"),
+    (["extract", "x.html", "--timeout", "0"], "timeout (--timeout) must be positive and at most 1e+08 s"),
+    (["extract", "x.html", "--timeout", "-1"], "(or inf, or None, for no limit), not -1"),
+    (["extract", "x.html", "--timeout", "nan"], "(or inf, or None, for no limit), not nan"),
+    (["extract", "x.html", "--timeout", "1e10"], "at most 1e+08 s (or inf, or None, for no limit), not 10000000000.0"),
+    (["extract", "x.html", "--resume"], "resume (--resume) needs an output file"),
     (["extract", "x.html", "-o", "/proc/nope/x.jsonl"], "/proc/nope/x.jsonl: cannot write there"),
     (["train", "--format", "xml"], "--format must be html or text"),
     (["train", "--estimator", "magic"], "--estimator must be one of"),
@@ -171,3 +175,15 @@ def test_evaluate_refuses_a_file_as_the_plots_folder_before_evaluating(tmp_path)
     (tmp_path / "afile").write_text("")
     result = runner.invoke(app, ["evaluate", "--plots", str(tmp_path / "afile"), "--data", str(tmp_path / "none")])
     assert result.exit_code == 2 and "is a file, not a folder for --plots" in " ".join(result.output.split())
+
+
+def test_extract_into_a_pipe_its_reader_closed_stops_quietly(tiny_model, tmp_path):
+    for i in range(40):  # rows with their blocks: far more than a pipe holds
+        (tmp_path / f"page{i}.html").write_text(ARTICLE)
+    command = [sys.executable, "-m", "noiseclf.cli", "extract", str(tmp_path), "--model", str(tiny_model),
+               "--blocks", "-j", "1", "-q"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.read(100).startswith(b'{"path": ')
+    proc.stdout.close()  # as `| head -c 100` does
+    assert proc.stderr.read() == b""
+    assert proc.wait(timeout=300) == 141  # 128 + SIGPIPE, as the shell reports `cat` stopped so

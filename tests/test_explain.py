@@ -45,10 +45,26 @@ def test_explain_command_fails_cleanly_on_a_truncated_gzip_page_and_a_folder_as_
     folder = tmp_path / "reports"
     folder.mkdir()
     for args, message in (([str(truncated)], f"{truncated}: Compressed file ended"),
-                          ([str(PAGE), "--html-report", str(folder)], f"{folder}: Is a directory")):
+                          ([str(PAGE), "--html-report", str(folder)], f"{folder}: is a folder, not an output file")):
         result = CliRunner().invoke(app, ["explain", *args, "--model", str(tiny_model)], env={"COLUMNS": "300"})
         assert result.exit_code == 2
         assert f"error: {message}" in " ".join(result.output.split())
+
+
+def test_explain_command_reads_stdin_and_refuses_record_files_and_bad_reports_before_any_work(
+        tiny_model: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["explain", "-", "--model", str(tiny_model)], input=PAGE.read_bytes(),
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "Soak the roots" in result.stdout
+    crawl = tmp_path / "crawl.warc.gz"
+    crawl.write_bytes(b"")
+    for args, message in (([str(crawl)], f"{crawl}: explain reads one page, not a WARC file of records"),
+                          ([str(PAGE), "--html-report", "/proc/nope/r.html"], "/proc/nope/r.html: cannot write")):
+        result = CliRunner().invoke(app, ["explain", *args, "--model", str(tiny_model)], env={"COLUMNS": "300"})
+        assert result.exit_code == 2
+        assert f"error: {message}" in " ".join(result.output.split())
+        assert "Soak the roots" not in result.output  # refused before the table
 
 
 def test_explain_command_prints_titles_and_names_as_they_are(tiny_model: Path, tmp_path: Path) -> None:

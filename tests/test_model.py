@@ -200,7 +200,11 @@ def test_artifact_round_trip_and_guards(tmp_path, fitted):
     raw = json.loads(manifest_path(path).read_text())
     raw["feature_names"] = raw["feature_names"][:-1]
     manifest_path(path).write_text(json.dumps(raw))
-    with pytest.raises(ModelError, match="features differ"):
+    with pytest.raises(ModelError, match=f"features differ .*, from #{len(FEATURE_NAMES) - 1}: nothing where"):
+        load_model(path)
+    raw["feature_names"] = [*raw["feature_names"][:3], "renamed", *raw["feature_names"][4:], FEATURE_NAMES[-1]]
+    manifest_path(path).write_text(json.dumps(raw))
+    with pytest.raises(ModelError, match=f"from #3: 'renamed' where this code has '{FEATURE_NAMES[3]}'"):
         load_model(path)
 
     manifest_path(path).unlink()

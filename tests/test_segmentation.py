@@ -296,6 +296,17 @@ PROSE = ("The council approved the harbour budget on Tuesday after a long debate
          "repairs and the library. Members said the plan balances the needs of families with a shrinking tax base.")
 
 
+def test_a_stray_byte_leaves_a_page_in_its_charset_and_a_mislabelled_page_is_guessed():
+    story = f"“{PROSE}” Its café reopens in March. "
+    page = f'<html><head><meta charset="utf-8"></head><body><p>{story}</p></body></html>'.encode()
+    stray = page.replace(b"Its ", b"Its \xe9 ")  # one Latin-1 byte in a UTF-8 page
+    assert texts(segment(stray)) == [story.replace("Its ", "Its \ufffd ").strip()]
+    assert texts(segment(stray.replace(b'<meta charset="utf-8">', b""), format="html")) == \
+        [story.replace("Its ", "Its \ufffd ").strip()]
+    cp1252 = f'<html><head><meta charset="utf-8"></head><body><p>{story * 3}</p></body></html>'.encode("cp1252")
+    assert "café" in texts(segment(cp1252))[0]  # every non-ASCII byte bad: the label is wrong, not the bytes
+
+
 def test_an_undefined_charset_is_read_past():
     page = b'<meta charset="undefined"><p>' + PROSE.encode() + b"</p>"
     assert texts(segment(page)) == [PROSE]
