@@ -51,6 +51,7 @@ instead of waiting forever, keeping the partial output for resume.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import gzip
 import io
@@ -91,6 +92,9 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _STREAM_TAIL_MAX = 64 << 20  # bytes a gzipped WARC stream keeps of its last record, to check the end
 _BOM = b"\xef\xbb\xbf"
 _SNIFF_BYTES = 4096
+_JSON_CHUNK = 1 << 20  # characters of a JSON array read at a time
+_JSON_SPACE = re.compile(r"[ \t\r\n]*")
+_JSON_START = re.compile(rb'\{\s*["}]|\[\s*[{\]]')  # JSON Lines' first object, or an array of objects
 _PARQUET_ROWS = 1024  # rows buffered per Parquet row group: bounds memory, keeps groups useful
 _TIMEOUT_MAX = 1e8  # seconds; the interval timer overflows not far above
 _WATCH_SECONDS = 2.0  # how long the parent waits for a row before checking that workers live
@@ -277,11 +281,16 @@ def iter_records(inputs: Sequence[str], options: BatchOptions) -> Iterator[Recor
     for given in inputs:
         given = os.fspath(given)
         if given == "-":
-            yield from _stream_records(sys.stdin.buffer, "-", options)
+            records = _stream_records(sys.stdin.buffer, "-", options)
         elif os.path.isdir(given):
-            yield from _folder_records(given, options)
+            records = _folder_records(given, options)
         else:
-            yield from _file_records(given, input_kind(given), options)
+            records = _file_records(given, input_kind(given), options)
+        found = False
+        for found, record in enumerate(records, 1):
+            yield record
+        if not found:  # an empty WARC, JSON Lines or array, or a folder without pages: still a row
+            yield _failed(given, None, f"{given}: no page or record in it", status="empty")
 
 
 def input_kind(path: str) -> tuple[str, str] | None:
@@ -390,7 +399,7 @@ def _stream_records(stream: BinaryIO, source: str, options: BatchOptions) -> Ite
         return
     if gzipped:
         stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
-    if head.startswith(b"{"):
+    if _JSON_START.match(head):
         yield from _jsonl_records(stream, source, options)
     else:
         try:
@@ -442,14 +451,74 @@ class _ForwardReader:
         """The stream belongs to the caller."""
 
 
-def _jsonl_records(lines: Iterable[bytes], source: str, options: BatchOptions) -> Iterator[Record]:
+def _jsonl_records(stream: BinaryIO, source: str, options: BatchOptions) -> Iterator[Record]:
+    """Records of JSON Lines, or of a JSON array of objects (Scrapy's `-o items.json`), by the first byte."""
+    if stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES].removeprefix(_BOM).lstrip()[:1] == b"[":  # type: ignore[attr-defined]
+        yield from _json_array_records(stream, source, options)
+        return
     lineno = 0
     try:
-        for lineno, line in enumerate(lines, 1):
+        for lineno, line in enumerate(stream, 1):
             if line.strip():
                 yield _jsonl_record(line, lineno, source, options)
     except _READ_ERRORS as exc:
         yield _failed(source, None, f"{source}: unreadable after line {lineno}: {describe(exc)}")
+
+
+def _json_array_records(stream: BinaryIO, source: str, options: BatchOptions) -> Iterator[Record]:
+    """Records of a JSON array of objects, decoded one element at a time (memory holds one element, and
+    damage loses only what follows it); element N is `source:#N`, its id N unless it has one."""
+    decoder, buf, index = json.JSONDecoder(), _TextBuffer(stream), 0
+    try:
+        buf.next_char()
+        buf.pos += 1  # the "[" the caller saw
+        if buf.next_char() == "]":
+            return
+        while True:
+            index += 1
+            buf.next_char()
+            while True:
+                try:
+                    obj, buf.pos = decoder.raw_decode(buf.text, buf.pos)
+                    break
+                except ValueError as exc:
+                    if not buf.more():  # else the element may go on in the next chunk
+                        yield _failed(source, str(index), f"{source}:#{index}: not valid JSON: {exc}")
+                        return
+            yield _object_record(obj, f"{source}:#{index}", str(index), source, options)
+            after = buf.next_char()
+            if after != ",":
+                if after != "]":
+                    yield _failed(source, None, f"{source}: after element {index}, {after or 'the end'!r} where "
+                                                f"',' or ']' belongs")
+                return
+            buf.pos += 1
+    except _READ_ERRORS as exc:
+        yield _failed(source, None, f"{source}: unreadable after element {index}: {describe(exc)}")
+
+
+class _TextBuffer:
+    """UTF-8 text of a byte stream, read a chunk at a time; `pos` is where reading has come to."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream, self._utf8 = stream, codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
+        self.text, self.pos, self.ended = "", 0, False
+
+    def more(self) -> bool:
+        """Append the next chunk (dropping what was read); False at the end of the stream."""
+        if self.ended:
+            return False
+        chunk = self._stream.read(_JSON_CHUNK)
+        self.ended = not chunk
+        self.text, self.pos = self.text[self.pos:] + self._utf8.decode(chunk, final=self.ended), 0
+        return True
+
+    def next_char(self) -> str:
+        """The next character that is not white space ("" at the end), with `pos` on it."""
+        while True:
+            self.pos = _JSON_SPACE.match(self.text, self.pos).end()  # type: ignore[union-attr]
+            if self.pos < len(self.text) or not self.more():
+                return self.text[self.pos:self.pos + 1]
 
 
 def _jsonl_record(line: bytes, lineno: int, source: str, options: BatchOptions) -> Record:
@@ -459,9 +528,15 @@ def _jsonl_record(line: bytes, lineno: int, source: str, options: BatchOptions) 
         obj = json.loads(line)
     except ValueError as exc:
         return _failed(source, str(lineno), f"{where}: not valid JSON: {exc}")
+    return _object_record(obj, where, str(lineno), source, options)
+
+
+def _object_record(obj: Any, where: str, position: str, source: str, options: BatchOptions) -> Record:
+    """One decoded JSON value as a record: an object with usable content, else an error record."""
     if not isinstance(obj, dict):
-        return _failed(source, str(lineno), f"{where}: not a JSON object")
-    rid = str(lineno) if obj.get(options.id_field) is None else str(obj[options.id_field])
+        return _failed(source, position, f"{where}: not a JSON object")
+    given = obj.get(options.id_field)
+    rid = position if given is None else given if isinstance(given, str) else json.dumps(given)
     url = obj.get(options.url_field)
     url = url if isinstance(url, str) and url else None
     fields = (options.content_field, "text") if options.content_field != "text" else ("text",)
@@ -502,8 +577,6 @@ def _warc_records(stream: str | _ForwardReader, source: str, options: BatchOptio
     if cut is not None:
         yield _failed(source, None, f"{source}: gzip member cut short at byte {cut:,}, after {count} records: "
                                     "the record in it is lost")
-    elif count == 0:  # so that the input still has its row
-        yield _failed(source, None, f"{source}: no response or conversion record in it", status="empty")
 
 
 def _last_member_cut(stream: str | _ForwardReader, last: int, skip_first: bool) -> int | None:

@@ -342,6 +342,28 @@ def test_a_malformed_content_length_gives_that_record_an_error_row(tmp_path: Pat
     assert f"malformed Content-Length '{length}'" in first["error"]
 
 
+def test_a_json_array_of_records_as_scrapy_exports_it(tmp_path: Path) -> None:
+    items = [{"url": f"https://ex.com/{i}", "html": page(f"T{i}", f"Item {i}. " + "x" * 3000)} for i in range(400)]
+    exported = tmp_path / "items.json"  # Scrapy's `-o items.json`: one object a line, commas between
+    exported.write_text("[\n" + ",\n".join(json.dumps(item) for item in items) + "\n]")
+    pretty = tmp_path / "pretty.json"
+    pretty.write_text(json.dumps([{"id": {"n": 1}, "text": "Indented.\n\nTwo."}, 5, {"id": 3}], indent=2))
+    cut = tmp_path / "cut.json.gz"
+    cut.write_bytes(gzip.compress(b'[{"html": "<p>Whole.</p>"}, {"html": "<p>Cut'))
+
+    run_batch([str(tmp_path / n) for n in ("items.json", "pretty.json", "cut.json.gz")], options(tmp_path))
+
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert [r["url"] for r in rows[:400]] == [item["url"] for item in items]  # across the reader's chunks
+    assert rows[399]["text"].startswith("Item 399. xxx") and {r["id"] for r in rows[:400]} == {str(i) for i in
+                                                                                               range(1, 401)}
+    assert [(r["id"], r["status"], r["text"]) for r in rows[400:]] == [
+        ('{"n": 1}', "ok", "Indented.\n\nTwo."), ("2", "error", None), ("3", "error", None),
+        ("1", "ok", "Whole."), ("2", "error", None)]
+    assert f"{pretty}:#2: not a JSON object" in rows[401]["error"]
+    assert f"{cut}:#2: not valid JSON" in rows[404]["error"]
+
+
 def test_http_encodings_are_undone_per_record(tmp_path: Path) -> None:
     chunked = b"a\r\n<p>Chunked\r\na\r\n body.</p>\r\n0\r\n\r\n"  # two 10-byte chunks
     encoded = tmp_path / "encoded.warc.gz"
@@ -389,15 +411,20 @@ def test_a_compressed_body_cut_short_is_an_error_and_deflate_reads_both_ways(tmp
     assert "compressed body cut short" in rows[3]["error"]
 
 
-def test_a_warc_without_pages_still_gets_its_row(tmp_path: Path) -> None:
+def test_an_input_without_pages_still_gets_its_row(tmp_path: Path) -> None:
     (tmp_path / "empty.warc").write_bytes(b"")
     write_warc(tmp_path / "info.warc.gz", [])  # a warcinfo record only
+    (tmp_path / "blank.jsonl").write_text("\n\n")
+    (tmp_path / "none.json").write_text(" [ ] ")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder" / "notes.md").write_text("Not a page kind.")
+    names = ["empty.warc", "info.warc.gz", "blank.jsonl", "none.json", "folder"]
 
-    run_batch([str(tmp_path / "empty.warc"), str(tmp_path / "info.warc.gz")], options(tmp_path))
+    run_batch([str(tmp_path / n) for n in names], options(tmp_path))
 
     rows = read_rows(tmp_path / "out.jsonl")
-    assert [(Path(r["path"]).name, r["status"]) for r in rows] == [("empty.warc", "empty"), ("info.warc.gz", "empty")]
-    assert all("no response or conversion record" in r["error"] for r in rows)
+    assert [(Path(r["path"]).name, r["status"]) for r in rows] == [(n, "empty") for n in names]
+    assert all("no page or record in it" in r["error"] for r in rows)
 
 
 def test_auto_format_follows_the_content_where_the_suffix_misleads(tmp_path: Path) -> None:
@@ -435,6 +462,8 @@ def test_stdin_jsonl_page_and_warc_to_stdout(tmp_path: Path, monkeypatch: pytest
         (b'{"id": "a", "html": "<p>One.</p>"}\n{"id": "b", "text": "Two."}\n', ["One.", "Two."]),
         (page("Stdin", "A single page.").encode(), ["A single page."]),
         (warc.read_bytes(), ["From a WARC pipe."]),
+        (b'[{"html": "<p>Array one.</p>"},\n {"text": "Array two."}]', ["Array one.", "Array two."]),
+        (b"{ 43 comments } on a text dump.\n\nA reply.\n", ["{ 43 comments } on a text dump.\n\nA reply."]),
     ]
     for data, texts in cases:
         monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(data))))
