@@ -256,6 +256,8 @@ def check_writable(path: str | os.PathLike[str], *, folder: bool = False) -> Non
     path = Path(path)
     if not folder and path.is_dir():
         raise InputError(f"{path}: is a folder, not an output file")
+    if not folder and path.exists() and not path.is_file():  # /dev/null: files would be written beside it
+        raise InputError(f"{path}: is a device or pipe, not an output file")
     where = path if folder else path.parent
     try:
         where.mkdir(parents=True, exist_ok=True)
@@ -1012,7 +1014,7 @@ class _Output:
             return
         check_writable(self.path)
         for given in inputs:
-            if given != "-" and _same_file(os.fspath(given), self.path):
+            if given != "-" and same_file(given, self.path):
                 raise InputError(f"{self.path}: the output is also an input; name another output file")
 
     def resume_keys(self) -> Counter[Key]:
@@ -1067,7 +1069,8 @@ class _Output:
             os.replace(self.partial, self.path)
 
 
-def _same_file(a: str, b: str) -> bool:
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether two paths name one existing file."""
     try:
         return os.path.samefile(a, b)
     except OSError:  # either does not exist (yet)

@@ -127,6 +127,8 @@ def train(
     cache: Optional[Path] = typer.Option(None, "--cache", help="Block-table cache folder."),
 ) -> None:
     """Train a block classifier on labelled corpora and/or your own pages."""
+    from .artifact import manifest_path, trees_path
+    from .batch import same_file
     from .model import DEFAULT_LEAVES, DEFAULT_TREES
     from .training import ESTIMATORS, TrainConfig, train_and_save
 
@@ -150,8 +152,20 @@ def train(
         _fail(ValueError(f"--limit must be at least 1, not {limit}"))
     if base is not None and not user_data:
         _fail(ValueError("--base compares the new model with the base on your pages: give them with --pages"))
-    _check_writable(out)
+    for written in (out, trees_path(out), manifest_path(out)):
+        _check_writable(written)
+    if any(same_file(out, given) for given in user_data):
+        _fail(InputError(f"{out}: the model would overwrite the pages given with --pages; name another --out"))
+    if cache is not None:
+        _check_writable(cache, folder=True)
     sources = _sources(corpus or ([] if user_data else ["wcxb:dev"]))
+    corpus_only = [name for name, given in (("--limit", limit is not None), ("--augment", augment != 0.5),
+                                            ("--furniture", furniture), ("--inline-teasers", inline_teasers),
+                                            ("--related-lists", related_lists), ("--plain-markup", plain_markup),
+                                            ("--draws", draws > 1)) if given]
+    if corpus_only and not sources:
+        err.print(f"note: {', '.join(corpus_only)} apply to corpus pages (--corpus) only, not to --pages",
+                  highlight=False)
     try:
         if base is not None:
             from .userdata import check_base

@@ -205,6 +205,10 @@ def _out_of_fold(estimator, X: np.ndarray, y: np.ndarray, folds: list, draws: np
     """Content probability of each row from clones (one a draw) that did not see the row's fold."""
     p = np.zeros(len(X), np.float32)
     for train, test in folds:
+        seen = np.unique(y[train])
+        if len(seen) < 2:  # a few pages, one of them all boilerplate: a fold can hold one class only
+            p[test] = seen[0] if len(seen) else 0.0
+            continue
         p[test] = fit_per_draw(estimator, X[train], y[train], _at(draws, train)).predict_proba(X[test])[:, 1]
     return p
 

@@ -7,8 +7,9 @@ Two input formats, given as files or folders (folders are searched recursively):
        {"id": "a1", "url": "https://example.org/a1", "html": "<html>...</html>", "text": "The main text..."}
 
    `html` (the raw page) and `text` (its gold main text, paragraphs separated by blank lines, in
-   page order) are required; `id` (default: the line number), `url` and `page_type` (such as
-   "article": pages of the specialist's type, see `noiseclf train --specialist`) are optional. The gold text
+   page order) are required; `id` (default: the line number, in a folder "file:line"), `url` and
+   `page_type` (such as "article": pages of the specialist's type, see `noiseclf train --specialist`) are
+   optional. The gold text
    does not need to match the page character for character: it is aligned to the page's blocks
    word by word (`noiseclf.labelling`), and a block is content when most of its words align. An
    empty `text` marks a page with no main content; a non-empty one that matches none of the
@@ -20,8 +21,9 @@ Two input formats, given as files or folders (folders are searched recursively):
    paragraphs. The page id is the file name; the attribute is not a feature, so it does not leak
    into the model.
 
-Records that cannot be used (bad JSON, missing fields, binary or unparseable pages) raise
-InputError naming the file and line; pages without any text block are skipped.
+Records that cannot be used (bad JSON or UTF-8, missing or mistyped fields, lone surrogate escapes, a URL
+that is none, binary or unparseable pages, a non-empty gold text on a page without text) raise InputError
+naming the file and line; pages with neither text blocks nor gold text are skipped.
 
 Validation groups: training holds out whole sites, the site being the URL's host. A file whose
 pages span fewer than MIN_SITES hosts (pages from your own site, or without URLs) holds out
@@ -37,6 +39,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
+import re
+import shutil
+import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,9 +67,10 @@ if TYPE_CHECKING:
 CORPUS = "user"
 MIN_SITES = 5  # fewer distinct hosts than this in a file: validation holds out pages, not sites
 MARK = "data-noiseclf"
+_SURROGATE = re.compile("[\ud800-\udfff]")  # a JSON "\\ud800" escape with no partner decodes to one
 _JSONL = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 _HTML = (".html", ".htm")
-_PARSER = lxml_html.HTMLParser(encoding="utf-8", no_network=True)
+_PARSER = lxml_html.HTMLParser(encoding="utf-8", no_network=True, huge_tree=True)  # as deep as segmentation reads
 
 
 def _files(path: Path) -> list[Path]:
@@ -74,27 +81,37 @@ def _files(path: Path) -> list[Path]:
             raise InputError(f"{path}: no .jsonl or .html files in this folder")
         return found
     if not path.is_file():
-        raise InputError(f"{path}: no such file")
+        raise InputError(f"{path}: not a regular file (a pipe? training reads the pages twice: save them to a "
+                         "file)" if path.exists() else f"{path}: no such file")
     if not path.name.lower().endswith(_JSONL + _HTML):
         raise InputError(f"{path}: not a page file (use .jsonl, .jsonl.gz or .html with {MARK} marks)")
     return [path]
 
 
-def _host(url: str) -> str:
-    host = urlsplit(url).hostname or ""
+def _host(url: str, where: str) -> str:
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError as exc:  # "http://[::1": an IPv6 host left open
+        raise InputError(f"{where}: url {url!r} is not a URL: {exc}") from None
     return host.removeprefix("www.")
 
 
-def _jsonl_pages(path: Path) -> Iterator[Page]:
-    """Pages of a JSON Lines file of {id?, url?, html, text} records."""
+def _jsonl_pages(path: Path, id_prefix: str = "") -> Iterator[Page]:
+    """Pages of a JSON Lines file of {id?, url?, html, text} records; a record without an id is
+    `id_prefix` + its line number."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
+    number = 0
     try:
-        with opener(path, "rt", encoding="utf-8") as fh:
-            for number, line in enumerate(fh, start=1):
+        with opener(path, "rb") as fh:
+            for number, raw in enumerate(fh, start=1):
+                try:
+                    line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+                except UnicodeDecodeError as exc:
+                    raise InputError(f"{path}:{number}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
                 if line.strip():
-                    yield _record_page(line, f"{path}:{number}", str(number))
-    except (OSError, UnicodeDecodeError, EOFError) as exc:
-        raise InputError(f"{path}: cannot be read: {exc}") from exc
+                    yield _record_page(line, f"{path}:{number}", f"{id_prefix}{number}")
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"{path}: cannot be read{f' after line {number}' if number else ''}: {exc}") from None
 
 
 def _record_page(line: str, where: str, default_id: str) -> Page:
@@ -107,10 +124,17 @@ def _record_page(line: str, where: str, default_id: str) -> Page:
     for name in ("html", "text"):
         if not isinstance(record.get(name), str):
             raise InputError(f"{where}: field {name!r} (a string) is missing")
+    for name in ("id", "url", "page_type"):
+        if record.get(name) is not None and not isinstance(record[name], (str, int)):
+            raise InputError(f"{where}: field {name!r} is a {type(record[name]).__name__}, not a string")
+    for name, value in record.items():
+        lone = _SURROGATE.search(value) if isinstance(value, str) else None
+        if lone:
+            raise InputError(f"{where}: field {name!r} holds a lone surrogate escape ({lone[0]!a}), not text")
     url = str(record.get("url") or "")
-    return Page(id=str(record.get("id", default_id)), corpus=CORPUS, split="all",
-                content=record["html"].encode("utf-8"), gold_text=record["text"], url=url, domain=_host(url),
-                page_type=str(record.get("page_type") or ""))
+    rid = default_id if record.get("id") is None else str(record["id"])
+    return Page(id=rid, corpus=CORPUS, split="all", content=record["html"].encode("utf-8"),
+                gold_text=record["text"], url=url, domain=_host(url, where), page_type=str(record.get("page_type") or ""))
 
 
 def marked_text(html: str, source: str = "") -> str:
@@ -133,15 +157,18 @@ def _html_page(path: Path) -> Page:
     gold = marked_text(decode_html(content, source=str(path)), str(path))
     if not gold:
         raise InputError(f"{path}: no element marked {MARK}=\"content\"")
-    return Page(id=path.name, corpus=CORPUS, split="all", content=content, gold_text=gold)
+    name = os.fsencode(path.name).decode("utf-8", "backslashreplace")  # a name in another charset: "caf\\xe9.html"
+    return Page(id=name, corpus=CORPUS, split="all", content=content, gold_text=gold)
 
 
 def read_pages(path: Path) -> list[Page]:
-    """Every labelled page under a path (a JSONL file, a marked HTML file, or a folder of them)."""
+    """Every labelled page under a path (a JSONL file, a marked HTML file, or a folder of them); in a folder,
+    a JSON Lines record without an id is named by its file and line ("part-1.jsonl:12")."""
     pages: list[Page] = []
-    for file in _files(Path(path)):
+    path = Path(path)
+    for file in _files(path):
         if file.name.lower().endswith(_JSONL):
-            pages += _jsonl_pages(file)
+            pages += _jsonl_pages(file, f"{file.relative_to(path)}:" if path.is_dir() else "")
         else:
             pages.append(_html_page(file))
     if not pages:
@@ -160,6 +187,9 @@ def _page_columns(page: Page, format: Format, site: str, source: Path) -> dict[s
     except InputError as exc:
         raise InputError(f"{source}: page {page.id}: {exc}") from exc
     if not doc.blocks:
+        if page.gold_text.strip():
+            raise InputError(f"{source}: page {page.id}: its gold text is not empty, but the page holds no text; "
+                             "is it the right page?")
         return None
     labels = label_blocks(doc, page)
     if page.gold_text.strip() and not labels.content.any():
@@ -187,7 +217,7 @@ def _cache_key(files: Sequence[Path], format: str) -> str:
     digest = hashlib.sha256(f"{format}\n".encode())  # the code's fingerprint names the folder (`table_cache`)
     digest.update(Path(__file__).read_bytes())
     for file in files:
-        digest.update(file.name.encode() + b"\0" + file.read_bytes())
+        digest.update(os.fsencode(file.name) + b"\0" + file.read_bytes())
     return digest.hexdigest()[:24]
 
 
@@ -202,10 +232,26 @@ def user_tables(paths: Sequence[Path], format: Format = "html",
     tables = []
     for path in paths:
         where = table_cache("user-tables", cache_dir) / _cache_key(_files(Path(path)), format)
-        if not (where / "dataset_info.json").is_file():
+        table = _cached_table(where)
+        if table is None:
             _build(read_pages(Path(path)), format, Path(path)).save_to_disk(str(where))
-        tables.append(datasets.load_from_disk(str(where)))
+            table = datasets.load_from_disk(str(where))
+        tables.append(table)
     return tables
+
+
+def _cached_table(where: Path) -> datasets.Dataset | None:
+    """The table cached at `where`, or None where there is none or it is damaged (then removed, to be built
+    again): a run killed while saving, or a file since truncated."""
+    import datasets
+
+    if not where.exists():
+        return None
+    try:
+        return datasets.load_from_disk(str(where))
+    except Exception:  # pyarrow, json and file errors alike: the cache is only a cache
+        shutil.rmtree(where, ignore_errors=True)
+        return None
 
 
 def mean_word_f1(extractor: Extractor, pages: Sequence[Page], format: Format) -> float:

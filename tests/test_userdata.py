@@ -141,10 +141,59 @@ def _write(path: Path, records: list) -> Path:
      "matches none of the page's text"),
     ([{"id": "a", "html": "<p>x y</p>", "text": "x y"}, {"id": "a", "html": "<p>x y</p>", "text": "x y"}],
      "page id 'a' occurs more than once"),
+    (['{"html": "<p>x \\ud800 y</p>", "text": "x y"}'], r"bad\.jsonl:1: field 'html' holds a lone surrogate escape"),
+    ([{"url": "http://[::1", "html": "<p>x y</p>", "text": "x y"}], r"bad\.jsonl:1: url 'http://\[::1' is not a URL"),
+    ([{"page_type": ["article"], "html": "<p>x y</p>", "text": "x y"}], "field 'page_type' is a list, not a string"),
+    ([{"id": "e", "html": "", "text": "A gold text for a page that holds nothing."}],
+     "page e: its gold text is not empty, but the page holds no text"),
 ])
 def test_unusable_records_raise_input_errors_naming_them(tmp_path: Path, records: list, message: str) -> None:
     with pytest.raises(InputError, match=message):
         user_tables([_write(tmp_path / "bad.jsonl", records)], cache_dir=tmp_path / "cache")
+
+
+def test_files_that_are_no_utf8_or_damaged_gzip_are_refused_naming_the_line(tmp_path: Path) -> None:
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(b'{"html": "<p>x y</p>", "text": "x y"}\n{"html": "<p>caf\xe9</p>", "text": "x"}\n')
+    with pytest.raises(InputError, match=r"latin\.jsonl:2: not UTF-8"):
+        read_pages(latin)
+    damaged = bytearray(gzip.compress(JSONL.read_bytes()))
+    damaged[40:60] = bytes(20)
+    (tmp_path / "damaged.jsonl.gz").write_bytes(bytes(damaged))
+    with pytest.raises(InputError, match=r"damaged\.jsonl\.gz: cannot be read"):
+        read_pages(tmp_path / "damaged.jsonl.gz")
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(b"\xef\xbb\xbf" + JSONL.read_bytes())
+    assert len(read_pages(bom)) == len(read_pages(JSONL))
+
+
+def test_files_without_ids_in_one_folder_and_odd_names_keep_their_pages_apart(tmp_path: Path) -> None:
+    rows = [{k: v for k, v in json.loads(line).items() if k != "id"} for line in JSONL.read_text().splitlines()]
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    _write(folder / "a.jsonl", rows[:3])
+    _write(folder / "b.jsonl", rows[3:5])
+    (folder / "caf\udce9.html".encode("utf-8", "surrogateescape").decode("utf-8", "surrogateescape")).write_bytes(
+        (MARKED / sorted(p.name for p in MARKED.iterdir())[0]).read_bytes())
+    pages = read_pages(folder)
+    assert [p.id for p in pages] == ["a.jsonl:1", "a.jsonl:2", "a.jsonl:3", "b.jsonl:1", "b.jsonl:2", "caf\\xe9.html"]
+    assert len(user_tables([folder], cache_dir=tmp_path / "cache")[0]) > 0
+
+
+def test_deeply_nested_marked_content_is_gold() -> None:
+    deep = "<div>" * 300 + '<p data-noiseclf="content">A deep paragraph of the story.</p>' + "</div>" * 300
+    page = f'<html><body><p data-noiseclf="content">A shallow paragraph.</p>{deep}<p>Footer</p></body></html>'
+    assert marked_text(page) == "A shallow paragraph.\n\nA deep paragraph of the story."
+
+
+def test_a_damaged_cached_table_is_built_again(tmp_path: Path) -> None:
+    first, = user_tables([JSONL], cache_dir=tmp_path / "cache")
+    arrow = Path(first.cache_files[0]["filename"])
+    rows = len(first)
+    del first
+    arrow.write_bytes(arrow.read_bytes()[:100])
+    again, = user_tables([JSONL], cache_dir=tmp_path / "cache")
+    assert len(again) == rows
 
 
 def test_html_without_marks_and_unknown_files_are_refused(tmp_path: Path) -> None:
@@ -206,6 +255,37 @@ def test_the_same_page_ids_in_two_files_are_refused_naming_both(tmp_path: Path) 
     result, out = _train(tmp_path, "--pages", str(first), "--pages", str(_write(tmp_path / "c.jsonl", rows[:3])))
     assert result.exit_code == 2
     assert f"page id 'p00': is in both {first} and {tmp_path / 'c.jsonl'}" in " ".join(result.stderr.split())
+
+
+def test_train_refuses_outputs_that_would_destroy_something_before_any_work(tmp_path: Path) -> None:
+    pages = _write(tmp_path / "mine.jsonl", [json.loads(line) for line in JSONL.read_text().splitlines()])
+    before = pages.read_bytes()
+    (tmp_path / "m.trees.npz").mkdir()
+    cases = ((["--out", str(pages)], f"{pages}: the model would overwrite the pages given with --pages"),
+             (["--out", "/dev/null"], "/dev/null: is a device or pipe, not an output file"),
+             (["--out", str(tmp_path / "m.joblib")], f"{tmp_path / 'm.trees.npz'}: is a folder, not an output file"),
+             (["--out", str(tmp_path / "n.joblib"), "--cache", str(pages)], f"{pages}: cannot write there"))
+    for args, message in cases:
+        result = CliRunner().invoke(app, ["train", "--pages", str(pages), "--max-iter", "5", *args])
+        assert result.exit_code == 2, result.output
+        assert message in " ".join(result.stderr.split())
+        assert "out-of-fold" not in result.stderr
+    assert pages.read_bytes() == before and not (tmp_path / "m.joblib").exists()
+
+
+def test_options_for_corpus_pages_alone_are_said_to_go_unused_with_pages_alone(tmp_path: Path) -> None:
+    result, out = _train(tmp_path, "--pages", str(JSONL), "--draws", "2", "--limit", "3")
+    assert result.exit_code == 0, result.output
+    assert "note: --limit, --draws apply to corpus pages (--corpus) only, not to --pages" in result.stderr
+
+
+@pytest.mark.parametrize("estimator", ["forest", "logistic"])
+def test_a_fold_that_saw_one_class_does_not_stop_other_estimators(tmp_path: Path, estimator: str) -> None:
+    rows = [_story(0, text=""), {**_story(1), "html": "<html><body><p>Menu</p><p>" + STORY[0] + "</p></body></html>",
+                                 "text": STORY[0]}]
+    result, out = _train(tmp_path, "--pages", str(_write(tmp_path / "two.jsonl", rows)), "--estimator", estimator)
+    assert result.exit_code == 0, result.output
+    assert out.exists()
 
 
 @pytest.fixture(scope="module")
