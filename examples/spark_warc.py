@@ -26,7 +26,7 @@ import os
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from noiseclf.batch import BatchOptions, iter_records
+from noiseclf.batch import BatchOptions, input_kind, iter_records
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -57,6 +57,25 @@ def extract_warcs(spark: SparkSession, paths: Sequence[str], max_bytes: int | No
                              **options)
 
 
+def checked_paths(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
+    """The WARC paths as absolute local paths, after refusing what would fail only once Spark has started (or
+    read the wrong thing): a bad --max-bytes, an output that exists, a path that names no WARC or WET file,
+    a URL of other storage (the reader opens local or mounted paths)."""
+    if args.max_bytes < 1:
+        parser.error(f"--max-bytes must be at least 1, not {args.max_bytes}")
+    if args.mode == "errorifexists" and "://" not in args.output and os.path.exists(args.output):
+        parser.error(f"--output {args.output} exists; remove it or give --mode overwrite")
+    paths = []
+    for given in args.warcs:
+        path = given.removeprefix("file://")
+        if "://" in path:
+            parser.error(f"{given}: only local or mounted paths can be read (file:// or a plain path)")
+        if (input_kind(path) or ("",))[0] != "warc":
+            parser.error(f"{given}: not a WARC or WET file name (.warc, .warc.gz, .wet, .wet.gz)")
+        paths.append(os.path.abspath(path))
+    return paths
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Read the WARC files given, extract every page, write the rows as Parquet."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -67,6 +86,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--mode", default="errorifexists", choices=("errorifexists", "overwrite"),
                         help="what to do when the output exists")
     args = parser.parse_args(argv)
+    paths = checked_paths(parser, args)
 
     from noiseclf.integrations.spark import require_spark
 
@@ -75,7 +95,6 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     spark = SparkSession.builder.appName("noiseclf-warc").getOrCreate()
     try:
-        paths = [os.path.abspath(p) for p in args.warcs]
         rows = extract_warcs(spark, paths, args.max_bytes, model_path=args.model)
         rows.write.mode(args.mode).parquet(args.output)
     finally:

@@ -176,18 +176,30 @@ class BatchOptions:
             (self.output_format in (None, "jsonl", "parquet"), f"unknown output format {self.output_format!r}"),
             (self.jobs is None or self.jobs >= 1, "jobs (--jobs) must be at least 1"),
             (self.chunk_size >= 1, "chunk_size must be at least 1"),
-            (self.max_bytes is None or self.max_bytes > 0,
-             f"max_bytes (--max-bytes) must be positive (or None), not {self.max_bytes}"),
-            (self.timeout is None or 0 < self.timeout <= _TIMEOUT_MAX or self.timeout == math.inf,
-             f"timeout (--timeout) must be positive and at most {_TIMEOUT_MAX:.0e} s (or inf, or None, for no limit), "
-             f"not {self.timeout}"),
             (not self.resume or self.output not in (None, "-"), "resume (--resume) needs an output file, not standard output"),
         )
         for ok, message in checks:
             if not ok:
                 raise InputError(message)
-        if self.timeout == math.inf:
-            object.__setattr__(self, "timeout", None)  # frozen: a plain assignment is refused
+        timeout = checked_limits(self.max_bytes, self.timeout, "max_bytes (--max-bytes)", "timeout (--timeout)")
+        object.__setattr__(self, "timeout", timeout)  # frozen: a plain assignment is refused
+
+
+def checked_limits(max_bytes: object, timeout: object, max_bytes_name: str = "max_bytes",
+                   timeout_name: str = "timeout") -> float | None:
+    """Refuse a record size or time limit that is no positive number (InputError naming the option); the
+    time limit to apply, None for none (None or inf: the interval timer overflows on huge values)."""
+    def number(value: object) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+    if max_bytes is not None and not (number(max_bytes) and max_bytes > 0 and float(max_bytes).is_integer()):
+        raise InputError(f"{max_bytes_name} must be a positive whole number of bytes (or None), not {max_bytes!r}")
+    if timeout is None or timeout == math.inf:
+        return None
+    if not (number(timeout) and 0 < timeout <= _TIMEOUT_MAX):
+        raise InputError(f"{timeout_name} must be positive and at most {_TIMEOUT_MAX:.0e} s (or inf, or None, for "
+                         f"no limit), not {timeout!r}")
+    return float(timeout)
 
 
 @dataclass(frozen=True)

@@ -119,3 +119,46 @@ class Page:
     assert len(items) == 2
     for item in items:
         assert item["html"] is None and "Front page" not in item["main_text"] and item["title"]
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"NOISECLF_HTML_FIELD": "main_text"}, "NOISECLF_HTML_FIELD: 'main_text' is also a field noiseclf writes"),
+    ({"NOISECLF_HTML_FIELD": "url"}, "NOISECLF_HTML_FIELD: 'url' is also a field noiseclf writes or the URL's"),
+    ({"NOISECLF_HTML_FIELD": ""}, "NOISECLF_HTML_FIELD: a field name, not ''"),
+    ({"NOISECLF_FIELD_PREFIX": 5}, "NOISECLF_FIELD_PREFIX: a field name, not 5"),
+    ({"NOISECLF_URL_FIELD": "noiseclf_title", "NOISECLF_FIELD_PREFIX": "noiseclf_"},
+     "NOISECLF_URL_FIELD: 'noiseclf_title' is also a field noiseclf writes"),
+    ({"NOISECLF_KEEP_HTML": "yes"}, "NOISECLF_KEEP_HTML: Supported values for boolean settings"),
+])
+def test_settings_that_would_lose_fields_are_refused_naming_the_setting(tiny_model: Path, settings: dict,
+                                                                        message: str) -> None:
+    from scrapy.utils.test import get_crawler
+
+    from noiseclf import InputError
+    from noiseclf.integrations.scrapy import NoiseclfPipeline
+
+    crawler = get_crawler(settings_dict={"NOISECLF_MODEL": str(tiny_model), **settings})
+    with pytest.raises(InputError, match=message):
+        NoiseclfPipeline.from_crawler(crawler)
+
+
+def test_an_item_that_cannot_hold_the_fields_is_refused_before_extraction(tiny_model: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    import scrapy
+
+    from noiseclf import ModelError
+    from noiseclf.integrations.scrapy import NoiseclfPipeline
+
+    class Bare(scrapy.Item):
+        url = scrapy.Field()
+        html = scrapy.Field()
+
+    pipeline = NoiseclfPipeline(str(tiny_model))
+    monkeypatch.setattr(pipeline, "extract", lambda page, url: pytest.fail("extracted a page it cannot store"))
+    with pytest.raises(TypeError, match="Bare items do not declare the fields noiseclf adds: main_text, title, "
+                                        "confidence"):
+        asyncio.run(pipeline.process_item(Bare(url="https://ex.com/a", html="<p>x</p>")))
+    with pytest.raises(ModelError, match="NOISECLF_MODEL: .*nowhere.joblib"):
+        NoiseclfPipeline("nowhere.joblib")

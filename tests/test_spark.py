@@ -225,10 +225,38 @@ def test_time_limit_and_failures(spark_mod: Any) -> None:
     other = spark_mod.extract_partitions(content_col="body", extractor_factory=fake_factory)
     with pytest.raises(InputError, match="no column 'body'"):
         run_partitions(other, pd.DataFrame({"html": ["<p>x</p>"]}))
-    with pytest.raises(ValueError, match="clash"):
-        spark_mod.extract_partitions(keep_cols=["url"])
-    with pytest.raises(ValueError, match="format"):
-        spark_mod.extract_partitions(format="pdf")
+    for options, message in (({"keep_cols": ["url"]}, "clash"), ({"format": "pdf"}, "format"),
+                             ({"keep_cols": "path"}, "a list of column names, not the string 'path'"),
+                             ({"keep_cols": ["a", "a"]}, "names a column twice"),
+                             ({"content_col": None}, "content_col must name the column"),
+                             ({"max_bytes": "10"}, "max_bytes must be a positive whole number of bytes"),
+                             ({"timeout": float("nan")}, "timeout must be positive and at most 1e\\+08 s"),
+                             ({"timeout": 1e12}, "not 1000000000000.0")):
+        with pytest.raises(InputError, match=message):
+            spark_mod.extract_partitions(**options)
+    unlimited = spark_mod.extract_partitions(extractor_factory=fake_factory, timeout=float("inf"))
+    assert unlimited.timeout is None
+    assert run_partitions(unlimited, pd.DataFrame({"html": [tiny("T", "Text.")]}))["status"][0] == "ok"
+
+
+def test_rows_of_odd_values_each_get_a_clear_row(spark_mod: Any) -> None:
+    import pandas as pd
+
+    fn = spark_mod.extract_partitions(extractor_factory=fake_factory, format_col="fmt", charset_col="charset",
+                                      status_col="status", error_col="error")
+    batch = pd.DataFrame({
+        "id": [b"r1", "r2", "r3", "r4"], "url": [b"https://ex.com/1", None, None, None],
+        "html": [tiny("A", "One."), tiny("B", "Two."), tiny("C", "Three."), "<p>x</p>"],
+        "fmt": ["HTML", "pdf", None, None], "charset": pd.Series([None, None, 7, None], dtype=object),
+        "status": [None, None, None, "error"], "error": [None, None, None, 5],
+    })
+    rows = run_partitions(fn, batch).to_dict("records")
+    assert [(r["id"], r["status"]) for r in rows] == [("r1", "ok"), ("r2", "error"), ("r3", "error"),
+                                                      ("r4", "error")]
+    assert rows[0]["url"] == "https://ex.com/1" and rows[0]["text"] == "One."
+    assert rows[1]["error"] == "row r2: fmt is 'pdf', not auto, html or text"
+    assert rows[2]["error"] == "row r3: charset holds int, not a charset name"
+    assert rows[3]["error"] == "5"
 
 
 def test_missing_pyspark_names_the_extra(spark_mod: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -288,6 +316,30 @@ def test_example_reads_warc_records(tmp_path: Path) -> None:
 
     missing = list(example.warc_rows(str(tmp_path / "gone.warc.gz")))
     assert len(missing) == 1 and missing[0][6] == "error" and "gone.warc.gz" in missing[0][7]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--max-bytes", "0"], "--max-bytes must be at least 1, not 0"),
+    (["--output", "{existing}"], "exists; remove it or give --mode overwrite"),
+    (["{folder}"], "not a WARC or WET file name"),
+    (["s3://bucket/crawl.warc.gz"], "only local or mounted paths can be read"),
+])
+def test_example_refuses_bad_arguments_before_spark_starts(tmp_path: Path, args: list[str], message: str,
+                                                           capsys: pytest.CaptureFixture,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    example = load_example()
+    monkeypatch.setattr(example, "extract_warcs", lambda *a, **k: pytest.fail("Spark started"))
+    existing = tmp_path / "out.parquet"
+    existing.mkdir()
+    fill = {"{existing}": str(existing), "{folder}": str(tmp_path)}
+    given = [fill.get(a, a) for a in args]
+    if "--output" not in given:
+        given += ["--output", str(tmp_path / "new.parquet")]
+    if not any(a.endswith(".warc.gz") or a == str(tmp_path) for a in given):
+        given.append("file://" + str(tmp_path / "crawl.warc.gz"))
+    with pytest.raises(SystemExit) as done:
+        example.main(given)
+    assert done.value.code == 2 and message in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------------------------
@@ -355,12 +407,14 @@ def test_spark_plumbing_with_fake_extractor(spark: Any) -> None:
 def test_spark_extract_dataframe_keeps_columns(spark: Any, tmp_path: Path) -> None:
     from noiseclf.integrations.spark import extract_dataframe
 
-    df = pages_frame(spark).selectExpr("id", "url", "html", "length(html) AS size")
-    out = extract_dataframe(df, extractor_factory=fake_factory, keep_cols=["size"])
-    assert out.columns == ["size", "id", "url", "title", "text", "confidence", "status", "error"]
-    assert dict(out.dtypes)["size"] == "int"
+    df = pages_frame(spark).selectExpr("id", "url", "html", "length(html) AS size",
+                                       "named_struct('a b', 1, 'c', url) AS `the meta`")
+    out = extract_dataframe(df, extractor_factory=fake_factory, keep_cols=["size", "the meta"])
+    assert out.columns == ["size", "the meta", "id", "url", "title", "text", "confidence", "status", "error"]
+    assert dict(out.dtypes)["size"] == "int" and dict(out.dtypes)["the meta"] == "struct<a b:int,c:string>"
     rows = {r["id"]: r for r in out.collect()}
     assert rows["recipe"]["size"] == len(RECIPE) and rows["broken"]["size"] is None
+    assert rows["recipe"]["the meta"]["a b"] == 1 and rows["recipe"]["the meta"]["c"] == "https://ex.com/stew"
     with pytest.raises(InputError, match="no column 'body'"):
         extract_dataframe(df, content_col="body")
 

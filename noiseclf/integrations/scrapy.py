@@ -39,7 +39,24 @@ from twisted.internet.threads import deferToThread
 
 from ..inference import Extractor
 from ..render import check_output
-from ..types import Extraction, NoiseclfError
+from ..types import Extraction, InputError, ModelError, NoiseclfError
+
+_ADDED = ("main_text", "title", "confidence")
+
+
+def _check_fields(prefix: object, html_field: object, url_field: object) -> None:
+    """Refuse field settings that are no names, or under which the added fields would take the page's or
+    the URL's place (the page field is removed after extraction: `main_text` there would go with it)."""
+    for setting, value in (("NOISECLF_FIELD_PREFIX", prefix), ("NOISECLF_HTML_FIELD", html_field),
+                           ("NOISECLF_URL_FIELD", url_field)):
+        if not isinstance(value, str) or (not value and setting != "NOISECLF_FIELD_PREFIX"):
+            raise InputError(f"{setting}: a field name, not {value!r}")
+    added = {prefix + name for name in _ADDED}
+    if html_field in added | {url_field}:
+        raise InputError(f"NOISECLF_HTML_FIELD: {html_field!r} is also a field noiseclf writes or the URL's "
+                         f"({', '.join(sorted(added))}, NOISECLF_URL_FIELD {url_field!r})")
+    if url_field in added:
+        raise InputError(f"NOISECLF_URL_FIELD: {url_field!r} is also a field noiseclf writes")
 
 
 class NoiseclfPipeline:
@@ -48,7 +65,11 @@ class NoiseclfPipeline:
     def __init__(self, model: str | None = None, *, output: str = "text", prefix: str = "",
                  html_field: str = "html", url_field: str = "url", keep_html: bool = False):
         check_output(output, "NOISECLF_OUTPUT")
-        self.extractor = Extractor.load(model or None)
+        _check_fields(prefix, html_field, url_field)
+        try:
+            self.extractor = Extractor.load(model or None)
+        except ModelError as exc:
+            raise ModelError(f"NOISECLF_MODEL: {exc}") from None
         self.output = output
         self.prefix = prefix
         self.html_field = html_field
@@ -59,9 +80,18 @@ class NoiseclfPipeline:
     def from_crawler(cls, crawler: Any) -> NoiseclfPipeline:
         """Build the pipeline from the NOISECLF_* settings."""
         s = crawler.settings
+        try:
+            keep_html = s.getbool("NOISECLF_KEEP_HTML", False)
+        except ValueError as exc:
+            raise InputError(f"NOISECLF_KEEP_HTML: {exc}") from None
         return cls(s.get("NOISECLF_MODEL"), output=s.get("NOISECLF_OUTPUT", "text"),
                    prefix=s.get("NOISECLF_FIELD_PREFIX", ""), html_field=s.get("NOISECLF_HTML_FIELD", "html"),
-                   url_field=s.get("NOISECLF_URL_FIELD", "url"), keep_html=s.getbool("NOISECLF_KEEP_HTML", False))
+                   url_field=s.get("NOISECLF_URL_FIELD", "url"), keep_html=keep_html)
+
+    @property
+    def added(self) -> tuple[str, str, str]:
+        """The names of the fields the pipeline adds."""
+        return tuple(self.prefix + name for name in _ADDED)  # type: ignore[return-value]
 
     def extract(self, page: str | bytes, url: str) -> Extraction:
         """Extract one page (runs in a worker thread)."""
@@ -73,14 +103,18 @@ class NoiseclfPipeline:
         page = adapter.get(self.html_field)
         if page is None:
             return item
+        declared = ItemAdapter.get_field_names_from_class(type(item))  # None: a dict, which takes any field
+        undeclared = [name for name in self.added if declared is not None and name not in declared]
+        if undeclared:  # before the work, which could not be stored
+            raise TypeError(f"{type(item).__name__} items do not declare the fields noiseclf adds: "
+                            f"{', '.join(undeclared)} (declare them, or set NOISECLF_FIELD_PREFIX)")
         url = str(adapter.get(self.url_field) or "")
         try:
             result = await maybe_deferred_to_future(deferToThread(self.extract, page, url))
         except NoiseclfError as exc:
             raise DropItem(f"noiseclf could not read {url or 'the page'}: {exc}") from exc
-        adapter[self.prefix + "main_text"] = result.text
-        adapter[self.prefix + "title"] = result.title
-        adapter[self.prefix + "confidence"] = result.confidence
+        for name, value in zip(self.added, (result.text, result.title, result.confidence)):
+            adapter[name] = value
         if not self.keep_html:  # a dataclass or attrs item cannot lose a field: its page becomes None
             if isinstance(item, MutableMapping):
                 del adapter[self.html_field]

@@ -44,16 +44,18 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from ..batch import ExtractorLike, Record, RecordProcessor, _alarm_handler
+from ..batch import ExtractorLike, Record, RecordProcessor, _alarm_handler, checked_limits
 from ..types import InputError, ModelError, NoiseclfError
 
 if TYPE_CHECKING:
     import pandas as pd
     from pyspark.sql import DataFrame
+    from pyspark.sql.types import StructType
 
 OUTPUT_COLUMNS: tuple[str, ...] = ("id", "url", "title", "text", "confidence", "status", "error")
 OUTPUT_SCHEMA = ("id string, url string, title string, text string, confidence double, status string, "
                  "error string")
+_FORMATS = ("auto", "html", "text")
 _DTYPES = {"confidence": "float64"}  # pandas dtypes of the output columns; the others are object (str/None)
 
 ExtractorFactory = Callable[[str | None], ExtractorLike]
@@ -97,15 +99,18 @@ def extract_partitions(model_path: str | None = None, content_col: str = "html",
         a top-level function or class of a module importable on the executors.
     """
     require_spark()
-    if format not in ("auto", "html", "text"):
-        raise ValueError(f"format must be auto, html or text, not {format!r}")
-    if max_bytes is not None and max_bytes <= 0:
-        raise ValueError("max_bytes must be positive (or None)")
-    if timeout is not None and timeout <= 0:
-        raise ValueError("timeout must be positive (or None)")
+    if format not in _FORMATS:
+        raise InputError(f"format must be auto, html or text, not {format!r}")
+    timeout = checked_limits(max_bytes, timeout)
+    if not isinstance(content_col, str) or not content_col:
+        raise InputError(f"content_col must name the column of the pages, not {content_col!r}")
+    if isinstance(keep_cols, str):
+        raise InputError(f"keep_cols is a list of column names, not the string {keep_cols!r}")
     taken = sorted(set(keep_cols) & set(OUTPUT_COLUMNS))
     if taken:
-        raise ValueError(f"keep_cols {', '.join(map(repr, taken))} would clash with the output columns")
+        raise InputError(f"keep_cols {', '.join(map(repr, taken))} would clash with the output columns")
+    if len(set(keep_cols)) != len(keep_cols):
+        raise InputError(f"keep_cols names a column twice: {list(keep_cols)}")
     return PartitionExtractor(model_path, content_col, url_col, id_col, format, format_col, charset_col,
                               status_col, error_col, max_bytes, timeout, tuple(keep_cols), extractor_factory)
 
@@ -148,11 +153,13 @@ class PartitionExtractor:
         named = (self.content_col, self.format_col, self.charset_col, self.status_col, self.error_col)
         return [name for name in named if name is not None] + list(self.keep_cols)
 
-    def output_schema(self, df: DataFrame) -> str:
-        """The DDL schema of the output rows: OUTPUT_SCHEMA after the kept columns, typed as in `df`."""
-        kept = [f"`{name.replace('`', '``')}` {df.schema[name].dataType.simpleString()}"
-                for name in self.keep_cols]
-        return ", ".join([*kept, OUTPUT_SCHEMA])
+    def output_schema(self, df: DataFrame) -> StructType:
+        """The schema of the output rows: OUTPUT_SCHEMA's columns after the kept ones, typed as in `df` (built as
+        types, not as DDL text, which would not quote the field names nested in a struct)."""
+        from pyspark.sql.types import DoubleType, StringType, StructField, StructType
+
+        own = [StructField(name, DoubleType() if name in _DTYPES else StringType()) for name in OUTPUT_COLUMNS]
+        return StructType([df.schema[name] for name in self.keep_cols] + own)
 
     def __call__(self, batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         import pandas as pd
@@ -178,23 +185,30 @@ class PartitionExtractor:
                                                         self.format_col, self.charset_col,
                                                         self.status_col, self.error_col)]
         for content, rid, url, fmt, charset, status, error in zip(*columns):
-            record = Record(_text(rid), _text(url), b"", fmt or "auto", "row", charset)
+            fmt = fmt.strip().lower() if isinstance(fmt, str) else fmt  # "HTML" as "html"
+            record = Record(_text(rid), _text(url), b"", "auto", "row", charset)
             if status:
-                yield replace(record, status=str(status), error=error or "")
-            elif problem := self._problem(record.name, content):
+                yield replace(record, status=str(status), error="" if error is None else _text(error))
+            elif problem := self._problem(record.name, content, fmt, charset):
                 yield replace(record, status="error", error=problem)
             else:
-                yield replace(record, content=bytes(content) if isinstance(content, bytearray) else content)
+                yield replace(record, content=bytes(content) if isinstance(content, (bytearray, memoryview))
+                              else content, format=fmt or "auto")
 
-    def _problem(self, name: str, content: Any) -> str:
-        """Why a row's content cannot be extracted, or "" when it can."""
+    def _problem(self, name: str, content: Any, fmt: Any, charset: Any) -> str:
+        """Why a row cannot be extracted, or "" when it can."""
+        if fmt is not None and fmt not in _FORMATS:
+            return f"{name}: {self.format_col} is {fmt!r}, not auto, html or text"
+        if charset is not None and not isinstance(charset, str):
+            return f"{name}: {self.charset_col} holds {type(charset).__name__}, not a charset name"
         if content is None:
             return f"{name}: no content (null {self.content_col})"
-        if not isinstance(content, (str, bytes, bytearray)):
+        if not isinstance(content, (str, bytes, bytearray, memoryview)):
             return f"{name}: {self.content_col} holds {type(content).__name__}, not text or bytes"
         if self.max_bytes and len(content) > self.max_bytes:
             return f"{name}: over max_bytes ({len(content):,} > {self.max_bytes:,})"
         return ""
+
 
 
 def _values(batch: pd.DataFrame, name: str | None, n: int) -> list[Any]:
@@ -206,9 +220,12 @@ def _values(batch: pd.DataFrame, name: str | None, n: int) -> list[Any]:
 
 
 def _text(value: Any) -> str | None:
-    """An id or URL as a string; a whole float is an integer column that had nulls (5.0 -> "5")."""
+    """An id, URL or message as a string: a whole float is an integer column that had nulls (5.0 -> "5"),
+    bytes (a binary column) are read as UTF-8."""
     if value is None:
         return None
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).decode("utf-8", errors="replace")
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
