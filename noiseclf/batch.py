@@ -45,8 +45,9 @@ code cannot swallow it, and the record gets an error row. The signal is handled 
 bytecodes: a single native call (one lxml parse) finishes first, which `max_bytes` keeps bounded.
 Workers always enforce the limit (POSIX); with jobs=1 it is enforced when `run_batch` runs in the
 main thread, and not at all on platforms without SIGALRM. A worker process that dies (the kernel's
-OOM killer, a crash in native code) is detected within seconds: `run_batch` raises BatchError
-instead of waiting forever, keeping the partial output for resume.
+OOM killer, a crash in native code) is detected within seconds; the chunks then out are run again a
+record at a time, each in a worker of its own, so the record that kills a worker gets an error row
+and the run goes on (a resumed run would otherwise meet the same record and die again).
 """
 
 from __future__ import annotations
@@ -97,12 +98,13 @@ _JSON_SPACE = re.compile(r"[ \t\r\n]*")
 _JSON_START = re.compile(rb'\{\s*["}]|\[\s*[{\]]')  # JSON Lines' first object, or an array of objects
 _PARQUET_ROWS = 1024  # rows buffered per Parquet row group: bounds memory, keeps groups useful
 _TIMEOUT_MAX = 1e8  # seconds; the interval timer overflows not far above
+_POLL_SECONDS = 0.05  # how often an unordered run looks for any finished chunk
 _WATCH_SECONDS = 2.0  # how long the parent waits for a row before checking that workers live
 _READ_ERRORS = (OSError, EOFError, zlib.error)
 
 
 class BatchError(NoiseclfError):
-    """A batch run cannot go on: a worker died, the model did not load, or resume found bad output."""
+    """A batch run cannot go on: the model did not load, or resume found bad output."""
 
 
 class RecordTimeout(BaseException):
@@ -768,14 +770,19 @@ class RecordProcessor:
         return self.extractor.extract(content, format=fmt, source=record.name, url=record.url,
                                       with_blocks=self.with_blocks, output=self.text_format)
 
-    def _row(self, record: Record, status: Status, *, title: str | None = None, text: str | None = None,
-             confidence: float | None = None, error: str | None = None,
-             blocks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        row = {"path": record.source, "id": record.id, "url": record.url, "title": title, "text": text,
-               "confidence": confidence, "status": status, "error": error or None}
-        if self.with_blocks:
-            row["blocks"] = blocks
-        return row
+    def _row(self, record: Record, status: Status, **fields: Any) -> dict[str, Any]:
+        return output_row(record, status, self.with_blocks, **fields)
+
+
+def output_row(record: Record, status: Status, with_blocks: bool, *, title: str | None = None,
+               text: str | None = None, confidence: float | None = None, error: str | None = None,
+               blocks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The output row of a record: `ROW_FIELDS`, and `blocks` when asked for."""
+    row = {"path": record.source, "id": record.id, "url": record.url, "title": title, "text": text,
+           "confidence": confidence, "status": status, "error": error or None}
+    if with_blocks:
+        row["blocks"] = blocks
+    return row
 
 
 def _on_alarm(signum: int, frame: Any) -> None:
@@ -873,31 +880,82 @@ def _row_source(options: BatchOptions,
         return
     if options.extractor_factory is None:  # a bad model fails here, not with the first chunk (never, without records)
         _load_extractor(options.model)
-    before = {p.pid for p in mp.active_children()}
-    with mp.get_context(options.start_method).Pool(jobs, _init_worker, (options,)) as pool:
-        workers = {p.pid for p in mp.active_children()} - before
-        yield lambda records: _pool_rows(pool, workers, records, options)
+    yield lambda records: _pool_rows(records, options, jobs)
 
 
-def _pool_rows(pool: Any, workers: set[int | None], records: Iterator[Record],
-               options: BatchOptions) -> Iterator[dict[str, Any]]:
-    """Rows from the pool in input order (or as finished), checking for dead workers while waiting.
+class _Workers:
+    """A pool of worker processes that each load the model once, and can tell when one of them has died."""
 
-    Chunks are made here rather than by imap's chunksize, whose iterator has no timeout to wait with.
-    """
-    imap = pool.imap_unordered if options.unordered else pool.imap
-    results = imap(_work, _chunks(records, options.chunk_size))
-    while True:
-        try:
-            yield from results.next(timeout=_WATCH_SECONDS)
-        except StopIteration:
-            return
-        except mp.TimeoutError:
-            lost = workers - {p.pid for p in mp.active_children()}
-            if lost:
-                raise BatchError(f"worker process {', '.join(map(str, sorted(lost)))} died (out of memory, "
-                                 f"or a crash in native code); its records have no rows. Rows written so "
-                                 f"far are kept: rerun with resume to go on") from None
+    def __init__(self, options: BatchOptions, jobs: int) -> None:
+        before = {p.pid for p in mp.active_children()}
+        self.pool = mp.get_context(options.start_method).Pool(jobs, _init_worker, (options,))
+        self.pids = {p.pid for p in mp.active_children()} - before
+
+    def lost(self) -> bool:
+        """Whether a worker died (the pool starts another, but the task it ran never ends)."""
+        return bool(self.pids - {p.pid for p in mp.active_children()})
+
+    def close(self) -> None:
+        self.pool.terminate()
+        self.pool.join()
+
+
+def _pool_rows(records: Iterator[Record], options: BatchOptions, jobs: int) -> Iterator[dict[str, Any]]:
+    """Rows from worker processes, in input order (or as chunks finish), with at most 2 * jobs chunks out.
+
+    A worker that dies (out of memory, a crash in native code) takes its chunk with it: the chunks then out
+    are run again a record at a time (`_isolated_rows`), so only the record that kills a worker gets an error
+    row, and the run goes on with a fresh pool."""
+    chunks = _chunks(records, options.chunk_size)
+    out: list[tuple[list[Record], Any]] = []  # (chunk, AsyncResult, or its rows once recovered)
+    workers = _Workers(options, jobs)
+    try:
+        while True:
+            while len(out) < 2 * jobs and (chunk := next(chunks, None)) is not None:
+                out.append((chunk, workers.pool.apply_async(_work, (chunk,))))
+            if not out:
+                return
+            ready = [i for i, (_, result) in enumerate(out) if isinstance(result, list) or result.ready()]
+            i = ready[0] if ready and (options.unordered or ready[0] == 0) else None
+            if i is not None:
+                _, result = out.pop(i)
+                yield from result if isinstance(result, list) else result.get()
+                continue
+            head = next(result for _, result in out if not isinstance(result, list))
+            head.wait(_POLL_SECONDS if options.unordered else _WATCH_SECONDS)
+            if not head.ready() and workers.lost():
+                workers.close()
+                out = [(chunk, result if isinstance(result, list) else result.get()
+                        if result.ready() and result.successful() else _isolated_rows(chunk, options))
+                       for chunk, result in out]
+                workers = _Workers(options, jobs)
+    finally:
+        workers.close()
+
+
+def _isolated_rows(chunk: list[Record], options: BatchOptions) -> list[dict[str, Any]]:
+    """Rows of a chunk whose worker may have died, each record run alone in a worker of its own; a record
+    whose worker dies too gets an error row saying so."""
+    rows: list[dict[str, Any]] = []
+    workers = _Workers(options, 1)
+    try:
+        for record in chunk:
+            result = workers.pool.apply_async(_work, ([record],))
+            while True:
+                try:
+                    rows += result.get(_WATCH_SECONDS)
+                    break
+                except mp.TimeoutError:
+                    if workers.lost():
+                        rows.append(output_row(record, "error", options.with_blocks, error=(
+                            f"{record.name}: the worker process died extracting it (out of memory, or a crash "
+                            f"in native code)")))
+                        workers.close()
+                        workers = _Workers(options, 1)
+                        break
+    finally:
+        workers.close()
+    return rows
 
 
 def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
@@ -1199,8 +1257,8 @@ def run_batch(inputs: Sequence[str], options: BatchOptions) -> BatchSummary:
     """Extract every record of `inputs` into one row each; what the CLI's batch command calls.
 
     Raises InputError before any work when the output cannot be written; BatchError when the run
-    cannot go on (a worker died, the model failed to load in a worker, unusable partial output on
-    resume), ModelError when the model fails to load with jobs=1, and re-raises KeyboardInterrupt;
+    cannot go on (the model failed to load in a worker, unusable partial output on resume; a worker
+    that dies costs only the record that killed it an error row), ModelError when the model fails to load with jobs=1, and re-raises KeyboardInterrupt;
     in every such case the rows written so far stay in the partial file for `resume`. Unless `quiet`,
     writes `BatchSummary.line()` to standard error.
     """
