@@ -925,12 +925,17 @@ def _pool_rows(records: Iterator[Record], options: BatchOptions, jobs: int) -> I
             head.wait(_POLL_SECONDS if options.unordered else _WATCH_SECONDS)
             if not head.ready() and workers.lost():
                 workers.close()
-                out = [(chunk, result if isinstance(result, list) else result.get()
-                        if result.ready() and result.successful() else _isolated_rows(chunk, options))
-                       for chunk, result in out]
+                out = [(chunk, _recovered(chunk, result, options)) for chunk, result in out]
                 workers = _Workers(options, jobs)
     finally:
         workers.close()
+
+
+def _recovered(chunk: list[Record], result: Any, options: BatchOptions) -> list[dict[str, Any]]:
+    """The rows of a chunk that was out when a worker died: those it already has, else its records run again."""
+    if isinstance(result, list):
+        return result
+    return result.get() if result.ready() and result.successful() else _isolated_rows(chunk, options)
 
 
 def _isolated_rows(chunk: list[Record], options: BatchOptions) -> list[dict[str, Any]]:
