@@ -75,7 +75,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Protocol
 
 from .segmentation import decode_html, settle_format
-from .types import Extraction, InputError, NoiseclfError
+from .types import SURROGATE, Extraction, InputError, NoiseclfError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -178,7 +178,8 @@ class BatchOptions:
             (self.output_format in (None, "jsonl", "parquet"), f"unknown output format {self.output_format!r}"),
             (self.jobs is None or self.jobs >= 1, "jobs (--jobs) must be at least 1"),
             (self.chunk_size >= 1, "chunk_size must be at least 1"),
-            (not self.resume or self.output not in (None, "-"), "resume (--resume) needs an output file, not standard output"),
+            (not self.resume or self.output not in (None, "-"),
+             "resume (--resume) needs an output file, not standard output"),
         )
         for ok, message in checks:
             if not ok:
@@ -703,7 +704,7 @@ def _undo_encodings(body: bytes, headers: Any, cap: int | None) -> bytes:
             if body.startswith(_GZIP_MAGIC):
                 body = _inflate(body, 31, cap)
         elif coding == "deflate":  # zlib-wrapped as the RFC says, or raw as some servers send it
-            body = _inflate(body, 15 if len(body) > 1 and body[0] & 0x0F == 8 and (body[0] << 8 | body[1]) % 31 == 0 else -15, cap)
+            body = _inflate(body, 15 if _zlib_header(body) else -15, cap)
         elif coding == "br":
             body = BrotliReader(io.BytesIO(body)).read(cap + 1 if cap else -1)
         else:
@@ -711,6 +712,11 @@ def _undo_encodings(body: bytes, headers: Any, cap: int | None) -> bytes:
         if cap and len(body) > cap:
             raise ValueError(f"over max_bytes ({cap:,}) once decoded")
     return body
+
+
+def _zlib_header(body: bytes) -> bool:
+    """Whether a deflate body opens with a zlib header (method 8, and a check that makes it a multiple of 31)."""
+    return len(body) > 1 and body[0] & 0x0F == 8 and (body[0] << 8 | body[1]) % 31 == 0
 
 
 def _inflate(body: bytes, wbits: int, cap: int | None) -> bytes:
@@ -991,9 +997,6 @@ def row_schema(with_blocks: bool = False) -> pa.Schema:
     return pa.schema(fields)
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
@@ -1003,7 +1006,7 @@ def _clean(value: Any) -> Any:
     """A row value with every string made encodable: a lone surrogate is written as an escape, \\xNN for
     a byte that file-name decoding kept (surrogateescape), else \\uNNNN, so names stay traceable and distinct."""
     if isinstance(value, str):
-        return _SURROGATE.sub(_escape, value)
+        return SURROGATE.sub(_escape, value)
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -1263,7 +1266,8 @@ def run_batch(inputs: Sequence[str], options: BatchOptions) -> BatchSummary:
 
     Raises InputError before any work when the output cannot be written; BatchError when the run
     cannot go on (the model failed to load in a worker, unusable partial output on resume; a worker
-    that dies costs only the record that killed it an error row), ModelError when the model fails to load with jobs=1, and re-raises KeyboardInterrupt;
+    that dies costs only the record that killed it an error row), ModelError when the model fails to
+    load with jobs=1, and re-raises KeyboardInterrupt;
     in every such case the rows written so far stay in the partial file for `resume`. Unless `quiet`,
     writes `BatchSummary.line()` to standard error.
     """

@@ -141,11 +141,12 @@ class Extractor:
         models: dict[str, tuple[Scorer, Manifest]] = {}
         paths: dict[str, Path] = {}
         for given in (path, text_path):
-            if given is not None and not isinstance(given, (str, os.PathLike)):
+            if given is None:
+                continue
+            if not isinstance(given, (str, os.PathLike)):
                 raise ModelError(f"a model path is a str or path, not {type(given).__name__}")
-            if given is not None:
-                model, manifest = load_scorer(given)
-                models[manifest.format], paths[manifest.format] = (model, manifest), Path(given)
+            model, manifest = load_scorer(given)
+            models[manifest.format], paths[manifest.format] = (model, manifest), Path(given)
         for fmt in ("html", "text"):
             default = default_model_path(fmt)  # type: ignore[arg-type]
             if fmt not in models and default.is_file():

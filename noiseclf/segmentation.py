@@ -117,7 +117,7 @@ def decode_html(data: bytes, declared: str | None = None, source: str = "") -> s
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    for name in named + ["utf-8"]:
+    for name in dict.fromkeys(named + ["utf-8"]):  # a page labelled UTF-8 is not read twice
         text = _nearly(data, name)
         if text is not None:
             return text

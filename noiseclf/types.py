@@ -5,6 +5,7 @@ Stages exchange these small dataclasses; nothing here imports another noiseclf m
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import IntEnum
 from functools import reduce
@@ -12,6 +13,9 @@ from operator import and_
 from typing import Literal
 
 Format = Literal["html", "text"]
+# A lone UTF-16 surrogate: what a JSON "\\ud800" escape without its partner, or a file name in another
+# charset read with surrogateescape, decodes to; no UTF-8 writer takes it.
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class NoiseclfError(Exception):

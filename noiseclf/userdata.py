@@ -40,7 +40,6 @@ import gzip
 import hashlib
 import json
 import os
-import re
 import shutil
 import zlib
 from collections.abc import Iterator, Sequence
@@ -59,7 +58,7 @@ from .model import load_model
 from .segmentation import decode_html, segment_html
 from .tables import block_columns, page_document, table_cache, table_schema
 from .training import TrainResult
-from .types import Format, InputError, Page
+from .types import SURROGATE, Format, InputError, Page
 
 if TYPE_CHECKING:
     import datasets
@@ -67,7 +66,6 @@ if TYPE_CHECKING:
 CORPUS = "user"
 MIN_SITES = 5  # fewer distinct hosts than this in a file: validation holds out pages, not sites
 MARK = "data-noiseclf"
-_SURROGATE = re.compile("[\ud800-\udfff]")  # a JSON "\\ud800" escape with no partner decodes to one
 _JSONL = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 _HTML = (".html", ".htm")
 _PARSER = lxml_html.HTMLParser(encoding="utf-8", no_network=True, huge_tree=True)  # as deep as segmentation reads
@@ -128,13 +126,14 @@ def _record_page(line: str, where: str, default_id: str) -> Page:
         if record.get(name) is not None and not isinstance(record[name], (str, int)):
             raise InputError(f"{where}: field {name!r} is a {type(record[name]).__name__}, not a string")
     for name, value in record.items():
-        lone = _SURROGATE.search(value) if isinstance(value, str) else None
+        lone = SURROGATE.search(value) if isinstance(value, str) else None
         if lone:
             raise InputError(f"{where}: field {name!r} holds a lone surrogate escape ({lone[0]!a}), not text")
     url = str(record.get("url") or "")
     rid = default_id if record.get("id") is None else str(record["id"])
     return Page(id=rid, corpus=CORPUS, split="all", content=record["html"].encode("utf-8"),
-                gold_text=record["text"], url=url, domain=_host(url, where), page_type=str(record.get("page_type") or ""))
+                gold_text=record["text"], url=url, domain=_host(url, where),
+                page_type=str(record.get("page_type") or ""))
 
 
 def marked_text(html: str, source: str = "") -> str:

@@ -210,7 +210,6 @@ class PartitionExtractor:
         return ""
 
 
-
 def _values(batch: pd.DataFrame, name: str | None, n: int) -> list[Any]:
     """A column's values with missing ones (None, NaN, NA) as None; all None for an absent column."""
     if name is None or name not in batch.columns:
