@@ -17,8 +17,11 @@ Strings are written as UTF-8: a lone surrogate (a byte of a file name that is no
 which is not opened: opening a FIFO waits for a writer; the reason in `error`). Which records exist:
   * a page file: one row, `path` = the file as read, `id` null;
   * a JSON Lines file: one row per non-blank line, `id` = the id field (else the 1-based line number);
+    a JSON array, or pretty-printed objects one after another: one row per object (`id` else its number);
   * a WARC/WET file: one row per response or conversion record (warcinfo, request, metadata, revisit
-    records have none), `id` = WARC-Record-ID, `url` = WARC-Target-URI, `path` = the WARC file;
+    records have none), `id` = WARC-Record-ID, `url` = WARC-Target-URI, `path` = the WARC file. A
+    Content-Length too long, which takes in the records after it, gives its record an error row and the
+    records inside its block their own rows; after one too short, reading goes on at the next header;
   * an input that cannot be read at all (missing, unreadable, corrupt gzip or WARC mid-file): one
     error row with `id` null naming it, after the rows of the records read before the damage. A
     `.warc.gz` file or stream cut within the first few dozen bytes of its last record's gzip member, which
@@ -58,6 +61,7 @@ import gzip
 import io
 import json
 import math
+import mmap
 import multiprocessing as mp
 import os
 import re
@@ -92,6 +96,7 @@ _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:\-]+)", re.I)
 _GZIP_MAGIC = b"\x1f\x8b"
 _STREAM_TAIL_MAX = 64 << 20  # bytes a gzipped WARC stream keeps of its last record, to check the end
 _BOM = b"\xef\xbb\xbf"
+_NEXT_WARC_RECORD = re.compile(rb"(?<=\n)WARC/1\.[01]\r\n(?:[^\r\n]{1,8192}\r\n){0,64}?WARC-Type:")  # in a block
 _SNIFF_BYTES = 4096
 _JSON_CHUNK = 1 << 20  # characters of a JSON array read at a time
 _JSON_SPACE = re.compile(r"[ \t\r\n]*")
@@ -469,9 +474,11 @@ class _ForwardReader:
 
 
 def _jsonl_records(stream: BinaryIO, source: str, options: BatchOptions) -> Iterator[Record]:
-    """Records of JSON Lines, or of a JSON array of objects (Scrapy's `-o items.json`), by the first byte."""
-    if stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES].removeprefix(_BOM).lstrip()[:1] == b"[":  # type: ignore[attr-defined]
-        yield from _json_array_records(stream, source, options)
+    """Records of JSON Lines, of a JSON array of objects (Scrapy's `-o items.json`), or of pretty-printed
+    objects (a first line of "{" alone), as the head tells."""
+    head = stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES].removeprefix(_BOM).lstrip()  # type: ignore[attr-defined]
+    if head[:1] == b"[" or head.split(b"\n", 1)[0].strip() == b"{":  # an array, or an object over many lines
+        yield from _json_sequence_records(stream, source, options, array=head[:1] == b"[")
         return
     lineno = 0
     try:
@@ -482,14 +489,16 @@ def _jsonl_records(stream: BinaryIO, source: str, options: BatchOptions) -> Iter
         yield _failed(source, None, f"{source}: unreadable after line {lineno}: {describe(exc)}")
 
 
-def _json_array_records(stream: BinaryIO, source: str, options: BatchOptions) -> Iterator[Record]:
-    """Records of a JSON array of objects, decoded one element at a time (memory holds one element, and
-    damage loses only what follows it); element N is `source:#N`, its id N unless it has one."""
+def _json_sequence_records(stream: BinaryIO, source: str, options: BatchOptions, array: bool) -> Iterator[Record]:
+    """Records of a JSON array of objects, or (`array` False) of objects one after another as pretty-printed
+    JSON writes them, decoded one at a time (memory holds one, and damage loses only what follows it);
+    element N is `source:#N`, its id N unless it has one."""
     decoder, buf, index = json.JSONDecoder(), _TextBuffer(stream), 0
     try:
-        buf.next_char()
-        buf.pos += 1  # the "[" the caller saw
-        if buf.next_char() == "]":
+        if array:
+            buf.next_char()
+            buf.pos += 1  # the "[" the caller saw
+        if buf.next_char() == ("]" if array else ""):
             return
         while True:
             index += 1
@@ -504,6 +513,10 @@ def _json_array_records(stream: BinaryIO, source: str, options: BatchOptions) ->
                         return
             yield _object_record(obj, f"{source}:#{index}", str(index), source, options)
             after = buf.next_char()
+            if not array:
+                if not after:
+                    return
+                continue
             if after != ",":
                 if after != "]":
                     yield _failed(source, None, f"{source}: after element {index}, {after or 'the end'!r} where "
@@ -570,30 +583,76 @@ def _object_record(obj: Any, where: str, position: str, source: str, options: Ba
 
 
 def _warc_records(stream: str | _ForwardReader, source: str, options: BatchOptions) -> Iterator[Record]:
-    """Response and conversion records of a WARC/WET file or stream; damage ends it with an error row."""
-    from fastwarc.warc import ArchiveIterator, WarcRecordType
-
-    try:
-        archive = ArchiveIterator(stream, record_types=WarcRecordType.response | WarcRecordType.conversion)
-    except Exception as exc:
-        yield _failed(source, None, f"{source}: {describe(exc)}")
-        return
-    count, last = 0, 0
-    try:
-        for warc_record in archive:
-            count, last = count + 1, warc_record.stream_pos
-            if isinstance(stream, _ForwardReader):
-                stream.keep_from(last)
-            yield _warc_record(warc_record, source, options.max_bytes)
-        cut = _last_member_cut(stream, last, skip_first=count > 0)
-    except BaseException as exc:
-        if not _is_read_failure(exc):
-            raise
-        yield _failed(source, None, f"{source}: corrupt WARC after {count} records: {describe(exc)}")
-        return
+    """Response and conversion records of a WARC/WET file or stream. fastwarc's quirks mode reads on from
+    the next record header after bytes that are not one (a Content-Length too short); a gzip member that
+    does not decompress gives an error row, and a `.warc.gz` file is read on from the next member that
+    opens a record (a stream, which cannot seek, ends there)."""
+    count, last, start = 0, 0, 0
+    while True:
+        with contextlib.ExitStack() as opened:
+            try:
+                archive = _archive(opened.enter_context(_opened_at(stream, start)))
+            except Exception as exc:
+                yield _failed(source, None, f"{source}: {describe(exc)}")
+                return
+            try:
+                for warc_record in archive:
+                    count, last = count + 1, warc_record.stream_pos
+                    if isinstance(stream, _ForwardReader):
+                        stream.keep_from(last)
+                    yield from _warc_record(warc_record, source, options.max_bytes)
+                break
+            except BaseException as exc:
+                if not _is_read_failure(exc):
+                    raise
+                damage = describe(exc)
+                start = _next_member(stream, max(last, start) + 1) if isinstance(stream, str) else None
+        went_on = "" if start is None else f"; read on from byte {start:,}"
+        yield _failed(source, None, f"{source}: corrupt WARC after {count} records: {damage}{went_on}")
+        if start is None:
+            return
+    cut = _last_member_cut(stream, last, skip_first=count > 0)
     if cut is not None:
         yield _failed(source, None, f"{source}: gzip member cut short at byte {cut:,}, after {count} records: "
                                     "the record in it is lost")
+
+
+@contextlib.contextmanager
+def _opened_at(stream: str | _ForwardReader, start: int) -> Iterator[str | BinaryIO | _ForwardReader]:
+    """The input as fastwarc reads it from its start, or a WARC file opened at byte `start`."""
+    if not start:
+        yield stream
+        return
+    with open(stream, "rb") as f:  # type: ignore[arg-type]
+        f.seek(start)
+        yield f
+
+
+def _next_member(path: str, after: int) -> int | None:
+    """The offset of the first gzip member at or after byte `after` of a gzipped WARC file that decompresses
+    to a record header, or None (also for a file that is not gzipped)."""
+    with open(path, "rb") as f:
+        if f.read(2) != _GZIP_MAGIC:
+            return None
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            pos = data.find(_GZIP_MAGIC + b"\x08", after)
+            while pos >= 0:
+                try:
+                    head = zlib.decompressobj(wbits=31).decompress(data[pos:pos + 65536], 16)
+                except zlib.error:
+                    head = b""
+                if head.startswith(b"WARC/1."):
+                    return pos
+                pos = data.find(_GZIP_MAGIC + b"\x08", pos + 1)
+    return None
+
+
+def _archive(stream: Any) -> Any:
+    """fastwarc's iterator over the response and conversion records of a WARC file, stream or bytes."""
+    from fastwarc.warc import ArchiveIterator, WarcRecordType
+
+    return ArchiveIterator(stream, record_types=WarcRecordType.response | WarcRecordType.conversion,
+                           quirks_mode=True)
 
 
 def _last_member_cut(stream: str | _ForwardReader, last: int, skip_first: bool) -> int | None:
@@ -640,33 +699,56 @@ def _cut_gzip_member(f: BinaryIO, start: int, skip_first: bool, chunk: int = 1 <
     return None if skip_first and member == start else member
 
 
-def _warc_record(rec: Any, source: str, cap: int | None) -> Record:
-    """One WARC record as a Record: HTML responses and WET text; other payloads are skipped."""
+def _warc_record(rec: Any, source: str, cap: int | None) -> Iterator[Record]:
+    """One WARC record as a Record: HTML responses and WET text; other payloads are skipped. A record whose
+    Content-Length runs on into the records after it is an error, and those records are read from its block."""
     rid = rec.record_id or f"offset {rec.stream_pos}"
     url = rec.headers.get("WARC-Target-URI") or None
     length = rec.headers.get("Content-Length")
     if length is None:
-        return _failed(source, rid, f"{source}: record {rid} has no Content-Length (truncated WARC?)", url)
+        yield _failed(source, rid, f"{source}: record {rid} has no Content-Length (truncated WARC?)", url)
+        return
     if not (length.isascii() and length.strip().isdigit()):  # fastwarc reads "x20" or "-5" as 0
-        return _failed(source, rid, f"{source}: record {rid} has a malformed Content-Length {length!r}", url)
+        yield _failed(source, rid, f"{source}: record {rid} has a malformed Content-Length {length!r}", url)
+        return
     fmt, charset, skip = _warc_payload(rec)
     if skip:
-        return _failed(source, rid, skip, url, status="skipped")
+        yield _failed(source, rid, skip, url, status="skipped")
+        return
     if cap and rec.content_length > cap:
-        return _failed(source, rid, f"{url or rid}: over max_bytes ({rec.content_length:,} > {cap:,})", url)
+        yield _failed(source, rid, f"{url or rid}: over max_bytes ({rec.content_length:,} > {cap:,})", url)
+        return
     try:
         body = rec.reader.read()
+        swallowed = _NEXT_WARC_RECORD.search(body) if b"WARC/1." in body else None  # the regex is slow
+        if swallowed:
+            yield _failed(source, rid, f"{url or rid}: its Content-Length {length.strip()} runs into the next "
+                                       f"record, {len(body) - swallowed.start():,} bytes before its end", url)
+            yield from _embedded_records(body[swallowed.start():], source, cap)
+            return
         if len(body) < rec.content_length:
-            return _failed(source, rid, f"{url or rid}: truncated record ({len(body):,} of "
-                                        f"{rec.content_length:,} bytes): the input ends inside it (a cut-off "
-                                        f"WARC, or a wrong Content-Length that took in the records after it)", url)
+            yield _failed(source, rid, f"{url or rid}: truncated record ({len(body):,} of "
+                                       f"{rec.content_length:,} bytes): the input ends inside it", url)
+            return
         if rec.is_http:
             body = _undo_encodings(body, rec.http_headers, cap)
     except BaseException as exc:
         if not _is_read_failure(exc):
             raise
-        return _failed(source, rid, f"{url or rid}: unreadable payload: {describe(exc)}", url)
-    return Record(rid, url, body, fmt, source, charset)
+        yield _failed(source, rid, f"{url or rid}: unreadable payload: {describe(exc)}", url)
+        return
+    yield Record(rid, url, body, fmt, source, charset)
+
+
+def _embedded_records(data: bytes, source: str, cap: int | None) -> Iterator[Record]:
+    """The records inside another's block, from the header that opens `data`; the last may be cut short."""
+    try:
+        for warc_record in _archive(io.BytesIO(data)):
+            yield from _warc_record(warc_record, source, cap)
+    except BaseException as exc:
+        if not _is_read_failure(exc):
+            raise
+        yield _failed(source, None, f"{source}: corrupt WARC inside a record's block: {describe(exc)}")
 
 
 def _warc_payload(rec: Any) -> tuple[str, str | None, str]:

@@ -275,7 +275,7 @@ def test_a_fifo_inside_a_folder_gets_a_skipped_row_instead_of_blocking_the_run(t
     assert (summary.records, summary.ok, summary.skipped, summary.error) == (4, 2, 1, 1)
 
 
-def test_corrupt_and_truncated_warc_then_next_input(tmp_path: Path) -> None:
+def test_garbage_between_records_and_a_truncated_warc_then_next_input(tmp_path: Path) -> None:
     plain = tmp_path / "plain.warc"
     write_warc(plain, [("response", f"https://ex.com/{i}", page(f"P{i}", f"Body {i}.").encode(), "text/html")
                        for i in range(3)], compress=False)
@@ -291,12 +291,11 @@ def test_corrupt_and_truncated_warc_then_next_input(tmp_path: Path) -> None:
     run_batch([str(corrupt), str(truncated), str(after)], options(tmp_path))
 
     rows = read_rows(tmp_path / "out.jsonl")
-    assert [(Path(r["path"]).name, r["status"]) for r in rows] == [
-        ("corrupt.warc", "ok"), ("corrupt.warc", "error"),
+    assert [(Path(r["path"]).name, r["status"]) for r in rows] == [  # reading goes on after the garbage
+        ("corrupt.warc", "ok"), ("corrupt.warc", "ok"), ("corrupt.warc", "ok"),
         ("truncated.warc", "ok"), ("truncated.warc", "ok"), ("truncated.warc", "error"),
         ("after.html", "ok")]
-    assert rows[1]["id"] is None and "corrupt WARC after 1 records" in rows[1]["error"]
-    assert "truncated record" in rows[4]["error"] and rows[4]["url"] == "https://ex.com/2"
+    assert "truncated record" in rows[5]["error"] and rows[5]["url"] == "https://ex.com/2"
 
 
 @pytest.mark.parametrize("via", ["cut.warc.gz", "cut.bin", "-"])
@@ -342,6 +341,34 @@ def test_a_malformed_content_length_gives_that_record_an_error_row(tmp_path: Pat
     assert f"malformed Content-Length '{length}'" in first["error"]
 
 
+def _raw_response(n: int, length_change: int = 0) -> bytes:
+    """A WARC response record written by hand, its Content-Length off by `length_change` bytes."""
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + page(f"P{n}", f"Body {n}.").encode()
+    return (b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:r%d>\r\nWARC-Target-URI: https://ex.com/%d\r\n"
+            b"Content-Type: application/http; msgtype=response\r\nContent-Length: %d\r\n\r\n%s\r\n\r\n"
+            % (n, n, len(http) + length_change, http))
+
+
+@pytest.mark.parametrize("compress", [False, True])
+@pytest.mark.parametrize("change", [-60, 400, 20_000])
+def test_a_wrong_content_length_costs_only_its_own_record(tmp_path: Path, compress: bool, change: int) -> None:
+    records = [_raw_response(n, change if n == 1 else 0) for n in range(5)]
+    warc = tmp_path / ("bad.warc.gz" if compress else "bad.warc")
+    warc.write_bytes(b"".join(gzip.compress(r) for r in records) if compress else b"".join(records))
+
+    run_batch([str(warc)], options(tmp_path))
+
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert [r["id"] for r in rows] == [f"<urn:r{n}>" for n in range(5)]  # none lost, none twice
+    if change > 0:  # record 1 took in what follows it: an error, and the records inside it are read from it
+        assert rows[1]["status"] == "error" and "runs into the next record" in rows[1]["error"]
+        assert all(r["status"] == "ok" for r in rows if r["id"] in ("<urn:r0>", "<urn:r2>"))
+        if change == 400:  # the block ends inside record 3, which reading goes on after
+            assert rows[3]["status"] == "error" and rows[4]["status"] == "ok"
+    else:  # too short: reading goes on at the next record header
+        assert [r["status"] for r in rows if r["id"] != "<urn:r1>"] == ["ok"] * 4
+
+
 def test_a_json_array_of_records_as_scrapy_exports_it(tmp_path: Path) -> None:
     items = [{"url": f"https://ex.com/{i}", "html": page(f"T{i}", f"Item {i}. " + "x" * 3000)} for i in range(400)]
     exported = tmp_path / "items.json"  # Scrapy's `-o items.json`: one object a line, commas between
@@ -362,6 +389,40 @@ def test_a_json_array_of_records_as_scrapy_exports_it(tmp_path: Path) -> None:
         ("1", "ok", "Whole."), ("2", "error", None)]
     assert f"{pretty}:#2: not a JSON object" in rows[401]["error"]
     assert f"{cut}:#2: not valid JSON" in rows[404]["error"]
+
+
+@pytest.mark.parametrize("via", ["file", "stdin"])
+def test_a_corrupt_gzip_member_costs_only_its_record_in_a_warc_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, via: str) -> None:
+    members = [gzip.compress(_raw_response(n)) for n in range(5)]
+    members[2] = members[2][:30] + bytes(30) + members[2][60:]  # its deflate data damaged
+    warc = tmp_path / "damaged.warc.gz"
+    warc.write_bytes(b"".join(members))
+    if via == "stdin":  # a pipe cannot seek to the next member: the input ends there
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(warc.read_bytes()))))
+
+    run_batch(["-" if via == "stdin" else str(warc)], options(tmp_path))
+
+    rows = read_rows(tmp_path / "out.jsonl")
+    after = ["<urn:r3>", "<urn:r4>"] if via == "file" else []
+    assert [r["id"] for r in rows] == ["<urn:r0>", "<urn:r1>", None, *after]
+    assert rows[2]["status"] == "error" and "corrupt WARC after 2 records" in rows[2]["error"]
+    assert (f"read on from byte {sum(map(len, members[:3])):,}" in rows[2]["error"]) == (via == "file")
+
+
+def test_pretty_printed_json_objects_are_records_not_lines(tmp_path: Path) -> None:
+    one = tmp_path / "item.json"  # `json.dumps(item, indent=2)`, or jq's output
+    one.write_text(json.dumps({"url": "https://ex.com/a", "html": page("A", "One item.")}, indent=2))
+    several = tmp_path / "items.json.gz"
+    several.write_bytes(gzip.compress((json.dumps({"id": "x", "text": "First."}, indent=2) + "\n"
+                                       + json.dumps({"id": "y", "text": "Second."}, indent=4) + "\n{\n \"id\":").encode()))
+
+    run_batch([str(one), str(several)], options(tmp_path))
+
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert [(r["id"], r["url"], r["status"]) for r in rows] == [
+        ("1", "https://ex.com/a", "ok"), ("x", None, "ok"), ("y", None, "ok"), ("3", None, "error")]
+    assert rows[3]["error"].startswith(f"{several}:#3: not valid JSON")
 
 
 def test_http_encodings_are_undone_per_record(tmp_path: Path) -> None:
@@ -491,9 +552,11 @@ def test_gzipped_warc_damaged_mid_stream_loses_no_earlier_record_from_stdin_or_a
 
     run_batch(["-", str(unknown)], options(tmp_path))
 
-    expected = [(r["id"], r["status"]) for r in read_rows(tmp_path / "by_path.jsonl")]
-    assert 10 < len(expected) < 30 and expected[-1] == (None, "error")
-    assert all(status == "ok" for _, status in expected[:-1])
+    by_path = [(r["id"], r["status"]) for r in read_rows(tmp_path / "by_path.jsonl")]
+    damage = by_path.index((None, "error"))  # a file by its name is read on from the next member
+    assert 10 < damage < 29 and len(by_path) == 30 and by_path.count((None, "error")) == 1
+    assert all(status == "ok" for rid, status in by_path if rid)
+    expected = by_path[:damage + 1]  # a stream ends at the damage
     assert [(r["id"], r["status"]) for r in read_rows(tmp_path / "out.jsonl")] == expected * 2
 
 

@@ -129,6 +129,8 @@ class Page:
     ({"NOISECLF_URL_FIELD": "noiseclf_title", "NOISECLF_FIELD_PREFIX": "noiseclf_"},
      "NOISECLF_URL_FIELD: 'noiseclf_title' is also a field noiseclf writes"),
     ({"NOISECLF_KEEP_HTML": "yes"}, "NOISECLF_KEEP_HTML: Supported values for boolean settings"),
+    ({"NOISECLF_MAX_BYTES": "1e6"}, "NOISECLF_MAX_BYTES must be a whole number of bytes .0: no limit., not '1e6'"),
+    ({"NOISECLF_MAX_BYTES": -5}, r"NOISECLF_MAX_BYTES must be a positive whole number of bytes \(or None\), not -5"),
 ])
 def test_settings_that_would_lose_fields_are_refused_naming_the_setting(tiny_model: Path, settings: dict,
                                                                         message: str) -> None:
@@ -162,3 +164,21 @@ def test_an_item_that_cannot_hold_the_fields_is_refused_before_extraction(tiny_m
         asyncio.run(pipeline.process_item(Bare(url="https://ex.com/a", html="<p>x</p>")))
     with pytest.raises(ModelError, match="NOISECLF_MODEL: .*nowhere.joblib"):
         NoiseclfPipeline("nowhere.joblib")
+
+
+def test_a_page_over_the_size_limit_drops_its_item_unread(tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from scrapy.exceptions import DropItem
+    from scrapy.utils.test import get_crawler
+
+    from noiseclf.integrations.scrapy import NoiseclfPipeline
+
+    crawler = get_crawler(settings_dict={"NOISECLF_MODEL": str(tiny_model), "NOISECLF_MAX_BYTES": "2000"})
+    pipeline = NoiseclfPipeline.from_crawler(crawler)
+    assert pipeline.max_bytes == 2000  # pages under it are extracted: the crawl tests, under the default
+    monkeypatch.setattr(pipeline, "extract", lambda page, url: pytest.fail("read a page over the limit"))
+    with pytest.raises(DropItem, match=r"https://ex.com/big: over NOISECLF_MAX_BYTES \(2,001 > 2,000\)"):
+        asyncio.run(pipeline.process_item({"url": "https://ex.com/big", "html": b"x" * 2001}))
+    unlimited = get_crawler(settings_dict={"NOISECLF_MODEL": str(tiny_model), "NOISECLF_MAX_BYTES": 0})
+    assert NoiseclfPipeline.from_crawler(unlimited).max_bytes is None

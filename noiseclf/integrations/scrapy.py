@@ -12,7 +12,8 @@ and the project enables the pipeline::
 The pipeline then adds `main_text`, `title` and `confidence` (see `noiseclf.Extraction`) and, unless
 told to keep it, removes the raw page (sets it to None in a dataclass or attrs item). Items are dicts or any item type itemadapter supports (an
 `scrapy.Item` must declare the added fields). An item without the page field passes untouched; a
-page that cannot be read (binary content, say) drops the item with DropItem naming its URL.
+page that cannot be read (binary content, say) or is over NOISECLF_MAX_BYTES drops the item with
+DropItem naming its URL.
 
 Settings:
     NOISECLF_MODEL         a model file; default: the shipped models
@@ -21,6 +22,8 @@ Settings:
     NOISECLF_HTML_FIELD    the item field holding the page, str or bytes (default "html")
     NOISECLF_URL_FIELD     the item field holding the URL, used in messages (default "url")
     NOISECLF_KEEP_HTML     keep the page field in the item (default False)
+    NOISECLF_MAX_BYTES     a page longer than this (bytes, or characters of a str) is dropped unread,
+                           as `noiseclf extract --max-bytes` does (default 10000000; 0: no limit)
 
 The model loads once, when the crawler builds the pipeline. Extraction runs in the reactor's
 thread pool (REACTOR_THREADPOOL_MAXSIZE), so the crawl keeps downloading meanwhile; an Extractor
@@ -37,6 +40,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
+from ..batch import checked_limits
 from ..inference import Extractor
 from ..render import check_output
 from ..types import Extraction, InputError, ModelError, NoiseclfError
@@ -63,9 +67,11 @@ class NoiseclfPipeline:
     """Adds main_text, title and confidence to items that carry a page."""
 
     def __init__(self, model: str | None = None, *, output: str = "text", prefix: str = "",
-                 html_field: str = "html", url_field: str = "url", keep_html: bool = False):
+                 html_field: str = "html", url_field: str = "url", keep_html: bool = False,
+                 max_bytes: int | None = 10_000_000):
         check_output(output, "NOISECLF_OUTPUT")
         _check_fields(prefix, html_field, url_field)
+        checked_limits(max_bytes, None, "NOISECLF_MAX_BYTES")
         try:
             self.extractor = Extractor.load(model or None)
         except ModelError as exc:
@@ -75,6 +81,7 @@ class NoiseclfPipeline:
         self.html_field = html_field
         self.url_field = url_field
         self.keep_html = keep_html
+        self.max_bytes = max_bytes
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> NoiseclfPipeline:
@@ -84,9 +91,14 @@ class NoiseclfPipeline:
             keep_html = s.getbool("NOISECLF_KEEP_HTML", False)
         except ValueError as exc:
             raise InputError(f"NOISECLF_KEEP_HTML: {exc}") from None
+        try:
+            max_bytes = s.getint("NOISECLF_MAX_BYTES", 10_000_000)
+        except ValueError:
+            raise InputError(f"NOISECLF_MAX_BYTES must be a whole number of bytes (0: no limit), not "
+                             f"{s.get('NOISECLF_MAX_BYTES')!r}") from None
         return cls(s.get("NOISECLF_MODEL"), output=s.get("NOISECLF_OUTPUT", "text"),
                    prefix=s.get("NOISECLF_FIELD_PREFIX", ""), html_field=s.get("NOISECLF_HTML_FIELD", "html"),
-                   url_field=s.get("NOISECLF_URL_FIELD", "url"), keep_html=keep_html)
+                   url_field=s.get("NOISECLF_URL_FIELD", "url"), keep_html=keep_html, max_bytes=max_bytes or None)
 
     @property
     def added(self) -> tuple[str, str, str]:
@@ -109,6 +121,9 @@ class NoiseclfPipeline:
             raise TypeError(f"{type(item).__name__} items do not declare the fields noiseclf adds: "
                             f"{', '.join(undeclared)} (declare them, or set NOISECLF_FIELD_PREFIX)")
         url = str(adapter.get(self.url_field) or "")
+        if self.max_bytes and len(page) > self.max_bytes:
+            raise DropItem(f"noiseclf could not read {url or 'the page'}: over NOISECLF_MAX_BYTES "
+                           f"({len(page):,} > {self.max_bytes:,})")
         try:
             result = await maybe_deferred_to_future(deferToThread(self.extract, page, url))
         except NoiseclfError as exc:
