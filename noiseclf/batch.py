@@ -173,6 +173,7 @@ class BatchOptions:
     resume: bool = False
     quiet: bool = False
     model: str | None = None
+    threshold: float | None = None  # each model's own when None
     extractor_factory: Callable[[str | None], ExtractorLike] | None = None
     start_method: Literal["spawn", "forkserver", "fork"] = "spawn"
 
@@ -190,6 +191,10 @@ class BatchOptions:
             if not ok:
                 raise InputError(message)
         timeout = checked_limits(self.max_bytes, self.timeout, "max_bytes (--max-bytes)", "timeout (--timeout)")
+        if self.threshold is not None:
+            from .inference import checked_threshold
+
+            checked_threshold(self.threshold, "threshold (--threshold)")
         object.__setattr__(self, "timeout", timeout)  # frozen: a plain assignment is refused
 
 
@@ -910,9 +915,18 @@ def _load_extractor(model: str | None) -> ExtractorLike:
     return Extractor.load(model)
 
 
+def with_threshold(extractor: ExtractorLike, threshold: float | None) -> ExtractorLike:
+    """The extractor deciding at `threshold` (None: as it is); one that takes no threshold is refused."""
+    if threshold is None:
+        return extractor
+    if not hasattr(extractor, "with_threshold"):
+        raise InputError(f"threshold: {type(extractor).__name__} extractors take no threshold")
+    return extractor.with_threshold(threshold)
+
+
 def make_processor(options: BatchOptions, *, enforce_timeout: bool) -> RecordProcessor:
     """Load the extractor (`extractor_factory` or `Extractor.load`) and wrap it in a processor."""
-    extractor = (options.extractor_factory or _load_extractor)(options.model)
+    extractor = with_threshold((options.extractor_factory or _load_extractor)(options.model), options.threshold)
     return RecordProcessor(extractor, format=options.format, with_blocks=options.with_blocks,
                            timeout=options.timeout if enforce_timeout else None, text_format=options.text_format)
 

@@ -29,6 +29,8 @@ def _console(**kwargs) -> Console:
 
 
 err = _console(stderr=True, soft_wrap=True)  # one line a message, however long its path: logs are grepped
+THRESHOLD_HELP = ("Keep blocks whose content probability reaches this, 0 to 1, instead of the model's own (see "
+                  "`noiseclf info`): higher for precision, lower for recall.")
 
 
 def _fail(exc: Exception) -> None:
@@ -59,6 +61,7 @@ def extract(
     output_format: Optional[str] = typer.Option(None, "--output-format", help="jsonl or parquet (default: from the suffix)."),
     format: str = typer.Option("auto", "--format", "-f", help="auto, html or text: how to read pages."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="A model file (default: the shipped models)."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help=THRESHOLD_HELP),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Worker processes (default: all cores; no more than the files when all inputs are page files)."),
     unordered: bool = typer.Option(False, "--unordered", help="Write rows as they finish, not in input order."),
     blocks: bool = typer.Option(False, "--blocks", help="Add every block with its label and probability."),
@@ -89,7 +92,7 @@ def extract(
                                content_field=content_field, id_field=id_field, url_field=url_field,
                                with_blocks=blocks, text_format=text_format, jobs=jobs, unordered=unordered,
                                max_bytes=max_bytes, timeout=timeout, resume=resume, quiet=quiet,
-                               model=str(model) if model else None)
+                               model=str(model) if model else None, threshold=threshold)
         run_batch(inputs, options)
     except BrokenPipeError:
         _reader_gone()
@@ -204,6 +207,16 @@ def _check_writable(path: Path, folder: bool = False) -> None:
         _fail(exc)
 
 
+def _check_threshold(threshold: float | None) -> None:
+    """Refuse a --threshold that is no probability, before any work."""
+    from .inference import checked_threshold
+
+    try:
+        checked_threshold(threshold, "threshold (--threshold)")
+    except InputError as exc:
+        _fail(exc)
+
+
 def _check_model_format(model: Path, format: str) -> None:
     """Refuse a model of the other format: scoring would silently use the shipped model of this one."""
     from .artifact import read_manifest
@@ -244,6 +257,7 @@ def evaluate(
     corpus: list[str] = typer.Option(["scrapinghub_aeb", "wcxb:test", "dragnet:test", "l3s_gn1", "cleaneval:final"],
                                      "--corpus", "-c", help="CORPUS[:SPLIT] to evaluate on (repeatable)."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="A model file (default: the shipped models)."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help=THRESHOLD_HELP),
     format: str = typer.Option("html", "--format", "-f", help="html, or text to score on pages flattened to text."),
     limit: Optional[int] = typer.Option(None, "--limit", help="At most this many pages per corpus."),
     data: Optional[Path] = typer.Option(None, "--data", help="Folder holding the corpora (default $NOISECLF_DATA, else ../shared/data)."),
@@ -266,6 +280,7 @@ def evaluate(
 
     if format not in ("html", "text"):
         _fail(ValueError(f"--format must be html or text, not {format!r}"))
+    _check_threshold(threshold)
     if plain_markup and format == "text":
         _fail(ValueError("--plain-markup rewrites HTML markup; text input has none"))
     if limit is not None and limit < 1:
@@ -281,7 +296,8 @@ def evaluate(
     try:
         if model is not None:
             _check_model_format(model, format)
-        extractor = Extractor.load(model) if format == "html" else Extractor.load(text_path=model)
+        extractor = (Extractor.load(model, threshold=threshold) if format == "html" else
+                     Extractor.load(text_path=model, threshold=threshold))
         peers = [make_peer(name.strip()) for name in (compare or "").split(",") if name.strip()]
         sources = _sources(corpus)
         keep_texts = [name for name, _ in sources] if worst else ["l3s_gn1"] if plots is not None else []
@@ -330,6 +346,7 @@ def explain(
     format: str = typer.Option("auto", "--format", "-f", help="auto, html or text: how to read the page."),
     html_report: Optional[Path] = typer.Option(None, "--html-report", help="Also write an HTML report here."),
     top: int = typer.Option(3, "--top", "-k", help="Features shown per block."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help=THRESHOLD_HELP),
 ) -> None:
     """Show every block with its label, probability and the features that weighed most for it."""
     import gzip
@@ -342,6 +359,7 @@ def explain(
 
     if format not in ("auto", "html", "text"):
         _fail(ValueError(f"--format must be auto, html or text, not {format!r}"))
+    _check_threshold(threshold)
     if top < 1:
         _fail(ValueError("--top must be at least 1"))
     kind, _ = input_kind(str(page)) or ("page", "")
@@ -353,9 +371,9 @@ def explain(
     try:
         if model is not None:  # this model alone, whatever the page's format
             classifier, manifest = load_model(model)
-            extractor = Extractor({manifest.format: (classifier, manifest)})
+            extractor = Extractor({manifest.format: (classifier, manifest)}, threshold=threshold)
         else:
-            extractor = Extractor.load()
+            extractor = Extractor.load(threshold=threshold)
         stdin = str(page) == "-"
         try:
             content = sys.stdin.buffer.read() if stdin else page.read_bytes()

@@ -180,9 +180,9 @@ def explain_document(extractor: Extractor, doc: Document, *, top: int = 5,
     """Classify a segmented page as `Extractor.score` does (a page that keeps almost nothing once its
     thread is dropped scored again without it; teaser cards dropped) and attribute each block's
     probability to its top inputs."""
-    model = extractor.classifier(doc.format)
+    model, threshold = extractor.classifier(doc.format), extractor.threshold_for(doc.format)
     if not doc.blocks:
-        return PageExplanation(doc.source, doc.title, doc.format, model.threshold, 0.0, model.two_pass, ())
+        return PageExplanation(doc.source, doc.title, doc.format, threshold, 0.0, model.two_pass, ())
     words = block_words(doc)
     page = _attribute(model, doc, block_features(doc), words, candidates)
     n = len(doc.blocks)
@@ -197,7 +197,7 @@ def explain_document(extractor: Extractor, doc: Document, *, top: int = 5,
             source[i], row[i] = again, k
     cards = card_teasers(doc)
     proba = np.where(cards, 0.0, proba)
-    keep = proba >= model.threshold
+    keep = proba >= threshold
     blocks = []
     for i, b in enumerate(doc.blocks):
         a, r = source[i], row[i]
@@ -207,7 +207,7 @@ def explain_document(extractor: Extractor, doc: Document, *, top: int = 5,
         else:
             reasons = _top(a.names, a.values[r], a.deltas[r], top)
         blocks.append(BlockExplanation(i, b, float(proba[i]), float(a.first[r]), bool(keep[i]), reasons))
-    return PageExplanation(doc.source, doc.title, doc.format, float(model.threshold),
+    return PageExplanation(doc.source, doc.title, doc.format, threshold,
                            page_confidence(proba, words, keep, model), bool(model.two_pass), tuple(blocks),
                            page.routed)
 

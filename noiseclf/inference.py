@@ -23,7 +23,7 @@ from .features import block_features, block_path_ids, block_words
 from .render import check_output, render
 from .scoring import PackedModel, after_story_thread
 from .segmentation import segment
-from .types import Document, Extraction, Format, ModelError, ScoredBlock
+from .types import Document, Extraction, Format, InputError, ModelError, ScoredBlock
 
 if TYPE_CHECKING:
     from .model import BlockClassifier
@@ -128,16 +128,21 @@ def confidence_inputs(proba: np.ndarray, words: np.ndarray, keep: np.ndarray) ->
 class Extractor:
     """Loads the models once; `extract` then runs segmentation, features and the classifier per page."""
 
-    def __init__(self, models: dict[str, tuple[Scorer, Manifest]], *, paths: dict[str, Path] | None = None):
+    def __init__(self, models: dict[str, tuple[Scorer, Manifest]], *, paths: dict[str, Path] | None = None,
+                 threshold: float | None = None):
         if not models:
             raise ModelError("an Extractor needs at least one model")
         self._models = dict(models)
         self._paths = dict(paths or {})  # model files by format, for `classifier`
         self._classifiers: dict[str, BlockClassifier] = {}
+        self.threshold = checked_threshold(threshold)
 
     @classmethod
-    def load(cls, path: str | Path | None = None, *, text_path: str | Path | None = None) -> Extractor:
-        """The shipped models, or the model at `path` (its manifest says html or text) plus the default other."""
+    def load(cls, path: str | Path | None = None, *, text_path: str | Path | None = None,
+             threshold: float | None = None) -> Extractor:
+        """The shipped models, or the model at `path` (its manifest says html or text) plus the default other;
+        `threshold` replaces each model's own decision threshold (higher: more precision, less recall)."""
+        threshold = checked_threshold(threshold)
         models: dict[str, tuple[Scorer, Manifest]] = {}
         paths: dict[str, Path] = {}
         for given in (path, text_path):
@@ -157,7 +162,17 @@ class Extractor:
                         raise
         if not models:
             raise ModelError(f"no model given and no default model in {default_model_dir()}")
-        return cls(models, paths=paths)
+        return cls(models, paths=paths, threshold=threshold)
+
+    def with_threshold(self, threshold: float | None) -> Extractor:
+        """The same models deciding at `threshold` (None: each model's own)."""
+        twin = Extractor(self._models, paths=self._paths, threshold=threshold)
+        twin._classifiers = self._classifiers
+        return twin
+
+    def threshold_for(self, fmt: str) -> float:
+        """The probability a block of `fmt` input needs to be kept: the override, else the model's own."""
+        return self.model_for(fmt)[0].threshold if self.threshold is None else self.threshold
 
     @property
     def manifests(self) -> dict[str, Manifest]:
@@ -212,7 +227,7 @@ class Extractor:
             return Extraction(title=doc.title, text="", format=doc.format, confidence=0.0)
         model, _ = self.model_for(doc.format)
         proba = self.classify(doc)
-        keep = proba >= model.threshold
+        keep = proba >= self.threshold_for(doc.format)
         words = block_words(doc)
         text = "\n\n".join(b.text for b, k in zip(doc.blocks, keep) if k)
         scored = tuple(ScoredBlock(b, float(p), bool(k)) for b, p, k in zip(doc.blocks, proba, keep)) \
@@ -230,6 +245,15 @@ class Extractor:
         check_output(output, source or url or "")
         doc = segment(content, format=format, source=source or url or "", encoding=encoding)
         return self.extract_document(doc, with_blocks=with_blocks, output=output)
+
+
+def checked_threshold(threshold: object, name: str = "threshold") -> float | None:
+    """A decision threshold as given (None: the models' own); anything but a number from 0 to 1 is refused."""
+    if threshold is None:
+        return None
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        raise InputError(f"{name} must be a number from 0 to 1 (a block's content probability), not {threshold!r}")
+    return float(threshold)
 
 
 def scored_without_thread(thread: np.ndarray, words: np.ndarray, keep: np.ndarray) -> bool:
@@ -256,6 +280,10 @@ def _default_extractor() -> Extractor:
 
 
 def extract(content: str | bytes, *, format: str = "auto", with_blocks: bool = False,
-            output: str = "text") -> Extraction:
-    """One-call extraction with the shipped default models (loaded once, on first use)."""
-    return _default_extractor().extract(content, format=format, with_blocks=with_blocks, output=output)
+            output: str = "text", threshold: float | None = None) -> Extraction:
+    """One-call extraction with the shipped default models (loaded once, on first use); `threshold` as in
+    `Extractor.load`."""
+    extractor = _default_extractor()
+    if threshold is not None:
+        extractor = extractor.with_threshold(threshold)
+    return extractor.extract(content, format=format, with_blocks=with_blocks, output=output)

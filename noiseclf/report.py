@@ -456,6 +456,8 @@ def _model_lines(model: Extractor | None) -> list[str]:
         data = ", ".join(f"{d['corpus']}:{d['split']} ({d['pages']} pages)" for d in m.training_data) or "unknown"
         lines.append(f"- {fmt} model: noiseclf {m.noiseclf_version}, threshold {m.threshold}, trained on {data}, "
                      f"created {m.created or 'unknown'}, sha256 `{m.model_sha256[:12]}`")
+    if model.threshold is not None:
+        lines.append(f"- run at threshold {model.threshold:g} (`--threshold`), not the models' own")
     return lines
 
 
@@ -494,7 +496,7 @@ def _figure_data(reports: Sequence[CorpusReport], model: Extractor | None, pages
             corpus_pages = pages.get(label, ())
             outputs = classify_pages(model, corpus_pages, format) if model is not None else []
             if outputs:
-                curves.append(threshold_curve(outputs, label, model.model_for(format)[0].threshold))
+                curves.append(threshold_curve(outputs, label, model.threshold_for(format)))
             if label.startswith("l3s_gn1"):
                 shares.update(_l3s_shares(reports, label, corpus_pages, outputs))
         importance = feature_importance(model, validation_pages, format) if model and validation_pages else []

@@ -156,6 +156,22 @@ def test_html_output_is_valid_and_escaped(extractor: Extractor) -> None:
     _check_html(out)
 
 
+def test_a_threshold_trades_recall_for_precision_through_every_entry(extractor: Extractor, tiny_model: Path) -> None:
+    blocks = extractor.extract(ARTICLE, with_blocks=True).blocks
+    probabilities = sorted({b.probability for b in blocks})
+    cut = probabilities[len(probabilities) // 2]  # a threshold between the page's own scores
+    strict = Extractor.load(tiny_model, threshold=cut).extract(ARTICLE, with_blocks=True)
+    assert [b.keep for b in strict.blocks] == [b.probability >= cut for b in blocks]
+    assert strict.text == "\n\n".join(b.block.text for b in blocks if b.probability >= cut)
+    assert Extractor.load(tiny_model, threshold=0.0).extract(ARTICLE).text == "\n\n".join(b.block.text for b in blocks)
+    assert extractor.with_threshold(1.0).threshold_for("html") == 1.0
+    assert extractor.threshold_for("html") == extractor.manifests["html"].threshold  # the original is unchanged
+    assert noiseclf.extract(ARTICLE, threshold=0.0).text.count("\n\n") == len(blocks) - 1
+    for bad in (1.5, -0.1, float("nan"), "0.5", True):
+        with pytest.raises(InputError, match=r"threshold must be a number from 0 to 1 .*, not "):
+            Extractor.load(tiny_model, threshold=bad)  # type: ignore[arg-type]
+
+
 def test_two_extractors_from_two_model_files_stay_apart(tiny_model: Path, tmp_path: Path) -> None:
     model, manifest = load_model(tiny_model)
     model.threshold = 0.999  # a model that keeps nothing

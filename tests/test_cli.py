@@ -44,6 +44,21 @@ def test_extract_writes_one_json_line_per_page(tmp_path, tiny_model):
         assert "Night trains return" in r["title"]
 
 
+def test_extract_and_explain_at_a_threshold_of_their_own(tmp_path, tiny_model):
+    page = tmp_path / "night-trains.html"
+    page.write_text(ARTICLE)
+    texts = []
+    for extra in ([], ["--threshold", "0"], ["--threshold", "1"]):
+        result = runner.invoke(app, ["extract", str(page), "--model", str(tiny_model), "-j", "1", "-q", *extra])
+        assert result.exit_code == 0, result.output
+        texts.append(rows(result.stdout)[0]["text"])
+    assert "Privacy" not in texts[0] and "Privacy" in texts[1] and texts[1].startswith("Home")
+    assert texts[2] == ""  # no block is that sure
+    explained = runner.invoke(app, ["explain", str(page), "--model", str(tiny_model), "--threshold", "0"])
+    assert explained.exit_code == 0, explained.output
+    assert "kept at threshold 0;" in " ".join(explained.stdout.split())
+
+
 def test_extract_keeps_a_row_for_every_bad_input(tmp_path, tiny_model):
     good = tmp_path / "good.html"
     good.write_text(ARTICLE)
@@ -104,6 +119,9 @@ def test_extract_keeps_a_row_for_every_bad_input(tmp_path, tiny_model):
     (["evaluate", "--limit", "-1"], "--limit must be at least 1, not -1"),
     (["evaluate", "--worst", "-1"], "--worst is a number of pages, at least 0, not -1"),
     (["evaluate", "--plots", "/proc/nope"], "/proc/nope: cannot write there"),
+    (["extract", "x.html", "--threshold", "1.5"], "threshold (--threshold) must be a number from 0 to 1"),
+    (["evaluate", "--threshold", "-0.2"], "threshold (--threshold) must be a number from 0 to 1"),
+    (["explain", "x.html", "--threshold", "nan"], "threshold (--threshold) must be a number from 0 to 1"),
 ])
 def test_bad_arguments_exit_2_with_a_clear_message(args, message):
     result = runner.invoke(app, args)

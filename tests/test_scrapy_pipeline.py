@@ -129,6 +129,8 @@ class Page:
     ({"NOISECLF_URL_FIELD": "noiseclf_title", "NOISECLF_FIELD_PREFIX": "noiseclf_"},
      "NOISECLF_URL_FIELD: 'noiseclf_title' is also a field noiseclf writes"),
     ({"NOISECLF_KEEP_HTML": "yes"}, "NOISECLF_KEEP_HTML: Supported values for boolean settings"),
+    ({"NOISECLF_THRESHOLD": "high"}, "NOISECLF_THRESHOLD must be a number from 0 to 1, not 'high'"),
+    ({"NOISECLF_THRESHOLD": "2"}, r"NOISECLF_THRESHOLD must be a number from 0 to 1 \(a block's content probability\), not 2.0"),
     ({"NOISECLF_MAX_BYTES": "1e6"}, "NOISECLF_MAX_BYTES must be a whole number of bytes .0: no limit., not '1e6'"),
     ({"NOISECLF_MAX_BYTES": -5}, r"NOISECLF_MAX_BYTES must be a positive whole number of bytes \(or None\), not -5"),
 ])
@@ -166,7 +168,7 @@ def test_an_item_that_cannot_hold_the_fields_is_refused_before_extraction(tiny_m
         NoiseclfPipeline("nowhere.joblib")
 
 
-def test_a_page_over_the_size_limit_drops_its_item_unread(tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_size_limit_and_threshold_settings(tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import asyncio
 
     from scrapy.exceptions import DropItem
@@ -177,6 +179,9 @@ def test_a_page_over_the_size_limit_drops_its_item_unread(tiny_model: Path, monk
     crawler = get_crawler(settings_dict={"NOISECLF_MODEL": str(tiny_model), "NOISECLF_MAX_BYTES": "2000"})
     pipeline = NoiseclfPipeline.from_crawler(crawler)
     assert pipeline.max_bytes == 2000  # pages under it are extracted: the crawl tests, under the default
+    assert pipeline.extractor.threshold is None
+    strict = get_crawler(settings_dict={"NOISECLF_MODEL": str(tiny_model), "NOISECLF_THRESHOLD": "0.9"})
+    assert NoiseclfPipeline.from_crawler(strict).extractor.threshold_for("html") == 0.9
     monkeypatch.setattr(pipeline, "extract", lambda page, url: pytest.fail("read a page over the limit"))
     with pytest.raises(DropItem, match=r"https://ex.com/big: over NOISECLF_MAX_BYTES \(2,001 > 2,000\)"):
         asyncio.run(pipeline.process_item({"url": "https://ex.com/big", "html": b"x" * 2001}))

@@ -231,12 +231,29 @@ def test_time_limit_and_failures(spark_mod: Any) -> None:
                              ({"content_col": None}, "content_col must name the column"),
                              ({"max_bytes": "10"}, "max_bytes must be a positive whole number of bytes"),
                              ({"timeout": float("nan")}, "timeout must be positive and at most 1e\\+08 s"),
-                             ({"timeout": 1e12}, "not 1000000000000.0")):
+                             ({"timeout": 1e12}, "not 1000000000000.0"),
+                             ({"threshold": 2}, "threshold must be a number from 0 to 1")):
         with pytest.raises(InputError, match=message):
             spark_mod.extract_partitions(**options)
     unlimited = spark_mod.extract_partitions(extractor_factory=fake_factory, timeout=float("inf"))
     assert unlimited.timeout is None
     assert run_partitions(unlimited, pd.DataFrame({"html": [tiny("T", "Text.")]}))["status"][0] == "ok"
+
+
+def test_a_threshold_reaches_the_extractor_on_the_executors(spark_mod: Any, tiny_model: Path) -> None:
+    import pandas as pd
+
+    from noiseclf import Extractor
+
+    page = (Path(__file__).parent / "fixtures" / "article.html").read_text(encoding="utf-8")
+    batch = pd.DataFrame({"html": [page]})
+    texts = [run_partitions(spark_mod.extract_partitions(str(tiny_model), threshold=t), batch)["text"][0]
+             for t in (None, 0.0)]
+    assert texts == [Extractor.load(tiny_model, threshold=t).extract(page).text for t in (None, 0.0)]
+    assert len(texts[1]) > len(texts[0])  # every block, the navigation too
+    fake = spark_mod.extract_partitions(extractor_factory=fake_factory, threshold=0.5)
+    with pytest.raises(InputError, match="FakeExtractor extractors take no threshold"):
+        run_partitions(fake, batch)
 
 
 def test_rows_of_odd_values_each_get_a_clear_row(spark_mod: Any) -> None:

@@ -22,6 +22,8 @@ Settings:
     NOISECLF_HTML_FIELD    the item field holding the page, str or bytes (default "html")
     NOISECLF_URL_FIELD     the item field holding the URL, used in messages (default "url")
     NOISECLF_KEEP_HTML     keep the page field in the item (default False)
+    NOISECLF_THRESHOLD     a block's content probability needed to keep it, 0 to 1 (default: the
+                           model's own; higher for precision, lower for recall)
     NOISECLF_MAX_BYTES     a page longer than this (bytes, or characters of a str) is dropped unread,
                            as `noiseclf extract --max-bytes` does (default 10000000; 0: no limit)
 
@@ -41,7 +43,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from ..batch import checked_limits
-from ..inference import Extractor
+from ..inference import Extractor, checked_threshold
 from ..render import check_output
 from ..types import Extraction, InputError, ModelError, NoiseclfError
 
@@ -68,12 +70,12 @@ class NoiseclfPipeline:
 
     def __init__(self, model: str | None = None, *, output: str = "text", prefix: str = "",
                  html_field: str = "html", url_field: str = "url", keep_html: bool = False,
-                 max_bytes: int | None = 10_000_000):
+                 max_bytes: int | None = 10_000_000, threshold: float | None = None):
         check_output(output, "NOISECLF_OUTPUT")
         _check_fields(prefix, html_field, url_field)
         checked_limits(max_bytes, None, "NOISECLF_MAX_BYTES")
         try:
-            self.extractor = Extractor.load(model or None)
+            self.extractor = Extractor.load(model or None, threshold=checked_threshold(threshold, "NOISECLF_THRESHOLD"))
         except ModelError as exc:
             raise ModelError(f"NOISECLF_MODEL: {exc}") from None
         self.output = output
@@ -96,9 +98,15 @@ class NoiseclfPipeline:
         except ValueError:
             raise InputError(f"NOISECLF_MAX_BYTES must be a whole number of bytes (0: no limit), not "
                              f"{s.get('NOISECLF_MAX_BYTES')!r}") from None
+        try:
+            threshold = s.getfloat("NOISECLF_THRESHOLD") if s.get("NOISECLF_THRESHOLD") is not None else None
+        except ValueError:
+            raise InputError(f"NOISECLF_THRESHOLD must be a number from 0 to 1, not "
+                             f"{s.get('NOISECLF_THRESHOLD')!r}") from None
         return cls(s.get("NOISECLF_MODEL"), output=s.get("NOISECLF_OUTPUT", "text"),
                    prefix=s.get("NOISECLF_FIELD_PREFIX", ""), html_field=s.get("NOISECLF_HTML_FIELD", "html"),
-                   url_field=s.get("NOISECLF_URL_FIELD", "url"), keep_html=keep_html, max_bytes=max_bytes or None)
+                   url_field=s.get("NOISECLF_URL_FIELD", "url"), keep_html=keep_html, max_bytes=max_bytes or None,
+                   threshold=threshold)
 
     @property
     def added(self) -> tuple[str, str, str]:

@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from ..batch import ExtractorLike, Record, RecordProcessor, _alarm_handler, checked_limits
+from ..batch import ExtractorLike, Record, RecordProcessor, _alarm_handler, checked_limits, with_threshold
 from ..types import InputError, ModelError, NoiseclfError
 
 if TYPE_CHECKING:
@@ -78,7 +78,8 @@ def extract_partitions(model_path: str | None = None, content_col: str = "html",
                        charset_col: str | None = None, status_col: str | None = None,
                        error_col: str | None = None, max_bytes: int | None = 10_000_000,
                        timeout: float | None = 30.0, keep_cols: Sequence[str] = (),
-                       extractor_factory: ExtractorFactory | None = None) -> PartitionExtractor:
+                       extractor_factory: ExtractorFactory | None = None,
+                       threshold: float | None = None) -> PartitionExtractor:
     """A function for `DataFrame.mapInPandas(fn, schema=OUTPUT_SCHEMA)` that extracts every row.
 
     model_path: model file as executors see it (see the module docstring); None for the default.
@@ -97,11 +98,16 @@ def extract_partitions(model_path: str | None = None, content_col: str = "html",
         names they must not take); the schema to give mapInPandas is then `fn.output_schema(df)`.
     extractor_factory: called as `factory(model_path)` once per worker instead of `Extractor.load`;
         a top-level function or class of a module importable on the executors.
+    threshold: a block's content probability needed to keep it, 0 to 1, instead of the model's own
+        (higher: more precision, less recall); see `Extractor.load`.
     """
+    from ..inference import checked_threshold
+
     require_spark()
     if format not in _FORMATS:
         raise InputError(f"format must be auto, html or text, not {format!r}")
     timeout = checked_limits(max_bytes, timeout)
+    threshold = checked_threshold(threshold)
     if not isinstance(content_col, str) or not content_col:
         raise InputError(f"content_col must name the column of the pages, not {content_col!r}")
     if isinstance(keep_cols, str):
@@ -112,7 +118,8 @@ def extract_partitions(model_path: str | None = None, content_col: str = "html",
     if len(set(keep_cols)) != len(keep_cols):
         raise InputError(f"keep_cols names a column twice: {list(keep_cols)}")
     return PartitionExtractor(model_path, content_col, url_col, id_col, format, format_col, charset_col,
-                              status_col, error_col, max_bytes, timeout, tuple(keep_cols), extractor_factory)
+                              status_col, error_col, max_bytes, timeout, tuple(keep_cols), extractor_factory,
+                              threshold)
 
 
 def extract_dataframe(df: DataFrame, **options: Any) -> DataFrame:
@@ -146,6 +153,7 @@ class PartitionExtractor:
     timeout: float | None
     keep_cols: tuple[str, ...]
     factory: ExtractorFactory | None
+    threshold: float | None = None
 
     @property
     def required_columns(self) -> list[str]:
@@ -164,7 +172,7 @@ class PartitionExtractor:
     def __call__(self, batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         import pandas as pd
 
-        extractor = cached_extractor(self.model_path, self.factory)
+        extractor = with_threshold(cached_extractor(self.model_path, self.factory), self.threshold)
         with _alarm_handler() as armed:
             processor = RecordProcessor(extractor, format=self.format, timeout=self.timeout if armed else None)
             for batch in batches:
