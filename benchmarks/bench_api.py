@@ -26,6 +26,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # common.py
+
+from common import load_extractor  # noqa: E402
 
 from noiseclf import Extractor  # noqa: E402
 from noiseclf.features import block_features, block_path_ids, block_words  # noqa: E402
@@ -78,7 +81,11 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=500, help="calls of each variant")
     parser.add_argument("--openmp-threads", type=int, help="limit OpenMP threads while timing (threadpoolctl)")
     args = parser.parse_args()
-    extractor = Extractor.load(args.model)
+    if args.calls < 1:
+        parser.error(f"--calls must be at least 1, not {args.calls}")
+    if args.openmp_threads is not None and args.openmp_threads < 1:
+        parser.error(f"--openmp-threads must be at least 1, not {args.openmp_threads}")
+    extractor = load_extractor(parser, args.model, "html")
     limit: contextlib.AbstractContextManager = contextlib.nullcontext()
     if args.openmp_threads:
         from threadpoolctl import threadpool_limits

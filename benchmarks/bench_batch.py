@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gzip
 import io
 import json
 import math
@@ -40,7 +39,6 @@ from noiseclf.batch import BatchOptions, ExtractorLike, iter_records, make_proce
 from noiseclf.segmentation import segment  # noqa: E402
 from noiseclf.types import Extraction, NoiseclfError  # noqa: E402
 
-WCXB_FALLBACK = Path("/tmp/data/wcxb/test/html")
 RSS_LIMIT_MB = 400.0
 RSS_GROWTH_LIMIT = 0.10
 SCALING_TARGET = 1.8
@@ -61,7 +59,7 @@ class FakeExtractor:
     """Real segmentation, then keep blocks of 10+ words: model-free but page-sized work."""
 
     def extract(self, content: str | bytes, *, format: str = "auto", source: str = "",
-                url: str | None = None, with_blocks: bool = False) -> Extraction:
+                url: str | None = None, with_blocks: bool = False, output: str = "text") -> Extraction:
         doc = segment(content, format=format, source=source)
         text = "\n\n".join(b.text for b in doc.blocks if b.text.count(" ") >= 9)
         return Extraction(doc.title, text, doc.format, 0.5)
@@ -118,22 +116,16 @@ class RssProbe:
 
 
 def wcxb_pages(limit: int | None) -> list[BenchPage]:
-    """The WCXB test pages: through noiseclf.corpora when it can load them, else the unpacked folder."""
+    """The WCXB test pages (from $NOISECLF_DATA or ../shared/data); exits naming the problem without them."""
+    from noiseclf.corpora import load_corpus
+
     try:
-        from noiseclf.corpora import load_corpus
-
         pages = [BenchPage(p.id, p.url, p.content, p.encoding) for p in load_corpus("wcxb", "test", limit=limit)]
-        if pages:
-            return pages
-    except (ImportError, NoiseclfError, OSError) as exc:
-        print(f"noiseclf.corpora unavailable ({exc}); reading {WCXB_FALLBACK}", file=sys.stderr)
-    return folder_pages(WCXB_FALLBACK, limit)
-
-
-def folder_pages(folder: Path, limit: int | None) -> list[BenchPage]:
-    files = sorted(folder.glob("*.html.gz"))[:limit]
-    return [BenchPage(f.name.removesuffix(".html.gz"), f"https://wcxb.invalid/{f.name.removesuffix('.html.gz')}",
-                      gzip.decompress(f.read_bytes()), "") for f in files]
+    except (NoiseclfError, OSError) as exc:
+        sys.exit(f"bench_batch: cannot read the WCXB test pages: {exc}")
+    if not pages:
+        sys.exit("bench_batch: no WCXB test pages")
+    return pages
 
 
 def pack_warc(pages: list[BenchPage], path: Path) -> None:
@@ -169,14 +161,18 @@ def cpu_per_page(warc: Path, options: BatchOptions) -> None:
     records = iter_records([str(warc)], options)
     ours: list[float] = []
     theirs: list[float] = []
+    errors: list[str] = []
     while True:
         start = time.process_time()
         record = next(records, None)
         if record is None:
             break
         read = time.process_time()
-        json.dumps(processor(record), ensure_ascii=False)
+        row = processor(record)
+        json.dumps(row, ensure_ascii=False)
         ours.append(time.process_time() - start)
+        if row["status"] == "error":
+            errors.append(row["error"])
         if trafilatura is not None:
             before = time.process_time()
             text = trafilatura.extract(record.content, url=record.url)
@@ -184,6 +180,8 @@ def cpu_per_page(warc: Path, options: BatchOptions) -> None:
             theirs.append(time.process_time() - before + read - start)  # same reading cost as ours
     median, mean = ms_stats(ours)
     print(f"cpu: noiseclf     {len(ours)} pages  median {median:.2f} ms  mean {mean:.2f} ms per page")
+    if errors:
+        print(f"cpu: {len(errors)} of {len(ours)} records were error rows, timed as such (first: {errors[0]})")
     if not theirs:
         print("cpu: trafilatura  not installed, no comparison")
         return
@@ -281,7 +279,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rss-every", type=int, default=10_000, help="RSS sample interval, per worker")
     parser.add_argument("--rss-jobs", type=int, default=2, help="workers in the RSS run")
     parser.add_argument("--workdir", type=Path, help="where the WARC and outputs go (default: a temp folder)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    for name in ("pages", "throughput_records", "throughput_rounds", "rss_records", "rss_every", "rss_jobs"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1, not {value}")
+    if args.workdir is not None and args.workdir.exists() and not args.workdir.is_dir():
+        parser.error(f"--workdir {args.workdir}: is a file, not a folder")
+    return args
 
 
 def main(argv: list[str] | None = None) -> None:

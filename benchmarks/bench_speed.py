@@ -14,19 +14,26 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # common.py, however the script is started
+
+from common import load_extractor  # noqa: E402
 
 from noiseclf.corpora import DEFAULT_TEST_SPLIT, load_corpus
 from noiseclf.evaluation import text_as_html
 from noiseclf.features import block_features
 from noiseclf.inference import Extractor
 from noiseclf.segmentation import flatten, segment_html, segment_text
+from noiseclf.types import NoiseclfError
 
 
 def _stats(values: list[float]) -> str:
-    values = sorted(values)
+    p90 = statistics.quantiles(values, n=10, method="inclusive")[-1] if len(values) > 1 else values[0]
     return (f"median {statistics.median(values):6.2f} ms  mean {statistics.fmean(values):6.2f} ms  "
-            f"p90 {values[int(0.9 * (len(values) - 1))]:6.2f} ms")
+            f"p90 {p90:6.2f} ms")
 
 
 def _stage_times(ex: Extractor, inputs: list, fmt: str) -> dict[str, list[float]]:
@@ -56,14 +63,21 @@ def main() -> None:
     parser.add_argument("--format", choices=("html", "text"), default="html",
                         help="text: time the pages flattened to text dumps (see above)")
     args = parser.parse_args()
+    if args.limit is not None and args.limit < 1:
+        parser.error(f"--limit must be at least 1, not {args.limit}")
     corpus, _, split = args.corpus.partition(":")
-    pages = list(load_corpus(corpus, split or DEFAULT_TEST_SPLIT[corpus], limit=args.limit))
+    try:
+        pages = list(load_corpus(corpus, split or DEFAULT_TEST_SPLIT.get(corpus), limit=args.limit))
+    except NoiseclfError as exc:
+        parser.error(str(exc))
+    if not pages:
+        parser.error(f"{args.corpus}: no pages")
     if args.format == "text":
         inputs = [flatten(segment_html(page.content)) for page in pages]
         peer_inputs = [text_as_html(text) for text in inputs]
     else:
         inputs = peer_inputs = [page.content for page in pages]
-    ex = Extractor.load(args.model)
+    ex = load_extractor(parser, args.model, args.format)
     try:
         import trafilatura
     except ImportError:

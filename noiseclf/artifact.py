@@ -172,9 +172,11 @@ def _manifest_from(raw: object, mpath: Path) -> Manifest:
 def read_manifest(path: str | Path) -> Manifest:
     """The manifest of the model at `path`, after checking that the model file matches it."""
     path = Path(path)
-    mpath = manifest_path(path)
+    if path.is_dir():
+        raise ModelError(f"{path}: a folder, not a model file")
     if not path.is_file():
         raise ModelError(f"{path}: model file not found")
+    mpath = manifest_path(path)
     if not mpath.is_file():
         raise ModelError(f"{path}: manifest {mpath.name} not found beside the model; refusing to load it")
     try:

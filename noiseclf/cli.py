@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Optional
 
 import typer
@@ -23,12 +24,21 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Separate the main story of web pages from their boilerplate with a trained block classifier.")
 
 
-def _console(**kwargs) -> Console:
+class _Console(Console):
     """A console that prints text as it is: file names and page text may hold "[/b]" or ":train:"."""
-    return Console(markup=False, emoji=False, **kwargs)
+
+    def on_broken_pipe(self) -> None:
+        """The reader went away: the command decides (finish writing its report, exit 141) where rich exits 1."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
+def _console(**kwargs) -> Console:
+    return _Console(markup=False, emoji=False, **kwargs)
 
 
 err = _console(stderr=True, soft_wrap=True)  # one line a message, however long its path: logs are grepped
+READER_GONE = 128 + signal.SIGPIPE  # the exit status of a process that SIGPIPE ended
 THRESHOLD_HELP = ("Keep blocks whose content probability reaches this, 0 to 1, instead of the model's own (see "
                   "`noiseclf info`): higher for precision, lower for recall.")
 
@@ -41,8 +51,13 @@ def _fail(exc: Exception) -> None:
 def _reader_gone() -> None:
     """The reader of standard output went away (`| head`): stop quietly with the status of a process that
     SIGPIPE ended, as `cat` does, with nothing left to flush into the closed pipe."""
+    _silence_stdout()
+    raise typer.Exit(READER_GONE)
+
+
+def _silence_stdout() -> None:
+    """Send what is still to be printed nowhere: its reader went away."""
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    raise typer.Exit(128 + signal.SIGPIPE)
 
 
 def _sources(specs: list[str]) -> list[tuple[str, Optional[str]]]:
@@ -272,6 +287,7 @@ def evaluate(
                                       "<aside>, <article>... (each a <div>) and no class/id hints (noiseclf only)."),
 ) -> None:
     """Score a model on labelled corpora with each benchmark's own metric, beside peer extractors on the same pages."""
+    from . import corpora
     from .calibration import confidence_split
     from .evaluation import NoiseclfSystem, OracleSystem, worst_pages
     from .inference import Extractor
@@ -293,13 +309,20 @@ def evaluate(
         _check_writable(plots, folder=True)
     if report is not None:
         _check_writable(report)
+        _check_report_target(report, model, data, plots)
+    sources = _sources(corpus)
+    peer_names = [name.strip() for name in (compare or "").split(",") if name.strip()]
+    if len(set(peer_names)) < len(peer_names):
+        _fail(ValueError(f"--compare names a peer twice: {', '.join(peer_names)}"))
+    if oracle and any(name == "trafilatura_eval" for name, _ in sources):
+        _fail(ValueError("--oracle needs a gold text, and trafilatura_eval has snippets only"))
     try:
         if model is not None:
             _check_model_format(model, format)
         extractor = (Extractor.load(model, threshold=threshold) if format == "html" else
                      Extractor.load(text_path=model, threshold=threshold))
-        peers = [make_peer(name.strip()) for name in (compare or "").split(",") if name.strip()]
-        sources = _sources(corpus)
+        corpora.check_sources(sources, data)
+        peers = [make_peer(name) for name in peer_names]
         keep_texts = [name for name, _ in sources] if worst else ["l3s_gn1"] if plots is not None else []
         reports, pages_by = evaluate_side_by_side(
             [NoiseclfSystem(extractor, plain_markup=plain_markup), *peers, *([OracleSystem()] if oracle else [])],
@@ -307,7 +330,7 @@ def evaluate(
             keep_texts=keep_texts, keep_pages=plots is not None, log=lambda s: err.print(s, highlight=False))
     except NoiseclfError as exc:
         _fail(exc)
-    _print_reports(summary_rows(reports, compare_systems(reports)))
+    gone = _print_or_gone(lambda: _print_reports(summary_rows(reports, compare_systems(reports))))
     extra: dict = {"confidence": {f"{r.corpus}:{r.split}": confidence_split(r) for r in reports
                                   if r.system == "noiseclf" and any(p.confidence is not None for p in r.pages)}}
     for label, split in extra["confidence"].items():
@@ -317,26 +340,68 @@ def evaluate(
                   highlight=False)
     if worst:
         extra["worst"] = {r.corpus: worst_pages(r, worst) for r in reports if r.system == "noiseclf"}
-        out = _console()
-        for rows in extra["worst"].values():
-            for w in rows:  # page text is printed as text: "[/button]" in a page is not markup
-                out.print(Text(f"{w['page']} {w['score']}", style="bold"), highlight=False)
-                for x in w["kept_not_gold"][:5]:
-                    out.print(Text(f"  + {x[:160]}", style="red"), highlight=False)
-                for x in w["gold_missed"][:5]:
-                    out.print(Text(f"  - {x[:160]}", style="yellow"), highlight=False)
+        gone = gone or _print_or_gone(lambda: _print_worst(extra["worst"]))
     versions = {"noiseclf": "timed with OpenMP limited to 1 thread, like the single-threaded peers"
                 + ("; each page read as plain markup (--plain-markup)" if plain_markup else ""),
                 **{peer.name: peer.version for peer in peers}}
     try:
         if plots is not None:
-            path = write_report(reports, plots, extractor, pages_by, validation_pages=held_out_pages(pages_by, data),
+            validation = held_out_pages(pages_by, data, n=min(limit or 100, 100))
+            path = write_report(reports, plots, extractor, pages_by, validation_pages=validation,
                                 systems=versions, json_path=report, extra=extra)
             err.print(f"wrote {path} and {report or plots / 'report.json'}")
         elif report:
             err.print(f"wrote {write_json(reports, report, versions, extra)}")
     except OSError as exc:
         _fail(_path_error(Path(exc.filename) if exc.filename else plots or report, exc))
+    if gone:
+        raise typer.Exit(READER_GONE)
+
+
+def _print_or_gone(show: Callable[[], None]) -> bool:
+    """Run `show`, which prints to standard output; True, and output silenced, when the reader went away."""
+    try:
+        show()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        return True
+    return False
+
+
+def _print_worst(worst: dict[str, list[dict]]) -> None:
+    """The worst pages of each corpus with what they kept wrongly and missed; page text printed as text
+    ("[/button]" in a page is not markup)."""
+    out = _console()
+    for rows in worst.values():
+        for w in rows:
+            out.print(Text(f"{w['page']} {w['score']}", style="bold"), highlight=False)
+            for x in w["kept_not_gold"][:5]:
+                out.print(Text(f"  + {x[:160]}", style="red"), highlight=False)
+            for x in w["gold_missed"][:5]:
+                out.print(Text(f"  - {x[:160]}", style="yellow"), highlight=False)
+
+
+def _check_report_target(report: Path, model: Path | None, data: Path | None, plots: Path | None) -> None:
+    """Refuse a --report path that is an input of the run (a model file, a corpus file) or a file --plots
+    writes: the report would replace it."""
+    from . import corpora
+    from .artifact import manifest_path, trees_path
+    from .batch import same_file
+    from .inference import default_model_path
+    from .report import REPORT_FILES
+
+    models = [model] if model is not None else [default_model_path(fmt) for fmt in ("html", "text")]
+    for path in models:
+        for used in (path, manifest_path(path), trees_path(path)):
+            if same_file(report, used):
+                _fail(InputError(f"{report}: is {used}, a file of the model; give the report another name"))
+    root = (data or corpora.data_root()).resolve()
+    held = [root / name for name in corpora.CORPORA] + [root / f"{name}.tar.gz" for name in corpora.CORPORA]
+    if report.exists() and any(report.resolve().is_relative_to(place) for place in held):
+        _fail(InputError(f"{report}: is a file of the corpora in {root}; give the report another name"))
+    if plots is not None and report.parent.resolve() == plots.resolve() and report.name in REPORT_FILES:
+        _fail(InputError(f"{report}: --plots writes {report.name} there; give the report another name"))
 
 
 @app.command()

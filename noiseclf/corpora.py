@@ -25,9 +25,10 @@ import html
 import json
 import os
 import re
+import sys
 import tarfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import groupby, islice
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -58,6 +59,8 @@ DEFAULT_TEST_SPLIT: dict[str, str] = {
     "trafilatura_eval": "all",
 }
 DATA_ENV = "NOISECLF_DATA"
+# What reading a corpus file of valid JSON but another shape raises (a list where an object belongs, ...).
+_LAYOUT_ERRORS = (AttributeError, TypeError, KeyError, IndexError)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -104,6 +107,10 @@ class _Folder:
     def has(self, rel: str) -> bool:
         return (self.base / rel).is_file()
 
+    def where(self, rel: str) -> str:
+        """File `rel` as messages name it."""
+        return str(self.base / rel)
+
     def read(self, rel: str) -> bytes:
         try:
             return (self.base / rel).read_bytes()
@@ -143,6 +150,10 @@ class _Archive:
     def has(self, rel: str) -> bool:
         folder, _, file = rel.rpartition("/")
         return file in self.listing.get(folder, ())
+
+    def where(self, rel: str) -> str:
+        """Member `rel` as messages name it."""
+        return f"{self.archive}: {rel}"
 
     def read(self, rel: str) -> bytes:
         if rel not in self.data:
@@ -219,15 +230,15 @@ def _json(tree: _Tree, rel: str) -> Any:
     try:
         return json.loads(tree.read(rel))
     except ValueError as err:
-        raise InputError(f"{rel}: invalid JSON ({err})") from err
+        raise InputError(f"{tree.where(rel)}: invalid JSON ({err})") from err
 
 
-def _gunzip(data: bytes, rel: str) -> bytes:
+def _gunzip(tree: _Tree, rel: str) -> bytes:
     """The gunzipped bytes of file `rel`; InputError naming it when it is not gzip."""
     try:
-        return gzip.decompress(data)
+        return gzip.decompress(tree.read(rel))
     except (OSError, EOFError, zlib.error) as err:
-        raise InputError(f"{rel}: not a gzip file ({err})") from err
+        raise InputError(f"{tree.where(rel)}: not a gzip file ({err})") from err
 
 
 def _stem(file: str, suffix: str) -> str | None:
@@ -252,7 +263,7 @@ def _wcxb_page(tree: _Tree, entry: _Entry) -> Page:
     html_file = f"{entry.split}/html/{entry.id}.html.gz"
     return Page(
         id=entry.id, corpus="wcxb", split=entry.split,
-        content=_gunzip(tree.read(html_file), html_file),
+        content=_gunzip(tree, html_file),
         gold_text=(gold.get("main_content") or "").strip(),
         with_snippets=tuple(gold.get("with") or ()),
         without_snippets=tuple(gold.get("without") or ()),
@@ -274,7 +285,7 @@ def _aeb_page(tree: _Tree, entry: _Entry) -> Page:
     html_file = f"html/{entry.id}.html.gz"
     return Page(
         id=entry.id, corpus="scrapinghub_aeb", split=entry.split,
-        content=_gunzip(tree.read(html_file), html_file),
+        content=_gunzip(tree, html_file),
         gold_text=(entry.meta.get("articleBody") or "").strip(), url=url, domain=_domain(url),
     )
 
@@ -532,6 +543,25 @@ def corpus_location(name: str, split: str | None = None, root: Path | None = Non
     return _locate(name, split, root)[1]
 
 
+def check_sources(sources: Sequence[tuple[str, str | None]], root: Path | None = None) -> None:
+    """Refuse, before any work, an unknown corpus or split, missing data, and a corpus given twice (or whole
+    beside one of its splits), whose pages would be read twice."""
+    seen: list[tuple[str, str | None]] = []
+    for corpus, split in sources:
+        for other in (s for c, s in seen if c == corpus and (s is None or split is None or s == split)):
+            name, other_name = source_name(corpus, split), source_name(corpus, other)
+            raise InputError(f"{name} is given twice" if name == other_name else
+                             f"{other_name} and {name} hold the same pages: give each once")
+        seen.append((corpus, split))
+    for corpus, split in sources:
+        corpus_location(corpus, split, root)
+
+
+def source_name(corpus: str, split: str | None) -> str:
+    """CORPUS[:SPLIT], as the command line names a corpus or one of its splits."""
+    return f"{corpus}:{split}" if split else corpus
+
+
 def load_corpus(name: str, split: str | None = None, root: Path | None = None,
                 limit: int | None = None) -> Iterator[Page]:
     """Pages of corpus `name` (all splits when `split` is None) in sorted-id order, for train/eval.
@@ -550,8 +580,17 @@ def _pages(name: str, spec: _Spec, location: Path, split: str | None,
     """Read the corpus (once, for an archive) and build its pages lazily in id order."""
     prefixes = spec.page_dirs(split)
     tree = _open(name, location, lambda rel: rel in spec.index_files or rel.startswith(prefixes))
-    for entry in islice(_entries(spec, tree, split), limit):
-        yield spec.page(tree, entry)
+    try:
+        entries = _entries(spec, tree, split)
+    except _LAYOUT_ERRORS as err:
+        raise InputError(f"{location}: its index is not laid out as {name}'s ({type(err).__name__}: {err})") from err
+    for entry in islice(entries, None if limit is None or limit >= sys.maxsize else limit):
+        try:
+            page = spec.page(tree, entry)
+        except _LAYOUT_ERRORS as err:
+            raise InputError(f"{location}: page {entry.id!r} is not laid out as {name}'s pages "
+                             f"({type(err).__name__}: {err})") from err
+        yield page
 
 
 def count_pages(name: str, split: str | None = None, root: Path | None = None) -> int:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections import Counter
 from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -134,8 +135,11 @@ def evaluate_side_by_side(systems: Sequence[System], sources: Sequence[tuple[str
     pages_by: dict[str, list[Page]] = {}
     with threadpool_limits(limits=1, user_api="openmp"):
         for corpus, split in sources:
-            pages = list(corpora.load_corpus(corpus, split or corpora.DEFAULT_TEST_SPLIT.get(corpus), root=root,
-                                             limit=limit))
+            split = split or corpora.DEFAULT_TEST_SPLIT.get(corpus)
+            pages = list(corpora.load_corpus(corpus, split, root=root, limit=limit))
+            if not pages:
+                raise NoiseclfError(f"{corpora.source_name(corpus, split)}: no pages in "
+                                    f"{corpora.corpus_location(corpus, split, root)}")
             for system in systems:
                 reports.append(evaluate(system, corpus, split, format=format, pages=pages,
                                         keep_texts=corpus in keep_texts))
@@ -453,12 +457,19 @@ def _model_lines(model: Extractor | None) -> list[str]:
         return ["No model given: threshold curves, block-level class shares and feature importance are not drawn."]
     lines = []
     for fmt, m in model.manifests.items():
-        data = ", ".join(f"{d['corpus']}:{d['split']} ({d['pages']} pages)" for d in m.training_data) or "unknown"
+        data = ", ".join(map(_training_source, m.training_data)) or "unknown"
         lines.append(f"- {fmt} model: noiseclf {m.noiseclf_version}, threshold {m.threshold}, trained on {data}, "
                      f"created {m.created or 'unknown'}, sha256 `{m.model_sha256[:12]}`")
     if model.threshold is not None:
         lines.append(f"- run at threshold {model.threshold:g} (`--threshold`), not the models' own")
     return lines
+
+
+def _training_source(record: Mapping) -> str:
+    """A manifest's training source, a corpus (CORPUS[:SPLIT]) or a file of your own pages, with its pages."""
+    where = (corpora.source_name(record["corpus"], record.get("split")) if "corpus" in record
+             else record.get("pages_file", "unknown"))
+    return f"{where} ({record.get('pages', '?')} pages)"
 
 
 @dataclass
@@ -504,8 +515,35 @@ def _figure_data(reports: Sequence[CorpusReport], model: Extractor | None, pages
 
 
 def _save(fig: Figure, path: Path) -> str:
-    fig.savefig(path, dpi=110)
+    _write_whole(path, lambda tmp: fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".")))
     return path.name
+
+
+def _write_whole(path: Path, write: Callable[[Path], object]) -> None:
+    """Write `path` through a hidden file beside it, moved into place once complete: a failed write (a full
+    disk, a size limit) leaves the old file, never half of a new one."""
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _finite(value: object) -> object:
+    """`value` with NaN and infinite floats as None: JSON has no NaN, and strict readers refuse it."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+# The files `write_report` writes into its folder, besides the JSON (report.json unless named elsewhere).
+REPORT_FILES = ("report.md", "f1_by_corpus.png", "page_scores.png", "threshold.png", "l3s_classes.png",
+                "importance.png")
 
 
 def write_report(reports: Sequence[CorpusReport], out_dir: Path, model: Extractor | None = None,
@@ -568,7 +606,7 @@ def write_report(reports: Sequence[CorpusReport], out_dir: Path, model: Extracto
                                              "l3s_class_shares": data.shares,
                                              "feature_importance": data.importance, **(extra or {})})
     path = out_dir / "report.md"
-    path.write_text("\n".join(md))
+    _write_whole(path, lambda tmp: tmp.write_text("\n".join(md)))
     return path
 
 
@@ -581,7 +619,7 @@ def write_json(reports: Sequence[CorpusReport], path: Path, systems: Mapping[str
                "systems": dict(systems or {}), **(extra or {}), "reports": [r.to_json() for r in reports]}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=1))
+    _write_whole(path, lambda tmp: tmp.write_text(json.dumps(_finite(payload), indent=1, allow_nan=False)))
     return path
 
 

@@ -209,32 +209,20 @@ def _pages_record(name: str, table) -> dict:
     return {"pages_file": name, "pages": len(table.unique("page")), "blocks": int(table.num_rows)}
 
 
-def _source_name(corpus: str, split: str | None) -> str:
-    return f"{corpus}:{split}" if split else corpus
-
-
 def _check_sources(config: TrainConfig) -> None:
-    """Refuse, before any table is built, an unknown corpus or split, missing data, and a corpus given twice
-    (or whole beside one of its splits), whose pages would be merged with their copies."""
+    """Refuse, before any table is built, the held-out test set, a bad limit and what `corpora.check_sources`
+    refuses."""
     if "scrapinghub_aeb" in {c for c, _ in config.sources}:
         raise InputError("scrapinghub_aeb is a held-out test set: never train or tune on it")
     if config.limit is not None and config.limit < 1:
         raise InputError(f"limit must be at least 1 page per corpus, not {config.limit}")
-    seen: list[tuple[str, str | None]] = []
-    for corpus, split in config.sources:
-        for other in (s for c, s in seen if c == corpus and (s is None or split is None or s == split)):
-            name, other_name = _source_name(corpus, split), _source_name(corpus, other)
-            raise InputError(f"{name} is given twice" if name == other_name else
-                             f"{other_name} and {name} hold the same pages: give each once")
-        seen.append((corpus, split))
-    for corpus, split in config.sources:
-        corpora.corpus_location(corpus, split, config.root)
+    corpora.check_sources(config.sources, config.root)
 
 
 def _named_tables(config: TrainConfig, tables: Sequence) -> list[tuple[str, Sequence]]:
     """Each source's name (CORPUS[:SPLIT], or where an extra table came from) with its tables (a corpus's draws)."""
     draws = config.draws
-    named = [(_source_name(c, s), tables[i * draws:(i + 1) * draws]) for i, (c, s) in enumerate(config.sources)]
+    named = [(corpora.source_name(c, s), tables[i * draws:(i + 1) * draws]) for i, (c, s) in enumerate(config.sources)]
     return named + [(config.extra_names[i] if i < len(config.extra_names) else f"extra table {i + 1}", [table])
                     for i, table in enumerate(config.extra_tables)]
 

@@ -119,6 +119,8 @@ def test_extract_keeps_a_row_for_every_bad_input(tmp_path, tiny_model):
     (["evaluate", "--limit", "-1"], "--limit must be at least 1, not -1"),
     (["evaluate", "--worst", "-1"], "--worst is a number of pages, at least 0, not -1"),
     (["evaluate", "--plots", "/proc/nope"], "/proc/nope: cannot write there"),
+    (["info", "-m", "/"], "/: a folder, not a model file"),
+    (["evaluate", "--oracle", "-c", "trafilatura_eval"], "--oracle needs a gold text, and trafilatura_eval has"),
     (["extract", "x.html", "--threshold", "1.5"], "threshold (--threshold) must be a number from 0 to 1"),
     (["evaluate", "--threshold", "-0.2"], "threshold (--threshold) must be a number from 0 to 1"),
     (["explain", "x.html", "--threshold", "nan"], "threshold (--threshold) must be a number from 0 to 1"),

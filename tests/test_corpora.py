@@ -382,3 +382,22 @@ def test_tables_of_another_data_folder_or_a_changed_corpus_are_not_reused(tmp_pa
     (tmp_path / "b" / "wcxb").rename(tmp_path / "old")  # the same folder, now holding other pages
     _story_wcxb(tmp_path / "b", ("canal",))
     assert set(build_table("wcxb", "dev", cache_dir=tmp_path / "cache", num_proc=1)["site"]) == {"canal.example"}
+
+
+@pytest.mark.parametrize("metadata, gold, message", [
+    ("[1, 2]", None, "its index is not laid out as wcxb's"),
+    ('{"files": {"0001": "dev"}}', None, "its index is not laid out as wcxb's"),
+    (None, "[1, 2]", "page '0001' is not laid out as wcxb's pages"),
+    (None, '{"ground_truth": {"main_content": 5}}', "page '0001' is not laid out as wcxb's pages"),
+    (None, "{not json", "wcxb/dev/ground-truth/0001.json: invalid JSON"),
+])
+def test_a_corpus_file_of_another_shape_is_an_error_naming_the_corpus(tmp_path: Path, metadata: str | None,
+                                                                       gold: str | None, message: str) -> None:
+    _story_wcxb(tmp_path / "data", ("river",))
+    if metadata is not None:
+        (tmp_path / "data/wcxb/metadata.json").write_text(metadata)
+    if gold is not None:
+        (tmp_path / "data/wcxb/dev/ground-truth/0001.json").write_text(gold)
+    with pytest.raises(InputError, match=message) as caught:
+        list(load_corpus("wcxb", "dev", root=tmp_path / "data", limit=10 ** 30))
+    assert str(tmp_path / "data" / "wcxb") in str(caught.value)

@@ -6,6 +6,9 @@ import gzip
 import json
 import random
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -290,3 +293,71 @@ def test_evaluate_on_snippet_gold_says_the_confidence_is_not_measured(tmp_path: 
     assert result.exit_code == 0, result.output
     assert "confidence not measured: 0 page(s) with a word_f1 to rank" in result.output
     assert "nan" not in result.output
+
+
+def test_evaluate_refuses_a_report_that_would_replace_one_of_its_inputs(fake: tuple[Path, Path],
+                                                                       tmp_path: Path) -> None:
+    data, model = fake
+    before = model.read_bytes()
+    common = ["evaluate", "--corpus", "wcxb:test", "--data", str(data), "--model", str(model)]
+    for report, extra, message in (
+            (model, [], "a file of the model"),
+            (model.with_suffix(".manifest.json"), [], "a file of the model"),
+            (data / "wcxb" / "metadata.json", [], "is a file of the corpora"),
+            (tmp_path / "plots" / "report.md", ["--plots", str(tmp_path / "plots")], "--plots writes report.md")):
+        result = CliRunner().invoke(app, [*common, "--report", str(report), *extra])
+        assert result.exit_code == 2 and message in " ".join(result.output.split()), result.output
+    assert model.read_bytes() == before and json.loads((data / "wcxb" / "metadata.json").read_text())["files"]
+    for args, message in ((["--corpus", "wcxb"], "wcxb:test and wcxb hold the same pages"),
+                          (["--corpus", "dragnet:test"], "corpus 'dragnet' missing"),
+                          (["--compare", "c4,c4"], "--compare names a peer twice")):
+        result = CliRunner().invoke(app, [*common, *args])
+        assert result.exit_code == 2 and message in " ".join(result.output.split()), result.output
+        assert "wcxb/noiseclf" not in result.output  # refused before the first corpus was scored
+
+
+def test_a_report_is_never_left_half_written(fake: tuple[Path, Path], tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    data, model = fake
+    report = tmp_path / "report.json"
+    report.write_text('{"old": "complete"}')
+
+    def full_disk(self: Path, text: str, *args: object, **kwargs: object) -> int:
+        with open(self, "w") as f:
+            f.write(text[:100])
+        raise OSError(28, "No space left on device", str(self))
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    result = CliRunner().invoke(app, ["evaluate", "--corpus", "wcxb:test", "--data", str(data), "--model",
+                                      str(model), "--report", str(report)])
+    monkeypatch.undo()
+    assert result.exit_code == 2 and "No space left on device" in result.output
+    assert json.loads(report.read_text()) == {"old": "complete"} and list(tmp_path.iterdir()) == [report]
+
+
+def test_evaluate_whose_reader_went_away_still_writes_its_report(fake: tuple[Path, Path], tmp_path: Path) -> None:
+    data, model = fake
+    report = tmp_path / "report.json"
+    command = [sys.executable, "-m", "noiseclf.cli", "evaluate", "--corpus", "wcxb:test", "--data", str(data),
+               "--model", str(model), "--report", str(report), "--worst", "6"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        process.stdout.readline()
+        process.stdout.close()  # `| head -1`
+        stderr = process.stderr.read().decode()
+        assert process.wait(timeout=300) == 141, stderr
+    assert "Traceback" not in stderr and json.loads(report.read_text())["reports"]
+
+
+def test_plots_of_a_model_trained_on_your_own_pages_name_its_file(fake: tuple[Path, Path], tmp_path: Path) -> None:
+    data, model = fake
+    mine = tmp_path / "mine.joblib"
+    for suffix in (".joblib", ".trees.npz", ".manifest.json"):
+        if model.with_suffix(suffix).exists():
+            shutil.copy(model.with_suffix(suffix), mine.with_suffix(suffix))
+    manifest = json.loads(mine.with_suffix(".manifest.json").read_text())
+    manifest["training_data"] = [{"pages_file": "labelled.jsonl", "pages": 9, "blocks": 120}]
+    mine.with_suffix(".manifest.json").write_text(json.dumps(manifest))
+    result = CliRunner().invoke(app, ["evaluate", "--corpus", "wcxb:test", "--data", str(data), "--model", str(mine),
+                                      "--plots", str(tmp_path / "plots")])
+    assert result.exit_code == 0, result.output
+    assert "trained on labelled.jsonl (9 pages)" in (tmp_path / "plots" / "report.md").read_text()
