@@ -1,7 +1,8 @@
 """Batch inference at crawl scale: many pages in, one output row per record out.
 
 Inputs (`iter_records`): files and folders (recursive) of HTML or text pages (.html, .htm, .xhtml,
-.txt, each optionally .gz), JSON Lines (.jsonl, .ndjson, .json, optionally .gz), WARC and WET files
+.txt, each optionally .gz), JSON Lines (.jsonl, .ndjson, .json, optionally .gz), Parquet (.parquet, a row
+a record, columns named as JSON Lines fields are), WARC and WET files
 (.warc, .warc.gz, .wet, .warc.wet.gz...) read with fastwarc, and standard input ("-"), which is
 sniffed: WARC (plain or gzip), JSON Lines (first non-blank byte "{"), else one page. A file with
 another name given explicitly is sniffed the same way; inside folders such files are ignored.
@@ -18,6 +19,8 @@ which is not opened: opening a FIFO waits for a writer; the reason in `error`). 
   * a page file: one row, `path` = the file as read, `id` null;
   * a JSON Lines file: one row per non-blank line, `id` = the id field (else the 1-based line number);
     a JSON array, or pretty-printed objects one after another: one row per object (`id` else its number);
+  * a Parquet file: one row per row (`id` column else the row number; a binary content column is decoded
+    as pages are, its charset sniffed); a file without the content column gets one error row;
   * a WARC/WET file: one row per response or conversion record (warcinfo, request, metadata, revisit
     records have none), `id` = WARC-Record-ID, `url` = WARC-Target-URI, `path` = the WARC file. A
     Content-Length too long, which takes in the records after it, gives its record an error row and the
@@ -90,6 +93,8 @@ Key = tuple[str, "str | None"]
 ROW_FIELDS: tuple[str, ...] = ("path", "id", "url", "title", "text", "confidence", "status", "error")
 _WARC_NAMES = (".warc", ".warc.gz", ".wet", ".wet.gz")
 _JSONL_NAMES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".json", ".json.gz")
+_PARQUET_NAMES = (".parquet",)
+_PARQUET_READ_ROWS = 64  # rows of a Parquet input decoded at a time: pages are large
 _PAGE_FORMATS = {".html": "html", ".htm": "html", ".xhtml": "html", ".txt": "text"}
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:\-]+)", re.I)
@@ -321,12 +326,14 @@ def iter_records(inputs: Sequence[str], options: BatchOptions) -> Iterator[Recor
 
 
 def input_kind(path: str) -> tuple[str, str] | None:
-    """The input kind ("warc", "jsonl" or "page") and page format a file name says, else None."""
+    """The input kind ("warc", "jsonl", "parquet" or "page") and page format a file name says, else None."""
     name = path.lower()
     if name.endswith(_WARC_NAMES):
         return "warc", "auto"
     if name.endswith(_JSONL_NAMES):
         return "jsonl", "auto"
+    if name.endswith(_PARQUET_NAMES):
+        return "parquet", "auto"
     fmt = _PAGE_FORMATS.get(os.path.splitext(name.removesuffix(".gz"))[1])
     return ("page", fmt) if fmt else None
 
@@ -380,6 +387,8 @@ def _file_records(path: str, kind: tuple[str, str] | None, options: BatchOptions
             yield from (_jsonl_records(stream, path, options) if kind else _stream_records(stream, path, options))
     elif kind[0] == "warc":
         yield from _warc_records(path, path, options)
+    elif kind[0] == "parquet":
+        yield from _parquet_records(path, options)
     else:
         yield _page_file(path, kind[1], options)
 
@@ -566,25 +575,66 @@ def _jsonl_record(line: bytes, lineno: int, source: str, options: BatchOptions) 
     return _object_record(obj, where, str(lineno), source, options)
 
 
+def _parquet_records(path: str, options: BatchOptions) -> Iterator[Record]:
+    """Records of a Parquet file's rows, read a few rows at a time and only the columns used: content (the
+    content field, else `text`; str, or bytes whose charset is sniffed), id (else the row number) and URL."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.ParquetFile(path)
+        names = table.schema_arrow.names
+    except (OSError, pa.ArrowException) as exc:
+        yield _failed(path, None, f"{path}: not a readable Parquet file: {describe(exc)}")
+        return
+    content = (options.content_field, "text") if options.content_field != "text" else ("text",)
+    if not any(name in names for name in content):
+        yield _failed(path, None, f"{path}: no column {' or '.join(map(repr, content))} "
+                                  f"(it has {', '.join(names) or 'none'}); name one with --content-field")
+        return
+    wanted = [name for name in dict.fromkeys((*content, options.id_field, options.url_field)) if name in names]
+    row = 0
+    try:
+        for batch in table.iter_batches(batch_size=_PARQUET_READ_ROWS, columns=wanted):
+            for values in batch.to_pylist():
+                row += 1
+                yield _object_record(values, f"{path}:#{row}", str(row), path, options)
+    except (OSError, pa.ArrowException) as exc:
+        yield _failed(path, None, f"{path}: unreadable after row {row}: {describe(exc)}")
+
+
 def _object_record(obj: Any, where: str, position: str, source: str, options: BatchOptions) -> Record:
-    """One decoded JSON value as a record: an object with usable content, else an error record."""
+    """One decoded JSON value or Parquet row as a record: an object with usable content, else an error
+    record."""
     if not isinstance(obj, dict):
         return _failed(source, position, f"{where}: not a JSON object")
     given = obj.get(options.id_field)
-    rid = position if given is None else given if isinstance(given, str) else json.dumps(given)
+    rid = position if given is None else _as_text(given)
     url = obj.get(options.url_field)
-    url = url if isinstance(url, str) and url else None
+    url = _as_text(url) if isinstance(url, (str, bytes)) and url else None
     fields = (options.content_field, "text") if options.content_field != "text" else ("text",)
     name = next((f for f in fields if obj.get(f) is not None), None)
     if name is None:
         return _failed(source, rid, f"{where}: no {' or '.join(map(repr, fields))} field", url)
     content = obj[name]
-    if not isinstance(content, str):
+    if not isinstance(content, (str, bytes)):  # bytes: a Parquet binary column
         return _failed(source, rid, f"{where}: field {name!r} is not a string", url)
     cap = options.max_bytes
     if cap and len(content) > cap:
         return _failed(source, rid, f"{where}: over max_bytes ({cap:,})", url)
     return Record(rid, url, content, name if name in ("html", "text") else "auto", source)
+
+
+def _as_text(value: object) -> str:
+    """An id or URL as text: a string as it is, bytes decoded, anything else as JSON (or its str)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    try:
+        return json.dumps(value)
+    except TypeError:  # a date or decimal from a Parquet column
+        return str(value)
 
 
 def _warc_records(stream: str | _ForwardReader, source: str, options: BatchOptions) -> Iterator[Record]:

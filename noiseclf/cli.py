@@ -71,7 +71,7 @@ def _sources(specs: list[str]) -> list[tuple[str, Optional[str]]]:
 
 @app.command()
 def extract(
-    inputs: list[str] = typer.Argument(..., help="HTML/text files or folders (.gz too), JSON Lines (.jsonl, .ndjson, .json; a .json array of objects too), WARC/WET (.warc, .wet, .gz), or - for stdin."),
+    inputs: list[str] = typer.Argument(..., help="HTML/text files or folders (.gz too), JSON Lines (.jsonl, .ndjson, .json; a .json array of objects too), Parquet (.parquet), WARC/WET (.warc, .wet, .gz), or - for stdin."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file (.jsonl or .parquet); stdout if omitted."),
     output_format: Optional[str] = typer.Option(None, "--output-format", help="jsonl or parquet (default: from the suffix)."),
     format: str = typer.Option("auto", "--format", "-f", help="auto, html or text: how to read pages."),
@@ -81,9 +81,9 @@ def extract(
     unordered: bool = typer.Option(False, "--unordered", help="Write rows as they finish, not in input order."),
     blocks: bool = typer.Option(False, "--blocks", help="Add every block with its label and probability."),
     text_format: str = typer.Option("text", "--text-format", "-t", help="text, markdown or html: how `text` renders."),
-    content_field: str = typer.Option("html", "--content-field", help="JSON Lines field holding the page."),
-    id_field: str = typer.Option("id", "--id-field", help="JSON Lines field holding the record id."),
-    url_field: str = typer.Option("url", "--url-field", help="JSON Lines field holding the URL."),
+    content_field: str = typer.Option("html", "--content-field", help="JSON Lines field (Parquet column) holding the page."),
+    id_field: str = typer.Option("id", "--id-field", help="JSON Lines field (Parquet column) holding the record id."),
+    url_field: str = typer.Option("url", "--url-field", help="JSON Lines field (Parquet column) holding the URL."),
     max_bytes: int = typer.Option(10_000_000, "--max-bytes", help="Records larger than this get an error row."),
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds a record may take before it gets an error row (inf: no limit)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run into the same output."),

@@ -410,6 +410,40 @@ def test_a_corrupt_gzip_member_costs_only_its_record_in_a_warc_file(
     assert (f"read on from byte {sum(map(len, members[:3])):,}" in rows[2]["error"]) == (via == "file")
 
 
+def test_parquet_rows_are_records_read_by_column(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    crawl = tmp_path / "folder" / "crawl.parquet"  # found in a folder walk too
+    crawl.parent.mkdir()
+    pq.write_table(pa.table({
+        "id": [7, None, 9, 10, 11],
+        "url": ["https://ex.com/a", "https://ex.com/b", None, "https://ex.com/d", "https://ex.com/e"],
+        "body": [page("A", "Caf\xe9 one.").encode("latin-1"), page("B", "Two.").encode(), None, b"",
+                 page("E", "Five.").encode()],
+        "extra": ["not read"] * 5,
+    }), crawl, row_group_size=2)
+    text_only = tmp_path / "dump.parquet"
+    pq.write_table(pa.table({"text": ["First paragraph.\n\nSecond."], "id": [b"\xffbin"]}), text_only)
+    columns = tmp_path / "wrong.parquet"
+    pq.write_table(pa.table({"page": ["<p>x</p>"]}), columns)
+    damaged = tmp_path / "cut.parquet"
+    damaged.write_bytes(text_only.read_bytes()[:-20])
+
+    run_batch([str(crawl.parent), str(text_only), str(columns), str(damaged)],
+              options(tmp_path, content_field="body"))
+
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert [(r["id"], r["url"], r["status"]) for r in rows] == [
+        ("7", "https://ex.com/a", "ok"), ("2", "https://ex.com/b", "ok"), ("9", None, "error"),
+        ("10", "https://ex.com/d", "empty"), ("11", "https://ex.com/e", "ok"),
+        ("\ufffdbin", None, "ok"), (None, None, "error"), (None, None, "error")]
+    assert rows[0]["text"] == "Caf\xe9 one." and rows[2]["error"] == f"{crawl}:#3: no 'body' or 'text' field"
+    assert rows[5]["text"] == "First paragraph.\n\nSecond."
+    assert rows[6]["error"] == f"{columns}: no column 'body' or 'text' (it has page); name one with --content-field"
+    assert rows[7]["error"].startswith(f"{damaged}: not a readable Parquet file")
+
+
 def test_pretty_printed_json_objects_are_records_not_lines(tmp_path: Path) -> None:
     one = tmp_path / "item.json"  # `json.dumps(item, indent=2)`, or jq's output
     one.write_text(json.dumps({"url": "https://ex.com/a", "html": page("A", "One item.")}, indent=2))
