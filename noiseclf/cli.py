@@ -421,13 +421,14 @@ def explain(
     from .explain import explain as explain_page, rich_table, write_report as write_explanation
     from .inference import Extractor
     from .model import load_model
+    from .segmentation import decode_html, settle_format
 
     if format not in ("auto", "html", "text"):
         _fail(ValueError(f"--format must be auto, html or text, not {format!r}"))
     _check_threshold(threshold)
     if top < 1:
         _fail(ValueError("--top must be at least 1"))
-    kind, _ = input_kind(str(page)) or ("page", "")
+    kind, suffix_format = input_kind(str(page)) or ("page", "auto")
     if kind != "page":
         _fail(InputError(f"{page}: explain reads one page, not a {kind.upper()} file of records; "
                          f"`noiseclf extract --blocks` gives every record's blocks"))
@@ -446,7 +447,11 @@ def explain(
                 content = gzip.decompress(content)
         except (OSError, EOFError, zlib.error) as exc:  # EOFError: a truncated .gz
             raise _path_error(page, exc) from None
-        exp = explain_page(extractor, content, format=format, source="-" if stdin else str(page), top=top)
+        source = "-" if stdin else str(page)
+        if format == "auto":  # as extract reads it: the content, and the suffix where the content is not clear
+            content = decode_html(content, None, source)
+            format = settle_format(content, suffix_format)
+        exp = explain_page(extractor, content, format=format, source=source, top=top)
     except (NoiseclfError, OSError) as exc:
         _fail(exc)
     _console().print(rich_table(exp))

@@ -3,12 +3,12 @@
 Each renderer reads the kept blocks of an Extraction (made with `with_blocks=True`) and uses their
 layout context: headings (`Block.heading`), list items (`within("li")`, ordered by the nearest
 ul/ol in `Block.path`, nested by the number of li on the path), blockquotes, preformatted text
-and table cells. A block knows its tag path but not its row or column, so a table is rebuilt
-only when its cells show the shape: a leading row of at least two <th> gives the column count
-(a Markdown table with a header when the other cells fill whole rows, else one ` | `-joined line
-per row), or <th> cells recurring at a fixed stride mark the start of each row (` | `-joined
-lines). Other cells are rendered as paragraphs, one per cell. Text inside
-<pre> reaches us with its whitespace collapsed, so a code block has one line per block.
+and table cells. A table's rows and cells are its blocks' enclosing <tr> and <td>/<th> elements
+(`Block.elements`, one per `Block.path` component), so two tables never merge and a cell's blocks
+stay one cell; a first row of <th> only is the header of a Markdown table (rows padded to its
+width), and a table without one is a ` | `-joined line per row. A cell that held no text leaves no
+block, so the cells after it in its row move left. Text inside <pre> reaches us with its whitespace
+collapsed, so a code block has one line per block.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ from .types import Block, Extraction, InputError
 OUTPUTS: tuple[str, ...] = ("text", "markdown", "html")
 _LIST_TAGS = frozenset({"ul", "ol", "menu"})
 _CELL_TAGS = frozenset({"td", "th"})
+_ROW_TAGS = frozenset({"tr"})
+_TABLE_TAGS = frozenset({"table"})
+_QUOTE_TAGS = frozenset({"blockquote"})
 # What CommonMark reads as inline markup: code spans, emphasis (an _ inside a word is none), links and images,
 # raw HTML and autolinks, entity references, and a backslash escaping the punctuation after it or breaking a line
 _MD_INLINE = re.compile(r"[`*\[]|(?<![^\W_])_|_(?![^\W_])|<(?=\S)|&(?=#?[A-Za-z0-9]+;)|\\(?=[!-/:-@\[-`{-~]|$)")
@@ -41,10 +44,12 @@ class _Item:
     text: str
     level: int = 0  # heading level (1-6) or list nesting (0 = top level)
     ordered: bool = False  # list item of an <ol>
-    quote: bool = False  # inside a <blockquote>
+    quote: int = 0  # inside a <blockquote>: its element id + 1 (-1 where the path does not tell which); else 0
     header: bool = False  # a <th> cell
     group: str = ""  # items with equal kind and group join one list, code block or table
     language: str = ""  # a code block's language, from class names like "language-python"
+    row: int = 0  # a table cell's <tr> element (a number of its own where the path does not tell)
+    cell: int = 0  # a table cell's <td>/<th> element: the blocks of one cell join
 
 
 def _prefix(path: str, tags: frozenset[str]) -> str:
@@ -56,9 +61,22 @@ def _prefix(path: str, tags: frozenset[str]) -> str:
     return ""
 
 
-def _item(block: Block) -> _Item:
-    """Classify a block as heading, list item, code, table cell or paragraph."""
-    quote = block.within("blockquote")
+def _enclosing(block: Block, tags: frozenset[str]) -> int | None:
+    """The element id of the block's nearest enclosing element with one of `tags`, or None (none, or a path
+    cut short on a very deep page, which no longer lines up with the element ids)."""
+    parts = block.path.split("/")
+    if len(parts) != len(block.elements):
+        return None
+    return next((block.elements[i] for i in range(len(parts) - 1, -1, -1) if parts[i] in tags), None)
+
+
+def _item(block: Block, position: int) -> _Item:
+    """Classify a block as heading, list item, code, table cell or paragraph (`position`: its place among the
+    kept blocks, a row of its own for a cell whose row the path does not tell)."""
+    quote = 0
+    if block.within("blockquote"):
+        element = _enclosing(block, _QUOTE_TAGS)
+        quote = -1 if element is None else element + 1
     if block.heading:
         return _Item("h", block.text, level=block.heading, quote=quote)
     if block.within("pre"):
@@ -66,8 +84,11 @@ def _item(block: Block) -> _Item:
         return _Item("pre", block.text, quote=quote, group=_prefix(block.path, frozenset({"pre"})),
                      language=match.group(1).lower() if match else "")
     if block.tag in _CELL_TAGS:
+        table, row, cell = (_enclosing(block, tags) for tags in (_TABLE_TAGS, _ROW_TAGS, _CELL_TAGS))
+        if row is None or cell is None:
+            row = cell = -1 - position
         return _Item("cell", block.text, quote=quote, header=block.tag == "th",
-                     group=_prefix(block.path, frozenset({"table"})))
+                     group=_prefix(block.path, _TABLE_TAGS) if table is None else f"table {table}", row=row, cell=cell)
     if block.within("li"):
         parts = block.path.split("/")
         lists = [p for p in parts if p in _LIST_TAGS]
@@ -90,23 +111,25 @@ def _groups(items: Sequence[_Item]) -> list[list[_Item]]:
     return groups
 
 
-def _table_rows(cells: Sequence[_Item]) -> tuple[list[list[_Item]], bool] | None:
-    """Rows of a run of table cells and whether the first is a header, when the shape tells them."""
-    n = len(cells)
-    lead = next((i for i, c in enumerate(cells) if not c.header), n)
-    if lead >= 2:
-        rows = [list(cells[i: i + lead]) for i in range(0, n, lead)]
-        return rows, (n - lead) % lead == 0 and n > lead
-    starts = [i for i, c in enumerate(cells) if c.header]
-    if len(starts) >= 2 and starts[0] == 0:
-        stride = starts[1]
-        if stride >= 2 and n % stride == 0 and starts == list(range(0, n, stride)):
-            return [list(cells[i: i + stride]) for i in range(0, n, stride)], False
-    return None
+def _table_rows(cells: Sequence[_Item]) -> tuple[list[list[_Item]], bool]:
+    """The rows of a run of table cells, a cell's blocks joined, and whether the first row is a header: <th>
+    cells only, with rows under it."""
+    rows = [[_joined(list(blocks)) for _, blocks in groupby(row, key=lambda c: c.cell)]
+            for _, row in groupby(cells, key=lambda c: c.row)]
+    return rows, len(rows) > 1 and all(c.header for c in rows[0])
+
+
+def _joined(blocks: list[_Item]) -> _Item:
+    """The blocks of one table cell (lines split by <br>, paragraphs) as one cell."""
+    first = blocks[0]
+    if len(blocks) == 1:
+        return first
+    return _Item("cell", " ".join(b.text for b in blocks), quote=first.quote, header=first.header,
+                 group=first.group, row=first.row, cell=first.cell)
 
 
 def _kept_items(ex: Extraction) -> list[_Item]:
-    return [_item(b.block) for b in ex.blocks if b.keep]
+    return [_item(b.block, i) for i, b in enumerate(b for b in ex.blocks if b.keep)]
 
 
 def to_text(ex: Extraction) -> str:
@@ -147,14 +170,12 @@ def _md_fence(body: str) -> str:
 
 
 def _md_table(cells: Sequence[_Item]) -> list[str]:
-    shape = _table_rows(cells)
-    if shape is None:
-        return [_md_escape(c.text) for c in cells]
-    rows, header = shape
+    rows, header = _table_rows(cells)
     if not header:
         return [_md_line(" | ".join(_md_cell(c.text) for c in row)) for row in rows]
-    lines = ["| " + " | ".join(_md_cell(c.text) for c in row) + " |" for row in rows]
-    lines.insert(1, "|" + " --- |" * len(rows[0]))
+    width = max(map(len, rows))
+    lines = ["| " + " | ".join([_md_cell(c.text) for c in row] + [""] * (width - len(row))) + " |" for row in rows]
+    lines.insert(1, "|" + " --- |" * width)
     return ["\n".join(lines)]
 
 
@@ -164,7 +185,8 @@ def _md_group(group: list[_Item]) -> list[str]:
     if first.kind == "h":
         return ["#" * first.level + " " + _md_heading(first.text)]
     if first.kind == "li":
-        return ["\n".join("   " * it.level + ("1. " if it.ordered else "- ") + _md_escape(it.text) for it in group)]
+        return ["\n".join("   " * level + ("1. " if it.ordered else "- ") + _md_escape(it.text)
+                          for it, level in zip(group, _list_levels(group)))]
     if first.kind == "pre":
         body = "\n".join(it.text for it in group)
         fence = _md_fence(body)
@@ -174,13 +196,29 @@ def _md_group(group: list[_Item]) -> list[str]:
     return [_md_escape(first.text)]
 
 
+def _list_levels(items: Sequence[_Item]) -> list[int]:
+    """Nesting levels to render: at most one deeper than the item before (a level with no kept item of its own,
+    the first item's included, would read as code or as the parent's text)."""
+    levels: list[int] = []
+    open_lists: list[int] = []  # the source levels of the lists open at this item
+    for it in items:
+        while open_lists and open_lists[-1] > it.level:
+            open_lists.pop()
+        if not open_lists or open_lists[-1] < it.level:
+            open_lists.append(it.level)
+        levels.append(len(open_lists) - 1)
+    return levels
+
+
 def to_markdown(ex: Extraction) -> str:
-    """The kept blocks as Markdown: headings, lists, blockquotes, tables and fenced code kept."""
-    paragraphs: list[str] = []
-    for group in _groups(_kept_items(ex)):
-        for para in _md_group(group):
-            paragraphs.append(_md_quote(para) if group[0].quote else para)
-    return "\n\n".join(paragraphs)
+    """The kept blocks as Markdown: headings, lists, blockquotes, tables and fenced code kept; the paragraphs
+    of one <blockquote> in one quote."""
+    paragraphs = [(group[0].quote, para) for group in _groups(_kept_items(ex)) for para in _md_group(group)]
+    out = []
+    for quote, run in groupby(paragraphs, key=lambda qp: qp[0]):
+        paras = [para for _, para in run]
+        out += [_md_quote("\n\n".join(paras))] if quote else paras
+    return "\n\n".join(out)
 
 
 def _md_quote(para: str) -> str:
@@ -198,9 +236,8 @@ def _html_list(items: Sequence[_Item]) -> str:
     """Nested <ul>/<ol> for a run of list items, each deeper list inside its parent's <li>."""
     out: list[str] = []
     stack: list[str] = []
-    for it in items:
+    for it, level in zip(items, _list_levels(items)):
         tag = "ol" if it.ordered else "ul"
-        level = min(it.level, len(stack))
         while len(stack) > level + 1:
             out.append(f"</li></{stack.pop()}>")
         if len(stack) == level + 1:
@@ -227,10 +264,7 @@ def _html_row(row: Sequence[_Item]) -> str:
 
 
 def _html_table(cells: Sequence[_Item]) -> str:
-    shape = _table_rows(cells)
-    if shape is None:
-        return "\n".join(f"<p>{_esc(c.text)}</p>" for c in cells)
-    rows, header = shape
+    rows, header = _table_rows(cells)
     if header:
         return (f"<table><thead>{_html_row(rows[0])}</thead><tbody>"
                 + "".join(_html_row(r) for r in rows[1:]) + "</tbody></table>")

@@ -121,9 +121,22 @@ def decode_html(data: bytes, declared: str | None = None, source: str = "") -> s
         text = _nearly(data, name)
         if text is not None:
             return text
-    guess = charset_normalizer.from_bytes(data[:65536]).best()
-    name = _codec(guess.encoding) if guess is not None else None
+    name = _guessed_codec(data[:65536])
     return data.decode(name or "cp1252", errors="replace")
+
+
+def _guessed_codec(data: bytes) -> str | None:
+    """charset_normalizer's best guess, but windows-1252 (WHATWG's default where nothing is declared) where it
+    fits as well as the best, and never UTF-16/32 for bytes without a NUL: on a short text the guess is a tie
+    among many charsets, and the first of them ("El niño" read as cp1250's "ni˝o", "Müller" as UTF-16) is
+    seldom the one meant."""
+    matches = [m for m in charset_normalizer.from_bytes(data)
+               if b"\0" in data or not (_codec(m.encoding) or "").startswith(_WIDE)]
+    if not matches:
+        return None
+    best = matches[0]
+    tied = (_codec(m.encoding) for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence))
+    return "cp1252" if "cp1252" in tied else _codec(best.encoding)
 
 
 def _nearly(data: bytes, name: str) -> str | None:
@@ -429,9 +442,11 @@ _LINE_BREAKS = str.maketrans({"\r": "\n", "\v": "\n", "\f": "\n", "\x1c": "\n", 
 # What `_LINE_BREAKS` maps: searched for first, as translating through a table of that size reads every
 # character of a page through a dict, and most texts hold none of them.
 _ODD_CHARS = re.compile("[\r\v\f\x1c-\x1e\x85\u2028\u2029\ud800-\udfff]")
-# A hard-wrapped text (`_hard_wrapped`): its width is this quantile of its lines' lengths, at least this many
-# columns, and this share of its lines are full.
-_WRAP_QUANTILE, _WRAP_MIN_WIDTH, _WRAP_FULL_SHARE = 0.9, 40, 0.8
+# A hard-wrapped text (`_wrap_width`): its width is this quantile of its lines' lengths, from this many columns to
+# this many, and this share of its lines are full.
+_WRAP_QUANTILE, _WRAP_MIN_WIDTH, _WRAP_MAX_WIDTH, _WRAP_FULL_SHARE = 0.9, 30, 132, 0.8
+# Without blank lines, each paragraph's last line is among the lines that should be full: fewer are.
+_WRAP_FULL_SHARE_UNBROKEN = 0.6
 
 
 def _line_blocks(pieces: list[str]) -> list[Block]:
@@ -451,36 +466,64 @@ _line_blocks_of = _compiled_line_blocks if COMPILED_WALK else _line_blocks
 
 
 def _blank_line_pieces(text: str) -> list[str]:
-    """The pieces of a text that has blank lines: its paragraphs, each a block, where their lines are a
-    hard-wrapped text's; else its lines, as a browser copies a page (blank lines around its paragraphs only,
-    one line a list item or heading) or a line dump holds a stray blank line."""
+    """The pieces of a text that has blank lines: where their lines are a hard-wrapped text's, its paragraphs,
+    each cut after a line that had room for the next line's first word (a subhead over its paragraph); else its
+    lines, as a browser copies a page (blank lines around its paragraphs only, one line a list item or heading)
+    or a line dump holds a stray blank line."""
     pieces = _BLANK_LINE.split(text)
     paragraphs = [piece.split("\n") for piece in pieces if "\n" in piece]
-    if not paragraphs or _hard_wrapped(paragraphs):
+    if not paragraphs:
         return pieces
-    return [line for piece in pieces for line in piece.split("\n")]
+    width = _wrap_width(paragraphs)
+    if not width:
+        return [line for piece in pieces for line in piece.split("\n")]
+    return [run for piece in pieces for run in _wrapped_runs(piece.split("\n"), width)]
 
 
-def _hard_wrapped(paragraphs: list[list[str]]) -> bool:
-    """Whether the lines of paragraphs were broken at a text width: nearly every line but a paragraph's last
-    too full to take the next line's first word within the width. Lines of one word (a long link, a menu
-    item) are left out: only they can be wider than a wrapped text."""
+def _line_pieces(lines: list[str]) -> list[str]:
+    """The pieces of a text without blank lines: its lines (a WET record's, a line dump's), or, where they are a
+    hard-wrapped text's, its runs of lines up to each line that had room for the next line's first word."""
+    width = _wrap_width([lines], _WRAP_FULL_SHARE_UNBROKEN)
+    return _wrapped_runs(lines, width) if width else lines
+
+
+def _wrap_width(paragraphs: list[list[str]], full_share: float = _WRAP_FULL_SHARE) -> int:
+    """The width the lines of paragraphs were broken at, 0 when they were not: nearly every line but a
+    paragraph's last (and a heading's, under three quarters of the width) too full to take the next line's first word
+    within the width, and no line wider (a headline over an unbroken paragraph is no wrapped text). Lines of
+    one word (a long link, a menu item) are left out: only they can be wider than a wrapped text."""
     pairs = [(len(line.rstrip()), len(following.split(maxsplit=1)[0]) if following.strip() else 0)
              for lines in paragraphs for line, following in zip(lines, lines[1:]) if " " in line.strip()]
     if not pairs:
-        return False
+        return 0
     lengths = sorted(n for n, _ in pairs)
     width = lengths[int(_WRAP_QUANTILE * (len(lengths) - 1))]
-    full = sum(n + 1 + word > width for n, word in pairs)
-    return width >= _WRAP_MIN_WIDTH and full >= _WRAP_FULL_SHARE * len(pairs)
+    body = [(n, word) for n, word in pairs if 4 * n >= 3 * width]  # not a heading over its paragraph
+    full = sum(n + 1 + word > width for n, word in body)
+    widest = max(len(line.rstrip()) for lines in paragraphs for line in lines if " " in line.strip())
+    wrapped = (_WRAP_MIN_WIDTH <= width <= _WRAP_MAX_WIDTH and full >= full_share * len(body)
+               and widest <= width + max(4, width // 10))
+    return widest if wrapped else 0  # a line with room under the widest for the next word ended its block
+
+
+def _wrapped_runs(lines: list[str], width: int) -> list[str]:
+    """The lines of a hard-wrapped piece as runs, cut after each line that had room for the next line's first
+    word: the line ended a heading or a paragraph."""
+    runs, start = [], 0
+    for i, (line, following) in enumerate(zip(lines, lines[1:])):
+        word = following.split(maxsplit=1)
+        if word and len(line.rstrip()) + 1 + len(word[0]) <= width:
+            runs.append("\n".join(lines[start:i + 1]))
+            start = i + 1
+    runs.append("\n".join(lines[start:]))
+    return runs
 
 
 def segment_text(text: str, *, source: str = "", title: str = "") -> Document:
-    """Cut plain text into blocks: paragraphs between blank lines where their lines are hard-wrapped, else
-    lines."""
+    """Cut plain text into blocks: paragraphs where its lines are hard-wrapped, else lines."""
     text = text.replace("\r\n", "\n")
     text = visible(text.translate(_LINE_BREAKS) if _ODD_CHARS.search(text) else text)
-    pieces = _blank_line_pieces(text) if _BLANK_LINE.search(text) else text.split("\n")
+    pieces = _blank_line_pieces(text) if _BLANK_LINE.search(text) else _line_pieces(text.split("\n"))
     blocks = _line_blocks_of(pieces)
     if not title:  # the first headline-like line: a few words, no sentence of body text
         title = next((b.text for b in blocks[:8] if 4 <= len(b.text.split()) <= 25
@@ -531,9 +574,12 @@ def sniff_format(content: str | bytes) -> Format:
 def settle_format(content: str, hint: str) -> Format:
     """The format of content whose source suggests `hint` ("html" or "text" from a file suffix, a WARC
     record's type or a JSON Lines field; "auto" for none). The content overrules the hint only on clear
-    evidence: an .html file without a single tag is text, a .txt file that sniffs as a page is HTML."""
+    evidence: an .html file without a single tag is text; a .txt file is HTML only where it opens as a page
+    does (a doctype, <html>, or a tag first and page markup after it), not where its prose shows tags."""
     if hint == "html":
         return "html" if _ANY_TAG.search(content) else "text"
+    if hint == "text" and not _sniff_head(content).startswith("<"):
+        return "text"
     return sniff_format(content)
 
 

@@ -121,8 +121,35 @@ def test_markdown_keeps_headings_lists_quotes_tables_and_code() -> None:
 def test_markdown_tables_without_a_header_row() -> None:
     rows = b"<table><tr><th>Name</th><td>Ada</td></tr><tr><th>Born</th><td>1815</td></tr></table>"
     assert to_markdown(_all_kept(rows)) == "Name | Ada\n\nBorn | 1815"
-    unknown = b"<table><tr><td>a|b</td><td>c</td></tr></table>"
-    assert to_markdown(_all_kept(unknown)) == "a|b\n\nc"  # rows unknown: one paragraph per cell
+    plain = b"<table><tr><td>a|b</td><td>c</td></tr></table>"
+    assert to_markdown(_all_kept(plain)) == "a\\|b | c"
+
+
+def test_table_rows_and_cells_come_from_the_table_not_from_counting_cells() -> None:
+    page = (b"<table><tr><th>Name</th><th>Age</th><th>City</th></tr>"
+            b"<tr><td>Bob</td><td></td><td>Paris</td></tr>"  # an empty cell leaves no block
+            b"<tr><td>Ann</td><td>44</td><td>1 Main St<br>Rome</td></tr></table>"
+            b"<table><tr><td>Other</td><td>table</td></tr></table>")
+    markdown = to_markdown(_all_kept(page))
+    assert markdown == ("| Name | Age | City |\n| --- | --- | --- |\n| Bob | Paris |  |\n| Ann | 44 | 1 Main St Rome |"
+                        "\n\nOther | table")
+    html = to_html(_all_kept(page))
+    assert "<tr><td>Ann</td><td>44</td><td>1 Main St Rome</td></tr></tbody></table>" in html
+    assert "<table><tbody><tr><td>Other</td><td>table</td></tr></tbody></table>" in html
+    _check_html(html)
+
+
+def test_a_list_level_without_an_item_of_its_own_and_a_quote_of_several_paragraphs() -> None:
+    page = (b"<html><body><ul><li>top item<ul><li><ul><li>grandchild item</li><li>sibling</li></ul></li></ul></li>"
+            b"<li>back</li></ul><blockquote><p>Quoted one.</p><p>Quoted two.</p></blockquote>"
+            b"<blockquote><p>Another quote.</p></blockquote></body></html>")
+    markdown = to_markdown(_all_kept(page))
+    assert markdown == ("- top item\n   - grandchild item\n   - sibling\n- back\n\n"
+                        "> Quoted one.\n>\n> Quoted two.\n\n> Another quote.")
+    html = to_html(_all_kept(page))
+    assert "<ul><li>top item<ul><li>grandchild item</li><li>sibling</li></ul></li><li>back</li></ul>" in html
+    assert html.count("<blockquote>") == 2
+    _check_html(html)
 
 
 def test_nested_lists_in_markdown_and_html() -> None:

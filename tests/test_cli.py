@@ -59,6 +59,16 @@ def test_extract_and_explain_at_a_threshold_of_their_own(tmp_path, tiny_model):
     assert "kept at threshold 0;" in " ".join(explained.stdout.split())
 
 
+def test_explain_reads_a_file_as_extract_does(tmp_path, tiny_model):
+    page = tmp_path / "lines.html"  # lines of a page separated by <br>: HTML by its suffix, text by a sniff alone
+    page.write_text("<br>\n".join(["Night trains return to the valley"] + ARTICLE.split("<p>")[1:3]) + "<br>")
+    extracted = runner.invoke(app, ["extract", str(page), "--model", str(tiny_model), "-j", "1", "-q", "--blocks"])
+    explained = runner.invoke(app, ["explain", str(page), "--model", str(tiny_model)])
+    assert extracted.exit_code == explained.exit_code == 0, explained.output
+    assert {b["tag"] for b in rows(extracted.stdout)[0]["blocks"]} == {"body"}
+    assert " body " in explained.stdout and " line " not in explained.stdout
+
+
 def test_extract_keeps_a_row_for_every_bad_input(tmp_path, tiny_model):
     good = tmp_path / "good.html"
     good.write_text(ARTICLE)

@@ -10,7 +10,8 @@ import pytest
 from lxml import etree
 
 from noiseclf.segmentation import (
-    _DROP, _line_blocks, _parse, _walk, decode_html, flatten, segment, segment_html, segment_text, sniff_format,
+    _DROP, _line_blocks, _parse, _walk, decode_html, flatten, segment, segment_html, segment_text, settle_format,
+    sniff_format,
 )
 from noiseclf.types import Block, InputError
 
@@ -386,3 +387,32 @@ def test_lone_surrogates_in_text_become_question_marks_as_in_html():
     text = f"Hello \ud800 world. {PROSE}"
     html_text = texts(segment(f"<p>{text}</p>", format="html"))[0]
     assert texts(segment(text, format="text")) == [html_text] == [f"Hello ? world. {PROSE}"]
+
+
+@pytest.mark.parametrize("text", ["El niño comió en la casa el sábado.", "Søren bor i København.", "Prices from £5 a day.",
+                                  "Café au lait à la crème, très bien."])
+def test_a_short_western_text_without_a_declared_charset_reads_as_windows_1252(text: str) -> None:
+    assert decode_html(text.encode("cp1252")) == text  # charset_normalizer's first of a tie read "ni˝o", "Ł5"
+
+
+def test_a_text_file_whose_prose_shows_tags_stays_text() -> None:
+    tutorial = ("A paragraph is written as <p>Hello</p> and a section as <div>...</div> in the source.\n\n"
+                "Never put a <div> inside a <p>, because the parser closes the paragraph early.")
+    assert settle_format(tutorial, "text") == "text" and sniff_format(tutorial) == "html"
+    assert settle_format("<!doctype html><html><body><p>Page</p></body></html>", "text") == "html"
+    assert settle_format("<div><p>A page saved as .txt</p><p>still markup</p></div>", "text") == "html"
+
+
+def test_hard_wrapping_needs_lines_no_wider_than_its_width_and_cuts_at_lines_with_room_left() -> None:
+    story = ("The harbour board approved the plan on Tuesday after a long debate about the cost of the new quay wall. "
+             "Work on the wall starts in May and should take two years, the board's chair said.")
+    later = "The ferry returns in May, after two years away, on the old timetable of four crossings a day."
+    headline = "Harbour board approves the new quay wall"
+    assert texts(segment_text(f"{headline}\n{story}\n\n{later}")) == [headline, story, later]  # no wrapped text
+    wrapped = f"{headline}\n{textwrap.fill(story, 72)}\n\nBackground\n{textwrap.fill(later, 72)}"
+    assert texts(segment_text(wrapped)) == [headline, story, "Background", later]  # subheads over their paragraphs
+    narrow = textwrap.fill(story, 34) + "\n\n" + textwrap.fill(later, 34)
+    assert texts(segment_text(narrow)) == [story, later]
+    unbroken = "\n".join([headline, textwrap.fill(story, 72), textwrap.fill(later, 72)])  # no blank line at all
+    assert texts(segment_text(unbroken)) == [headline, story, later]
+    assert texts(segment_text(f"Home\nNews\n{story}\n{later}")) == ["Home", "News", story, later]  # a line dump
