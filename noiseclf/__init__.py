@@ -1,9 +1,8 @@
 """noiseclf: main-content extraction as a trained block classifier (content versus boilerplate)."""
 
-__version__ = "0.1.0"
-
-from .inference import Extractor, extract  # noqa: E402
-from .types import (  # noqa: E402
+from ._version import __version__
+from .inference import Extractor, extract
+from .types import (
     Block, BlockClass, Document, Extraction, InputError, ModelError, NoiseclfError, ScoredBlock,
 )
 

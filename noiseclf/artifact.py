@@ -19,7 +19,7 @@ from typing import get_args, get_origin, get_type_hints
 
 import numpy as np
 
-from . import __version__
+from ._version import __version__
 from .features import FEATURE_NAMES
 from .probe import PROBE_LENGTH, probe_differences
 from .types import Format, ModelError

@@ -82,7 +82,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Protocol
 
 from .segmentation import decode_html, settle_format
-from .types import SURROGATE, Extraction, InputError, NoiseclfError
+from .types import MAX_BYTES, SURROGATE, Extraction, InputError, NoiseclfError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -173,7 +173,7 @@ class BatchOptions:
     jobs: int | None = None
     chunk_size: int = 64
     unordered: bool = False
-    max_bytes: int | None = 10_000_000
+    max_bytes: int | None = MAX_BYTES
     timeout: float | None = 30.0
     resume: bool = False
     quiet: bool = False
@@ -946,7 +946,7 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _alarm_handler() -> Iterator[bool]:
+def alarm_handler() -> Iterator[bool]:
     """Install the SIGALRM handler for in-process runs; yields whether time limits can be enforced."""
     if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
         yield False
@@ -1026,7 +1026,7 @@ def _row_source(options: BatchOptions,
     """The model loaded (in-process, or in a started pool, once loaded here to check it); yields records -> rows."""
     jobs = options.jobs or _default_jobs(inputs)
     if jobs == 1:
-        with _alarm_handler() as armed:
+        with alarm_handler() as armed:
             processor = make_processor(options, enforce_timeout=armed)
             yield lambda records: map(processor, records)
         return

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .types import InputError, NoiseclfError
+from .types import MAX_BYTES, InputError, NoiseclfError
 
 if TYPE_CHECKING:
     from .tables import CacheEntry
@@ -84,7 +84,7 @@ def extract(
     content_field: str = typer.Option("html", "--content-field", help="JSON Lines field (Parquet column) holding the page."),
     id_field: str = typer.Option("id", "--id-field", help="JSON Lines field (Parquet column) holding the record id."),
     url_field: str = typer.Option("url", "--url-field", help="JSON Lines field (Parquet column) holding the URL."),
-    max_bytes: int = typer.Option(10_000_000, "--max-bytes", help="Records larger than this get an error row."),
+    max_bytes: int = typer.Option(MAX_BYTES, "--max-bytes", help="Records larger than this get an error row."),
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds a record may take before it gets an error row (inf: no limit)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run into the same output."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),

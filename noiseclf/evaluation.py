@@ -21,7 +21,7 @@ import numpy as np
 from . import corpora, metrics
 from .augment import plain_markup
 from .labelling import label_blocks, oracle_text
-from .segmentation import flatten, segment_html, segment_text
+from .segmentation import flatten, segment_page, segment_text
 from .types import BlockClass, Document, Format, InputError, Page
 
 PRIMARY: dict[str, str] = {
@@ -129,7 +129,7 @@ def related_runs(page: Page) -> list[str]:
 
 def flattened_input(page: Page) -> str:
     """The page as a text dump: its HTML blocks, one paragraph each."""
-    return flatten(segment_html(page.content, source=page.key, encoding=page.encoding or None))
+    return flatten(segment_page(page))
 
 
 def score_page(page: Page, out: SystemOutput, cpu_ms: float, keep_texts: bool = False) -> PageScore:
@@ -227,7 +227,7 @@ class NoiseclfSystem:
         if input_text is not None:
             doc = segment_text(input_text, source=page.key)
         else:
-            doc = segment_html(page.content, source=page.key, encoding=page.encoding or None)
+            doc = segment_page(page)
             doc = plain_markup(doc) if self.plain_markup else doc
         result = self.extractor.extract_document(doc, with_blocks=True)
         keep = np.array([b.keep for b in result.blocks], dtype=bool)
@@ -244,7 +244,7 @@ class OracleSystem:
         if input_text is not None:
             doc = segment_text(input_text, source=page.key)
         else:
-            doc = segment_html(page.content, source=page.key, encoding=page.encoding or None)
+            doc = segment_page(page)
         labels = label_blocks(doc, page)
         return SystemOutput(text=oracle_text(doc, labels), doc=doc, keep=labels.content)
 

@@ -38,8 +38,9 @@ from .features import (
     block_words,
     neighbour_features,
 )
-from .inference import Extractor, card_teasers, page_confidence, scored_without_thread, without
+from .inference import Extractor, card_teasers, scored_without_thread, without
 from .model import AveragedTrees, after_story_thread, content_proba
+from .scoring import page_confidence
 from .segmentation import segment
 from .types import Block, Document
 

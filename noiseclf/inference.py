@@ -21,7 +21,7 @@ import numpy as np
 from .artifact import Manifest, check_manifest, check_threshold, packed_trees_file, read_manifest
 from .features import block_features, block_path_ids, block_words
 from .render import check_output, render
-from .scoring import PackedModel, after_story_thread
+from .scoring import PackedModel, after_story_thread, page_confidence
 from .segmentation import segment
 from .types import Document, Extraction, Format, InputError, ModelError, ScoredBlock
 
@@ -98,31 +98,6 @@ def load_scorer(path: str | Path) -> tuple[Scorer, Manifest]:
 
     model, manifest = load_model(path)
     return pack(model) or model, manifest
-
-
-def page_confidence(proba: np.ndarray, words: np.ndarray, keep: np.ndarray, model: Scorer) -> float:
-    """How sure the model is that the kept text is the page's main content, in [0, 1].
-
-    The raw score is the word-weighted certainty of the kept and dropped blocks; a model trained
-    with a calibrator maps it to the probability that the page's word F1 is at least 0.8.
-    """
-    raw = confidence_inputs(proba, words, keep)
-    calibrator = getattr(model, "confidence_calibrator_", None)
-    if calibrator is None:
-        return float(raw[0])
-    return float(calibrator.predict_proba(raw[None, :])[0, 1])
-
-
-def confidence_inputs(proba: np.ndarray, words: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """Page-level summary of block scores that the confidence is computed from."""
-    if not keep.any():
-        return np.zeros(4, np.float32)
-    kept_w = words * keep
-    dropped_w = words * ~keep
-    sure_kept = float((proba * kept_w).sum() / kept_w.sum())
-    sure_dropped = float(((1 - proba) * dropped_w).sum() / dropped_w.sum()) if dropped_w.any() else 1.0
-    ambiguous = float((words * (np.abs(proba - 0.5) < 0.25)).sum() / max(words.sum(), 1.0))
-    return np.array([sure_kept * sure_dropped, sure_kept, 1 - ambiguous, np.log1p(kept_w.sum())], np.float32)
 
 
 class Extractor:

@@ -129,15 +129,15 @@ def shingle_prf(pages: Sequence[tuple[float, float, float]]) -> PRF:
 # --- WCXB: bag-of-words overlap ---------------------------------------------------------------
 
 
-def _words(text: str) -> list[str]:
+def wcxb_words(text: str) -> list[str]:
     """WCXB tokens: the text lowercased first, then Unicode \\w+ runs."""
     return _TOKEN_RE.findall(text.lower())
 
 
 def word_prf(pred: str, gold: str) -> PRF:
     """One page's WCXB word P/R/F1; empty gold scores 1 only for an empty prediction, empty prediction scores 0."""
-    pred_words = _words(pred)
-    gold_words = _words(gold)
+    pred_words = wcxb_words(pred)
+    gold_words = wcxb_words(gold)
     if not gold_words:
         score = 0.0 if pred_words else 1.0
         return PRF(score, score, score, 1)

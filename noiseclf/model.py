@@ -1,7 +1,8 @@
 """The block classifier (a scikit-learn estimator), how it is packed for inference, and its files.
 
-The classifier makes two passes: gradient-boosted trees on block features, then a second model
-that also sees the first pass's scores of the neighbouring blocks (out-of-fold while training).
+The classifier is gradient-boosted trees on block features, optionally followed by a second pass, a
+model that also sees the first pass's scores of the neighbouring blocks (out-of-fold while training);
+`noiseclf train` fits one pass unless given `--two-pass`, and the shipped models have one.
 Where training pages say their type, a specialist fitted on one type (articles) is blended in on
 the pages a router over page profiles assigns to it. Trained on several augmentation draws of the
 same pages, each of those models is one member per draw, their raw scores averaged (`AveragedTrees`).
@@ -214,10 +215,10 @@ def _out_of_fold(estimator, X: np.ndarray, y: np.ndarray, folds: list, draws: np
 
 
 class BlockClassifier(ClassifierMixin, BaseEstimator):
-    """Two-pass content/boilerplate classifier over the blocks of many pages.
+    """Content/boilerplate classifier over the blocks of many pages, in one pass or (`two_pass`) two.
 
     `pages` (one id per row, blocks of a page contiguous and in order), `words` (tokens per block)
-    and `paths` (a tag-path id per block) tell the second pass who the neighbours are.
+    and `paths` (a tag-path id per block) tell the second pass, where there is one, who the neighbours are.
 
     With a `specialist`, fitting on `special` rows (those of pages of one type, articles say) also
     fits that estimator on those rows alone and a `router` that tells such pages from the rest by

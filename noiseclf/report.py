@@ -183,10 +183,10 @@ def _word_pr(texts: Sequence[str], proba: np.ndarray, gold: str,
              thresholds: np.ndarray = THRESHOLDS) -> tuple[np.ndarray, np.ndarray]:
     """One page's WCXB word precision and recall at each threshold, keeping the blocks at or above it."""
     vocab: dict[str, int] = {}
-    gold_ids = [vocab.setdefault(w, len(vocab)) for w in metrics._words(gold)]
+    gold_ids = [vocab.setdefault(w, len(vocab)) for w in metrics.wcxb_words(gold)]
     block_of, word_of = [], []
     for i, text in enumerate(texts):
-        ids = [vocab.setdefault(w, len(vocab)) for w in metrics._words(text)]
+        ids = [vocab.setdefault(w, len(vocab)) for w in metrics.wcxb_words(text)]
         block_of += [i] * len(ids)
         word_of += ids
     counts = sparse.csr_matrix((np.ones(len(word_of)), (block_of, word_of)), shape=(len(texts), max(len(vocab), 1)))

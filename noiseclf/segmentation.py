@@ -21,7 +21,7 @@ from collections import Counter
 import charset_normalizer
 from lxml import etree
 
-from .types import ANCESTOR_BIT, HINT_BIT, HINT_WORDS, Block, Document, Format, InputError, visible
+from .types import ANCESTOR_BIT, HINT_BIT, HINT_WORDS, Block, Document, Format, InputError, Page, visible
 
 BLOCK_TAGS = frozenset(
     "p div h1 h2 h3 h4 h5 h6 li td th tr table ul ol dl dt dd section article header footer nav "
@@ -517,6 +517,11 @@ def _wrapped_runs(lines: list[str], width: int) -> list[str]:
             start = i + 1
     runs.append("\n".join(lines[start:]))
     return runs
+
+
+def segment_page(page: Page) -> Document:
+    """The HTML blocks of a corpus page, read with its declared encoding and named by its key."""
+    return segment_html(page.content, source=page.key, encoding=page.encoding or None)
 
 
 def segment_text(text: str, *, source: str = "", title: str = "") -> Document:

@@ -24,12 +24,13 @@ from . import augment, corpora, features, labelling, segmentation, types
 from .augment import Augmenter
 from .features import N_FEATURES, block_features, block_path_ids, block_words
 from .labelling import label_blocks
-from .segmentation import as_format, segment_html
+from .segmentation import as_format, segment_page
 from .types import Document, Format, InputError, Page
 
 DEFAULT_CACHE = Path(os.environ.get("NOISECLF_CACHE", Path.home() / ".cache" / "noiseclf"))
 CACHE_KINDS = ("tables", "user-tables")  # the cache's subfolders of block tables, one folder a code fingerprint
 _FINGERPRINT = re.compile(r"[0-9a-f]{16}")
+_COMPILED_SOURCES = ("_walk.pyx", "_scan.pyx")  # the compiled helpers that shape a table's rows
 # what the older layout (tables straight under the kind folder) left there: `datasets`' folder and lock files,
 # and user tables under their 24-digit keys
 _OLDER_LAYOUT = {"tables": re.compile(r"generator|.*\.lock"), "user-tables": re.compile(r"[0-9a-f]{24}")}
@@ -37,11 +38,15 @@ _OLDER_LAYOUT = {"tables": re.compile(r"generator|.*\.lock"), "user-tables": re.
 
 def code_fingerprint() -> str:
     """Hash of the modules whose code decides a table's rows, this one (the rows' layout) included; `types`
-    holds the hint words, ancestor tags and invisible characters the blocks are read with."""
+    holds the hint words, ancestor tags and invisible characters the blocks are read with, and the compiled
+    walk and scan (their Cython sources, installed beside them) build the blocks and counts where present."""
     digest = hashlib.sha256()
     for module in (segmentation, features, labelling, corpora, augment, types):
         digest.update(Path(module.__file__).read_bytes())
     digest.update(Path(__file__).read_bytes())
+    for source in _COMPILED_SOURCES:
+        path = Path(__file__).with_name(source)
+        digest.update(path.read_bytes() if path.is_file() else source.encode())
     return digest.hexdigest()[:16]
 
 
@@ -119,7 +124,7 @@ def prune_cache(cache_dir: Path | None = None, *, dry_run: bool = False) -> list
 
 def page_document(page: Page, format: Format) -> Document:
     """Segment a corpus page; the text format is the HTML blocks flattened the way dumps are."""
-    return as_format(segment_html(page.content, source=page.key, encoding=page.encoding or None), format, page.key)
+    return as_format(segment_page(page), format, page.key)
 
 
 def block_columns(doc: Document, key: str, site: str, content: np.ndarray,
@@ -159,7 +164,7 @@ def _rows(corpus: str, split: str | None, format: Format, limit: int | None, roo
 def _page_rows(page: Page, format: Format, augmenter: Augmenter, draw: int) -> Iterator[dict]:
     """A corpus page's rows, augmented by `augmenter`; none for a page that does not parse or has no blocks."""
     try:
-        html_doc = segment_html(page.content, source=page.key, encoding=page.encoding or None)
+        html_doc = segment_page(page)
     except InputError:
         return
     if not html_doc.blocks:

@@ -23,11 +23,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from . import corpora
+from .calibration import GOOD_F1
 from .features import FEATURE_NAMES
-from .inference import confidence_inputs
 from .model import (DEFAULT_LEAVES, DEFAULT_TREES, BlockClassifier, Manifest, after_story_thread, default_trees,
                     save_model)
-from .scoring import blend
+from .scoring import blend, confidence_inputs
 from .tables import BlockMatrix, build_table, code_fingerprint, to_matrix
 from .types import Format, InputError
 
@@ -143,15 +143,13 @@ def choose_route(general: np.ndarray, special: np.ndarray, route: np.ndarray, m:
 
 
 def fit_calibrator(proba: np.ndarray, m: BlockMatrix, threshold: float):
-    """Map page-level score summaries to P(page word F1 >= 0.8) on validation pages."""
+    """Map page-level score summaries to P(page word F1 >= GOOD_F1) on validation pages."""
     keep = proba >= threshold
-    inputs, outcome = [], []
-    f1 = page_word_scores(proba, m, threshold)
-    for i, page in enumerate(np.unique(m.pages)):
-        rows = m.pages == page
-        inputs.append(confidence_inputs(proba[rows], m.words[rows], keep[rows]))
-        outcome.append(f1[i] >= 0.8)
-    outcome = np.array(outcome)
+    f1 = page_word_scores(proba, m, threshold)  # by page id, as the rows grouped below
+    order = np.argsort(m.pages, kind="stable")
+    pages = np.split(order, np.flatnonzero(np.diff(m.pages[order])) + 1)
+    inputs = [confidence_inputs(proba[rows], m.words[rows], keep[rows]) for rows in pages]
+    outcome = f1 >= GOOD_F1
     if outcome.all() or not outcome.any():
         return None
     return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000)).fit(np.array(inputs), outcome)

@@ -13,6 +13,7 @@ from operator import and_
 from typing import Literal
 
 Format = Literal["html", "text"]
+MAX_BYTES = 10_000_000  # the default size limit of one record or page, in bytes (characters for a str)
 # A lone UTF-16 surrogate: what a JSON "\\ud800" escape without its partner, or a file name in another
 # charset read with surrogateescape, decodes to; no UTF-8 writer takes it.
 SURROGATE = re.compile("[\ud800-\udfff]")

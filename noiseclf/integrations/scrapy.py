@@ -45,7 +45,7 @@ from twisted.internet.threads import deferToThread
 from ..batch import checked_limits
 from ..inference import Extractor, checked_threshold
 from ..render import check_output
-from ..types import Extraction, InputError, ModelError, NoiseclfError
+from ..types import MAX_BYTES, Extraction, InputError, ModelError, NoiseclfError
 
 _ADDED = ("main_text", "title", "confidence")
 
@@ -70,7 +70,7 @@ class NoiseclfPipeline:
 
     def __init__(self, model: str | None = None, *, output: str = "text", prefix: str = "",
                  html_field: str = "html", url_field: str = "url", keep_html: bool = False,
-                 max_bytes: int | None = 10_000_000, threshold: float | None = None):
+                 max_bytes: int | None = MAX_BYTES, threshold: float | None = None):
         check_output(output, "NOISECLF_OUTPUT")
         _check_fields(prefix, html_field, url_field)
         checked_limits(max_bytes, None, "NOISECLF_MAX_BYTES")
@@ -94,7 +94,7 @@ class NoiseclfPipeline:
         except ValueError as exc:
             raise InputError(f"NOISECLF_KEEP_HTML: {exc}") from None
         try:
-            max_bytes = s.getint("NOISECLF_MAX_BYTES", 10_000_000)
+            max_bytes = s.getint("NOISECLF_MAX_BYTES", MAX_BYTES)
         except ValueError:
             raise InputError(f"NOISECLF_MAX_BYTES must be a whole number of bytes (0: no limit), not "
                              f"{s.get('NOISECLF_MAX_BYTES')!r}") from None

@@ -44,8 +44,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from ..batch import ExtractorLike, Record, RecordProcessor, _alarm_handler, checked_limits, with_threshold
-from ..types import InputError, ModelError, NoiseclfError
+from ..batch import ExtractorLike, Record, RecordProcessor, alarm_handler, checked_limits, with_threshold
+from ..types import MAX_BYTES, InputError, ModelError, NoiseclfError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -76,7 +76,7 @@ def require_spark() -> None:
 def extract_partitions(model_path: str | None = None, content_col: str = "html", url_col: str | None = "url",
                        id_col: str | None = "id", format: str = "auto", *, format_col: str | None = None,
                        charset_col: str | None = None, status_col: str | None = None,
-                       error_col: str | None = None, max_bytes: int | None = 10_000_000,
+                       error_col: str | None = None, max_bytes: int | None = MAX_BYTES,
                        timeout: float | None = 30.0, keep_cols: Sequence[str] = (),
                        extractor_factory: ExtractorFactory | None = None,
                        threshold: float | None = None) -> PartitionExtractor:
@@ -173,7 +173,7 @@ class PartitionExtractor:
         import pandas as pd
 
         extractor = with_threshold(cached_extractor(self.model_path, self.factory), self.threshold)
-        with _alarm_handler() as armed:
+        with alarm_handler() as armed:
             processor = RecordProcessor(extractor, format=self.format, timeout=self.timeout if armed else None)
             for batch in batches:
                 rows = [processor(record) for record in self._records(batch)]
