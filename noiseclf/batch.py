@@ -666,10 +666,25 @@ def _warc_records(stream: str | _ForwardReader, source: str, options: BatchOptio
         yield _failed(source, None, f"{source}: corrupt WARC after {count} records: {damage}{went_on}")
         if start is None:
             return
+    if not count and isinstance(stream, str) and not _opens_as_warc(stream):
+        yield _failed(source, None, f"{source}: not a WARC file (it opens with no record header)")
+        return
     cut = _last_member_cut(stream, last, skip_first=count > 0)
     if cut is not None:
         yield _failed(source, None, f"{source}: gzip member cut short at byte {cut:,}, after {count} records: "
                                     "the record in it is lost")
+
+
+def _opens_as_warc(path: str) -> bool:
+    """Whether a file is empty or opens (gzipped or not) with a WARC record header."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_SNIFF_BYTES)
+        if head.startswith(_GZIP_MAGIC):
+            head = zlib.decompressobj(wbits=31).decompress(head, _SNIFF_BYTES)
+    except (OSError, zlib.error):
+        return False
+    return not head.strip() or head.removeprefix(_BOM).lstrip().startswith(b"WARC/")
 
 
 @contextlib.contextmanager
@@ -684,22 +699,32 @@ def _opened_at(stream: str | _ForwardReader, start: int) -> Iterator[str | Binar
 
 
 def _next_member(path: str, after: int) -> int | None:
-    """The offset of the first gzip member at or after byte `after` of a gzipped WARC file that decompresses
-    to a record header, or None (also for a file that is not gzipped)."""
+    """The offset of the first gzip member at or after byte `after` of a gzipped WARC file that decompresses,
+    whole, to a record header, or None (also for a file that is not gzipped). A damaged member whose start
+    still decompresses is passed over, so that it fails once."""
     with open(path, "rb") as f:
         if f.read(2) != _GZIP_MAGIC:
             return None
         with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
             pos = data.find(_GZIP_MAGIC + b"\x08", after)
             while pos >= 0:
-                try:
-                    head = zlib.decompressobj(wbits=31).decompress(data[pos:pos + 65536], 16)
-                except zlib.error:
-                    head = b""
-                if head.startswith(b"WARC/1."):
+                if _whole_record_member(data, pos):
                     return pos
                 pos = data.find(_GZIP_MAGIC + b"\x08", pos + 1)
     return None
+
+
+def _whole_record_member(data: mmap.mmap, pos: int, chunk: int = 1 << 20) -> bool:
+    """Whether the gzip member at `pos` decompresses to its end and opens with a WARC record header."""
+    inflate, head = zlib.decompressobj(wbits=31), b""
+    try:
+        while not inflate.eof and pos < len(data):
+            out = inflate.decompress(data[pos:pos + chunk])
+            head = head or out[:16]
+            pos += chunk
+    except zlib.error:
+        return False
+    return inflate.eof and head.startswith(b"WARC/1.")
 
 
 def _archive(stream: Any) -> Any:

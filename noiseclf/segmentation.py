@@ -42,6 +42,7 @@ _NESTED_REPEATS = 16  # a tag this often on the spine of a tree cut at the depth
 _CONTROL_BYTES = bytes(range(0, 9)) + bytes(range(14, 32))
 _CONTROL_CHARS = dict.fromkeys(_CONTROL_BYTES)
 _WIDE = ("utf-16", "utf-32")  # codec names of the UTF-16/32 family
+_GUESS_TIE = 0.05  # charset_normalizer coherences this close to the best one's tie on a short text
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.I)
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]{0,100}?encoding\s*=\s*["']([A-Za-z0-9_.\-]+)""", re.I)
 # UTF-8's first, then the wide ones (sniff_format decodes those), UTF-32's before UTF-16's, whose BOM starts it
@@ -127,15 +128,16 @@ def decode_html(data: bytes, declared: str | None = None, source: str = "") -> s
 
 def _guessed_codec(data: bytes) -> str | None:
     """charset_normalizer's best guess, but windows-1252 (WHATWG's default where nothing is declared) where it
-    fits as well as the best, and never UTF-16/32 for bytes without a NUL: on a short text the guess is a tie
-    among many charsets, and the first of them ("El niño" read as cp1250's "ni˝o", "Müller" as UTF-16) is
-    seldom the one meant."""
+    fits about as well as the best (as clean, nearly as coherent: short texts give coherences only roughly),
+    and never UTF-16/32 for bytes without a NUL: on a short text the guess is a tie among many charsets, and
+    the first of them ("El niño" read as cp1250's "ni˝o", "Müller" as UTF-16) is seldom the one meant."""
     matches = [m for m in charset_normalizer.from_bytes(data)
                if b"\0" in data or not (_codec(m.encoding) or "").startswith(_WIDE)]
     if not matches:
         return None
     best = matches[0]
-    tied = (_codec(m.encoding) for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence))
+    tied = (_codec(m.encoding) for m in matches
+            if m.chaos == best.chaos and m.coherence >= best.coherence - _GUESS_TIE)
     return "cp1252" if "cp1252" in tied else _codec(best.encoding)
 
 

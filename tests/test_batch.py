@@ -341,9 +341,9 @@ def test_a_malformed_content_length_gives_that_record_an_error_row(tmp_path: Pat
     assert f"malformed Content-Length '{length}'" in first["error"]
 
 
-def _raw_response(n: int, length_change: int = 0) -> bytes:
+def _raw_response(n: int, length_change: int = 0, filler: str = "") -> bytes:
     """A WARC response record written by hand, its Content-Length off by `length_change` bytes."""
-    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + page(f"P{n}", f"Body {n}.").encode()
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + page(f"P{n}", f"Body {n}.", filler).encode()
     return (b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:r%d>\r\nWARC-Target-URI: https://ex.com/%d\r\n"
             b"Content-Type: application/http; msgtype=response\r\nContent-Length: %d\r\n\r\n%s\r\n\r\n"
             % (n, n, len(http) + length_change, http))
@@ -391,11 +391,13 @@ def test_a_json_array_of_records_as_scrapy_exports_it(tmp_path: Path) -> None:
     assert f"{cut}:#2: not valid JSON" in rows[404]["error"]
 
 
+@pytest.mark.parametrize("where", ["start", "middle"])
 @pytest.mark.parametrize("via", ["file", "stdin"])
 def test_a_corrupt_gzip_member_costs_only_its_record_in_a_warc_file(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, via: str) -> None:
-    members = [gzip.compress(_raw_response(n)) for n in range(5)]
-    members[2] = members[2][:30] + bytes(30) + members[2][60:]  # its deflate data damaged
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, via: str, where: str) -> None:
+    members = [gzip.compress(_raw_response(n, filler=os.urandom(20_000).hex())) for n in range(5)]
+    cut = 30 if where == "start" else len(members[2]) // 2  # in the middle, the member's start still inflates
+    members[2] = members[2][:cut] + bytes(30) + members[2][cut + 30:]
     warc = tmp_path / "damaged.warc.gz"
     warc.write_bytes(b"".join(members))
     if via == "stdin":  # a pipe cannot seek to the next member: the input ends there
@@ -408,6 +410,18 @@ def test_a_corrupt_gzip_member_costs_only_its_record_in_a_warc_file(
     assert [r["id"] for r in rows] == ["<urn:r0>", "<urn:r1>", None, *after]
     assert rows[2]["status"] == "error" and "corrupt WARC after 2 records" in rows[2]["error"]
     assert (f"read on from byte {sum(map(len, members[:3])):,}" in rows[2]["error"]) == (via == "file")
+
+
+def test_a_file_named_warc_that_holds_no_record_header_is_an_error_not_an_empty_input(tmp_path: Path) -> None:
+    (tmp_path / "notes.warc").write_text("These are notes, saved under the wrong name.\n" * 10)
+    (tmp_path / "notes.warc.gz").write_bytes(gzip.compress(b"Not a WARC either.\n"))
+    (tmp_path / "nothing.warc").write_bytes(b"")
+
+    run_batch([str(tmp_path / n) for n in ("notes.warc", "notes.warc.gz", "nothing.warc")], options(tmp_path))
+
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert [r["status"] for r in rows] == ["error", "error", "empty"]
+    assert rows[0]["error"] == f"{tmp_path / 'notes.warc'}: not a WARC file (it opens with no record header)"
 
 
 def test_parquet_rows_are_records_read_by_column(tmp_path: Path) -> None:

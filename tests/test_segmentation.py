@@ -395,6 +395,13 @@ def test_a_short_western_text_without_a_declared_charset_reads_as_windows_1252(t
     assert decode_html(text.encode("cp1252")) == text  # charset_normalizer's first of a tie read "ni˝o", "Ł5"
 
 
+def test_windows_1252_wins_a_near_tie_but_not_a_clear_guess() -> None:
+    page = "<html><body><p>El niño comió en la casa el sábado. Cuesta £5.</p></body></html>"
+    assert decode_html(page.encode("cp1252")) == page  # cp1250 scored a little more coherent in this markup
+    polish = "Zażółć gęślą jaźń w Łodzi. Łódź, Kraków i Gdańsk to duże miasta, a Wisła płynie przez nie."
+    assert decode_html(polish.encode("cp1250")) == polish
+
+
 def test_a_text_file_whose_prose_shows_tags_stays_text() -> None:
     tutorial = ("A paragraph is written as <p>Hello</p> and a section as <div>...</div> in the source.\n\n"
                 "Never put a <div> inside a <p>, because the parser closes the paragraph early.")
