@@ -577,7 +577,8 @@ def _jsonl_record(line: bytes, lineno: int, source: str, options: BatchOptions) 
 
 def _parquet_records(path: str, options: BatchOptions) -> Iterator[Record]:
     """Records of a Parquet file's rows, read a few rows at a time and only the columns used: content (the
-    content field, else `text`; str, or bytes whose charset is sniffed), id (else the row number) and URL."""
+    content field, else `text`; str, or bytes whose charset is sniffed), id (else the row number) and URL. A
+    damaged row group gets one error row for the rows it loses, and reading goes on at the next."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -593,14 +594,18 @@ def _parquet_records(path: str, options: BatchOptions) -> Iterator[Record]:
                                   f"(it has {', '.join(names) or 'none'}); name one with --content-field")
         return
     wanted = [name for name in dict.fromkeys((*content, options.id_field, options.url_field)) if name in names]
-    row = 0
-    try:
-        for batch in table.iter_batches(batch_size=_PARQUET_READ_ROWS, columns=wanted):
-            for values in batch.to_pylist():
-                row += 1
-                yield _object_record(values, f"{path}:#{row}", str(row), path, options)
-    except (OSError, pa.ArrowException) as exc:
-        yield _failed(path, None, f"{path}: unreadable after row {row}: {describe(exc)}")
+    first = 0  # rows before this row group
+    for group in range(table.num_row_groups):
+        row, rows = first, table.metadata.row_group(group).num_rows
+        try:
+            for batch in table.iter_batches(batch_size=_PARQUET_READ_ROWS, row_groups=[group], columns=wanted):
+                for values in batch.to_pylist():
+                    row += 1
+                    yield _object_record(values, f"{path}:#{row}", str(row), path, options)
+        except (OSError, ValueError, pa.ArrowException) as exc:  # ValueError: damaged text (UnicodeDecodeError)
+            yield _failed(path, None, f"{path}: rows {row + 1} to {first + rows} unreadable (row group {group + 1}): "
+                                      f"{describe(exc)}")
+        first += rows
 
 
 def _object_record(obj: Any, where: str, position: str, source: str, options: BatchOptions) -> Record:

@@ -98,7 +98,7 @@ def test_extract_returns_title_text_and_confidence(extractor: Extractor) -> None
     assert "Privacy" not in result.text and "Recipes" not in result.text
     assert 0.0 <= result.confidence <= 1.0
     assert result.blocks == ()
-    assert noiseclf.extract is not None  # the one-call helper is exported too
+    assert noiseclf.extract(ARTICLE).text == Extractor.load().extract(ARTICLE).text  # the one-call helper too
 
 
 def test_with_blocks_gives_every_block_and_the_same_text(extractor: Extractor) -> None:
@@ -133,6 +133,10 @@ def test_table_rows_and_cells_come_from_the_table_not_from_counting_cells() -> N
     markdown = to_markdown(_all_kept(page))
     assert markdown == ("| Name | Age | City |\n| --- | --- | --- |\n| Bob | Paris |  |\n| Ann | 44 | 1 Main St Rome |"
                         "\n\nOther | table")
+    header_only = b"<table><tr><th>A</th><th>B</th></tr></table>"  # no rows under it: no table header
+    assert to_markdown(_all_kept(header_only)) == "A | B"
+    wider = b"<table><tr><th>A</th><th>B</th></tr><tr><td>1</td><td>2</td><td>3</td></tr></table>"
+    assert to_markdown(_all_kept(wider)) == "| A | B |  |\n| --- | --- | --- |\n| 1 | 2 | 3 |"
     html = to_html(_all_kept(page))
     assert "<tr><td>Ann</td><td>44</td><td>1 Main St Rome</td></tr></tbody></table>" in html
     assert "<table><tbody><tr><td>Other</td><td>table</td></tr></tbody></table>" in html
@@ -350,6 +354,9 @@ _DROPPED = object()
     ("format", "xml", "format 'xml' is neither html nor text"),  # not an 'xml' model beside the shipped html one
     ("format", None, "'format' is None, expected str"),
     ("threshold", 0.99, "threshold 0.99 differs from the model's own"),  # info would show 0.99 while another runs
+    ("threshold", True, "'threshold' is True, expected float"),  # a bool is no number here
+    ("feature_probe", ["1.5", "2.5"], r"'feature_probe' is \['1.5', '2.5'\], expected list\[float\]"),
+    ("trained_by", "someone", "manifest field 'trained_by' is unknown to this noiseclf"),
 ])
 def test_a_manifest_missing_a_field_or_holding_a_wrong_one_is_refused_naming_both(
         tiny_model: Path, tmp_path: Path, field: str, value: object, message: str) -> None:

@@ -412,6 +412,40 @@ def test_a_corrupt_gzip_member_costs_only_its_record_in_a_warc_file(
     assert (f"read on from byte {sum(map(len, members[:3])):,}" in rows[2]["error"]) == (via == "file")
 
 
+def test_a_swallowed_record_is_found_whatever_its_version_and_header_order(tmp_path: Path) -> None:
+    later = _raw_response(2).replace(b"WARC/1.0", b"WARC/1.1").replace(  # WARC-Type after another header
+        b"WARC-Type: response\r\nWARC-Record-ID: <urn:r2>\r\n", b"WARC-Record-ID: <urn:r2>\r\nWARC-Type: response\r\n")
+    records = [_raw_response(0), _raw_response(1, len(later)), later]  # record 1's length takes in record 2
+    warc = tmp_path / "versions.warc"
+    warc.write_bytes(b"".join(records))
+
+    run_batch([str(warc)], options(tmp_path))
+
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert [(r["id"], r["status"]) for r in rows] == [("<urn:r0>", "ok"), ("<urn:r1>", "error"), ("<urn:r2>", "ok")]
+
+
+def test_a_record_one_byte_short_of_its_content_length_is_an_error(tmp_path: Path) -> None:
+    warc = tmp_path / "short.warc"
+    warc.write_bytes(_raw_response(0) + _raw_response(1)[:-5])  # the last record loses its trailer and a byte
+
+    run_batch([str(warc)], options(tmp_path))
+
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert [r["status"] for r in rows] == ["ok", "error"] and "truncated record" in rows[1]["error"]
+
+
+def test_an_array_with_something_else_where_a_comma_belongs_says_so(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('[{"text": "First record."} x {"text": "Lost."}]')
+
+    run_batch([str(broken)], options(tmp_path))
+
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert [(r["id"], r["status"]) for r in rows] == [("1", "ok"), (None, "error")]
+    assert rows[1]["error"] == f"{broken}: after element 1, 'x' where ',' or ']' belongs"
+
+
 def test_a_file_named_warc_that_holds_no_record_header_is_an_error_not_an_empty_input(tmp_path: Path) -> None:
     (tmp_path / "notes.warc").write_text("These are notes, saved under the wrong name.\n" * 10)
     (tmp_path / "notes.warc.gz").write_bytes(gzip.compress(b"Not a WARC either.\n"))
@@ -456,6 +490,26 @@ def test_parquet_rows_are_records_read_by_column(tmp_path: Path) -> None:
     assert rows[5]["text"] == "First paragraph.\n\nSecond."
     assert rows[6]["error"] == f"{columns}: no column 'body' or 'text' (it has page); name one with --content-field"
     assert rows[7]["error"].startswith(f"{damaged}: not a readable Parquet file")
+
+
+def test_a_damaged_parquet_row_group_costs_only_its_rows(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    crawl = tmp_path / "crawl.parquet"
+    pages = [page(f"T{i}", f"Story number {i} here.") for i in range(9)]
+    pq.write_table(pa.table({"id": [f"p{i}" for i in range(9)], "html": pages}), crawl, compression="none",
+                   row_group_size=3)
+    data = bytearray(crawl.read_bytes())
+    at = data.index(b"Story number 4")
+    data[at:at + 12] = b"\xff" * 12  # the middle row group's text is no longer UTF-8
+    crawl.write_bytes(bytes(data))
+
+    run_batch([str(crawl)], options(tmp_path))
+
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert [r["id"] for r in rows] == ["p0", "p1", "p2", None, "p6", "p7", "p8"]
+    assert rows[3]["status"] == "error" and rows[3]["error"].startswith(f"{crawl}: rows 4 to 6 unreadable (row group 2)")
 
 
 def test_pretty_printed_json_objects_are_records_not_lines(tmp_path: Path) -> None:

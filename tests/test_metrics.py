@@ -114,6 +114,8 @@ def test_word_prf_repeated_words_are_a_multiset() -> None:
     assert result.precision == pytest.approx(1 / 3, abs=1e-15)
     assert result.recall == 0.5
     assert result.f1 == pytest.approx(0.4, abs=1e-15)
+    twice = word_prf("the the cat", "the the dog")  # a set would count "the" once
+    assert (twice.precision, twice.recall) == (pytest.approx(2 / 3), pytest.approx(2 / 3))
 
 
 def test_word_prf_empty_cases() -> None:

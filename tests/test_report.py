@@ -300,13 +300,21 @@ def test_evaluate_refuses_a_report_that_would_replace_one_of_its_inputs(fake: tu
     data, model = fake
     before = model.read_bytes()
     common = ["evaluate", "--corpus", "wcxb:test", "--data", str(data), "--model", str(model)]
+    archive = data / "dragnet.tar.gz"  # a corpus kept as an archive
+    archive.write_bytes(b"not read")
+    plots = ["--plots", str(tmp_path / "plots")]
     for report, extra, message in (
             (model, [], "a file of the model"),
             (model.with_suffix(".manifest.json"), [], "a file of the model"),
+            (model.with_suffix(".trees.npz"), [], "a file of the model"),
             (data / "wcxb" / "metadata.json", [], "is a file of the corpora"),
-            (tmp_path / "plots" / "report.md", ["--plots", str(tmp_path / "plots")], "--plots writes report.md")):
+            (archive, [], "is a file of the corpora"),
+            (tmp_path / "plots" / "report.md", plots, "--plots writes report.md"),
+            (tmp_path / "plots" / "threshold.png", plots, "--plots writes threshold.png")):
         result = CliRunner().invoke(app, [*common, "--report", str(report), *extra])
         assert result.exit_code == 2 and message in " ".join(result.output.split()), result.output
+    assert archive.read_bytes() == b"not read"
+    archive.unlink()
     assert model.read_bytes() == before and json.loads((data / "wcxb" / "metadata.json").read_text())["files"]
     for args, message in ((["--corpus", "wcxb"], "wcxb:test and wcxb hold the same pages"),
                           (["--corpus", "dragnet:test"], "corpus 'dragnet' missing"),
@@ -361,3 +369,16 @@ def test_plots_of_a_model_trained_on_your_own_pages_name_its_file(fake: tuple[Pa
                                       "--plots", str(tmp_path / "plots")])
     assert result.exit_code == 0, result.output
     assert "trained on labelled.jsonl (9 pages)" in (tmp_path / "plots" / "report.md").read_text()
+
+
+def test_evaluate_scores_at_the_threshold_it_is_given(fake: tuple[Path, Path], tmp_path: Path) -> None:
+    data, model = fake
+    recall = {}
+    for threshold in (None, "0", "1"):
+        report = tmp_path / f"at-{threshold}.json"
+        extra = [] if threshold is None else ["--threshold", threshold]
+        result = CliRunner().invoke(app, ["evaluate", "--corpus", "wcxb:test", "--data", str(data), "--model",
+                                          str(model), "--report", str(report), *extra])
+        assert result.exit_code == 0, result.output
+        recall[threshold] = json.loads(report.read_text())["table"][0]["recall"]
+    assert recall["0"] == 1.0 and recall["1"] == 0.0 and 0 < recall[None] <= 1

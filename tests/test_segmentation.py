@@ -395,6 +395,29 @@ def test_a_short_western_text_without_a_declared_charset_reads_as_windows_1252(t
     assert decode_html(text.encode("cp1252")) == text  # charset_normalizer's first of a tie read "ni˝o", "Ł5"
 
 
+def test_the_guess_takes_windows_1252_only_from_a_near_tie_and_never_utf_16_without_nuls(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import charset_normalizer
+
+    from noiseclf import segmentation
+
+    class Match:
+        def __init__(self, encoding: str, coherence: float, chaos: float = 0.0) -> None:
+            self.encoding, self.coherence, self.chaos = encoding, coherence, chaos
+
+    def guesses(*matches: Match):
+        monkeypatch.setattr(charset_normalizer, "from_bytes", lambda data: list(matches))
+        return segmentation._guessed_codec(b"caf\xe9 cr\xe8me")
+
+    assert guesses(Match("cp1250", 0.52), Match("cp1252", 0.50)) == "cp1252"
+    assert guesses(Match("cp1250", 0.60), Match("cp1252", 0.50)) == "cp1250"
+    assert guesses(Match("cp1250", 0.5), Match("cp1252", 0.5, chaos=0.1)) == "cp1250"
+    assert guesses(Match("utf_16_le", 0.0), Match("cp1006", 0.0)) == "cp1006"
+    monkeypatch.undo()
+    muller = "Müller".encode("cp1252")
+    assert decode_html(muller) != muller.decode("utf-16-le", errors="replace")  # charset_normalizer's first guess
+
+
 def test_windows_1252_wins_a_near_tie_but_not_a_clear_guess() -> None:
     page = "<html><body><p>El niño comió en la casa el sábado. Cuesta £5.</p></body></html>"
     assert decode_html(page.encode("cp1252")) == page  # cp1250 scored a little more coherent in this markup
