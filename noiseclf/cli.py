@@ -486,7 +486,8 @@ def info(model: Optional[Path] = typer.Option(None, "--model", "-m", help="A mod
         shown[fmt] = asdict(manifest)
         shown[fmt]["feature_names"] = f"{len(manifest.feature_names)} features"
         shown[fmt]["feature_probe"] = f"{len(manifest.feature_probe)} sums over the reference page (checked)"
-    sys.stdout.write(json.dumps(shown, indent=2) + "\n")
+    if _print_or_gone(lambda: sys.stdout.write(json.dumps(shown, indent=2) + "\n")):
+        raise typer.Exit(READER_GONE)
 
 
 def _bytes(n: int) -> str:
@@ -528,13 +529,15 @@ def cache_command(
         _fail(InputError(f"{folder}: {'is not a folder' if folder.exists() else 'no such folder'}"))
     try:
         if not prune:
-            _print_cache(cache_usage(folder), f"block tables in {folder}", "total")
+            entries, title, total = cache_usage(folder), f"block tables in {folder}", "total"
         elif dry_run:
-            _print_cache(prune_cache(folder, dry_run=True), f"stale block tables in {folder}", "would free")
+            entries, title, total = prune_cache(folder, dry_run=True), f"stale block tables in {folder}", "would free"
         else:
-            _print_cache(prune_cache(folder), f"removed from {folder}", "freed")
+            entries, title, total = prune_cache(folder), f"removed from {folder}", "freed"
     except OSError as exc:
         _fail(exc)
+    if _print_or_gone(lambda: _print_cache(entries, title, total)):
+        raise typer.Exit(READER_GONE)
 
 
 if __name__ == "__main__":

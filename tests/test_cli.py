@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import os
 import subprocess
 import sys
 
@@ -217,3 +218,13 @@ def test_extract_into_a_pipe_its_reader_closed_stops_quietly(tiny_model, tmp_pat
     proc.stdout.close()  # as `| head -c 100` does
     assert proc.stderr.read() == b""
     assert proc.wait(timeout=300) == 141  # 128 + SIGPIPE, as the shell reports `cat` stopped so
+
+
+@pytest.mark.parametrize("command", [["info"], ["cache"]])
+def test_info_and_cache_into_a_closed_pipe_stop_quietly(command, tmp_path):
+    env = {**os.environ, "NOISECLF_CACHE": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "noiseclf.cli", *command], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+    proc.stdout.close()  # the reader is gone before a line is written
+    assert proc.stderr.read() == b""
+    assert proc.wait(timeout=300) == 141

@@ -10,8 +10,8 @@ import pytest
 from lxml import etree
 
 from noiseclf.segmentation import (
-    _DROP, _line_blocks, _parse, _walk, decode_html, flatten, segment, segment_html, segment_text, settle_format,
-    sniff_format,
+    _DROP, _line_blocks, _parse, _walk, _wrap_width, _wrapped_runs, decode_html, flatten, segment, segment_html,
+    segment_text, settle_format, sniff_format,
 )
 from noiseclf.types import Block, InputError
 
@@ -446,3 +446,12 @@ def test_hard_wrapping_needs_lines_no_wider_than_its_width_and_cuts_at_lines_wit
     unbroken = "\n".join([headline, textwrap.fill(story, 72), textwrap.fill(later, 72)])  # no blank line at all
     assert texts(segment_text(unbroken)) == [headline, story, later]
     assert texts(segment_text(f"Home\nNews\n{story}\n{later}")) == ["Home", "News", story, later]  # a line dump
+
+
+def test_a_wrapped_run_ends_at_a_line_with_room_for_the_next_word_and_not_before() -> None:
+    lines = ["aaaa bbbb cccc dddd eeee ffff gggg hhhh", "iiii jjjj kkkk llll mmmm nnnn oooo", "Next line here"]
+    assert _wrapped_runs(lines, 39) == ["\n".join(lines[:2]), lines[2]]  # 34 + 1 + len("Next") fits 39 exactly
+    assert _wrapped_runs(lines, 38) == ["\n".join(lines)]
+    story = " ".join(f"word{i % 7}" + "x" * (i % 5) for i in range(120))
+    wrapped = textwrap.fill(story, 60).split("\n")
+    assert _wrap_width([wrapped]) == max(map(len, wrapped))  # the widest line, which the cut is measured against
