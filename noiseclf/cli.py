@@ -371,8 +371,8 @@ def _print_or_gone(show: Callable[[], None]) -> bool:
 
 def _print_worst(worst: dict[str, list[dict]]) -> None:
     """The worst pages of each corpus with what they kept wrongly and missed; page text printed as text
-    ("[/button]" in a page is not markup)."""
-    out = _console()
+    ("[/button]" in a page is not markup), a line each however narrow the terminal or pipe."""
+    out = _console(soft_wrap=True)
     for rows in worst.values():
         for w in rows:
             out.print(Text(f"{w['page']} {w['score']}", style="bold"), highlight=False)

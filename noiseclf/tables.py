@@ -27,7 +27,7 @@ from .labelling import label_blocks
 from .segmentation import as_format, segment_page
 from .types import Document, Format, InputError, Page
 
-DEFAULT_CACHE = Path(os.environ.get("NOISECLF_CACHE", Path.home() / ".cache" / "noiseclf"))
+DEFAULT_CACHE = Path(os.environ.get("NOISECLF_CACHE") or Path.home() / ".cache" / "noiseclf")  # "" is unset
 CACHE_KINDS = ("tables", "user-tables")  # the cache's subfolders of block tables, one folder a code fingerprint
 _FINGERPRINT = re.compile(r"[0-9a-f]{16}")
 _COMPILED_SOURCES = ("_walk.pyx", "_scan.pyx")  # the compiled helpers that shape a table's rows

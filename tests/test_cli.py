@@ -228,3 +228,10 @@ def test_info_and_cache_into_a_closed_pipe_stop_quietly(command, tmp_path):
     proc.stdout.close()  # the reader is gone before a line is written
     assert proc.stderr.read() == b""
     assert proc.wait(timeout=300) == 141
+
+
+def test_an_empty_cache_variable_means_the_default_cache_not_the_current_folder(tmp_path):
+    env = {**os.environ, "NOISECLF_CACHE": "", "HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", "from noiseclf.tables import DEFAULT_CACHE; print(DEFAULT_CACHE)"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, check=True)
+    assert done.stdout.strip() == str(tmp_path / ".cache" / "noiseclf")

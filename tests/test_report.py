@@ -382,3 +382,12 @@ def test_evaluate_scores_at_the_threshold_it_is_given(fake: tuple[Path, Path], t
         assert result.exit_code == 0, result.output
         recall[threshold] = json.loads(report.read_text())["table"][0]["recall"]
     assert recall["0"] == 1.0 and recall["1"] == 0.0 and 0 < recall[None] <= 1
+
+
+def test_worst_pages_print_a_line_each_when_piped(fake: tuple[Path, Path]) -> None:
+    data, model = fake
+    result = CliRunner().invoke(app, ["evaluate", "--corpus", "wcxb:test", "--data", str(data), "--model", str(model),
+                                      "--worst", "6", "--threshold", "1"])  # nothing kept: every gold line missed
+    assert result.exit_code == 0, result.output
+    missed = [line for line in result.stdout.splitlines() if line.startswith("  - ")]
+    assert missed and max(map(len, missed)) > 80  # not wrapped at rich's 80 columns for a pipe
