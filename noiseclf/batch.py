@@ -422,14 +422,12 @@ def _stream_records(stream: BinaryIO, source: str, options: BatchOptions) -> Ite
     a file read by path, so damage mid-stream loses no record before it (gzip.GzipFile, read ahead,
     would fail first). The head is sniffed from the read buffer, which stays unread."""
     try:
-        head = stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]  # type: ignore[attr-defined]
-        gzipped = head.startswith(_GZIP_MAGIC)
-        if gzipped:
-            head = zlib.decompressobj(wbits=31).decompress(head, _SNIFF_BYTES)
+        raw = stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]  # type: ignore[attr-defined]
+        head = _inflated_head(raw).removeprefix(_BOM).lstrip()
     except _READ_ERRORS as exc:
         yield _failed(source, None, f"{source}: {describe(exc)}")
         return
-    head = head.removeprefix(_BOM).lstrip()
+    gzipped = raw.startswith(_GZIP_MAGIC)
     if head.startswith(b"WARC/"):
         yield from _warc_records(_ForwardReader(stream, keep_max=_STREAM_TAIL_MAX if gzipped else 0), source, options)
         return
@@ -684,12 +682,18 @@ def _opens_as_warc(path: str) -> bool:
     """Whether a file is empty or opens (gzipped or not) with a WARC record header."""
     try:
         with open(path, "rb") as f:
-            head = f.read(_SNIFF_BYTES)
-        if head.startswith(_GZIP_MAGIC):
-            head = zlib.decompressobj(wbits=31).decompress(head, _SNIFF_BYTES)
+            head = _inflated_head(f.read(_SNIFF_BYTES))
     except (OSError, zlib.error):
         return False
     return not head.strip() or head.removeprefix(_BOM).lstrip().startswith(b"WARC/")
+
+
+def _inflated_head(raw: bytes) -> bytes:
+    """The first bytes of an input, gunzipped where it is gzip, to tell its kind from (zlib.error for a gzip
+    head that does not inflate)."""
+    if raw.startswith(_GZIP_MAGIC):
+        return zlib.decompressobj(wbits=31).decompress(raw, _SNIFF_BYTES)
+    return raw
 
 
 @contextlib.contextmanager

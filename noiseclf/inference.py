@@ -117,7 +117,6 @@ class Extractor:
              threshold: float | None = None) -> Extractor:
         """The shipped models, or the model at `path` (its manifest says html or text) plus the default other;
         `threshold` replaces each model's own decision threshold (higher: more precision, less recall)."""
-        threshold = checked_threshold(threshold)
         models: dict[str, tuple[Scorer, Manifest]] = {}
         paths: dict[str, Path] = {}
         for given in (path, text_path):

@@ -26,7 +26,7 @@ from noiseclf.inference import Extractor
 from noiseclf.labelling import label_blocks
 from noiseclf.model import BlockClassifier, Manifest, save_model
 from noiseclf.report import (
-    THRESHOLDS, _word_pr, class_shares, compare, compare_systems, summary_rows, write_report,
+    REPORT_FILES, THRESHOLDS, _word_pr, class_shares, compare, compare_systems, summary_rows, write_report,
 )
 from noiseclf.segmentation import segment_html
 from noiseclf.types import BlockClass, GoldRun, Page
@@ -238,6 +238,7 @@ def test_evaluate_compare_prints_one_table_and_writes_the_report(fake: tuple[Pat
     assert [bool(interval) for _, _, interval in rows] == [False, True, True] * 2
     for image in ("f1_by_corpus.png", "page_scores.png", "threshold.png", "l3s_classes.png", "importance.png"):
         assert (out / image).is_file() and f"]({image})" in (out / "report.md").read_text()
+    assert {path.name for path in out.iterdir()} == {*REPORT_FILES, "report.json"}  # what --report may not name
     data = json.loads((out / "report.json").read_text())
     assert [c["corpus"] for c in data["threshold_curves"]] == ["wcxb:test", "l3s_gn1:all"]
     assert set(data["l3s_class_shares"]) == {"noiseclf", "noiseclf (block labels)", "c4", "resiliparse"}
