@@ -21,7 +21,7 @@ from lxml.includes.etreepublic cimport _Element, elementFactory, import_lxml__et
 
 import dataclasses
 
-from .types import ANCESTOR_BIT, Block, visible
+from .types import ANCESTOR_BIT, Block, verbatim, visible
 
 import_lxml__etree()
 
@@ -29,8 +29,9 @@ cdef int _MAX_PATH_DEPTH = 40  # path, elements and element_hints stop growing b
 cdef Py_ssize_t _TAG_CACHE_SIZE = 4096
 cdef tuple _NO_ATTRS = ()
 cdef tuple _BLOCK_FIELDS = ("text", "tag", "depth", "path", "heading", "link_chars", "ancestors", "hints",
-                            "attrs", "offset", "elements", "element_hints")
+                            "attrs", "offset", "elements", "element_hints", "verbatim")
 cdef object _new = object.__new__
+cdef unsigned long long _PRE_BIT = ANCESTOR_BIT["pre"]
 
 
 cdef class _Tag:
@@ -313,7 +314,8 @@ cdef class _Walker:
     cdef int _flush(self) except -1:
         cdef Py_ssize_t level, link_chars = 0
         self.has_text = False
-        text = " ".join("".join(self.parts).split())
+        raw = "".join(self.parts)
+        text = " ".join(raw.split())
         if self.link_parts:
             link_chars = len(" ".join("".join(self.link_parts).split()))
         del self.parts[:]
@@ -324,7 +326,7 @@ cdef class _Walker:
             self.blocks.append(_block((
                 text, self.tags[level], level, path, self.heading[level], min(link_chars, len(text)),
                 self.anc[level], self.hints[level], " ".join(self.attrs[level]), self.offset, chain,
-                chain_hints)))
+                chain_hints, verbatim(raw, text) if self.anc[level] & _PRE_BIT else "")))
             self.offset += len(text) + 1
         return 0
 

@@ -68,6 +68,7 @@ import mmap
 import multiprocessing as mp
 import os
 import re
+import shutil
 import signal
 import stat
 import sys
@@ -99,6 +100,8 @@ _PAGE_FORMATS = {".html": "html", ".htm": "html", ".xhtml": "html", ".txt": "tex
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:\-]+)", re.I)
 _GZIP_MAGIC = b"\x1f\x8b"
+_PARQUET_MAGIC = b"PAR1"
+_SPOOL_CHUNK = 1 << 20
 _STREAM_TAIL_MAX = 64 << 20  # bytes a gzipped WARC stream keeps of its last record, to check the end
 _BOM = b"\xef\xbb\xbf"
 _NEXT_WARC_RECORD = re.compile(rb"(?<=\n)WARC/1\.[01]\r\n(?:[^\r\n]{1,8192}\r\n){0,64}?WARC-Type:")  # in a block
@@ -433,7 +436,9 @@ def _stream_records(stream: BinaryIO, source: str, options: BatchOptions) -> Ite
         return
     if gzipped:
         stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
-    if _JSON_START.match(head):
+    if head.startswith(_PARQUET_MAGIC):
+        yield from _spooled_parquet_records(stream, source, options)
+    elif _JSON_START.match(head):
         yield from _jsonl_records(stream, source, options)
     else:
         try:
@@ -573,23 +578,38 @@ def _jsonl_record(line: bytes, lineno: int, source: str, options: BatchOptions) 
     return _object_record(obj, where, str(lineno), source, options)
 
 
-def _parquet_records(path: str, options: BatchOptions) -> Iterator[Record]:
+def _spooled_parquet_records(stream: BinaryIO, source: str, options: BatchOptions) -> Iterator[Record]:
+    """Records of Parquet read from a pipe (or a file whose name does not say Parquet): its footer, which
+    says where the rows are, comes last, so the stream is first copied to a temporary file."""
+    with tempfile.TemporaryFile(prefix="noiseclf-") as spool:
+        try:
+            shutil.copyfileobj(stream, spool, _SPOOL_CHUNK)
+        except _READ_ERRORS as exc:
+            yield _failed(source, None, f"{source}: {describe(exc)}")
+            return
+        spool.seek(0)
+        yield from _parquet_records(spool, options, source)
+
+
+def _parquet_records(path: str | BinaryIO, options: BatchOptions, source: str = "") -> Iterator[Record]:
     """Records of a Parquet file's rows, read a few rows at a time and only the columns used: content (the
     content field, else `text`; str, or bytes whose charset is sniffed), id (else the row number) and URL. A
-    damaged row group gets one error row for the rows it loses, and reading goes on at the next."""
+    damaged row group gets one error row for the rows it loses, and reading goes on at the next. `source`
+    names a file object in rows and messages."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    source = source or str(path)
     try:
         table = pq.ParquetFile(path)
         names = table.schema_arrow.names
     except (OSError, pa.ArrowException) as exc:
-        yield _failed(path, None, f"{path}: not a readable Parquet file: {describe(exc)}")
+        yield _failed(source, None, f"{source}: not a readable Parquet file: {describe(exc)}")
         return
     content = (options.content_field, "text") if options.content_field != "text" else ("text",)
     if not any(name in names for name in content):
-        yield _failed(path, None, f"{path}: no column {' or '.join(map(repr, content))} "
-                                  f"(it has {', '.join(names) or 'none'}); name one with --content-field")
+        yield _failed(source, None, f"{source}: no column {' or '.join(map(repr, content))} "
+                                    f"(it has {', '.join(names) or 'none'}); name one with --content-field")
         return
     wanted = [name for name in dict.fromkeys((*content, options.id_field, options.url_field)) if name in names]
     first = 0  # rows before this row group
@@ -599,10 +619,10 @@ def _parquet_records(path: str, options: BatchOptions) -> Iterator[Record]:
             for batch in table.iter_batches(batch_size=_PARQUET_READ_ROWS, row_groups=[group], columns=wanted):
                 for values in batch.to_pylist():
                     row += 1
-                    yield _object_record(values, f"{path}:#{row}", str(row), path, options)
+                    yield _object_record(values, f"{source}:#{row}", str(row), source, options)
         except (OSError, ValueError, pa.ArrowException) as exc:  # ValueError: damaged text (UnicodeDecodeError)
-            yield _failed(path, None, f"{path}: rows {row + 1} to {first + rows} unreadable (row group {group + 1}): "
-                                      f"{describe(exc)}")
+            yield _failed(source, None, f"{source}: rows {row + 1} to {first + rows} unreadable "
+                                        f"(row group {group + 1}): {describe(exc)}")
         first += rows
 
 

@@ -203,7 +203,7 @@ class Extractor:
         proba = self.classify(doc)
         keep = proba >= self.threshold_for(doc.format)
         words = block_words(doc)
-        text = "\n\n".join(b.text for b, k in zip(doc.blocks, keep) if k)
+        text = "\n\n".join(b.shown for b, k in zip(doc.blocks, keep) if k)
         scored = tuple(ScoredBlock(b, float(p), bool(k)) for b, p, k in zip(doc.blocks, proba, keep)) \
             if with_blocks or output != "text" else ()
         result = Extraction(title=doc.title, text=text, format=doc.format,

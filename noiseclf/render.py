@@ -7,8 +7,8 @@ and table cells. A table's rows and cells are its blocks' enclosing <tr> and <td
 (`Block.elements`, one per `Block.path` component), so two tables never merge and a cell's blocks
 stay one cell; a first row of <th> only is the header of a Markdown table (rows padded to its
 width), and a table without one is a ` | `-joined line per row. A cell that held no text leaves no
-block, so the cells after it in its row move left. Text inside <pre> reaches us with its whitespace
-collapsed, so a code block has one line per block.
+block, so the cells after it in its row move left. Text inside <pre> keeps its line breaks and
+indentation (`Block.shown`), in every output.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def _item(block: Block, position: int) -> _Item:
         return _Item("h", block.text, level=block.heading, quote=quote)
     if block.within("pre"):
         match = _CODE_LANGUAGE.search(block.attrs)
-        return _Item("pre", block.text, quote=quote, group=_prefix(block.path, frozenset({"pre"})),
+        return _Item("pre", block.shown, quote=quote, group=_prefix(block.path, frozenset({"pre"})),
                      language=match.group(1).lower() if match else "")
     if block.tag in _CELL_TAGS:
         table, row, cell = (_enclosing(block, tags) for tags in (_TABLE_TAGS, _ROW_TAGS, _CELL_TAGS))

@@ -21,7 +21,7 @@ from collections import Counter
 import charset_normalizer
 from lxml import etree
 
-from .types import ANCESTOR_BIT, HINT_BIT, HINT_WORDS, Block, Document, Format, InputError, Page, visible
+from .types import ANCESTOR_BIT, HINT_BIT, HINT_WORDS, Block, Document, Format, InputError, Page, verbatim, visible
 
 BLOCK_TAGS = frozenset(
     "p div h1 h2 h3 h4 h5 h6 li td th tr table ul ol dl dt dd section article header footer nav "
@@ -312,18 +312,21 @@ def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP, hidden: bool 
     block_stack: list[tuple] = [stack[0]]
     block_tags, ancestor_bit, has_word, headings = BLOCK_TAGS, ANCESTOR_BIT, _HAS_WORD.search, _HEADINGS
     hidden_style = _HIDDEN_STYLE.search
+    pre_bit = ancestor_bit["pre"]
 
     def flush() -> None:
         nonlocal offset, has_text
         has_text = False
-        text = " ".join("".join(parts).split())
+        raw = "".join(parts)
+        text = " ".join(raw.split())
         link_chars = len(" ".join("".join(link_parts).split())) if link_parts else 0
         parts.clear()
         link_parts.clear()
         if text and has_word(text):
             anc, hints, attrs, depth, path, heading, _, tag, chain, chain_hints = block_stack[-1]
             blocks.append(Block(text, tag, depth, path, heading, min(link_chars, len(text)), anc, hints,
-                                " ".join(attrs), offset, chain, chain_hints))
+                                " ".join(attrs), offset, chain, chain_hints,
+                                verbatim(raw, text) if anc & pre_bit else ""))
             offset += len(text) + 1
 
     walker = etree.iterwalk(root, events=("start", "end"))

@@ -57,6 +57,16 @@ def visible(text: str) -> str:
     return text.translate(_INVISIBLE_TABLE) if any(ch in text for ch in INVISIBLE) else text
 
 
+def verbatim(raw: str, text: str) -> str:
+    """A <pre> block's text as written (`raw`: its text nodes joined) without blank lines around it or white
+    space ending a line; "" where that is `text`, the block's text with white space collapsed."""
+    lines = [line.rstrip() for line in raw.splitlines()]
+    start = next((i for i, line in enumerate(lines) if line), len(lines))
+    end = next((i for i in range(len(lines), start, -1) if lines[i - 1]), start)
+    kept = "\n".join(lines[start:end])
+    return "" if kept == text else kept
+
+
 # Bits of Block.ancestors: structural elements enclosing the block (the block's own element included).
 ANCESTOR_TAGS: tuple[str, ...] = (
     "a", "p", "li", "ul", "ol", "dl", "table", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6",
@@ -97,6 +107,12 @@ class Block:
     offset: int = 0  # character offset of the block in the page's text stream
     elements: tuple[int, ...] = ()  # ids of the enclosing elements, root first, the block's own element last
     element_hints: tuple[int, ...] = ()  # each of those elements' own hint bits (not its ancestors')
+    verbatim: str = ""  # inside <pre>: the text with its line breaks and indentation, where that differs from `text`
+
+    @property
+    def shown(self) -> str:
+        """The text as a reader sees it: `verbatim` inside <pre> (code keeps its lines), else `text`."""
+        return self.verbatim or self.text
 
     def within(self, tag: str) -> bool:
         return bool(self.ancestors & ANCESTOR_BIT[tag])
@@ -165,7 +181,8 @@ class ScoredBlock:
 
     @property
     def text(self) -> str:
-        return self.block.text
+        """The block's text as extractions show it (code inside <pre> keeps its lines)."""
+        return self.block.shown
 
 
 @dataclass(frozen=True, slots=True)

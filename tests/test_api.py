@@ -118,6 +118,23 @@ def test_markdown_keeps_headings_lists_quotes_tables_and_code() -> None:
         assert expected in markdown, expected
 
 
+def test_code_keeps_its_lines_and_indentation_in_every_output(extractor: Extractor) -> None:
+    page = (b"<html><body><p>Loop over the items and add each one to the running total.</p>"
+            b"<pre class='language-python'>\n\ndef total(items):\n    result = 0\n    for item in items:\t\n"
+            b"        result += item\n\n    return <b>result</b>\n</pre>"
+            b"<pre>x = 1<br>    y = 2</pre></body></html>")
+    code = "def total(items):\n    result = 0\n    for item in items:\n        result += item\n\n    return result"
+    kept = _all_kept(page)
+    assert to_text(kept).split("\n\n", 1)[1] == code + "\n\nx = 1\n\n    y = 2"
+    assert f"```python\n{code}\nx = 1\n    y = 2\n```" in to_markdown(kept)
+    assert f"<pre><code class=\"language-python\">{code}\nx = 1\n    y = 2</code></pre>" in to_html(kept)
+    block = next(b.block for b in kept.blocks if b.block.within("pre"))
+    assert block.text == " ".join(code.split()) and block.shown == code  # features read the collapsed text
+    one_line = segment(b"<pre>\nsame line  \n</pre>", format="html").blocks[0]
+    assert one_line.verbatim == "" and one_line.shown == one_line.text == "same line"
+    assert code in extractor.with_threshold(0.0).extract(page).text
+
+
 def test_markdown_tables_without_a_header_row() -> None:
     rows = b"<table><tr><th>Name</th><td>Ada</td></tr><tr><th>Born</th><td>1815</td></tr></table>"
     assert to_markdown(_all_kept(rows)) == "Name | Ada\n\nBorn | 1815"
@@ -193,8 +210,8 @@ def test_a_threshold_trades_recall_for_precision_through_every_entry(extractor: 
     cut = probabilities[len(probabilities) // 2]  # a threshold between the page's own scores
     strict = Extractor.load(tiny_model, threshold=cut).extract(ARTICLE, with_blocks=True)
     assert [b.keep for b in strict.blocks] == [b.probability >= cut for b in blocks]
-    assert strict.text == "\n\n".join(b.block.text for b in blocks if b.probability >= cut)
-    assert Extractor.load(tiny_model, threshold=0.0).extract(ARTICLE).text == "\n\n".join(b.block.text for b in blocks)
+    assert strict.text == "\n\n".join(b.text for b in blocks if b.probability >= cut)
+    assert Extractor.load(tiny_model, threshold=0.0).extract(ARTICLE).text == "\n\n".join(b.text for b in blocks)
     assert extractor.with_threshold(1.0).threshold_for("html") == 1.0
     assert extractor.threshold_for("html") == extractor.manifests["html"].threshold  # the original is unchanged
     assert noiseclf.extract(ARTICLE, threshold=0.0).text.count("\n\n") == len(blocks) - 1

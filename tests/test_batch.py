@@ -638,6 +638,31 @@ def test_stdin_jsonl_page_and_warc_to_stdout(tmp_path: Path, monkeypatch: pytest
         assert summary.output is None
 
 
+def test_parquet_from_stdin_or_under_an_unknown_name_is_read_by_its_content(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = tmp_path / "crawl.parquet"
+    pq.write_table(pa.table({"id": ["a", "b", "c"], "html": [page("A", "Row one."), page("B", "Row two."),
+                                                             page("C", "Row three.")]}), table, row_group_size=2)
+    renamed = tmp_path / "crawl.bin"  # a download that lost its suffix
+    renamed.write_bytes(table.read_bytes())
+    zipped = tmp_path / "crawl.data.gz"
+    zipped.write_bytes(gzip.compress(table.read_bytes()))
+    cut = tmp_path / "cut.bin"
+    cut.write_bytes(table.read_bytes()[:-30])
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(table.read_bytes()))))
+
+    run_batch(["-", str(renamed), str(zipped), str(cut)], options(tmp_path))
+
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert [(r["path"], r["id"], r["text"]) for r in rows[:9]] == [
+        (source, rid, text) for source in ("-", str(renamed), str(zipped))
+        for rid, text in (("a", "Row one."), ("b", "Row two."), ("c", "Row three."))]
+    assert len(rows) == 10 and rows[9]["error"].startswith(f"{cut}: not a readable Parquet file")
+
+
 def test_gzipped_warc_damaged_mid_stream_loses_no_earlier_record_from_stdin_or_an_unknown_name(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     warc = tmp_path / "crawl.warc.gz"  # one gzip member per record

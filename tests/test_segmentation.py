@@ -215,6 +215,8 @@ TRICKY_PAGES = [
     "<table><tr><th>H</th><td>cell <sup>2</sup></td></tr></table><dl><dt>t<dd>d</dl>",
     ("<p>Mit&shy;tel&#173;al\u00adter <a>Bei&#8203;spiel&#x2060;e</a> &#xFEFF;x</p><p>&#8203;</p>"
      "<p><ruby>漢<rp>(</rp><rt>かん</rt><rp>)</rp>字</ruby>の読み</p>"),
+    ("<pre>\n\n  def f(x):\t\n\t<b>return</b> x &lt; 1  \n\n</pre><pre>one line</pre>"
+     "<pre>a<br>    b<div>\n  c\n</div>d\r\n  e</pre><pre> \n </pre>"),
 ]
 
 
