@@ -29,7 +29,7 @@ cdef int _MAX_PATH_DEPTH = 40  # path, elements and element_hints stop growing b
 cdef Py_ssize_t _TAG_CACHE_SIZE = 4096
 cdef tuple _NO_ATTRS = ()
 cdef tuple _BLOCK_FIELDS = ("text", "tag", "depth", "path", "heading", "link_chars", "ancestors", "hints",
-                            "attrs", "offset", "elements", "element_hints", "verbatim")
+                            "attrs", "offset", "elements", "element_hints", "verbatim", "column")
 cdef object _new = object.__new__
 cdef unsigned long long _PRE_BIT = ANCESTOR_BIT["pre"]
 
@@ -40,6 +40,7 @@ cdef class _Tag:
     cdef int heading
     cdef bint block
     cdef bint anchor
+    cdef bint cell
 
 
 cdef dict _tags = {}
@@ -48,6 +49,7 @@ cdef object _block_tags = None
 cdef object _headings = None
 cdef object _hidden_style = None
 cdef object _has_word = None
+cdef object _colspan = None
 cdef dict _hint_cache = None
 cdef dict _token_memo = None
 cdef object _token_hints = None
@@ -58,7 +60,7 @@ cdef tuple _line_fields = None  # a plain-text block's field values: Block(text=
 
 cdef int _bind() except -1:
     global _block_tags, _headings, _hidden_style, _has_word, _hint_cache, _attr_depth
-    global _token_memo, _token_hints, _memo_size, _line_fields
+    global _token_memo, _token_hints, _memo_size, _line_fields, _colspan
     from . import segmentation
     if max(ANCESTOR_BIT.values()) >= 1 << 64:
         raise OverflowError("ANCESTOR_TAGS outgrew the compiled walk's 64-bit ancestor mask")
@@ -68,6 +70,7 @@ cdef int _bind() except -1:
     _headings = segmentation._HEADINGS
     _hidden_style = segmentation._HIDDEN_STYLE.search
     _has_word = segmentation._HAS_WORD.search
+    _colspan = segmentation.colspan
     _hint_cache = segmentation._HINT_CACHE
     _token_memo = segmentation._TOKEN_HINTS
     _token_hints = segmentation._token_hints
@@ -87,6 +90,7 @@ cdef _Tag _tag_info(str tag):
         info.heading = _headings.get(tag, 0)
         info.block = tag in _block_tags
         info.anchor = tag == "a"
+        info.cell = tag == "td" or tag == "th"
         if len(_tags) >= _TAG_CACHE_SIZE:
             _tags.clear()
         _tags[tag] = info
@@ -211,6 +215,7 @@ cdef class _Walker:
     cdef Py_ssize_t capacity
     cdef unsigned long long* anc
     cdef int* heading
+    cdef Py_ssize_t* column
     cdef bint* anchor
     cdef bint* skipped
     cdef bint* block
@@ -231,6 +236,7 @@ cdef class _Walker:
         self._grow(64)
         self.anc[0] = 0
         self.heading[0] = 0
+        self.column[0] = 0
         self.anchor[0] = False
         self.skipped[0] = False
         self.block[0] = False
@@ -241,6 +247,7 @@ cdef class _Walker:
     def __dealloc__(self):
         PyMem_Free(self.anc)
         PyMem_Free(self.heading)
+        PyMem_Free(self.column)
         PyMem_Free(self.anchor)
         PyMem_Free(self.skipped)
         PyMem_Free(self.block)
@@ -250,6 +257,7 @@ cdef class _Walker:
     cdef int _grow(self, Py_ssize_t capacity) except -1:
         self.anc = <unsigned long long*>_resized(self.anc, capacity * sizeof(unsigned long long))
         self.heading = <int*>_resized(self.heading, capacity * sizeof(int))
+        self.column = <Py_ssize_t*>_resized(self.column, capacity * sizeof(Py_ssize_t))
         self.anchor = <bint*>_resized(self.anchor, capacity * sizeof(bint))
         self.skipped = <bint*>_resized(self.skipped, capacity * sizeof(bint))
         self.block = <bint*>_resized(self.block, capacity * sizeof(bint))
@@ -326,7 +334,7 @@ cdef class _Walker:
             self.blocks.append(_block((
                 text, self.tags[level], level, path, self.heading[level], min(link_chars, len(text)),
                 self.anc[level], self.hints[level], " ".join(self.attrs[level]), self.offset, chain,
-                chain_hints, verbatim(raw, text) if self.anc[level] & _PRE_BIT else "")))
+                chain_hints, verbatim(raw, text) if self.anc[level] & _PRE_BIT else "", self.column[level])))
             self.offset += len(text) + 1
         return 0
 
@@ -366,6 +374,30 @@ cdef class _Walker:
             attr = attr.next
         return attrib
 
+    cdef Py_ssize_t _cell_column(self, tree.xmlNode* node) except -1:
+        """A table cell's column in its row, as `segmentation._cell_column` counts it."""
+        cdef Py_ssize_t column = 0
+        cdef tree.xmlNode* sibling = node.prev
+        while sibling is not NULL:
+            if sibling.type == tree.XML_ELEMENT_NODE and sibling.ns is NULL and (
+                    strcmp(<const char*>sibling.name, "td") == 0 or strcmp(<const char*>sibling.name, "th") == 0):
+                column += _colspan(self._colspan_value(sibling))
+            sibling = sibling.prev
+        return column
+
+    cdef object _colspan_value(self, tree.xmlNode* node):
+        """A cell's colspan attribute as lxml's `get` reads it, or None."""
+        cdef tree.xmlAttr* attr = node.properties
+        cdef const char* value
+        while attr is not NULL:
+            if attr.ns is NULL and strcmp(<const char*>attr.name, "colspan") == 0:
+                value = _plain_value(attr)
+                if value is NULL:
+                    return elementFactory(self.root._doc, node).get("colspan")
+                return _decode(value)
+            attr = attr.next
+        return None
+
     cdef int _start(self, tree.xmlNode* node) except -1:
         """The 'start' event: open a level for the element, or a skipped one."""
         cdef Py_ssize_t parent = self.level
@@ -400,6 +432,7 @@ cdef class _Walker:
         self.skipped[level] = False
         self.anc[level] = self.anc[parent] | info.ancestor_bit
         self.heading[level] = info.heading if info.heading else self.heading[parent]
+        self.column[level] = self._cell_column(node) if info.cell else self.column[parent]
         self.anchor[level] = self.anchor[parent] or info.anchor
         self.block[level] = info.block
         self.serials[level] = self.serial

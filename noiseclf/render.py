@@ -7,7 +7,7 @@ and table cells. A table's rows and cells are its blocks' enclosing <tr> and <td
 (`Block.elements`, one per `Block.path` component), so two tables never merge and a cell's blocks
 stay one cell; a first row of <th> only is the header of a Markdown table (rows padded to its
 width), and a table without one is a ` | `-joined line per row. A cell that held no text leaves no
-block, so the cells after it in its row move left. Text inside <pre> keeps its line breaks and
+block, so each cell sits at its column (`Block.column`) with empty cells before it. Text inside <pre> keeps its line breaks and
 indentation (`Block.shown`), in every output.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import groupby
 
 from .types import Block, Extraction, InputError
@@ -50,6 +50,7 @@ class _Item:
     language: str = ""  # a code block's language, from class names like "language-python"
     row: int = 0  # a table cell's <tr> element (a number of its own where the path does not tell)
     cell: int = 0  # a table cell's <td>/<th> element: the blocks of one cell join
+    column: int = 0  # a table cell's column in its row
 
 
 def _prefix(path: str, tags: frozenset[str]) -> str:
@@ -88,7 +89,8 @@ def _item(block: Block, position: int) -> _Item:
         if row is None or cell is None:
             row = cell = -1 - position
         return _Item("cell", block.text, quote=quote, header=block.tag == "th",
-                     group=_prefix(block.path, _TABLE_TAGS) if table is None else f"table {table}", row=row, cell=cell)
+                     group=_prefix(block.path, _TABLE_TAGS) if table is None else f"table {table}", row=row, cell=cell,
+                     column=block.column)
     if block.within("li"):
         parts = block.path.split("/")
         lists = [p for p in parts if p in _LIST_TAGS]
@@ -114,9 +116,19 @@ def _groups(items: Sequence[_Item]) -> list[list[_Item]]:
 def _table_rows(cells: Sequence[_Item]) -> tuple[list[list[_Item]], bool]:
     """The rows of a run of table cells, a cell's blocks joined, and whether the first row is a header: <th>
     cells only, with rows under it."""
-    rows = [[_joined(list(blocks)) for _, blocks in groupby(row, key=lambda c: c.cell)]
+    rows = [_placed([_joined(list(blocks)) for _, blocks in groupby(row, key=lambda c: c.cell)])
             for _, row in groupby(cells, key=lambda c: c.row)]
     return rows, len(rows) > 1 and all(c.header for c in rows[0])
+
+
+def _placed(cells: list[_Item]) -> list[_Item]:
+    """A row's cells at their columns: a cell that held no text left no block, so an empty one takes its place
+    (and the places a colspan covers), of the kind of the cell after it."""
+    row: list[_Item] = []
+    for cell in cells:
+        row += [replace(cell, text="")] * (cell.column - len(row))
+        row.append(cell)
+    return row
 
 
 def _joined(blocks: list[_Item]) -> _Item:

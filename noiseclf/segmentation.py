@@ -290,7 +290,23 @@ _DROP = frozenset(DROP_TAGS)
 _FALLBACK_CHARS = 500  # a page showing less text is read again with its <noscript> or hidden elements
 _DOCUMENT_END = re.compile(r"</(?:body|html)\s*>", re.I)
 _TITLE_OPEN = re.compile(r"<title\b[^>]*>", re.I)
-_SKIPPED = (0, 0, (), 0, "", 0, 0, "#skipped", (), ())
+_SKIPPED = (0, 0, (), 0, "", 0, 0, "#skipped", (), (), 0)
+CELL_TAGS = frozenset({"td", "th"})
+_SPAN = re.compile(r"\s*0*(\d+)")
+
+
+def colspan(value: str | None) -> int:
+    """The columns a table cell spans by its colspan attribute, as browsers read it: leading digits, 1 to 1000."""
+    match = _SPAN.match(value) if value else None
+    if match is None:
+        return 1
+    digits = match.group(1)
+    return 1000 if len(digits) > 4 else min(max(int(digits), 1), 1000)
+
+
+def _cell_column(el: etree._Element) -> int:
+    """A table cell's column in its row: the columns its earlier sibling cells span."""
+    return sum(colspan(cell.get("colspan")) for cell in el.itersiblings(preceding=True) if cell.tag in CELL_TAGS)
 
 
 def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP, hidden: bool = False) -> list[Block]:
@@ -307,8 +323,8 @@ def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP, hidden: bool 
     has_text = False
     # A frame per open element:
     # (ancestor bits, hint bits, attr tokens, depth, path, heading, in-anchor, tag, element chain,
-    #  each chain element's own hint bits)
-    stack: list[tuple] = [(0, 0, (), 0, "", 0, 0, "body", (0,), (0,))]
+    #  each chain element's own hint bits, table column)
+    stack: list[tuple] = [(0, 0, (), 0, "", 0, 0, "body", (0,), (0,), 0)]
     block_stack: list[tuple] = [stack[0]]
     block_tags, ancestor_bit, has_word, headings = BLOCK_TAGS, ANCESTOR_BIT, _HAS_WORD.search, _HEADINGS
     hidden_style = _HIDDEN_STYLE.search
@@ -323,10 +339,10 @@ def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP, hidden: bool 
         parts.clear()
         link_parts.clear()
         if text and has_word(text):
-            anc, hints, attrs, depth, path, heading, _, tag, chain, chain_hints = block_stack[-1]
+            anc, hints, attrs, depth, path, heading, _, tag, chain, chain_hints, column = block_stack[-1]
             blocks.append(Block(text, tag, depth, path, heading, min(link_chars, len(text)), anc, hints,
                                 " ".join(attrs), offset, chain, chain_hints,
-                                verbatim(raw, text) if anc & pre_bit else ""))
+                                verbatim(raw, text) if anc & pre_bit else "", column))
             offset += len(text) + 1
 
     walker = etree.iterwalk(root, events=("start", "end"))
@@ -337,7 +353,7 @@ def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP, hidden: bool 
                 walker.skip_subtree()
                 stack.append(_SKIPPED)
                 continue
-            anc, hints, attrs, depth, path, heading, anchor, _, chain, chain_hints = stack[-1]
+            anc, hints, attrs, depth, path, heading, anchor, _, chain, chain_hints, column = stack[-1]
             own = 0
             items = el.items()
             if items:
@@ -357,7 +373,9 @@ def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP, hidden: bool 
             serial += 1
             if depth < 40:
                 path, chain, chain_hints = path + "/" + tag, chain + (serial,), chain_hints + (own,)
-            frame = (anc, hints, attrs, depth + 1, path, heading, anchor or tag == "a", tag, chain, chain_hints)
+            if tag in CELL_TAGS:
+                column = _cell_column(el)
+            frame = (anc, hints, attrs, depth + 1, path, heading, anchor or tag == "a", tag, chain, chain_hints, column)
             stack.append(frame)
             if tag in block_tags:
                 if has_text:

@@ -108,6 +108,7 @@ class Block:
     elements: tuple[int, ...] = ()  # ids of the enclosing elements, root first, the block's own element last
     element_hints: tuple[int, ...] = ()  # each of those elements' own hint bits (not its ancestors')
     verbatim: str = ""  # inside <pre>: the text with its line breaks and indentation, where that differs from `text`
+    column: int = 0  # inside a table cell: the cell's column in its row (the cells before it, by colspan), else 0
 
     @property
     def shown(self) -> str:

@@ -148,8 +148,12 @@ def test_table_rows_and_cells_come_from_the_table_not_from_counting_cells() -> N
             b"<tr><td>Ann</td><td>44</td><td>1 Main St<br>Rome</td></tr></table>"
             b"<table><tr><td>Other</td><td>table</td></tr></table>")
     markdown = to_markdown(_all_kept(page))
-    assert markdown == ("| Name | Age | City |\n| --- | --- | --- |\n| Bob | Paris |  |\n| Ann | 44 | 1 Main St Rome |"
+    assert markdown == ("| Name | Age | City |\n| --- | --- | --- |\n| Bob |  | Paris |\n| Ann | 44 | 1 Main St Rome |"
                         "\n\nOther | table")
+    spans = (b"<table><tr><th></th><th>2024</th><th>2025</th></tr><tr><th>Sales</th><td></td><td>12</td></tr>"
+             b"<tr><td colspan=' 2px'>Total</td><td>30</td></tr></table>")  # an empty corner, a gap, a colspan
+    assert to_markdown(_all_kept(spans)) == "|  | 2024 | 2025 |\n| --- | --- | --- |\n| Sales |  | 12 |\n| Total |  | 30 |"
+    assert "<tr><td>Total</td><td></td><td>30</td></tr>" in to_html(_all_kept(spans))
     header_only = b"<table><tr><th>A</th><th>B</th></tr></table>"  # no rows under it: no table header
     assert to_markdown(_all_kept(header_only)) == "A | B"
     wider = b"<table><tr><th>A</th><th>B</th></tr><tr><td>1</td><td>2</td><td>3</td></tr></table>"

@@ -217,6 +217,9 @@ TRICKY_PAGES = [
      "<p><ruby>漢<rp>(</rp><rt>かん</rt><rp>)</rp>字</ruby>の読み</p>"),
     ("<pre>\n\n  def f(x):\t\n\t<b>return</b> x &lt; 1  \n\n</pre><pre>one line</pre>"
      "<pre>a<br>    b<div>\n  c\n</div>d\r\n  e</pre><pre> \n </pre>"),
+    ("<table><tr><td colspan=3>a</td><td colspan='x'>b</td><th colspan=' 07px'><p>c</p></th><td colspan=0>d</td>"
+     "<td colspan=99999999999999999999>e</td><td hidden>f</td><td>g<table><tr><td></td><td>inner</td></tr></table>"
+     "</td></tr><tr><!-- c --><th>h</th></tr></table>"),
 ]
 
 
