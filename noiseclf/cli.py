@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Optional
 
 import typer
@@ -39,6 +39,7 @@ def _console(**kwargs) -> Console:
 
 err = _console(stderr=True, soft_wrap=True)  # one line a message, however long its path: logs are grepped
 READER_GONE = 128 + signal.SIGPIPE  # the exit status of a process that SIGPIPE ended
+DEFAULT_EVALUATION = ("scrapinghub_aeb", "wcxb:test", "dragnet:test", "l3s_gn1", "cleaneval:final")
 THRESHOLD_HELP = ("Keep blocks whose content probability reaches this, 0 to 1, instead of the model's own (see "
                   "`noiseclf info`): higher for precision, lower for recall.")
 
@@ -87,7 +88,7 @@ def extract(
     max_bytes: int = typer.Option(MAX_BYTES, "--max-bytes", help="Records larger than this get an error row."),
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds a record may take before it gets an error row (inf: no limit)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run into the same output."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, summary or notes."),
 ) -> None:
     """Extract the main text of pages, one JSON object (or Parquet row) per page or record."""
     from .batch import BatchOptions, run_batch
@@ -102,6 +103,8 @@ def extract(
         _fail(ValueError("--jobs must be at least 1"))
     if model is not None and not model.is_file():
         _fail(FileNotFoundError(f"{model}: model file not found"))
+    if model is not None and not quiet:
+        _note_other_format(model, format)
     try:
         options = BatchOptions(output=output, output_format=output_format, format=format,
                                content_field=content_field, id_field=id_field, url_field=url_field,
@@ -141,7 +144,8 @@ def train(
                                    "do); '' for none."),
     data: Optional[Path] = typer.Option(None, "--data", help="Folder holding the corpora (default $NOISECLF_DATA, else ../shared/data)."),
     user_data: list[Path] = typer.Option([], "--pages", help="Your labelled pages: JSON Lines of {html, text}, or HTML files marked data-noiseclf=\"content\"; files or folders (repeatable)."),
-    base: Optional[Path] = typer.Option(None, "--base", help="A model to compare the new one with on held-out pages."),
+    base: Optional[Path] = typer.Option(None, "--base", help="A model to compare the new one with on your pages "
+                                        "(the ones it trains on: the new model's figure is optimistic)."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Block-table cache folder."),
 ) -> None:
     """Train a block classifier on labelled corpora and/or your own pages."""
@@ -172,8 +176,17 @@ def train(
         _fail(ValueError("--base compares the new model with the base on your pages: give them with --pages"))
     for written in (out, trees_path(out), manifest_path(out)):
         _check_writable(written)
-    if any(same_file(out, given) for given in user_data):
-        _fail(InputError(f"{out}: the model would overwrite the pages given with --pages; name another --out"))
+    if user_data:
+        from .userdata import page_files
+
+        try:
+            pages = [file for given in user_data for file in page_files(given)]
+        except NoiseclfError as exc:
+            _fail(exc)
+        if any(same_file(out, file) for file in pages + list(user_data)):
+            _fail(InputError(f"{out}: the model would overwrite pages given with --pages; name another --out"))
+    if base is not None and same_file(out, base):
+        _fail(InputError(f"{out}: the model would overwrite the --base model it is compared with; name another --out"))
     if cache is not None:
         _check_writable(cache, folder=True)
     sources = _sources(corpus or ([] if user_data else ["wcxb:dev"]))
@@ -182,8 +195,8 @@ def train(
                                             ("--related-lists", related_lists), ("--plain-markup", plain_markup),
                                             ("--draws", draws > 1)) if given]
     if corpus_only and not sources:
-        err.print(f"note: {', '.join(corpus_only)} apply to corpus pages (--corpus) only, not to --pages",
-                  highlight=False)
+        err.print(f"note: {', '.join(corpus_only)} {'apply' if len(corpus_only) > 1 else 'applies'} to corpus pages "
+                  "(--corpus) only, not to --pages", highlight=False)
     try:
         if base is not None:
             from .userdata import check_base
@@ -210,6 +223,20 @@ def train(
             err.print(compare_with_base(result, base_extractor, base, user_data, format), highlight=False)
     except NoiseclfError as exc:
         _fail(exc)
+
+
+def _note_other_format(model: Path, format: str) -> None:
+    """Say that inputs of the format `model` does not classify are read by the shipped model of theirs."""
+    from .artifact import read_manifest
+
+    try:
+        made_for = read_manifest(model).format
+    except NoiseclfError:
+        return  # loading the model reports it
+    if format != made_for:
+        other = "text" if made_for == "html" else "html"
+        err.print(f"note: {model} classifies {made_for} input; {other} input is read by the shipped {other} model",
+                  highlight=False)
 
 
 def _check_writable(path: Path, folder: bool = False) -> None:
@@ -269,8 +296,11 @@ def _print_reports(rows: list[dict]) -> None:
 
 @app.command()
 def evaluate(
-    corpus: list[str] = typer.Option(["scrapinghub_aeb", "wcxb:test", "dragnet:test", "l3s_gn1", "cleaneval:final"],
-                                     "--corpus", "-c", help="CORPUS[:SPLIT] to evaluate on (repeatable)."),
+    corpus: list[str] = typer.Option([], "--corpus", "-c", help="CORPUS[:SPLIT] to evaluate on (repeatable; default "
+                                     f"{', '.join(DEFAULT_EVALUATION)} unless --pages is given)."),
+    user_data: list[Path] = typer.Option([], "--pages", help="Your labelled pages, as train reads them (JSON Lines "
+                                         "of {html, text}, or HTML files marked data-noiseclf=\"content\"; files "
+                                         "or folders; repeatable), scored by word F1."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="A model file (default: the shipped models)."),
     threshold: Optional[float] = typer.Option(None, "--threshold", help=THRESHOLD_HELP),
     format: str = typer.Option("html", "--format", "-f", help="html, or text to score on pages flattened to text."),
@@ -293,6 +323,7 @@ def evaluate(
     from .inference import Extractor
     from .peers import make_peer
     from .report import compare_systems, evaluate_side_by_side, held_out_pages, summary_rows, write_json, write_report
+    from .userdata import read_pages
 
     if format not in ("html", "text"):
         _fail(ValueError(f"--format must be html or text, not {format!r}"))
@@ -309,8 +340,10 @@ def evaluate(
         _check_writable(plots, folder=True)
     if report is not None:
         _check_writable(report)
-        _check_report_target(report, model, data, plots)
-    sources = _sources(corpus)
+        _check_report_target(report, model, data, plots, user_data)
+    sources = _sources(corpus or ([] if user_data else list(DEFAULT_EVALUATION)))
+    if len(set(map(os.path.realpath, user_data))) < len(user_data):
+        _fail(ValueError(f"--pages names the same pages twice: {', '.join(map(str, user_data))}"))
     peer_names = [name.strip() for name in (compare or "").split(",") if name.strip()]
     if len(set(peer_names)) < len(peer_names):
         _fail(ValueError(f"--compare names a peer twice: {', '.join(peer_names)}"))
@@ -322,11 +355,12 @@ def evaluate(
         extractor = (Extractor.load(model, threshold=threshold) if format == "html" else
                      Extractor.load(text_path=model, threshold=threshold))
         corpora.check_sources(sources, data)
+        page_sets = [(str(path), read_pages(path)) for path in user_data]
         peers = [make_peer(name) for name in peer_names]
-        keep_texts = [name for name, _ in sources] if worst else ["l3s_gn1"] if plots is not None else []
+        keep_texts = [name for name, _ in sources] + ["user"] if worst else ["l3s_gn1"] if plots is not None else []
         reports, pages_by = evaluate_side_by_side(
             [NoiseclfSystem(extractor, plain_markup=plain_markup), *peers, *([OracleSystem()] if oracle else [])],
-            sources, format=format, limit=limit, root=data,
+            sources, format=format, limit=limit, root=data, page_sets=page_sets,
             keep_texts=keep_texts, keep_pages=plots is not None, log=lambda s: err.print(s, highlight=False))
     except NoiseclfError as exc:
         _fail(exc)
@@ -382,9 +416,10 @@ def _print_worst(worst: dict[str, list[dict]]) -> None:
                 out.print(Text(f"  - {x[:160]}", style="yellow"), highlight=False)
 
 
-def _check_report_target(report: Path, model: Path | None, data: Path | None, plots: Path | None) -> None:
-    """Refuse a --report path that is an input of the run (a model file, a corpus file) or a file --plots
-    writes: the report would replace it."""
+def _check_report_target(report: Path, model: Path | None, data: Path | None, plots: Path | None,
+                         pages: Sequence[Path] = ()) -> None:
+    """Refuse a --report path that is an input of the run (a model file, a corpus file, your pages) or a file
+    --plots writes: the report would replace it."""
     from . import corpora
     from .artifact import manifest_path, trees_path
     from .batch import same_file
@@ -400,6 +435,8 @@ def _check_report_target(report: Path, model: Path | None, data: Path | None, pl
     held = [root / name for name in corpora.CORPORA] + [root / f"{name}.tar.gz" for name in corpora.CORPORA]
     if report.exists() and any(report.resolve().is_relative_to(place) for place in held):
         _fail(InputError(f"{report}: is a file of the corpora in {root}; give the report another name"))
+    if report.exists() and any(report.resolve().is_relative_to(given.resolve()) for given in pages):
+        _fail(InputError(f"{report}: is among the pages given with --pages; give the report another name"))
     if plots is not None and report.parent.resolve() == plots.resolve() and report.name in REPORT_FILES:
         _fail(InputError(f"{report}: --plots writes {report.name} there; give the report another name"))
 

@@ -27,6 +27,7 @@ from .types import BlockClass, Document, Format, InputError, Page
 PRIMARY: dict[str, str] = {
     "scrapinghub_aeb": "shingle_f1", "wcxb": "word_f1", "dragnet": "shingle_f1", "l3s_gn1": "shingle_f1",
     "cleaneval": "shingle_f1", "trafilatura_eval": "snippet_f1",
+    "user": "word_f1",  # your own labelled pages (`evaluate --pages`): a gold text, as WCXB's
 }
 
 

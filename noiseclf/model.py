@@ -13,6 +13,7 @@ and the manifest (`artifact`); `load_model` verifies the files before unpickling
 from __future__ import annotations
 
 import json
+import os
 import weakref
 from dataclasses import asdict
 from functools import partial
@@ -52,18 +53,25 @@ from .scoring import (
 from .types import ModelError
 
 __all__ = ["COMPILED_TREES", "DEFAULT_LEAVES", "DEFAULT_TREES", "AveragedTrees", "BlockClassifier", "Manifest",
-           "after_story_thread", "content_proba", "default_router", "default_trees", "fit_per_draw", "load_model",
+           "after_story_thread", "content_proba", "default_router", "default_trees", "leaf_minimum", "fit_per_draw", "load_model",
            "manifest_path", "pack", "pack_trees", "save_model"]
 
 DEFAULT_TREES = 120  # fewer, larger trees at a higher rate than 200 x 0.1: scoring a page costs per tree
 DEFAULT_LEAVES = 63  # leaves a tree (scikit-learn's max_leaf_nodes); 127 measured a little better, a tenth slower
+MIN_LEAF = 40  # blocks a leaf holds at the least, from 4,000 training blocks up (`leaf_minimum`)
+
+
+def leaf_minimum(rows: int) -> int:
+    """The fewest blocks a leaf of the boosted trees holds: 40, and less on small training sets, where 40 would
+    leave the trees without a split (every block scored alike)."""
+    return min(MIN_LEAF, max(5, rows // 100))
 
 
 def default_trees(max_iter: int = DEFAULT_TREES, random_state: int = 0,
-                  leaves: int = DEFAULT_LEAVES) -> HistGradientBoostingClassifier:
+                  leaves: int = DEFAULT_LEAVES, min_leaf: int = MIN_LEAF) -> HistGradientBoostingClassifier:
     """The gradient-boosted trees both passes start from."""
     return HistGradientBoostingClassifier(
-        max_iter=max_iter, learning_rate=0.15, max_leaf_nodes=leaves, min_samples_leaf=40,
+        max_iter=max_iter, learning_rate=0.15, max_leaf_nodes=leaves, min_samples_leaf=min_leaf,
         l2_regularization=1.0, early_stopping=False, random_state=random_state,
     )
 
@@ -325,15 +333,22 @@ def save_model(model: BlockClassifier, manifest: Manifest, path: str | Path) -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     manifest.threshold = float(model.threshold)
     manifest.feature_probe = feature_probe(manifest.format)  # the features of the code that trained it
-    joblib.dump(model, path, compress=3)
-    manifest.model_sha256 = file_sha256(path)
-    packed, tpath = pack(model), trees_path(path)
-    if packed is not None:
-        manifest.trees_sha256 = file_sha256(packed.save(tpath))
-    else:  # inference unpickles the joblib file instead
-        tpath.unlink(missing_ok=True)
-        manifest.trees_sha256 = ""
-    manifest_path(path).write_text(json.dumps(asdict(manifest), indent=2, sort_keys=True) + "\n")
+    packed, tpath, mpath = pack(model), trees_path(path), manifest_path(path)
+    staged = {final: final.with_name(f".{final.name}.partial") for final in (path, tpath, mpath)}
+    try:  # all three written beside their places first: a failed write leaves the old model whole
+        joblib.dump(model, staged[path], compress=3)
+        manifest.model_sha256 = file_sha256(staged[path])
+        manifest.trees_sha256 = file_sha256(packed.save(staged[tpath])) if packed is not None else ""
+        staged[mpath].write_text(json.dumps(asdict(manifest), indent=2, sort_keys=True) + "\n")
+        for final in (path, tpath):
+            if staged[final].exists():
+                os.replace(staged[final], final)
+        if packed is None:  # inference unpickles the joblib file instead
+            tpath.unlink(missing_ok=True)
+        os.replace(staged[mpath], mpath)
+    finally:
+        for temp in staged.values():
+            temp.unlink(missing_ok=True)
     return path
 
 

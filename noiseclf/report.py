@@ -123,8 +123,10 @@ def evaluate_side_by_side(systems: Sequence[System], sources: Sequence[tuple[str
                           format: Format = "html", limit: int | None = None, root: Path | None = None,
                           keep_texts: Container[str] = (), keep_pages: bool = False,
                           log: Callable[[str], None] = lambda _: None,
+                          page_sets: Sequence[tuple[str, Sequence[Page]]] = (),
                           ) -> tuple[list[CorpusReport], dict[str, list[Page]]]:
-    """Every system on exactly the same pages of each (corpus, split), single-threaded so CPU times compare.
+    """Every system on exactly the same pages of each (corpus, split), single-threaded so CPU times compare,
+    then on each named set of your own pages (`page_sets`, reported as corpus "user", split the name).
 
     Each corpus is loaded once; `keep_texts` names the corpora whose outputs the reports keep (L3S class
     shares and worst pages read them); with `keep_pages` the pages come back by corpus_label for the figures.
@@ -133,17 +135,18 @@ def evaluate_side_by_side(systems: Sequence[System], sources: Sequence[tuple[str
     """
     reports: list[CorpusReport] = []
     pages_by: dict[str, list[Page]] = {}
+    loaded = [(corpus, split or corpora.DEFAULT_TEST_SPLIT.get(corpus), None) for corpus, split in sources]
+    loaded += [("user", name, list(pages)[:limit]) for name, pages in page_sets]
     with threadpool_limits(limits=1, user_api="openmp"):
-        for corpus, split in sources:
-            split = split or corpora.DEFAULT_TEST_SPLIT.get(corpus)
-            pages = list(corpora.load_corpus(corpus, split, root=root, limit=limit))
+        for corpus, split, given in loaded:
+            pages = given if given is not None else list(corpora.load_corpus(corpus, split, root=root, limit=limit))
             if not pages:
                 raise NoiseclfError(f"{corpora.source_name(corpus, split)}: no pages in "
                                     f"{corpora.corpus_location(corpus, split, root)}")
             for system in systems:
                 reports.append(evaluate(system, corpus, split, format=format, pages=pages,
                                         keep_texts=corpus in keep_texts))
-                log(f"{corpus}/{system.name}: {PRIMARY[corpus]} {reports[-1].primary:.4f} on {len(pages)} pages, "
+                log(f"{split if corpus == 'user' else corpus}/{system.name}: {PRIMARY[corpus]} {reports[-1].primary:.4f} on {len(pages)} pages, "
                     f"{reports[-1].summary.get('errors', 0)} errors")
             if keep_pages:
                 pages_by[corpus_label(reports[-1])] = pages

@@ -13,6 +13,7 @@ NOISECLF_PURE_PYTHON=1 to force the Python walk (debugging, equality tests).
 from __future__ import annotations
 
 import codecs
+import difflib
 import os
 import re
 import threading
@@ -436,24 +437,47 @@ def _best_title(title: str, og: str, blocks: list[Block]) -> str:
 
 def segment_html(content: str | bytes, *, source: str = "", encoding: str | None = None) -> Document:
     """Cut an HTML page into text blocks; scripts, styles and hidden elements are dropped."""
+    return _segmented(content, source, encoding)[0]
+
+
+def segment_marked(content: str | bytes, xpath: str, *, source: str = "",
+                   encoding: str | None = None) -> tuple[Document, list[bool]]:
+    """`segment_html`'s document, and for each block whether it lies inside an element `xpath` selects (a
+    user's marks of the content): the blocks that go when those elements are dropped, or change."""
+    doc, root, drop, hidden = _segmented(content, source, encoding)
+    if root is None or not doc.blocks:
+        return doc, [False] * len(doc.blocks)
+    for element in root.xpath(xpath):
+        element.tag = "template"  # dropped with everything inside it
+    rest = [b.text for b in _walk_blocks(root, drop, hidden)]  # DROP_TAGS holds "template" in every walk
+    inside = [True] * len(doc.blocks)
+    matcher = difflib.SequenceMatcher(None, [b.text for b in doc.blocks], rest, autojunk=False)
+    for match in matcher.get_matching_blocks():
+        inside[match.a:match.a + match.size] = [False] * match.size
+    return doc, inside
+
+
+def _segmented(content: str | bytes, source: str,
+               encoding: str | None) -> tuple[Document, etree._Element | None, frozenset[str], bool]:
+    """The page's document, with its tree and the walk's settings that read it (the elements dropped, and
+    whether hidden ones were read)."""
     content = _checked(content, encoding, source)
     html = decode_html(content, encoding, source) if isinstance(content, bytes) else content
-    if not html.strip():
-        return Document(blocks=(), format="html", source=source)
-    root = _parse(html, source)
+    root = _parse(html, source) if html.strip() else None
     if root is None:
-        return Document(blocks=(), format="html", source=source)
+        return Document(blocks=(), format="html", source=source), None, _DROP, False
     title, og = _meta_title(root)
-    blocks = _walk_blocks(root, _DROP)
+    blocks, drop, hidden = _walk_blocks(root, _DROP), _DROP, False
     if sum(len(b.text) for b in blocks) < _FALLBACK_CHARS:
         # Some sites (Discourse forums) render the whole page inside <noscript> for non-JS readers; others
         # hide it all in a wrapper (visibility:hidden) that a script reveals once the page has loaded.
-        for drop, hidden in ((_DROP - {"noscript"}, False), (_DROP, True)):
-            fallback = _walk_blocks(root, drop, hidden)
+        for drop_tags, read_hidden in ((_DROP - {"noscript"}, False), (_DROP, True)):
+            fallback = _walk_blocks(root, drop_tags, read_hidden)
             if sum(len(b.text) for b in fallback) >= _FALLBACK_CHARS:
-                blocks = fallback
+                blocks, drop, hidden = fallback, drop_tags, read_hidden
                 break
-    return Document(blocks=tuple(blocks), title=_best_title(title, og, blocks), format="html", source=source)
+    doc = Document(blocks=tuple(blocks), title=_best_title(title, og, blocks), format="html", source=source)
+    return doc, root, drop, hidden
 
 
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")  # a line of white space, no-break and ideographic spaces among it

@@ -25,18 +25,19 @@ from sklearn.preprocessing import StandardScaler
 from . import corpora
 from .calibration import GOOD_F1
 from .features import FEATURE_NAMES
-from .model import (DEFAULT_LEAVES, DEFAULT_TREES, BlockClassifier, Manifest, after_story_thread, default_trees,
-                    save_model)
+from .model import (DEFAULT_LEAVES, DEFAULT_TREES, MIN_LEAF, BlockClassifier, Manifest, after_story_thread,
+                    default_trees, leaf_minimum, save_model)
 from .scoring import blend, confidence_inputs
 from .tables import BlockMatrix, build_table, code_fingerprint, to_matrix
 from .types import Format, InputError
 
-# estimator name -> (size knob, leaves a tree) -> unfitted estimator; only the boosted trees read the leaves
-ESTIMATORS: dict[str, Callable[[int, int], object]] = {
-    "trees": lambda n, leaves: default_trees(max_iter=n, leaves=leaves),
-    "forest": lambda n, leaves: RandomForestClassifier(n_estimators=max(n // 2, 50), min_samples_leaf=5,
-                                                       n_jobs=-1, random_state=0),
-    "logistic": lambda n, leaves: make_pipeline(StandardScaler(), LogisticRegression(max_iter=n * 4, C=1.0)),
+# estimator name -> (size knob, leaves a tree, blocks a leaf) -> unfitted estimator; only the boosted trees read
+# the leaves and their size
+ESTIMATORS: dict[str, Callable[[int, int, int], object]] = {
+    "trees": lambda n, leaves, min_leaf: default_trees(max_iter=n, leaves=leaves, min_leaf=min_leaf),
+    "forest": lambda n, leaves, min_leaf: RandomForestClassifier(n_estimators=max(n // 2, 50), min_samples_leaf=5,
+                                                                 n_jobs=-1, random_state=0),
+    "logistic": lambda n, leaves, min_leaf: make_pipeline(StandardScaler(), LogisticRegression(max_iter=n * 4, C=1.0)),
 }
 
 
@@ -155,8 +156,8 @@ def fit_calibrator(proba: np.ndarray, m: BlockMatrix, threshold: float):
     return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000)).fit(np.array(inputs), outcome)
 
 
-def _classifier(config: TrainConfig) -> BlockClassifier:
-    base = ESTIMATORS[config.estimator](config.max_iter, config.leaves)
+def _classifier(config: TrainConfig, min_leaf: int) -> BlockClassifier:
+    base = ESTIMATORS[config.estimator](config.max_iter, config.leaves, min_leaf)
     return BlockClassifier(first=base, second=clone(base), n_folds=config.n_folds, two_pass=config.two_pass,
                            specialist=clone(base) if config.specialist else None)
 
@@ -237,6 +238,11 @@ def _refuse_shared_pages(named: Sequence[tuple[str, Sequence]]) -> None:
             owner[key] = name
 
 
+def _pages_held_out_alone(tables: Sequence[object]) -> int:
+    """How many of your pages validation holds out one by one (their site is their own page: too few hosts)."""
+    return sum(len({page for page, site in zip(t["page"], t["site"]) if page == site}) for t in tables)
+
+
 def _check_matrix(m: BlockMatrix, inputs: str) -> None:
     """Refuse training data that cannot give a model with a threshold chosen on held-out pages."""
     if len(m.page_keys) < 2:
@@ -273,13 +279,23 @@ def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> T
     log(f"{len(m.y)} blocks from {len(m.page_keys)} pages, {m.y.mean():.1%} content")
 
     special = _special_rows(config, m)
+    types = sorted(set(m.page_types.tolist()) - {""}) if m.page_types is not None else []
+    if config.specialist and types and config.specialist not in types:
+        log(f"note: no page is of type {config.specialist!r} (they are {', '.join(map(repr, types))}): "
+            "no specialist")
     draws = np.concatenate(row_draws) if config.draws > 1 else None
-    model = _fit(_classifier(config), m, special, draws)
+    min_leaf = leaf_minimum(len(m.y))
+    if min_leaf < MIN_LEAF and config.estimator == "trees":
+        log(f"note: {len(m.y)} blocks are few: a leaf of the trees holds {min_leaf} blocks at the least "
+            f"({MIN_LEAF} from {100 * MIN_LEAF:,} blocks up), and the model will be rough")
+    model = _fit(_classifier(config, min_leaf), m, special, draws)
     val_proba, oof_first = model.__dict__.pop("oof_proba_"), model.__dict__.pop("oof_first_")  # not shipped
     threshold, val_f1 = choose_threshold(val_proba, m)
     first_threshold, first_f1 = choose_threshold(oof_first, m)
     block_acc = float(((val_proba >= threshold) == m.y).mean())
-    log(f"out-of-fold (by site): page word F1 {val_f1:.4f} at threshold {threshold} "
+    alone = _pages_held_out_alone(config.extra_tables)
+    held_out = f"by site, {alone} of your pages one by one" if alone else "by site"
+    log(f"out-of-fold ({held_out}): page word F1 {val_f1:.4f} at threshold {threshold} "
         f"(first pass alone {first_f1:.4f}), block accuracy {block_acc:.4f}")
     routing: dict = {}
     if special is not None and "oof_special_" in vars(model):
@@ -293,8 +309,9 @@ def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> T
     model.threshold, model.thread_floor = threshold, thread_floor
     model.confidence_calibrator_ = fit_calibrator(val_proba, m, threshold)
     validation = {
-        "method": f"{config.n_folds}-fold cross-validation grouped by site", "sites": int(len(np.unique(m.sites))),
-        "pages": int(len(m.page_keys)), "page_word_f1_blocks": round(val_f1, 4),
+        "method": f"{config.n_folds}-fold cross-validation grouped by site"
+                  + (f" ({alone} pages without enough sites held out one by one)" if alone else ""),
+        "sites": int(len(np.unique(m.sites))) - alone, "pages": int(len(m.page_keys)), "page_word_f1_blocks": round(val_f1, 4),
         "first_pass_page_word_f1_blocks": round(first_f1, 4), "first_pass_threshold": first_threshold,
         "block_accuracy": round(block_acc, 4), "threshold": threshold,
         "thread_floor": thread_floor if np.isfinite(thread_floor) else None,
@@ -308,6 +325,7 @@ def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> T
         training_data=[_source_record(c, s, sm, config.root) for c, s, sm in records]
         + [_pages_record(name, table) for name, [table] in named[len(config.sources):]],
         params={"estimator": config.estimator, "max_iter": config.max_iter, "leaves": config.leaves,
+                "min_leaf": min_leaf if config.estimator == "trees" else None,
                 "two_pass": config.two_pass, "n_folds": config.n_folds, "limit": config.limit,
                 "augment": config.augment, "furniture": config.furniture, "inline_teasers": config.inline_teasers,
                 "related_lists": config.related_lists,
@@ -325,6 +343,7 @@ def train_and_save(config: TrainConfig, out: Path, log: Callable[[str], None] = 
     try:
         save_model(result.model, result.manifest, out)
     except OSError as exc:
-        raise InputError(f"{out}: the model could not be written: {exc.strerror or exc}") from exc
+        where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(out) else ""
+        raise InputError(f"{out}: the model could not be written{where}: {exc.strerror or exc}") from exc
     log(f"wrote {out} ({len(FEATURE_NAMES)} features, threshold {result.model.threshold})")
     return result

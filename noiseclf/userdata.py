@@ -15,11 +15,13 @@ Two input formats, given as files or folders (folders are searched recursively):
    empty `text` marks a page with no main content; a non-empty one that matches none of the
    page's blocks is refused as a probable mix-up.
 
-2. HTML files (`.html`, `.htm`) in which the main content is marked: every element carrying
+2. HTML files (`.html`, `.htm`, gzipped or not) in which the main content is marked: every element carrying
    `data-noiseclf="content"` is content, together with everything inside it; everything else on
    the page is boilerplate. Mark a whole container (`<article data-noiseclf="content">`) or single
-   paragraphs. The page id is the file name; the attribute is not a feature, so it does not leak
-   into the model.
+   paragraphs. Blocks are labelled by where they sit, not by their text, so an unmarked copy of a
+   marked paragraph (a pull quote) stays boilerplate; a block holding marked words among unmarked
+   ones (a marked `<span>`) is content. The page id is the file name (in a folder, its path inside the
+   folder); the attribute is not a feature, so it does not leak into the model.
 
 Records that cannot be used (bad JSON or UTF-8, missing or mistyped fields, lone surrogate escapes, a URL
 that is none, binary or unparseable pages, a non-empty gold text on a page without text) raise InputError
@@ -27,7 +29,8 @@ naming the file and line; pages with neither text blocks nor gold text are skipp
 
 Validation groups: training holds out whole sites, the site being the URL's host. A file whose
 pages span fewer than MIN_SITES hosts (pages from your own site, or without URLs) holds out
-single pages instead, so validation then measures pages of the same sites the model trained on.
+single pages instead, so validation then measures pages of the same sites the model trained on;
+the log and the manifest's validation method say how many pages were held out so.
 
 Each file's block table is cached under `<cache_dir>/user-tables/<code fingerprint>/`, keyed by the
 file's bytes, the format and the code that builds rows, so retraining with the same pages skips labelling
@@ -55,10 +58,10 @@ from .inference import Extractor
 from .labelling import label_blocks
 from .metrics import word_prf
 from .model import load_model
-from .segmentation import decode_html, segment_html
+from .segmentation import as_format, decode_html, segment_html, segment_marked
 from .tables import block_columns, page_document, table_cache, table_schema
 from .training import TrainResult
-from .types import SURROGATE, Format, InputError, Page
+from .types import SURROGATE, BlockClass, Format, InputError, Page
 
 if TYPE_CHECKING:
     import datasets
@@ -67,11 +70,12 @@ CORPUS = "user"
 MIN_SITES = 5  # fewer distinct hosts than this in a file: validation holds out pages, not sites
 MARK = "data-noiseclf"
 _JSONL = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
-_HTML = (".html", ".htm")
+_HTML = (".html", ".htm", ".html.gz", ".htm.gz")
+_MARKED_XPATH = f"//*[@{MARK}='content']"
 _PARSER = lxml_html.HTMLParser(encoding="utf-8", no_network=True, huge_tree=True)  # as deep as segmentation reads
 
 
-def _files(path: Path) -> list[Path]:
+def page_files(path: Path) -> list[Path]:
     """The page files a path stands for: itself, or the JSONL and HTML files under a folder."""
     if path.is_dir():
         found = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(_JSONL + _HTML))
@@ -82,7 +86,7 @@ def _files(path: Path) -> list[Path]:
         raise InputError(f"{path}: not a regular file (a pipe? training reads the pages twice: save them to a "
                          "file)" if path.exists() else f"{path}: no such file")
     if not path.name.lower().endswith(_JSONL + _HTML):
-        raise InputError(f"{path}: not a page file (use .jsonl, .jsonl.gz or .html with {MARK} marks)")
+        raise InputError(f"{path}: not a page file (use .jsonl, .jsonl.gz, or .html or .html.gz with {MARK} marks)")
     return [path]
 
 
@@ -131,9 +135,9 @@ def _record_page(line: str, where: str, default_id: str) -> Page:
             raise InputError(f"{where}: field {name!r} holds a lone surrogate escape ({lone[0]!a}), not text")
     url = str(record.get("url") or "")
     rid = default_id if record.get("id") is None else str(record["id"])
-    return Page(id=rid, corpus=CORPUS, split="all", content=record["html"].encode("utf-8"),
+    return Page(id=rid, corpus=CORPUS, split="all", content=record["html"].encode("utf-8"), encoding="utf-8",
                 gold_text=record["text"], url=url, domain=_host(url, where),
-                page_type=str(record.get("page_type") or ""))
+                page_type=str(record.get("page_type") or ""))  # a JSON string is text: its <meta charset> is moot
 
 
 def marked_text(html: str, source: str = "") -> str:
@@ -150,39 +154,55 @@ def marked_text(html: str, source: str = "") -> str:
     return "\n\n".join(pieces)
 
 
-def _html_page(path: Path) -> Page:
-    """A page from an HTML file whose content elements carry data-noiseclf="content"."""
-    content = path.read_bytes()
+def _html_page(path: Path, name: str) -> Page:
+    """A page from an HTML file whose content elements carry data-noiseclf="content", its id `name`."""
+    try:
+        content = gzip.decompress(path.read_bytes()) if path.name.lower().endswith(".gz") else path.read_bytes()
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"{path}: cannot be read: {exc}") from None
     gold = marked_text(decode_html(content, source=str(path)), str(path))
     if not gold:
-        raise InputError(f"{path}: no element marked {MARK}=\"content\"")
-    name = os.fsencode(path.name).decode("utf-8", "backslashreplace")  # a name in another charset: "caf\\xe9.html"
+        raise InputError(f"{path}: no text marked {MARK}=\"content\" (no element is marked, or the marked ones "
+                         "hold no text)")
     return Page(id=name, corpus=CORPUS, split="all", content=content, gold_text=gold)
 
 
-def read_pages(path: Path) -> list[Page]:
-    """Every labelled page under a path (a JSONL file, a marked HTML file, or a folder of them); in a folder,
-    a JSON Lines record without an id is named by its file and line ("part-1.jsonl:12")."""
-    pages: list[Page] = []
-    path = Path(path)
-    for file in _files(path):
+def _file_id(path: Path, file: Path) -> str:
+    """How a file's pages are named: in a folder by the file's path inside it, else by the file's name (a name
+    in another charset as "caf\\xe9.html")."""
+    name = file.relative_to(path) if path.is_dir() else Path(file.name)
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def _read_files(path: Path) -> list[tuple[Path, Page]]:
+    """Every labelled page under a path with the file it comes from; ids must not repeat."""
+    found: list[tuple[Path, Page]] = []
+    for file in page_files(path):
+        name = _file_id(path, file)
         if file.name.lower().endswith(_JSONL):
-            pages += _jsonl_pages(file, f"{file.relative_to(path)}:" if path.is_dir() else "")
+            found += [(file, page) for page in _jsonl_pages(file, f"{name}:" if path.is_dir() else "")]
         else:
-            pages.append(_html_page(file))
-    if not pages:
+            found.append((file, _html_page(file, name)))
+    if not found:
         raise InputError(f"{path}: no pages found")
-    keys = [p.key for p in pages]
-    if len(set(keys)) != len(keys):
-        duplicate = next(k for k in keys if keys.count(k) > 1)
-        raise InputError(f"{path}: page id {duplicate.split('/', 1)[1]!r} occurs more than once")
-    return pages
+    seen: dict[str, Path] = {}
+    for file, page in found:
+        if page.key in seen:
+            where = "more than once" if seen[page.key] == file else f"in both {seen[page.key]} and {file}"
+            raise InputError(f"{file}: page id {page.id!r} occurs {where}")
+        seen[page.key] = file
+    return found
 
 
-def _page_columns(page: Page, format: Format, site: str, source: Path) -> dict[str, np.ndarray] | None:
-    """The block rows of one page as columns (None for a page without text blocks)."""
+def _page_columns(page: Page, format: Format, site: str, source: Path, marked: bool) -> dict[str, np.ndarray] | None:
+    """The block rows of one page as columns (None for a page without text blocks). A `marked` page's blocks are
+    content where its marks enclose them; other pages' blocks where they align with the gold text."""
     try:
-        doc = page_document(page, format)
+        if marked:
+            html_doc, inside = segment_marked(page.content, _MARKED_XPATH, source=page.key)
+            doc = as_format(html_doc, format, page.key)
+        else:
+            doc = page_document(page, format)
     except InputError as exc:
         raise InputError(f"{source}: page {page.id}: {exc}") from exc
     if not doc.blocks:
@@ -190,20 +210,34 @@ def _page_columns(page: Page, format: Format, site: str, source: Path) -> dict[s
             raise InputError(f"{source}: page {page.id}: its gold text is not empty, but the page holds no text; "
                              "is it the right page?")
         return None
-    labels = label_blocks(doc, page)
-    if page.gold_text.strip() and not labels.content.any():
-        raise InputError(f"{source}: page {page.id}: its gold text matches none of the page's text; "
-                         "is it the right page?")
-    return block_columns(doc, page.key, site, labels.content, labels.classes, page.page_type)
+    if marked:
+        content = np.array(inside, bool)
+        classes = np.where(content, BlockClass.FULL_TEXT, BlockClass.NOT_CONTENT)
+    else:
+        labels = label_blocks(doc, page)
+        content, classes = labels.content, labels.classes
+        if page.gold_text.strip() and not content.any():
+            raise InputError(f"{source}: page {page.id}: its gold text matches none of the page's text; "
+                             "is it the right page?")
+    return block_columns(doc, page.key, site, content, classes, page.page_type)
 
 
-def _build(pages: Sequence[Page], format: Format, source: Path) -> datasets.Dataset:
-    """A block table (`datasets.Dataset`) of pages, with the row layout of corpus tables."""
+def read_pages(path: Path) -> list[Page]:
+    """Every labelled page under a path (a JSONL file, a marked HTML file, or a folder of them); in a folder,
+    pages are named by their file's path inside it, and a JSON Lines record without an id by its file and line
+    ("part-1.jsonl:12")."""
+    return [page for _, page in _read_files(Path(path))]
+
+
+def _build(found: Sequence[tuple[Path, Page]], format: Format, source: Path) -> datasets.Dataset:
+    """A block table (`datasets.Dataset`) of pages (with the files they come from, for messages), with the row
+    layout of corpus tables."""
     import datasets
 
-    by_site = len({p.domain for p in pages if p.domain}) >= MIN_SITES
-    parts = [c for p in pages
-             if (c := _page_columns(p, format, p.domain if by_site and p.domain else p.key, source)) is not None]
+    by_site = len({p.domain for _, p in found if p.domain}) >= MIN_SITES
+    parts = [c for file, p in found
+             if (c := _page_columns(p, format, p.domain if by_site and p.domain else p.key, file,
+                                    marked=file.name.lower().endswith(_HTML))) is not None]
     if not parts:
         raise InputError(f"{source}: none of the pages has any text block")
     schema = table_schema()
@@ -212,11 +246,12 @@ def _build(pages: Sequence[Page], format: Format, source: Path) -> datasets.Data
     return datasets.Dataset.from_dict(columns, features=schema)
 
 
-def _cache_key(files: Sequence[Path], format: str) -> str:
-    digest = hashlib.sha256(f"{format}\n".encode())  # the code's fingerprint names the folder (`table_cache`)
+def _cache_key(path: Path, format: str) -> str:
+    """The files' bytes and names as their pages' ids are made of them (in a folder, their paths inside it)."""
+    digest = hashlib.sha256(f"{format}\n{path.is_dir()}\n".encode())  # the code's fingerprint names the folder
     digest.update(Path(__file__).read_bytes())
-    for file in files:
-        digest.update(os.fsencode(file.name) + b"\0" + file.read_bytes())
+    for file in page_files(path):
+        digest.update(os.fsencode(_file_id(path, file)) + b"\0" + file.read_bytes())
     return digest.hexdigest()[:24]
 
 
@@ -230,10 +265,10 @@ def user_tables(paths: Sequence[Path], format: Format = "html",
     datasets.disable_progress_bars()
     tables = []
     for path in paths:
-        where = table_cache("user-tables", cache_dir) / _cache_key(_files(Path(path)), format)
+        where = table_cache("user-tables", cache_dir) / _cache_key(Path(path), format)
         table = _cached_table(where)
         if table is None:
-            _build(read_pages(Path(path)), format, Path(path)).save_to_disk(str(where))
+            _build(_read_files(Path(path)), format, Path(path)).save_to_disk(str(where))
             table = datasets.load_from_disk(str(where))
         tables.append(table)
     return tables

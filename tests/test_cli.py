@@ -43,6 +43,13 @@ def test_extract_writes_one_json_line_per_page(tmp_path, tiny_model):
         assert "overnight service between the two valley towns" in r["text"]
         assert "Privacy" not in r["text"]
         assert "Night trains return" in r["title"]
+    assert "note:" not in result.stderr
+    same = runner.invoke(app, ["extract", str(page), "--model", str(tiny_model), "-f", "html", "-j", "1"])
+    assert same.exit_code == 0 and "note:" not in same.stderr
+    for fmt in ("auto", "text"):  # an html model: text input goes to the shipped text model, and that is said
+        said = runner.invoke(app, ["extract", str(page), "--model", str(tiny_model), "-f", fmt, "-j", "1"])
+        assert (f"note: {tiny_model} classifies html input; text input is read by the shipped text model"
+                in " ".join(said.stderr.split()))
 
 
 def test_extract_and_explain_at_a_threshold_of_their_own(tmp_path, tiny_model):

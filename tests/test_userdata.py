@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from noiseclf import Extractor, InputError
 from noiseclf.cli import app
 from noiseclf.tables import to_matrix
-from noiseclf.userdata import marked_text, read_pages, user_tables
+from noiseclf.userdata import MARK, marked_text, read_pages, user_tables
 
 FIXTURES = Path(__file__).parent / "fixtures"
 JSONL = FIXTURES / "pages.jsonl"
@@ -43,7 +43,7 @@ def test_train_on_your_pages_then_extract(tiny_model: Path, tmp_path: Path) -> N
     assert "Front page" not in text and "Advertise" not in text
 
 
-@pytest.mark.parametrize("specialist, articles", [("article", 7), ("", 7), ("article", 1)])
+@pytest.mark.parametrize("specialist, articles", [("article", 7), ("", 7), ("article", 1), ("blog", 7)])
 def test_pages_that_say_their_type_train_a_specialist_and_its_router(tmp_path: Path, specialist: str,
                                                                       articles: int) -> None:
     typed = tmp_path / "typed.jsonl"
@@ -55,12 +55,14 @@ def test_pages_that_say_their_type_train_a_specialist_and_its_router(tmp_path: P
                                       "--specialist", specialist, "--cache", str(tmp_path / "cache")])
     assert result.exit_code == 0, result.output
     manifest = json.loads(out.with_suffix(".manifest.json").read_text())
-    fitted = bool(specialist) and articles > 1  # one article page cannot sit on both sides of every fold
+    fitted = specialist == "article" and articles > 1  # one article page cannot sit on both sides of every fold
     assert manifest["params"]["specialist"] == (specialist if fitted else "")
     assert ("specialist" in manifest["validation"]) == fitted
     if fitted:
         assert "router accuracy" in result.stderr
         assert manifest["validation"]["specialist"]["special_pages"] == articles
+    elif specialist == "blog":
+        assert "note: no page is of type 'blog' (they are 'article', 'listing'): no specialist" in result.stderr
     elif specialist:
         assert "no article specialist" in result.stderr
     assert "packhorse bridge below the mill has reopened" in Extractor.load(out).extract(BRIDGE).text
@@ -198,8 +200,10 @@ def test_a_damaged_cached_table_is_built_again(tmp_path: Path) -> None:
 
 def test_html_without_marks_and_unknown_files_are_refused(tmp_path: Path) -> None:
     (tmp_path / "plain.html").write_text("<html><body><p>Nothing marked.</p></body></html>")
-    with pytest.raises(InputError, match="no element marked"):
-        read_pages(tmp_path / "plain.html")
+    (tmp_path / "empty.html").write_text(f'<html><body><div {MARK}="content"> </div><p>Menu</p></body></html>')
+    for name in ("plain.html", "empty.html"):
+        with pytest.raises(InputError, match=f'{name}: no text marked {MARK}="content"'):
+            read_pages(tmp_path / name)
     (tmp_path / "notes.csv").write_text("a,b\n")
     with pytest.raises(InputError, match="not a page file"):
         read_pages(tmp_path / "notes.csv")
@@ -261,7 +265,15 @@ def test_train_refuses_outputs_that_would_destroy_something_before_any_work(tmp_
     pages = _write(tmp_path / "mine.jsonl", [json.loads(line) for line in JSONL.read_text().splitlines()])
     before = pages.read_bytes()
     (tmp_path / "m.trees.npz").mkdir()
-    cases = ((["--out", str(pages)], f"{pages}: the model would overwrite the pages given with --pages"),
+    folder = tmp_path / "marked"
+    (folder / "sub").mkdir(parents=True)
+    inside = folder / "sub" / "page.html"
+    inside.write_text(f'<html><body><p {MARK}="content">Kept words here.</p><p>Menu</p></body></html>')
+    base = tmp_path / "base.joblib"
+    base.write_bytes(b"a model")
+    cases = ((["--out", str(pages)], f"{pages}: the model would overwrite pages given with --pages"),
+             (["--pages", str(folder), "--out", str(inside)], f"{inside}: the model would overwrite pages given"),
+             (["--base", str(base), "--out", str(base)], f"{base}: the model would overwrite the --base model"),
              (["--out", "/dev/null"], "/dev/null: is a device or pipe, not an output file"),
              (["--out", str(tmp_path / "m.joblib")], f"{tmp_path / 'm.trees.npz'}: is a folder, not an output file"),
              (["--out", str(tmp_path / "n.joblib"), "--cache", str(pages)], f"{pages}: cannot write there"))
@@ -271,6 +283,7 @@ def test_train_refuses_outputs_that_would_destroy_something_before_any_work(tmp_
         assert message in " ".join(result.stderr.split())
         assert "out-of-fold" not in result.stderr
     assert pages.read_bytes() == before and not (tmp_path / "m.joblib").exists()
+    assert inside.read_text().startswith("<html>") and base.read_bytes() == b"a model"
 
 
 def test_options_for_corpus_pages_alone_are_said_to_go_unused_with_pages_alone(tmp_path: Path) -> None:
@@ -310,3 +323,101 @@ def test_evaluate_refuses_a_model_of_the_other_format(tiny_model: Path, text_mod
     result = CliRunner().invoke(app, ["evaluate", "-c", "wcxb:dev", "--limit", "1", "-f", fmt, "-m", str(model)])
     assert result.exit_code == 2
     assert f"a model for {other} input; pass --format {other}" in " ".join(result.stderr.split())
+
+
+def test_a_json_string_page_is_text_whatever_charset_its_markup_declares(tmp_path: Path) -> None:
+    from noiseclf.labelling import label_blocks
+    from noiseclf.tables import page_document
+
+    story = "Шторм повалил деревья на набережной, и движение по ней закрыто до утра."
+    html = (f'<html><head><meta charset="windows-1251"><title>Шторм</title></head><body><p>Главная | Новости</p>'
+            f"<p>{story}</p><p>Фото: Reuters</p></body></html>")
+    [page] = read_pages(_write(tmp_path / "ru.jsonl", [{"html": html, "text": story}]))
+    doc = page_document(page, "html")
+    labels = label_blocks(doc, page)
+    assert [(b.text, bool(k)) for b, k in zip(doc.blocks, labels.content)] == [
+        ("Главная | Новости", False), (story, True), ("Фото: Reuters", False)]
+
+
+def test_a_few_pages_train_trees_that_tell_blocks_apart(tmp_path: Path) -> None:
+    rows = [json.loads(line) for line in JSONL.read_text().splitlines()]
+    result, out = _train(tmp_path, "--pages", str(_write(tmp_path / "few.jsonl", rows[:3])), "--max-iter", "20")
+    assert result.exit_code == 0, result.output
+    assert "are few: a leaf of the trees holds 5 blocks at the least" in " ".join(result.stderr.split())
+    assert json.loads(out.with_suffix(".manifest.json").read_text())["params"]["min_leaf"] == 5
+    blocks = Extractor.load(out).extract(rows[3]["html"], with_blocks=True).blocks
+    assert len({round(b.probability, 6) for b in blocks}) > 2  # with 40 blocks a leaf: one score for every block
+
+
+def test_validation_says_which_pages_it_held_out_one_by_one(tmp_path: Path) -> None:
+    rows = [json.loads(line) for line in JSONL.read_text().splitlines()]
+    one_site = _write(tmp_path / "mine.jsonl", [{**r, "url": f"https://my.example/{i}"} for i, r in enumerate(rows)])
+    result, out = _train(tmp_path, "--pages", str(one_site))
+    assert result.exit_code == 0, result.output
+    assert "out-of-fold (by site, 14 of your pages one by one)" in result.stderr
+    validation = json.loads(out.with_suffix(".manifest.json").read_text())["validation"]
+    assert validation["method"].endswith("(14 pages without enough sites held out one by one)")
+    assert (validation["sites"], validation["pages"]) == (0, 14)
+    result, out = _train(tmp_path, "--pages", str(JSONL))  # 14 hosts: held out by site
+    validation = json.loads(out.with_suffix(".manifest.json").read_text())["validation"]
+    assert "out-of-fold (by site):" in result.stderr and (validation["sites"], validation["pages"]) == (14, 14)
+
+
+def test_a_model_that_cannot_be_written_leaves_the_old_one_whole(tmp_path: Path) -> None:
+    result, out = _train(tmp_path, "--pages", str(JSONL))
+    assert result.exit_code == 0, result.output
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("m.*")}
+    (tmp_path / ".m.manifest.json.partial").mkdir()  # the manifest cannot be written
+    result, _ = _train(tmp_path, "--pages", str(JSONL), "--max-iter", "6")
+    assert result.exit_code == 2 and "the model could not be written" in result.stderr
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("m.*")} == before
+    assert sorted(p.name for p in tmp_path.glob(".m.*")) == [".m.manifest.json.partial"]  # no other leftovers
+    assert Extractor.load(out).extract(BRIDGE).text
+
+
+def test_pages_in_folders_are_named_by_their_path_and_errors_by_their_file(tmp_path: Path) -> None:
+    folder = tmp_path / "sites"
+    marked = f'<html><body><p {MARK}="content">The story of %s, told in full here.</p><p>Menu</p></body></html>'
+    for site in ("a", "b"):
+        (folder / site).mkdir(parents=True)
+        (folder / site / "index.html").write_text(marked % site)
+    (folder / "c.html.gz").write_bytes(gzip.compress((marked % "c").encode()))
+    rows = [json.loads(line) for line in JSONL.read_text().splitlines()]
+    _write(folder / "d.jsonl", [{k: v for k, v in rows[0].items() if k != "id"}])
+    assert [p.id for p in read_pages(folder)] == ["a/index.html", "b/index.html", "c.html.gz", "d.jsonl:1"]
+    assert [p.id for p in read_pages(folder / "a" / "index.html")] == ["index.html"]
+    table_ids = [sorted(set(user_tables([path], cache_dir=tmp_path / "cache")[0]["page"]))
+                 for path in (folder, folder / "d.jsonl", folder)]  # the same file cached under either name
+    assert table_ids[1] == ["user/1"] and table_ids[0] == table_ids[2] and "user/d.jsonl:1" in table_ids[0]
+    bad = folder / "b" / "more.jsonl"
+    _write(bad, [{"id": "x", "html": "<html><body><p>Nothing in common here.</p></body></html>", "text": "Other."}])
+    with pytest.raises(InputError, match=f"^{bad}: page x: its gold text matches none"):
+        user_tables([folder], cache_dir=tmp_path / "cache")
+
+
+def test_marked_blocks_are_content_even_where_their_text_repeats_unmarked(tmp_path: Path) -> None:
+    quote = "The bridge will outlast every one of us, said the mason."
+    page = tmp_path / "pull.html"
+    page.write_text(f'<html><body><nav><a href="/">Home</a> <a href="/n">News</a></nav><blockquote>{quote}</blockquote>'
+                    f'<article {MARK}="content"><p>The old bridge reopened on Monday after a year of repairs.</p>'
+                    f'<p>{quote}</p><p>Inline <span {MARK}="content">marked words</span> in an unmarked line.</p>'
+                    f'</article><p>Partly <b {MARK}="content">marked</b> paragraph.</p><footer>Contact us</footer>'
+                    "</body></html>")
+    [table] = user_tables([page], cache_dir=tmp_path / "cache")
+    assert table["label"] == [False, False, True, True, True, True, False]
+
+
+def test_evaluate_scores_a_model_on_your_pages(tiny_model: Path, tmp_path: Path) -> None:
+    report = tmp_path / "mine.json"
+    result = CliRunner().invoke(app, ["evaluate", "--pages", str(JSONL), "--pages", str(MARKED), "-m", str(tiny_model),
+                                      "-r", str(report), "--worst", "1"])
+    assert result.exit_code == 0, result.output
+    runs = json.loads(report.read_text())["reports"]
+    assert [(r["corpus"], r["split"], r["primary_metric"], r["summary"]["pages"]) for r in runs] == [
+        ("user", str(JSONL), "word_f1", 14), ("user", str(MARKED), "word_f1", 2)]
+    assert all(r["summary"]["word_f1"] > 0.8 for r in runs) and "user:" in result.stdout
+    for args, message in ((["--pages", str(JSONL), "--pages", str(JSONL)], "--pages names the same pages twice"),
+                          (["--pages", str(tmp_path / "none.jsonl")], "none.jsonl: no such file"),
+                          (["--pages", str(JSONL), "-r", str(JSONL)], "is among the pages given with --pages")):
+        refused = CliRunner().invoke(app, ["evaluate", "-m", str(tiny_model), *args])
+        assert refused.exit_code == 2 and message in " ".join(refused.stderr.split()), refused.output
