@@ -18,7 +18,9 @@ from rich.text import Text
 from .types import MAX_BYTES, InputError, NoiseclfError
 
 if TYPE_CHECKING:
+    from .evaluation import CorpusReport
     from .tables import CacheEntry
+    from .training import TrainConfig
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Separate the main story of web pages from their boilerplate with a trained block classifier.")
@@ -149,46 +151,18 @@ def train(
     cache: Optional[Path] = typer.Option(None, "--cache", help="Block-table cache folder."),
 ) -> None:
     """Train a block classifier on labelled corpora and/or your own pages."""
-    from .artifact import manifest_path, trees_path
-    from .batch import same_file
     from .model import DEFAULT_LEAVES, DEFAULT_TREES
-    from .training import ESTIMATORS, TrainConfig, train_and_save
+    from .training import TrainConfig
 
-    if format not in ("html", "text"):
-        _fail(ValueError(f"--format must be html or text, not {format!r}"))
-    if estimator not in ESTIMATORS:
-        _fail(ValueError(f"--estimator must be one of {', '.join(ESTIMATORS)}"))
-    for name, share, of in (("--augment", augment, "pages"), ("--furniture", furniture, "pages"),
-                             ("--inline-teasers", inline_teasers, "teasers"),
-                             ("--related-lists", related_lists, "teasers"),
-                             ("--plain-markup", plain_markup, "pages")):
-        if not 0.0 <= share <= 1.0:
-            _fail(ValueError(f"{name} is a share of {of}, between 0 and 1, not {share}"))
-    if draws < 1:
-        _fail(ValueError(f"--draws is a number of augmentation draws, at least 1, not {draws}"))
-    if leaves is not None and leaves < 2:
-        _fail(ValueError(f"--leaves is the number of leaves a tree may grow, at least 2, not {leaves}"))
-    if max_iter is not None and max_iter < 1:
-        _fail(ValueError(f"--max-iter is a number of iterations, at least 1, not {max_iter}"))
-    if limit is not None and limit < 1:
-        _fail(ValueError(f"--limit must be at least 1, not {limit}"))
+    _check_train_options(format, estimator, {"--augment": (augment, "pages"), "--furniture": (furniture, "pages"),
+                                             "--inline-teasers": (inline_teasers, "teasers"),
+                                             "--related-lists": (related_lists, "teasers"),
+                                             "--plain-markup": (plain_markup, "pages")},
+                         {"--draws": (draws, 1), "--leaves": (leaves, 2), "--max-iter": (max_iter, 1),
+                          "--limit": (limit, 1)})
     if base is not None and not user_data:
         _fail(ValueError("--base compares the new model with the base on your pages: give them with --pages"))
-    for written in (out, trees_path(out), manifest_path(out)):
-        _check_writable(written)
-    if user_data:
-        from .userdata import page_files
-
-        try:
-            pages = [file for given in user_data for file in page_files(given)]
-        except NoiseclfError as exc:
-            _fail(exc)
-        if any(same_file(out, file) for file in pages + list(user_data)):
-            _fail(InputError(f"{out}: the model would overwrite pages given with --pages; name another --out"))
-    if base is not None and same_file(out, base):
-        _fail(InputError(f"{out}: the model would overwrite the --base model it is compared with; name another --out"))
-    if cache is not None:
-        _check_writable(cache, folder=True)
+    _check_train_outputs(out, user_data, base, cache)
     sources = _sources(corpus or ([] if user_data else ["wcxb:dev"]))
     corpus_only = [name for name, given in (("--limit", limit is not None), ("--augment", augment != 0.5),
                                             ("--furniture", furniture), ("--inline-teasers", inline_teasers),
@@ -197,32 +171,69 @@ def train(
     if corpus_only and not sources:
         err.print(f"note: {', '.join(corpus_only)} {'apply' if len(corpus_only) > 1 else 'applies'} to corpus pages "
                   "(--corpus) only, not to --pages", highlight=False)
+    config = TrainConfig(sources=sources, format=format, estimator=estimator,
+                         max_iter=DEFAULT_TREES if max_iter is None else max_iter, leaves=leaves or DEFAULT_LEAVES,
+                         two_pass=two_pass, limit=limit, augment=augment, furniture=furniture,
+                         inline_teasers=inline_teasers, related_lists=related_lists, plain_markup=plain_markup,
+                         draws=draws, specialist=specialist, root=data, cache_dir=cache,
+                         extra_names=[str(p) for p in user_data])
     try:
-        if base is not None:
-            from .userdata import check_base
-
-            base_extractor = check_base(base, format)
-        extra = ()
-        if user_data:
-            from .userdata import user_tables
-
-            extra = user_tables(user_data, format=format, cache_dir=cache)
-        result = train_and_save(
-            TrainConfig(sources=sources, format=format, estimator=estimator,
-                        max_iter=DEFAULT_TREES if max_iter is None else max_iter,
-                        leaves=leaves or DEFAULT_LEAVES, two_pass=two_pass,
-                        limit=limit, augment=augment, furniture=furniture, inline_teasers=inline_teasers,
-                        related_lists=related_lists,
-                        plain_markup=plain_markup, draws=draws, specialist=specialist, root=data,
-                        cache_dir=cache, extra_tables=extra, extra_names=[str(p) for p in user_data]),
-            out, log=lambda s: err.print(s, highlight=False),
-        )
-        if base is not None:
-            from .userdata import compare_with_base
-
-            err.print(compare_with_base(result, base_extractor, base, user_data, format), highlight=False)
+        _run_training(config, out, user_data, base)
     except NoiseclfError as exc:
         _fail(exc)
+
+
+def _check_train_options(format: str, estimator: str, shares: dict[str, tuple[float, str]],
+                         counts: dict[str, tuple[Optional[int], int]]) -> None:
+    """Refuse an unknown format or estimator, a share outside 0..1 (name -> (share, of what)) and a count under
+    its least value (name -> (count or None, least))."""
+    from .training import ESTIMATORS
+
+    if format not in ("html", "text"):
+        _fail(ValueError(f"--format must be html or text, not {format!r}"))
+    if estimator not in ESTIMATORS:
+        _fail(ValueError(f"--estimator must be one of {', '.join(ESTIMATORS)}"))
+    for name, (share, of) in shares.items():
+        if not 0.0 <= share <= 1.0:
+            _fail(ValueError(f"{name} is a share of {of}, between 0 and 1, not {share}"))
+    what = {"--draws": "a number of augmentation draws", "--leaves": "the number of leaves a tree may grow",
+            "--max-iter": "a number of iterations", "--limit": "a number of pages per corpus"}
+    for name, (count, least) in counts.items():
+        if count is not None and count < least:
+            _fail(ValueError(f"{name} is {what[name]}, at least {least}, not {count}"))
+
+
+def _check_train_outputs(out: Path, user_data: list[Path], base: Optional[Path], cache: Optional[Path]) -> None:
+    """Refuse, before any work, a model path that cannot be written or would replace an input of the run."""
+    from .artifact import manifest_path, trees_path
+    from .batch import same_file
+    from .userdata import page_files
+
+    for written in (out, trees_path(out), manifest_path(out)):
+        _check_writable(written)
+    try:
+        pages = [file for given in user_data for file in page_files(given)]
+    except NoiseclfError as exc:
+        _fail(exc)
+    if any(same_file(out, file) for file in pages + list(user_data)):
+        _fail(InputError(f"{out}: the model would overwrite pages given with --pages; name another --out"))
+    if base is not None and same_file(out, base):
+        _fail(InputError(f"{out}: the model would overwrite the --base model it is compared with; name another --out"))
+    if cache is not None:
+        _check_writable(cache, folder=True)
+
+
+def _run_training(config: TrainConfig, out: Path, user_data: list[Path], base: Optional[Path]) -> None:
+    """Build your pages' tables, train, write the model, and compare it with `base` on your pages."""
+    from .training import train_and_save
+    from .userdata import check_base, compare_with_base, user_tables
+
+    base_extractor = check_base(base, config.format) if base is not None else None
+    if user_data:
+        config.extra_tables = user_tables(user_data, format=config.format, cache_dir=config.cache_dir)
+    result = train_and_save(config, out, log=lambda s: err.print(s, highlight=False))
+    if base is not None:
+        err.print(compare_with_base(result, base_extractor, base, user_data, config.format), highlight=False)
 
 
 def _note_other_format(model: Path, format: str) -> None:
@@ -318,32 +329,15 @@ def evaluate(
 ) -> None:
     """Score a model on labelled corpora with each benchmark's own metric, beside peer extractors on the same pages."""
     from . import corpora
-    from .calibration import confidence_split
     from .evaluation import NoiseclfSystem, OracleSystem, worst_pages
     from .inference import Extractor
     from .peers import make_peer
-    from .report import compare_systems, evaluate_side_by_side, held_out_pages, summary_rows, write_json, write_report
+    from .report import (compare_systems, corpus_label, evaluate_side_by_side, held_out_pages, summary_rows,
+                         write_json, write_report)
     from .userdata import read_pages
 
-    if format not in ("html", "text"):
-        _fail(ValueError(f"--format must be html or text, not {format!r}"))
-    _check_threshold(threshold)
-    if plain_markup and format == "text":
-        _fail(ValueError("--plain-markup rewrites HTML markup; text input has none"))
-    if limit is not None and limit < 1:
-        _fail(ValueError(f"--limit must be at least 1, not {limit}"))
-    if worst < 0:
-        _fail(ValueError(f"--worst is a number of pages, at least 0, not {worst}"))
-    if plots is not None:
-        if plots.exists() and not plots.is_dir():
-            _fail(InputError(f"{plots}: is a file, not a folder for --plots"))
-        _check_writable(plots, folder=True)
-    if report is not None:
-        _check_writable(report)
-        _check_report_target(report, model, data, plots, user_data)
+    _check_evaluate_options(format, threshold, plain_markup, limit, worst, plots, report, model, data, user_data)
     sources = _sources(corpus or ([] if user_data else list(DEFAULT_EVALUATION)))
-    if len(set(map(os.path.realpath, user_data))) < len(user_data):
-        _fail(ValueError(f"--pages names the same pages twice: {', '.join(map(str, user_data))}"))
     peer_names = [name.strip() for name in (compare or "").split(",") if name.strip()]
     if len(set(peer_names)) < len(peer_names):
         _fail(ValueError(f"--compare names a peer twice: {', '.join(peer_names)}"))
@@ -365,15 +359,10 @@ def evaluate(
     except NoiseclfError as exc:
         _fail(exc)
     gone = _print_or_gone(lambda: _print_reports(summary_rows(reports, compare_systems(reports))))
-    extra: dict = {"confidence": {f"{r.corpus}:{r.split}": confidence_split(r) for r in reports
-                                  if r.system == "noiseclf" and any(p.confidence is not None for p in r.pages)}}
-    for label, split in extra["confidence"].items():
-        err.print(f"{label}: confidence top half minus bottom half, mean page score {split['top_minus_bottom']:+.3f}"
-                  if "top_minus_bottom" in split else
-                  f"{label}: confidence not measured: {split['pages']} page(s) with a {split['metric']} to rank",
-                  highlight=False)
+    extra = {"confidence": _confidence_splits(reports)}
     if worst:
-        extra["worst"] = {r.corpus: worst_pages(r, worst) for r in reports if r.system == "noiseclf"}
+        extra["worst"] = {r.corpus if r.corpus != "user" else corpus_label(r): worst_pages(r, worst)
+                          for r in reports if r.system == "noiseclf"}
         gone = gone or _print_or_gone(lambda: _print_worst(extra["worst"]))
     versions = {"noiseclf": "timed with OpenMP limited to 1 thread, like the single-threaded peers"
                 + ("; each page read as plain markup (--plain-markup)" if plain_markup else ""),
@@ -390,6 +379,44 @@ def evaluate(
         _fail(_path_error(Path(exc.filename) if exc.filename else plots or report, exc))
     if gone:
         raise typer.Exit(READER_GONE)
+
+
+def _check_evaluate_options(format: str, threshold: Optional[float], plain_markup: bool, limit: Optional[int],
+                            worst: int, plots: Optional[Path], report: Optional[Path], model: Optional[Path],
+                            data: Optional[Path], user_data: list[Path]) -> None:
+    """Refuse bad options and output paths of `evaluate` before any page is scored."""
+    if format not in ("html", "text"):
+        _fail(ValueError(f"--format must be html or text, not {format!r}"))
+    _check_threshold(threshold)
+    if plain_markup and format == "text":
+        _fail(ValueError("--plain-markup rewrites HTML markup; text input has none"))
+    if limit is not None and limit < 1:
+        _fail(ValueError(f"--limit is a number of pages per corpus, at least 1, not {limit}"))
+    if worst < 0:
+        _fail(ValueError(f"--worst is a number of pages, at least 0, not {worst}"))
+    if len(set(map(os.path.realpath, user_data))) < len(user_data):
+        _fail(ValueError(f"--pages names the same pages twice: {', '.join(map(str, user_data))}"))
+    if plots is not None:
+        if plots.exists() and not plots.is_dir():
+            _fail(InputError(f"{plots}: is a file, not a folder for --plots"))
+        _check_writable(plots, folder=True)
+    if report is not None:
+        _check_writable(report)
+        _check_report_target(report, model, data, plots, user_data)
+
+
+def _confidence_splits(reports: Sequence[CorpusReport]) -> dict[str, dict]:
+    """How well noiseclf's page confidence ranks its pages on each corpus, printed and kept for the report."""
+    from .calibration import confidence_split
+
+    splits = {f"{r.corpus}:{r.split}": confidence_split(r) for r in reports
+              if r.system == "noiseclf" and any(p.confidence is not None for p in r.pages)}
+    for label, split in splits.items():
+        err.print(f"{label}: confidence top half minus bottom half, mean page score {split['top_minus_bottom']:+.3f}"
+                  if "top_minus_bottom" in split else
+                  f"{label}: confidence not measured: {split['pages']} page(s) with a {split['metric']} to rank",
+                  highlight=False)
+    return splits
 
 
 def _print_or_gone(show: Callable[[], None]) -> bool:
