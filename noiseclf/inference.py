@@ -8,6 +8,7 @@ extractors never interfere.
 
 from __future__ import annotations
 
+import numbers
 import os
 import re
 from collections import Counter
@@ -153,6 +154,10 @@ class Extractor:
         return {fmt: manifest for fmt, (_, manifest) in self._models.items()}
 
     def model_for(self, fmt: str) -> tuple[Scorer, Manifest]:
+        """The model that classifies `fmt` input: its own, else the other format's (each reads the other's
+        blocks: a text model flattened HTML, an html model plain lines)."""
+        if fmt not in ("html", "text"):
+            raise InputError(f"unknown format {fmt!r} (html or text)")
         if fmt in self._models:
             return self._models[fmt]
         fallback = "html" if fmt == "text" else "text"
@@ -196,6 +201,8 @@ class Extractor:
 
     def extract_document(self, doc: Document, *, with_blocks: bool = False, output: str = "text") -> Extraction:
         """Classify the blocks of a segmented page and assemble the result; `output`: text, markdown or html."""
+        if not isinstance(doc, Document):
+            raise InputError(f"extract_document takes a Document (noiseclf.segmentation.segment), not {type(doc).__name__}")
         check_output(output, doc.source)
         if not doc.blocks:
             return Extraction(title=doc.title, text="", format=doc.format, confidence=0.0)
@@ -225,7 +232,7 @@ def checked_threshold(threshold: object, name: str = "threshold") -> float | Non
     """A decision threshold as given (None: the models' own); anything but a number from 0 to 1 is refused."""
     if threshold is None:
         return None
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0 <= threshold <= 1:
         raise InputError(f"{name} must be a number from 0 to 1 (a block's content probability), not {threshold!r}")
     return float(threshold)
 

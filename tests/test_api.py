@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
 import pytest
 
 import noiseclf
@@ -206,6 +207,17 @@ def test_html_output_is_valid_and_escaped(extractor: Extractor) -> None:
     assert "<script>" not in out and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; y" in out
     assert "<title>a &lt; b &amp; &quot;c&quot;</title>" in out
     _check_html(out)
+
+
+def test_numpy_thresholds_are_numbers_and_unknown_formats_or_documents_are_refused(extractor: Extractor) -> None:
+    assert extractor.with_threshold(np.float32(0.5)).threshold == 0.5
+    for bad in (np.bool_(True), True, "0.5"):
+        with pytest.raises(InputError, match="threshold must be a number from 0 to 1"):
+            extractor.with_threshold(bad)
+    with pytest.raises(InputError, match="unknown format 'pdf'"):
+        extractor.model_for("pdf")
+    with pytest.raises(InputError, match="extract_document takes a Document .*, not str"):
+        extractor.extract_document("<p>a page</p>")  # type: ignore[arg-type]
 
 
 def test_a_threshold_trades_recall_for_precision_through_every_entry(extractor: Extractor, tiny_model: Path) -> None:

@@ -133,6 +133,11 @@ class Page:
     ({"NOISECLF_THRESHOLD": "2"}, r"NOISECLF_THRESHOLD must be a number from 0 to 1 \(a block's content probability\), not 2.0"),
     ({"NOISECLF_MAX_BYTES": "1e6"}, "NOISECLF_MAX_BYTES must be a whole number of bytes .0: no limit., not '1e6'"),
     ({"NOISECLF_MAX_BYTES": -5}, r"NOISECLF_MAX_BYTES must be a positive whole number of bytes \(or None\), not -5"),
+    ({"NOISECLF_MAX_BYTES": 0.5}, "NOISECLF_MAX_BYTES must be a positive whole number of bytes .or None., not 0.5"),
+    ({"NOISECLF_MAX_BYTES": 1.5}, "NOISECLF_MAX_BYTES must be a positive whole number of bytes .or None., not 1.5"),
+    ({"NOISECLF_MAX_BYTES": False}, "NOISECLF_MAX_BYTES must be a positive whole number of bytes .or None., not False"),
+    ({"NOISECLF_THRESHOLD": True}, r"NOISECLF_THRESHOLD must be a number from 0 to 1 \(a block's content probability\), not True"),
+    ({"NOISECLF_ENCODING_FIELD": "title"}, "NOISECLF_ENCODING_FIELD: 'title' is also a field noiseclf writes"),
 ])
 def test_settings_that_would_lose_fields_are_refused_naming_the_setting(tiny_model: Path, settings: dict,
                                                                         message: str) -> None:
@@ -187,3 +192,33 @@ def test_size_limit_and_threshold_settings(tiny_model: Path, monkeypatch: pytest
         asyncio.run(pipeline.process_item({"url": "https://ex.com/big", "html": b"x" * 2001}))
     unlimited = get_crawler(settings_dict={"NOISECLF_MODEL": str(tiny_model), "NOISECLF_MAX_BYTES": 0})
     assert NoiseclfPipeline.from_crawler(unlimited).max_bytes is None
+    with pytest.raises(DropItem, match=r"https://ex.com/r: its 'html' field holds object, not str or bytes"):
+        asyncio.run(pipeline.process_item({"url": "https://ex.com/r", "html": object()}))  # a response, say
+    _in_this_thread(monkeypatch)
+    with pytest.raises(DropItem, match=r"^noiseclf could not read https://ex.com/b: binary content"):
+        asyncio.run(NoiseclfPipeline(str(tiny_model)).process_item({"url": "https://ex.com/b",
+                                                                    "html": b"\x00\x01\x02PDF" * 20}))
+
+
+def _in_this_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Extraction in the calling thread: outside a crawl no reactor runs the thread pool."""
+    from twisted.internet.defer import maybeDeferred
+
+    monkeypatch.setattr("noiseclf.integrations.scrapy.deferToThread", maybeDeferred)
+
+
+def test_a_page_in_bytes_reads_with_the_item_s_charset_and_replaced_fields_are_said(
+        tiny_model: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from noiseclf.integrations.scrapy import NoiseclfPipeline
+
+    pipeline = NoiseclfPipeline(str(tiny_model))
+    _in_this_thread(monkeypatch)
+    body = ("<html><head><title>Opatření</title></head><body><p>Vláda schválila nová opatření pro "
+            "dopravu ve městě a okolí, platná od příštího měsíce.</p></body></html>").encode("cp1250")
+    items = [asyncio.run(pipeline.process_item({"url": f"https://ex.cz/{i}", "html": body, "encoding": "cp1250",
+                                                "title": "the spider's title"})) for i in range(2)]
+    assert [item["title"] for item in items] == ["Opatření", "Opatření"]  # not "Opatøení", cp1252's reading
+    said = [r.getMessage() for r in caplog.records if "replaces the item's own" in r.getMessage()]
+    assert said == ["noiseclf replaces the item's own title (set NOISECLF_FIELD_PREFIX to keep both); said once a crawl"]

@@ -226,6 +226,8 @@ def test_time_limit_and_failures(spark_mod: Any) -> None:
     with pytest.raises(InputError, match="no column 'body'"):
         run_partitions(other, pd.DataFrame({"html": ["<p>x</p>"]}))
     for options, message in (({"keep_cols": ["url"]}, "clash"), ({"format": "pdf"}, "format"),
+                             ({"keep_cols": ["Title", "size"]}, "'Title' would clash"),  # Spark ignores case
+                             ({"keep_cols": ["a", "A"]}, "names a column twice"),
                              ({"keep_cols": "path"}, "a list of column names, not the string 'path'"),
                              ({"keep_cols": ["a", "a"]}, "names a column twice"),
                              ({"content_col": None}, "content_col must name the column"),
@@ -262,14 +264,14 @@ def test_rows_of_odd_values_each_get_a_clear_row(spark_mod: Any) -> None:
     fn = spark_mod.extract_partitions(extractor_factory=fake_factory, format_col="fmt", charset_col="charset",
                                       status_col="status", error_col="error")
     batch = pd.DataFrame({
-        "id": [b"r1", "r2", "r3", "r4"], "url": [b"https://ex.com/1", None, None, None],
-        "html": [tiny("A", "One."), tiny("B", "Two."), tiny("C", "Three."), "<p>x</p>"],
-        "fmt": ["HTML", "pdf", None, None], "charset": pd.Series([None, None, 7, None], dtype=object),
-        "status": [None, None, None, "error"], "error": [None, None, None, 5],
+        "id": [b"r1", "r2", "r3", "r4", "r5"], "url": [b"https://ex.com/1", None, None, None, None],
+        "html": [tiny("A", "One."), tiny("B", "Two."), tiny("C", "Three."), "<p>x</p>", tiny("E", "Five.")],
+        "fmt": ["HTML", "pdf", None, None, " "], "charset": pd.Series([None, None, 7, None, None], dtype=object),
+        "status": [None, None, None, "error", None], "error": [None, None, None, 5, None],
     })
     rows = run_partitions(fn, batch).to_dict("records")
     assert [(r["id"], r["status"]) for r in rows] == [("r1", "ok"), ("r2", "error"), ("r3", "error"),
-                                                      ("r4", "error")]
+                                                      ("r4", "error"), ("r5", "ok")]  # a blank format: auto
     assert rows[0]["url"] == "https://ex.com/1" and rows[0]["text"] == "One."
     assert rows[1]["error"] == "row r2: fmt is 'pdf', not auto, html or text"
     assert rows[2]["error"] == "row r3: charset holds int, not a charset name"

@@ -112,10 +112,10 @@ def extract_partitions(model_path: str | None = None, content_col: str = "html",
         raise InputError(f"content_col must name the column of the pages, not {content_col!r}")
     if isinstance(keep_cols, str):
         raise InputError(f"keep_cols is a list of column names, not the string {keep_cols!r}")
-    taken = sorted(set(keep_cols) & set(OUTPUT_COLUMNS))
+    taken = sorted(name for name in keep_cols if name.lower() in OUTPUT_COLUMNS)  # Spark's names ignore case
     if taken:
         raise InputError(f"keep_cols {', '.join(map(repr, taken))} would clash with the output columns")
-    if len(set(keep_cols)) != len(keep_cols):
+    if len({name.lower() for name in keep_cols}) != len(keep_cols):
         raise InputError(f"keep_cols names a column twice: {list(keep_cols)}")
     return PartitionExtractor(model_path, content_col, url_col, id_col, format, format_col, charset_col,
                               status_col, error_col, max_bytes, timeout, tuple(keep_cols), extractor_factory,
@@ -193,7 +193,7 @@ class PartitionExtractor:
                                                         self.format_col, self.charset_col,
                                                         self.status_col, self.error_col)]
         for content, rid, url, fmt, charset, status, error in zip(*columns):
-            fmt = fmt.strip().lower() if isinstance(fmt, str) else fmt  # "HTML" as "html"
+            fmt = (fmt.strip().lower() or None) if isinstance(fmt, str) else fmt  # "HTML" as "html", "" as unset
             record = Record(_text(rid), _text(url), b"", "auto", "row", charset)
             if status:
                 yield replace(record, status=str(status), error="" if error is None else _text(error))
