@@ -207,7 +207,7 @@ def _check_train_outputs(out: Path, user_data: list[Path], base: Optional[Path],
     """Refuse, before any work, a model path that cannot be written or would replace an input of the run."""
     from .artifact import manifest_path, trees_path
     from .batch import same_file
-    from .userdata import page_files
+    from .userdata import is_page_file, page_files
 
     for written in (out, trees_path(out), manifest_path(out)):
         _check_writable(written)
@@ -217,6 +217,10 @@ def _check_train_outputs(out: Path, user_data: list[Path], base: Optional[Path],
         _fail(exc)
     if any(same_file(out, file) for file in pages + list(user_data)):
         _fail(InputError(f"{out}: the model would overwrite pages given with --pages; name another --out"))
+    if is_page_file(out) and any(given.is_dir() and out.resolve().is_relative_to(given.resolve())
+                                 for given in user_data):
+        _fail(InputError(f"{out}: inside a --pages folder, a file of that name would be read as pages by the "
+                         "next run; name another --out"))
     if base is not None and same_file(out, base):
         _fail(InputError(f"{out}: the model would overwrite the --base model it is compared with; name another --out"))
     if cache is not None:

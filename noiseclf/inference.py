@@ -21,7 +21,7 @@ import numpy as np
 
 from .artifact import Manifest, check_manifest, check_threshold, packed_trees_file, read_manifest
 from .features import block_features, block_path_ids, block_words
-from .render import check_output, render
+from .render import check_output, plain_text, render
 from .scoring import PackedModel, after_story_thread, page_confidence
 from .segmentation import segment
 from .types import Document, Extraction, Format, InputError, ModelError, ScoredBlock
@@ -210,7 +210,7 @@ class Extractor:
         proba = self.classify(doc)
         keep = proba >= self.threshold_for(doc.format)
         words = block_words(doc)
-        text = "\n\n".join(b.shown for b, k in zip(doc.blocks, keep) if k)
+        text = plain_text(b for b, k in zip(doc.blocks, keep) if k)
         scored = tuple(ScoredBlock(b, float(p), bool(k)) for b, p, k in zip(doc.blocks, proba, keep)) \
             if with_blocks or output != "text" else ()
         result = Extraction(title=doc.title, text=text, format=doc.format,

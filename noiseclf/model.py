@@ -340,16 +340,43 @@ def save_model(model: BlockClassifier, manifest: Manifest, path: str | Path) -> 
         manifest.model_sha256 = file_sha256(staged[path])
         manifest.trees_sha256 = file_sha256(packed.save(staged[tpath])) if packed is not None else ""
         staged[mpath].write_text(json.dumps(asdict(manifest), indent=2, sort_keys=True) + "\n")
-        for final in (path, tpath):
-            if staged[final].exists():
-                os.replace(staged[final], final)
-        if packed is None:  # inference unpickles the joblib file instead
-            tpath.unlink(missing_ok=True)
-        os.replace(staged[mpath], mpath)
+        _swap_in({final: temp for final, temp in staged.items() if temp.exists()},
+                 [tpath] if packed is None else [])  # inference unpickles the joblib file instead
     finally:
         for temp in staged.values():
             temp.unlink(missing_ok=True)
     return path
+
+
+def _swap_in(staged: dict[Path, Path], dropped: list[Path]) -> None:
+    """Move each staged file to its place and remove `dropped`, all or none: the files in place are first set
+    aside, and put back if any move fails (OSError names the file that could not be replaced)."""
+    aside = {final: final.with_name(f".{final.name}.old") for final in [*staged, *dropped] if final.exists()}
+    moved: list[Path] = []
+    placed: list[Path] = []
+    try:
+        for final, old in aside.items():
+            _replace(final, old, final)
+            moved.append(final)
+        for final, temp in staged.items():
+            _replace(temp, final, final)
+            placed.append(final)
+    except OSError:
+        for final in placed:
+            if final not in aside:  # no old file to put back: a new model's first files go
+                final.unlink(missing_ok=True)
+        for final in moved:
+            os.replace(aside[final], final)
+        raise
+    for old in aside.values():
+        old.unlink(missing_ok=True)
+
+
+def _replace(source: Path, target: Path, named: Path) -> None:
+    try:
+        os.replace(source, target)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(named)) from None
 
 
 def load_model(path: str | Path) -> tuple[BlockClassifier, Manifest]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from itertools import groupby
 
@@ -27,6 +27,7 @@ _CELL_TAGS = frozenset({"td", "th"})
 _ROW_TAGS = frozenset({"tr"})
 _TABLE_TAGS = frozenset({"table"})
 _QUOTE_TAGS = frozenset({"blockquote"})
+_PRE_TAGS = frozenset({"pre"})
 # What CommonMark reads as inline markup: code spans, emphasis (an _ inside a word is none), links and images,
 # raw HTML and autolinks, entity references, and a backslash escaping the punctuation after it or breaking a line
 _MD_INLINE = re.compile(r"[`*\[]|(?<![^\W_])_|_(?![^\W_])|<(?=\S)|&(?=#?[A-Za-z0-9]+;)|\\(?=[!-/:-@\[-`{-~]|$)")
@@ -82,8 +83,9 @@ def _item(block: Block, position: int) -> _Item:
         return _Item("h", block.text, level=block.heading, quote=quote)
     if block.within("pre"):
         match = _CODE_LANGUAGE.search(block.attrs)
-        return _Item("pre", block.shown, quote=quote, group=_prefix(block.path, frozenset({"pre"})),
-                     language=match.group(1).lower() if match else "")
+        pre = _enclosing(block, _PRE_TAGS)  # two <pre> in a row are two code blocks
+        return _Item("pre", block.shown, quote=quote, language=match.group(1).lower() if match else "",
+                     group=_prefix(block.path, _PRE_TAGS) if pre is None else f"pre {pre}")
     if block.tag in _CELL_TAGS:
         table, row, cell = (_enclosing(block, tags) for tags in (_TABLE_TAGS, _ROW_TAGS, _CELL_TAGS))
         if row is None or cell is None:
@@ -136,8 +138,7 @@ def _joined(blocks: list[_Item]) -> _Item:
     first = blocks[0]
     if len(blocks) == 1:
         return first
-    return _Item("cell", " ".join(b.text for b in blocks), quote=first.quote, header=first.header,
-                 group=first.group, row=first.row, cell=first.cell)
+    return replace(first, text=" ".join(b.text for b in blocks))
 
 
 def _kept_items(ex: Extraction) -> list[_Item]:
@@ -145,8 +146,23 @@ def _kept_items(ex: Extraction) -> list[_Item]:
 
 
 def to_text(ex: Extraction) -> str:
-    """The kept blocks as plain text, one paragraph per block."""
-    return "\n\n".join(b.text for b in ex.blocks if b.keep)
+    """The kept blocks as plain text, one paragraph per block (see `plain_text`)."""
+    return plain_text(b.block for b in ex.blocks if b.keep)
+
+
+def plain_text(blocks: Iterable[Block]) -> str:
+    """Blocks as plain text: a paragraph each, but the lines of one <pre> that <br> cut into blocks one under
+    another, as the page shows them."""
+    paragraphs: list[str] = []
+    last = None
+    for block in blocks:
+        pre = _enclosing(block, _PRE_TAGS) if block.within("pre") else None
+        if pre is not None and pre == last:
+            paragraphs[-1] += "\n" + block.shown
+        else:
+            paragraphs.append(block.shown)
+        last = pre
+    return "\n\n".join(paragraphs)
 
 
 # ------------------------------------------------------------------------------------------ Markdown

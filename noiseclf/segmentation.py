@@ -13,7 +13,6 @@ NOISECLF_PURE_PYTHON=1 to force the Python walk (debugging, equality tests).
 from __future__ import annotations
 
 import codecs
-import difflib
 import os
 import re
 import threading
@@ -291,9 +290,9 @@ _DROP = frozenset(DROP_TAGS)
 _FALLBACK_CHARS = 500  # a page showing less text is read again with its <noscript> or hidden elements
 _DOCUMENT_END = re.compile(r"</(?:body|html)\s*>", re.I)
 _TITLE_OPEN = re.compile(r"<title\b[^>]*>", re.I)
-_SKIPPED = (0, 0, (), 0, "", 0, 0, "#skipped", (), (), 0)
+_SKIPPED = (0, 0, (), 0, "", 0, 0, "#skipped", (), (), 0, False)
 CELL_TAGS = frozenset({"td", "th"})
-_SPAN = re.compile(r"\s*0*(\d+)")
+_SPAN = re.compile(r"[\t\n\f\r ]*0*([0-9]+)")  # HTML's rules for parsing integers: ASCII space and digits
 
 
 def colspan(value: str | None) -> int:
@@ -310,9 +309,11 @@ def _cell_column(el: etree._Element) -> int:
     return sum(colspan(cell.get("colspan")) for cell in el.itersiblings(preceding=True) if cell.tag in CELL_TAGS)
 
 
-def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP, hidden: bool = False) -> list[Block]:
+def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP, hidden: bool = False,
+          marks: frozenset | None = None, marked: list[bool] | None = None) -> list[Block]:
     """Walk the cleaned tree once, cutting text into blocks with their layout context; elements hidden by
-    style or the `hidden` attribute are skipped unless `hidden`.
+    style or the `hidden` attribute are skipped unless `hidden`. With `marks` (elements of this tree), each
+    block also appends to `marked` whether any of its text lies inside one of them.
 
     One tight loop with local state: this is the hot path of inference.
     """
@@ -322,17 +323,18 @@ def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP, hidden: bool 
     offset = 0
     serial = 0
     has_text = False
+    has_marked = False  # text from inside a marked element among `parts`
     # A frame per open element:
     # (ancestor bits, hint bits, attr tokens, depth, path, heading, in-anchor, tag, element chain,
-    #  each chain element's own hint bits, table column)
-    stack: list[tuple] = [(0, 0, (), 0, "", 0, 0, "body", (0,), (0,), 0)]
+    #  each chain element's own hint bits, table column, inside a marked element)
+    stack: list[tuple] = [(0, 0, (), 0, "", 0, 0, "body", (0,), (0,), 0, False)]
     block_stack: list[tuple] = [stack[0]]
     block_tags, ancestor_bit, has_word, headings = BLOCK_TAGS, ANCESTOR_BIT, _HAS_WORD.search, _HEADINGS
     hidden_style = _HIDDEN_STYLE.search
     pre_bit = ancestor_bit["pre"]
 
     def flush() -> None:
-        nonlocal offset, has_text
+        nonlocal offset, has_text, has_marked
         has_text = False
         raw = "".join(parts)
         text = " ".join(raw.split())
@@ -340,11 +342,15 @@ def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP, hidden: bool 
         parts.clear()
         link_parts.clear()
         if text and has_word(text):
-            anc, hints, attrs, depth, path, heading, _, tag, chain, chain_hints, column = block_stack[-1]
+            anc, hints, attrs, depth, path, heading, _, tag, chain, chain_hints, column, _ = block_stack[-1]
             blocks.append(Block(text, tag, depth, path, heading, min(link_chars, len(text)), anc, hints,
                                 " ".join(attrs), offset, chain, chain_hints,
                                 verbatim(raw, text) if anc & pre_bit else "", column))
             offset += len(text) + 1
+            if marked is not None:
+                marked.append(has_marked)
+        has_marked = False
+
 
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, el in walker:
@@ -354,7 +360,7 @@ def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP, hidden: bool 
                 walker.skip_subtree()
                 stack.append(_SKIPPED)
                 continue
-            anc, hints, attrs, depth, path, heading, anchor, _, chain, chain_hints, column = stack[-1]
+            anc, hints, attrs, depth, path, heading, anchor, _, chain, chain_hints, column, in_mark = stack[-1]
             own = 0
             items = el.items()
             if items:
@@ -376,7 +382,9 @@ def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP, hidden: bool 
                 path, chain, chain_hints = path + "/" + tag, chain + (serial,), chain_hints + (own,)
             if tag in CELL_TAGS:
                 column = _cell_column(el)
-            frame = (anc, hints, attrs, depth + 1, path, heading, anchor or tag == "a", tag, chain, chain_hints, column)
+            in_mark = in_mark or (marks is not None and el in marks)
+            frame = (anc, hints, attrs, depth + 1, path, heading, anchor or tag == "a", tag, chain, chain_hints, column,
+                     in_mark)
             stack.append(frame)
             if tag in block_tags:
                 if has_text:
@@ -384,12 +392,15 @@ def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP, hidden: bool 
                 else:
                     parts.clear()
                     link_parts.clear()
+                    has_marked = False
                 block_stack.append(frame)
             text = el.text
             if text:
                 text = visible(text)
                 parts.append(text)
-                has_text = has_text or not text.isspace()
+                if not text.isspace():
+                    has_text = True
+                    has_marked = has_marked or in_mark
                 if frame[6]:
                     link_parts.append(text)
         else:
@@ -399,13 +410,17 @@ def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP, hidden: bool 
                 else:
                     parts.clear()
                     link_parts.clear()
+                    has_marked = False
                 block_stack.pop()
             text = el.tail
             if text:
                 text = visible(text)
                 parts.append(text)
-                has_text = has_text or not text.isspace()
-                if stack[-1][6]:
+                frame = stack[-1]
+                if not text.isspace():
+                    has_text = True
+                    has_marked = has_marked or frame[11]
+                if frame[6]:
                     link_parts.append(text)
     if has_text:
         flush()
@@ -442,19 +457,17 @@ def segment_html(content: str | bytes, *, source: str = "", encoding: str | None
 
 def segment_marked(content: str | bytes, xpath: str, *, source: str = "",
                    encoding: str | None = None) -> tuple[Document, list[bool]]:
-    """`segment_html`'s document, and for each block whether it lies inside an element `xpath` selects (a
-    user's marks of the content): the blocks that go when those elements are dropped, or change."""
+    """`segment_html`'s document, and for each block whether any of its text lies inside an element `xpath`
+    selects (a user's marks of the content). The reference walk reads the marks; its blocks are the compiled
+    walk's."""
     doc, root, drop, hidden = _segmented(content, source, encoding)
     if root is None or not doc.blocks:
         return doc, [False] * len(doc.blocks)
-    for element in root.xpath(xpath):
-        element.tag = "template"  # dropped with everything inside it
-    rest = [b.text for b in _walk_blocks(root, drop, hidden)]  # DROP_TAGS holds "template" in every walk
-    inside = [True] * len(doc.blocks)
-    matcher = difflib.SequenceMatcher(None, [b.text for b in doc.blocks], rest, autojunk=False)
-    for match in matcher.get_matching_blocks():
-        inside[match.a:match.a + match.size] = [False] * match.size
-    return doc, inside
+    marked: list[bool] = []
+    blocks = _walk(root, drop, hidden, marks=frozenset(root.xpath(xpath)), marked=marked)
+    if tuple(blocks) != doc.blocks:  # cannot happen unless the two walks part
+        raise InputError(f"{source}: the marks could not be read: the page's walks disagree")
+    return doc, marked
 
 
 def _segmented(content: str | bytes, source: str,

@@ -51,14 +51,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import numpy as np
-from lxml import etree
-from lxml import html as lxml_html
 
 from .inference import Extractor
 from .labelling import label_blocks
 from .metrics import word_prf
 from .model import load_model
-from .segmentation import as_format, decode_html, segment_html, segment_marked
+from .segmentation import as_format, segment_marked
 from .tables import block_columns, page_document, table_cache, table_schema
 from .training import TrainResult
 from .types import SURROGATE, BlockClass, Format, InputError, Page
@@ -72,20 +70,24 @@ MARK = "data-noiseclf"
 _JSONL = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 _HTML = (".html", ".htm", ".html.gz", ".htm.gz")
 _MARKED_XPATH = f"//*[@{MARK}='content']"
-_PARSER = lxml_html.HTMLParser(encoding="utf-8", no_network=True, huge_tree=True)  # as deep as segmentation reads
+
+
+def is_page_file(path: Path) -> bool:
+    """Whether a file's name says it holds labelled pages (JSON Lines, or marked HTML): what a folder gives."""
+    return path.name.lower().endswith(_JSONL + _HTML)
 
 
 def page_files(path: Path) -> list[Path]:
     """The page files a path stands for: itself, or the JSONL and HTML files under a folder."""
     if path.is_dir():
-        found = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(_JSONL + _HTML))
+        found = sorted(p for p in path.rglob("*") if p.is_file() and is_page_file(p))
         if not found:
             raise InputError(f"{path}: no .jsonl or .html files in this folder")
         return found
     if not path.is_file():
         raise InputError(f"{path}: not a regular file (a pipe? training reads the pages twice: save them to a "
                          "file)" if path.exists() else f"{path}: no such file")
-    if not path.name.lower().endswith(_JSONL + _HTML):
+    if not is_page_file(path):
         raise InputError(f"{path}: not a page file (use .jsonl, .jsonl.gz, or .html or .html.gz with {MARK} marks)")
     return [path]
 
@@ -140,18 +142,11 @@ def _record_page(line: str, where: str, default_id: str) -> Page:
                 page_type=str(record.get("page_type") or ""))  # a JSON string is text: its <meta charset> is moot
 
 
-def marked_text(html: str, source: str = "") -> str:
-    """The gold text of a page marked with data-noiseclf="content": the marked elements' blocks, in order."""
-    try:
-        root = lxml_html.document_fromstring(html.encode("utf-8"), parser=_PARSER)
-    except (ValueError, etree.ParserError) as exc:
-        raise InputError(f"{source}: HTML could not be parsed: {exc}") from exc
-    marked = root.xpath(f"//*[@{MARK}='content'][not(ancestor::*[@{MARK}='content'])]")
-    pieces = []
-    for element in marked:
-        doc = segment_html(lxml_html.tostring(element, encoding="unicode", with_tail=False), source=source)
-        pieces += [b.text for b in doc.blocks]
-    return "\n\n".join(pieces)
+def marked_text(html: str | bytes, source: str = "") -> str:
+    """The gold text of a page marked with data-noiseclf="content": its blocks (as the page is read) that hold
+    marked text, in order; a marked element hidden on the page, or in a <noscript> it does not read, gives none."""
+    doc, inside = segment_marked(html, _MARKED_XPATH, source=source)
+    return "\n\n".join(block.text for block, marked in zip(doc.blocks, inside) if marked)
 
 
 def _html_page(path: Path, name: str) -> Page:
@@ -160,10 +155,10 @@ def _html_page(path: Path, name: str) -> Page:
         content = gzip.decompress(path.read_bytes()) if path.name.lower().endswith(".gz") else path.read_bytes()
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"{path}: cannot be read: {exc}") from None
-    gold = marked_text(decode_html(content, source=str(path)), str(path))
+    gold = marked_text(content, str(path))
     if not gold:
-        raise InputError(f"{path}: no text marked {MARK}=\"content\" (no element is marked, or the marked ones "
-                         "hold no text)")
+        raise InputError(f"{path}: no text marked {MARK}=\"content\" (no element is marked, the marked ones hold "
+                         "no text or are hidden, or they sit deeper in the page than the parser reads)")
     return Page(id=name, corpus=CORPUS, split="all", content=content, gold_text=gold)
 
 

@@ -126,9 +126,12 @@ def test_code_keeps_its_lines_and_indentation_in_every_output(extractor: Extract
             b"<pre>x = 1<br>    y = 2</pre></body></html>")
     code = "def total(items):\n    result = 0\n    for item in items:\n        result += item\n\n    return result"
     kept = _all_kept(page)
-    assert to_text(kept).split("\n\n", 1)[1] == code + "\n\nx = 1\n\n    y = 2"
-    assert f"```python\n{code}\nx = 1\n    y = 2\n```" in to_markdown(kept)
-    assert f"<pre><code class=\"language-python\">{code}\nx = 1\n    y = 2</code></pre>" in to_html(kept)
+    assert to_text(kept).split("\n\n", 1)[1] == code + "\n\nx = 1\n    y = 2"
+    assert f"```python\n{code}\n```\n\n```\nx = 1\n    y = 2\n```" in to_markdown(kept)
+    assert f"<pre><code class=\"language-python\">{code}</code></pre>" in to_html(kept)
+    lines = _all_kept(b"<pre>def f(x):<br>    return x</pre><pre>y = 2</pre>")  # a <br> is a line, not a paragraph
+    assert to_text(lines) == "def f(x):\n    return x\n\ny = 2"
+    assert to_markdown(lines) == "```\ndef f(x):\n    return x\n```\n\n```\ny = 2\n```"  # two <pre>, two blocks
     block = next(b.block for b in kept.blocks if b.block.within("pre"))
     assert block.text == " ".join(code.split()) and block.shown == code  # features read the collapsed text
     one_line = segment(b"<pre>\nsame line  \n</pre>", format="html").blocks[0]
@@ -152,8 +155,10 @@ def test_table_rows_and_cells_come_from_the_table_not_from_counting_cells() -> N
     assert markdown == ("| Name | Age | City |\n| --- | --- | --- |\n| Bob |  | Paris |\n| Ann | 44 | 1 Main St Rome |"
                         "\n\nOther | table")
     spans = (b"<table><tr><th></th><th>2024</th><th>2025</th></tr><tr><th>Sales</th><td></td><td>12</td></tr>"
-             b"<tr><td colspan=' 2px'>Total</td><td>30</td></tr></table>")  # an empty corner, a gap, a colspan
-    assert to_markdown(_all_kept(spans)) == "|  | 2024 | 2025 |\n| --- | --- | --- |\n| Sales |  | 12 |\n| Total |  | 30 |"
+             b"<tr><td colspan=' 2px'>Total</td><td>30</td></tr>"  # an empty corner, a gap, a colspan
+             b"<tr><td></td><td>two<br>lines</td><td colspan='\xc2\xa02'>x</td><td>y</td></tr></table>")
+    assert to_markdown(_all_kept(spans)) == ("|  | 2024 | 2025 |  |\n| --- | --- | --- | --- |\n| Sales |  | 12 |  |\n"
+                                             "| Total |  | 30 |  |\n|  | two lines | x | y |")  # NBSP is no space
     assert "<tr><td>Total</td><td></td><td>30</td></tr>" in to_html(_all_kept(spans))
     header_only = b"<table><tr><th>A</th><th>B</th></tr></table>"  # no rows under it: no table header
     assert to_markdown(_all_kept(header_only)) == "A | B"

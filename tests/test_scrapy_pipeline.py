@@ -220,5 +220,8 @@ def test_a_page_in_bytes_reads_with_the_item_s_charset_and_replaced_fields_are_s
     items = [asyncio.run(pipeline.process_item({"url": f"https://ex.cz/{i}", "html": body, "encoding": "cp1250",
                                                 "title": "the spider's title"})) for i in range(2)]
     assert [item["title"] for item in items] == ["Opatření", "Opatření"]  # not "Opatøení", cp1252's reading
+    unknown = asyncio.run(pipeline.process_item({"url": "https://ex.cz/u", "html": body.decode("cp1250").encode(),
+                                                 "encoding": "utf8mb4"}))  # a name Python lacks: sniffed
+    assert unknown["title"] == "Opatření"
     said = [r.getMessage() for r in caplog.records if "replaces the item's own" in r.getMessage()]
     assert said == ["noiseclf replaces the item's own title (set NOISECLF_FIELD_PREFIX to keep both); said once a crawl"]

@@ -274,6 +274,8 @@ def test_train_refuses_outputs_that_would_destroy_something_before_any_work(tmp_
     cases = ((["--out", str(pages)], f"{pages}: the model would overwrite pages given with --pages"),
              (["--pages", str(folder), "--out", str(inside)], f"{inside}: the model would overwrite pages given"),
              (["--base", str(base), "--out", str(base)], f"{base}: the model would overwrite the --base model"),
+             (["--pages", str(folder), "--out", str(folder / "new.html")],
+              f"{folder / 'new.html'}: inside a --pages folder, a file of that name would be read as pages"),
              (["--out", "/dev/null"], "/dev/null: is a device or pipe, not an output file"),
              (["--out", str(tmp_path / "m.joblib")], f"{tmp_path / 'm.trees.npz'}: is a folder, not an output file"),
              (["--out", str(tmp_path / "n.joblib"), "--cache", str(pages)], f"{pages}: cannot write there"))
@@ -373,6 +375,32 @@ def test_a_model_that_cannot_be_written_leaves_the_old_one_whole(tmp_path: Path)
     assert {p.name: p.read_bytes() for p in tmp_path.glob("m.*")} == before
     assert sorted(p.name for p in tmp_path.glob(".m.*")) == [".m.manifest.json.partial"]  # no other leftovers
     assert Extractor.load(out).extract(BRIDGE).text
+    (tmp_path / ".m.manifest.json.partial").rmdir()
+
+
+def test_a_model_whose_last_file_cannot_be_replaced_is_put_back_whole(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    result, out = _train(tmp_path, "--pages", str(JSONL))
+    assert result.exit_code == 0, result.output
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("m.*")}
+    real = os.replace
+
+    def immutable_manifest(source, target):  # as `chattr +i m.manifest.json` makes it
+        if Path(target).name == "m.manifest.json" or Path(source).name == "m.manifest.json":
+            raise PermissionError(1, "Operation not permitted")
+        real(source, target)
+
+    monkeypatch.setattr("noiseclf.model.os.replace", immutable_manifest)
+    result, _ = _train(tmp_path, "--pages", str(JSONL), "--max-iter", "6")
+    assert result.exit_code == 2
+    assert f"could not be written ({tmp_path / 'm.manifest.json'}): Operation not permitted" in " ".join(
+        result.stderr.split())
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("m.*")} == before
+    assert not list(tmp_path.glob(".m.*"))
+    monkeypatch.undo()
+    assert Extractor.load(out).extract(BRIDGE).text
 
 
 def test_pages_in_folders_are_named_by_their_path_and_errors_by_their_file(tmp_path: Path) -> None:
@@ -405,6 +433,25 @@ def test_marked_blocks_are_content_even_where_their_text_repeats_unmarked(tmp_pa
                     "</body></html>")
     [table] = user_tables([page], cache_dir=tmp_path / "cache")
     assert table["label"] == [False, False, True, True, True, True, False]
+    after = tmp_path / "after.html"  # the copy after the mark, and unmarked text on both sides of a marked block
+    after.write_text(f'<html><body><div>Intro words here <p {MARK}="content">{quote}</p> tail words here</div>'
+                     f"<aside><p>{quote}</p></aside></body></html>")
+    [table] = user_tables([after], cache_dir=tmp_path / "cache")
+    assert table["label"] == [False, True, False, False]
+
+
+def test_the_gold_of_a_marked_page_is_what_the_page_shows_inside_its_marks(tmp_path: Path) -> None:
+    page = tmp_path / "shown.html"
+    page.write_text(f'<html><body><article {MARK}="content"><p>The story as the page shows it to readers.</p>'
+                    f'<noscript>Enable scripts to see the comments below this story.</noscript></article>'
+                    f'<div style="display:none"><p {MARK}="content">A hidden marked paragraph.</p></div></body></html>')
+    [marked] = read_pages(page)
+    assert marked.gold_text == "The story as the page shows it to readers."
+    deep = tmp_path / "deep.html"  # the parser flattens nesting this deep, and the marks on its <div>s go
+    deep.write_text(f'<html><body><div {MARK}="content"><p>Story one.</p></div>'
+                    + "<div>" * 3000 + "<p>deep filler</p>" + "</div>" * 3000 + "</body></html>")
+    with pytest.raises(InputError, match="deeper in the page than the parser reads"):
+        read_pages(deep)
 
 
 def test_evaluate_scores_a_model_on_your_pages(tiny_model: Path, tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ keeps no per-page state and is shared by those threads.
 
 from __future__ import annotations
 
+import codecs
 import logging
 from collections.abc import MutableMapping
 from typing import Any
@@ -73,6 +74,17 @@ def _check_fields(prefix: object, html_field: object, url_field: object, encodin
     for setting, value in (("NOISECLF_URL_FIELD", url_field), ("NOISECLF_ENCODING_FIELD", encoding_field)):
         if value in added:
             raise InputError(f"{setting}: {value!r} is also a field noiseclf writes")
+
+
+def _charset(value: object) -> str | None:
+    """An item's charset field as a codec name; None (read the charset from the page) for anything else,
+    such as a name Python does not know ("utf8mb4")."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return codecs.lookup(value.strip()).name
+    except LookupError:
+        return None
 
 
 def _whole_bytes(value: object) -> object:
@@ -162,10 +174,9 @@ class NoiseclfPipeline:
         if self.max_bytes and len(page) > self.max_bytes:
             raise DropItem(f"noiseclf could not read {url or 'the page'}: over NOISECLF_MAX_BYTES "
                            f"({len(page):,} > {self.max_bytes:,})")
-        charset = adapter.get(self.encoding_field) if not isinstance(page, str) else None
         try:
             result = await maybe_deferred_to_future(deferToThread(
-                self.extract, page, url, charset if isinstance(charset, str) and charset else None))
+                self.extract, page, url, None if isinstance(page, str) else _charset(adapter.get(self.encoding_field))))
         except NoiseclfError as exc:
             named = str(exc) if url and str(exc).startswith(url) else f"{url or 'the page'}: {exc}"
             raise DropItem(f"noiseclf could not read {named}") from exc
