@@ -1281,6 +1281,7 @@ class _Output:
         by_name = self.path is not None and self.path.lower().endswith(".parquet")
         self.parquet = options.output_format == "parquet" or (options.output_format is None and by_name)
         self.with_blocks = options.with_blocks
+        self.html_text = options.text_format == "html"
         folder, name = os.path.split(self.path or "")
         self.partial = os.path.join(folder, f".{name}.partial")  # both unused for standard output
         self.writing = self.partial + ".writing"  # Parquet only
@@ -1304,9 +1305,9 @@ class _Output:
             return Counter()
         where = self.partial if partial else self.path
         if self.parquet:
-            keys = _parquet_keys(where, row_schema(self.with_blocks))
+            keys = _parquet_keys(where, row_schema(self.with_blocks), self.html_text)
         else:
-            keys = _jsonl_keys(where, torn=partial)  # a finished output ends with its last row
+            keys = _jsonl_keys(where, partial, self.with_blocks, self.html_text)  # a finished output ends whole
         if not partial:
             os.replace(self.path, self.partial)
         return keys
@@ -1355,9 +1356,13 @@ def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
         return False
 
 
-def _jsonl_keys(path: str, torn: bool) -> Counter[Key]:
+_OTHER_RUN = "so this run cannot resume it; name another output, or leave out resume to overwrite it"
+_HTML_DOCUMENT = "<!DOCTYPE html>"  # how --text-format html output opens (render.to_html)
+
+
+def _jsonl_keys(path: str, torn: bool, with_blocks: bool, html_text: bool) -> Counter[Key]:
     """(path, id) of each row of a JSON Lines output; with `torn` (a partial file), after cutting off a torn
-    last line."""
+    last line. Rows made with other `--blocks` or with html text against another text format are refused."""
     if torn:
         _cut_torn_line(path)
     keys: Counter[Key] = Counter()
@@ -1369,7 +1374,18 @@ def _jsonl_keys(path: str, torn: bool) -> Counter[Key]:
             except (ValueError, KeyError, TypeError) as exc:
                 raise BatchError(f"{path}:{lineno}: not a noiseclf output row ({exc}), so there is no run to "
                                  f"resume; name another output, or leave out resume to overwrite it") from None
+            if ("blocks" in row) != with_blocks:
+                raise BatchError(f"{path}:{lineno}: a row {'without' if with_blocks else 'with'} blocks (was "
+                                 f"--blocks different?), {_OTHER_RUN}")
+            _check_text_format(row.get("text"), html_text, f"{path}:{lineno}")
     return keys
+
+
+def _check_text_format(text: object, html_text: bool, where: str) -> None:
+    """Refuse a row whose text is an html document in a run of another text format, or the reverse."""
+    if isinstance(text, str) and text and text.startswith(_HTML_DOCUMENT) != html_text:
+        raise BatchError(f"{where}: a row of {'another' if html_text else 'html'} text (was --text-format "
+                         f"different?), {_OTHER_RUN}")
 
 
 def _cut_torn_line(path: str) -> None:
@@ -1387,19 +1403,21 @@ def _cut_torn_line(path: str) -> None:
         f.truncate(0)
 
 
-def _parquet_keys(path: str, schema: pa.Schema) -> Counter[Key]:
-    """(path, id) of each row of a Parquet output whose columns are `schema`'s."""
+def _parquet_keys(path: str, schema: pa.Schema, html_text: bool) -> Counter[Key]:
+    """(path, id) of each row of a Parquet output whose columns are `schema`'s and whose texts are of this run's
+    text format (html or not)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         source = pq.ParquetFile(path)
         if not source.schema_arrow.equals(schema, check_metadata=False):
-            raise BatchError(f"{path}: output has other columns (was `with_blocks` different?), so this run "
-                             f"cannot resume it; name another output, or leave out resume to overwrite it")
+            raise BatchError(f"{path}: output has other columns (was --blocks different?), {_OTHER_RUN}")
         keys: Counter[Key] = Counter()
-        for batch in source.iter_batches(columns=["path", "id"]):
+        for batch in source.iter_batches(columns=["path", "id", "text"]):
             keys.update(zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()))
+            for text in batch.column(2).to_pylist():
+                _check_text_format(text, html_text, path)
     except (pa.ArrowException, OSError) as exc:
         raise BatchError(f"{path}: output unreadable ({exc}); name another output, or leave out resume to "
                          f"overwrite it") from None

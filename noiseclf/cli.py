@@ -488,7 +488,6 @@ def explain(
     from .batch import input_kind
     from .explain import explain as explain_page, rich_table, write_report as write_explanation
     from .inference import Extractor
-    from .model import load_model
     from .segmentation import decode_html, settle_format
 
     if format not in ("auto", "html", "text"):
@@ -502,13 +501,12 @@ def explain(
                          f"`noiseclf extract --blocks` gives every record's blocks"))
     if html_report is not None:
         _check_writable(html_report)
+        _check_explain_report(html_report, page, model)
+    if model is not None:
+        _note_other_format(model, format)
     try:
-        if model is not None:  # this model alone, whatever the page's format
-            classifier, manifest = load_model(model)
-            extractor = Extractor({manifest.format: (classifier, manifest)}, threshold=threshold)
-        else:
-            extractor = Extractor.load(threshold=threshold)
-        stdin = str(page) == "-"
+        extractor = Extractor.load(model, threshold=threshold)  # as extract reads the page: the other format's
+        stdin = str(page) == "-"                                 # input goes to the shipped model of its own
         try:
             content = sys.stdin.buffer.read() if stdin else page.read_bytes()
             if content[:2] == b"\x1f\x8b" or page.name.endswith(".gz"):
@@ -516,6 +514,9 @@ def explain(
         except (OSError, EOFError, zlib.error) as exc:  # EOFError: a truncated .gz
             raise _path_error(page, exc) from None
         source = "-" if stdin else str(page)
+        if content.lstrip().startswith(b"WARC/"):
+            raise InputError(f"{source}: explain reads one page, not a WARC file of records; "
+                             "`noiseclf extract --blocks` gives every record's blocks")
         if format == "auto":  # as extract reads it: the content, and the suffix where the content is not clear
             content = decode_html(content, None, source)
             format = settle_format(content, suffix_format)
@@ -529,6 +530,17 @@ def explain(
         except OSError as exc:
             _fail(_path_error(html_report, exc))
         err.print(f"wrote {written}", highlight=False)
+
+
+def _check_explain_report(report: Path, page: Path, model: Optional[Path]) -> None:
+    """Refuse an --html-report path that is the page explained or a file of the model: it would replace it."""
+    from .artifact import manifest_path, trees_path
+    from .batch import same_file
+
+    inputs = [page] + ([model, trees_path(model), manifest_path(model)] if model is not None else [])
+    taken = next((given for given in inputs if str(given) != "-" and same_file(report, given)), None)
+    if taken is not None:
+        _fail(InputError(f"{report}: is {taken}, an input of explain; give the report another name"))
 
 
 def _path_error(path: Path, exc: BaseException) -> InputError:

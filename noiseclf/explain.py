@@ -24,7 +24,6 @@ and the deltas of the two kinds are on different passes, so they do not add up t
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +39,7 @@ from .features import (
 )
 from .inference import Extractor, card_teasers, scored_without_thread, without
 from .model import AveragedTrees, after_story_thread, content_proba
+from .render import html_escaped
 from .scoring import page_confidence
 from .segmentation import segment
 from .types import Block, Document
@@ -275,7 +275,7 @@ def report_html(exp: PageExplanation) -> str:
 
     Hovering a block shows its probability and top contributions (the `title` attribute).
     """
-    esc = html.escape
+    esc = html_escaped
     rows = []
     for b in exp.blocks:
         tip = f"p={b.probability:.3f} (first pass {b.first_pass:.3f}); " + (describe(b.contributions) or "no contribution")

@@ -120,6 +120,8 @@ def _table_rows(cells: Sequence[_Item]) -> tuple[list[list[_Item]], bool]:
     cells only, with rows under it."""
     rows = [_placed([_joined(list(blocks)) for _, blocks in groupby(row, key=lambda c: c.cell)])
             for _, row in groupby(cells, key=lambda c: c.row)]
+    width = max(map(len, rows))  # a row whose last cells held no text ends short
+    rows = [row + [replace(row[-1], text="")] * (width - len(row)) for row in rows]
     return rows, len(rows) > 1 and all(c.header for c in rows[0])
 
 
@@ -201,9 +203,8 @@ def _md_table(cells: Sequence[_Item]) -> list[str]:
     rows, header = _table_rows(cells)
     if not header:
         return [_md_line(" | ".join(_md_cell(c.text) for c in row)) for row in rows]
-    width = max(map(len, rows))
-    lines = ["| " + " | ".join([_md_cell(c.text) for c in row] + [""] * (width - len(row))) + " |" for row in rows]
-    lines.insert(1, "|" + " --- |" * width)
+    lines = ["| " + " | ".join(_md_cell(c.text) for c in row) + " |" for row in rows]
+    lines.insert(1, "|" + " --- |" * len(rows[0]))
     return ["\n".join(lines)]
 
 
@@ -256,8 +257,16 @@ def _md_quote(para: str) -> str:
 # ---------------------------------------------------------------------------------------------- HTML
 
 
-def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
+# What HTML does not allow in a document's text: controls other than its white space, and noncharacters
+_NOT_HTML_TEXT = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef"
+                            + "".join(f"{chr(plane + 0xFFFE)}{chr(plane + 0xFFFF)}" for plane in range(0, 0x110000, 0x10000))
+                            + "]")
+
+
+def html_escaped(text: str) -> str:
+    """`text` as HTML text or an attribute value: escaped, without the characters HTML does not allow."""
+    return html.escape(_NOT_HTML_TEXT.sub("", text), quote=True)
+
 
 
 def _html_list(items: Sequence[_Item]) -> str:
@@ -276,7 +285,7 @@ def _html_list(items: Sequence[_Item]) -> str:
         if len(stack) == level:
             out.append(f"<{tag}>")
             stack.append(tag)
-        out.append(f"<li>{_esc(it.text)}")
+        out.append(f"<li>{html_escaped(it.text)}")
     while stack:
         out.append(f"</li></{stack.pop()}>")
     return "".join(out)
@@ -284,7 +293,7 @@ def _html_list(items: Sequence[_Item]) -> str:
 
 def _html_cell(cell: _Item) -> str:
     tag = "th" if cell.header else "td"
-    return f"<{tag}>{_esc(cell.text)}</{tag}>"
+    return f"<{tag}>{html_escaped(cell.text)}</{tag}>"
 
 
 def _html_row(row: Sequence[_Item]) -> str:
@@ -302,15 +311,15 @@ def _html_table(cells: Sequence[_Item]) -> str:
 def _html_group(group: list[_Item]) -> str:
     first = group[0]
     if first.kind == "h":
-        return f"<h{first.level}>{_esc(first.text)}</h{first.level}>"
+        return f"<h{first.level}>{html_escaped(first.text)}</h{first.level}>"
     if first.kind == "li":
         return _html_list(group)
     if first.kind == "pre":
-        lang = f' class="language-{_esc(first.language)}"' if first.language else ""
-        return f"<pre><code{lang}>" + _esc("\n".join(it.text for it in group)) + "</code></pre>"
+        lang = f' class="language-{html_escaped(first.language)}"' if first.language else ""
+        return f"<pre><code{lang}>" + html_escaped("\n".join(it.text for it in group)) + "</code></pre>"
     if first.kind == "cell":
         return _html_table(group)
-    return f"<p>{_esc(first.text)}</p>"
+    return f"<p>{html_escaped(first.text)}</p>"
 
 
 def to_html(ex: Extraction) -> str:
@@ -320,7 +329,7 @@ def to_html(ex: Extraction) -> str:
         parts = "\n".join(_html_group(g) for g in run)
         body.append(f"<blockquote>\n{parts}\n</blockquote>" if quoted else parts)
     return ("<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>{_esc(ex.title)}</title>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n")
+            f"<title>{html_escaped(ex.title)}</title>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n")
 
 
 RENDERERS: dict[str, Callable[[Extraction], str]] = {"text": to_text, "markdown": to_markdown, "html": to_html}

@@ -159,7 +159,9 @@ def test_table_rows_and_cells_come_from_the_table_not_from_counting_cells() -> N
              b"<tr><td></td><td>two<br>lines</td><td colspan='\xc2\xa02'>x</td><td>y</td></tr></table>")
     assert to_markdown(_all_kept(spans)) == ("|  | 2024 | 2025 |  |\n| --- | --- | --- | --- |\n| Sales |  | 12 |  |\n"
                                              "| Total |  | 30 |  |\n|  | two lines | x | y |")  # NBSP is no space
-    assert "<tr><td>Total</td><td></td><td>30</td></tr>" in to_html(_all_kept(spans))
+    assert ("<thead><tr><th></th><th>2024</th><th>2025</th><th></th></tr></thead>"  # every row as wide as the widest
+            "<tbody><tr><th>Sales</th><td></td><td>12</td><td></td></tr><tr><td>Total</td><td></td><td>30</td><td></td>"
+            "</tr>") in to_html(_all_kept(spans))
     header_only = b"<table><tr><th>A</th><th>B</th></tr></table>"  # no rows under it: no table header
     assert to_markdown(_all_kept(header_only)) == "A | B"
     wider = b"<table><tr><th>A</th><th>B</th></tr><tr><td>1</td><td>2</td><td>3</td></tr></table>"
@@ -212,6 +214,9 @@ def test_html_output_is_valid_and_escaped(extractor: Extractor) -> None:
     assert "<script>" not in out and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; y" in out
     assert "<title>a &lt; b &amp; &quot;c&quot;</title>" in out
     _check_html(out)
+    controls = "<html><head><title>Bell\x07 title</title></head><body><p>Text\x01 with\x7f controls\ufffe.</p></body></html>"
+    out = to_html(_all_kept(controls.encode()))  # characters HTML does not allow in a document are left out
+    assert "<title>Bell title</title>" in out and "<p>Text with controls.</p>" in out
 
 
 def test_numpy_thresholds_are_numbers_and_unknown_formats_or_documents_are_refused(extractor: Extractor) -> None:

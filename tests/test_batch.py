@@ -844,6 +844,20 @@ def test_resume_needs_a_file_and_matching_columns(tmp_path: Path) -> None:
         run_batch([str(source)], options(tmp_path, "out.parquet", resume=True, with_blocks=True))
     assert pq.read_table(tmp_path / "out.parquet").num_rows == 2  # kept untouched, where it was
     assert not (tmp_path / ".out.parquet.partial").exists()
+    with pytest.raises(BatchError, match=r"a row of another text \(was --text-format different\?\)"):
+        run_batch([str(source)], options(tmp_path, "out.parquet", resume=True, text_format="html"))
+    run_batch([str(source)], options(tmp_path, "out.jsonl"))
+    before = (tmp_path / "out.jsonl").read_bytes()
+    for changed, message in (({"with_blocks": True}, r"out.jsonl:1: a row without blocks \(was --blocks different"),
+                             ({"text_format": "html"}, r"out.jsonl:1: a row of another text")):
+        with pytest.raises(BatchError, match=message):
+            run_batch([str(source)], options(tmp_path, "out.jsonl", resume=True, **changed))
+        assert (tmp_path / "out.jsonl").read_bytes() == before
+    (tmp_path / "html.jsonl").write_text(json.dumps({"path": str(source), "id": "r0", "url": None, "title": "T0",
+                                                     "text": "<!DOCTYPE html>\n<html>…", "confidence": 1.0,
+                                                     "status": "ok", "error": None}) + "\n")  # --text-format html
+    with pytest.raises(BatchError, match=r"html.jsonl:1: a row of html text"):
+        run_batch([str(source)], options(tmp_path, "html.jsonl", resume=True))
 
 
 def test_resume_leaves_a_file_that_is_no_output_where_it_was(tmp_path: Path) -> None:

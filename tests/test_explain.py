@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import html
+import re
 from pathlib import Path
 
 import numpy as np
@@ -59,12 +60,40 @@ def test_explain_command_reads_stdin_and_refuses_record_files_and_bad_reports_be
     assert "Soak the roots" in result.stdout
     crawl = tmp_path / "crawl.warc.gz"
     crawl.write_bytes(b"")
+    page = tmp_path / "page.html"
+    page.write_bytes(PAGE.read_bytes())
+    manifest = tiny_model.with_suffix(".manifest.json")
     for args, message in (([str(crawl)], f"{crawl}: explain reads one page, not a WARC file of records"),
-                          ([str(PAGE), "--html-report", "/proc/nope/r.html"], "/proc/nope/r.html: cannot write")):
+                          ([str(PAGE), "--html-report", "/proc/nope/r.html"], "/proc/nope/r.html: cannot write"),
+                          ([str(page), "--html-report", str(page)], f"{page}: is {page}, an input of explain"),
+                          ([str(page), "--html-report", str(manifest)], f"{manifest}: is {manifest}, an input")):
         result = CliRunner().invoke(app, ["explain", *args, "--model", str(tiny_model)], env={"COLUMNS": "300"})
         assert result.exit_code == 2
         assert f"error: {message}" in " ".join(result.output.split())
         assert "Soak the roots" not in result.output  # refused before the table
+    assert page.read_bytes() == PAGE.read_bytes()
+    warc = b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 0\r\n\r\n\r\n\r\n"
+    for data in (warc, gzip.compress(warc)):  # a WARC on stdin is refused as a WARC file is
+        result = CliRunner().invoke(app, ["explain", "-", "--model", str(tiny_model)], input=data)
+        assert result.exit_code == 2 and "-: explain reads one page, not a WARC file of records" in result.output
+
+
+def test_explain_reads_a_page_of_the_other_format_as_extract_does(tiny_model: Path, tmp_path: Path) -> None:
+    """-m names an html model: a text page goes to the shipped text model, in explain as in extract."""
+    import json
+
+    page = tmp_path / "news.txt"
+    page.write_text((Path(__file__).parents[1] / "examples" / "news.txt").read_text())
+    report = tmp_path / "report.html"
+    explained = CliRunner().invoke(app, ["explain", str(page), "--model", str(tiny_model), "--top", "1",
+                                         "--html-report", str(report)])
+    assert explained.exit_code == 0, explained.output
+    assert f"note: {tiny_model} classifies html input; text input is read by the shipped text model" in " ".join(
+        explained.stderr.split())
+    extracted = CliRunner().invoke(app, ["extract", str(page), "--model", str(tiny_model), "--blocks", "-q"])
+    blocks = json.loads(extracted.stdout)["blocks"]
+    shown = [float(p) for p in re.findall(r'title="p=([0-9.]+)', report.read_text())]
+    assert shown == [round(b["probability"], 3) for b in blocks] and len(shown) > 10
 
 
 def test_explain_command_prints_titles_and_names_as_they_are(tiny_model: Path, tmp_path: Path) -> None:
