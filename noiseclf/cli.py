@@ -533,11 +533,14 @@ def explain(
 
 
 def _check_explain_report(report: Path, page: Path, model: Optional[Path]) -> None:
-    """Refuse an --html-report path that is the page explained or a file of the model: it would replace it."""
+    """Refuse an --html-report path that is the page explained or a file of the model (the shipped ones without
+    -m): it would replace it."""
     from .artifact import manifest_path, trees_path
     from .batch import same_file
+    from .inference import default_model_path
 
-    inputs = [page] + ([model, trees_path(model), manifest_path(model)] if model is not None else [])
+    models = [model] if model is not None else [default_model_path(fmt) for fmt in ("html", "text")]
+    inputs = [page] + [file for path in models for file in (path, trees_path(path), manifest_path(path))]
     taken = next((given for given in inputs if str(given) != "-" and same_file(report, given)), None)
     if taken is not None:
         _fail(InputError(f"{report}: is {taken}, an input of explain; give the report another name"))

@@ -7,7 +7,10 @@ and table cells. A table's rows and cells are its blocks' enclosing <tr> and <td
 (`Block.elements`, one per `Block.path` component), so two tables never merge and a cell's blocks
 stay one cell; a first row of <th> only is the header of a Markdown table (rows padded to its
 width), and a table without one is a ` | `-joined line per row. A cell that held no text leaves no
-block, so each cell sits at its column (`Block.column`) with empty cells before it. Text inside <pre> keeps its line breaks and
+block, so each cell sits at its column (`Block.column`: the colspans before it in its row, not the rowspans of
+rows above) with empty cells before it. In a table where a row keeps text in two cells or more, paragraphs,
+lists and headings inside a cell are that cell's text; a table around a whole story (one cell a row) keeps
+them as paragraphs. Text inside <pre> keeps its line breaks and
 indentation (`Block.shown`), in every output.
 """
 
@@ -72,13 +75,42 @@ def _enclosing(block: Block, tags: frozenset[str]) -> int | None:
     return next((block.elements[i] for i in range(len(parts) - 1, -1, -1) if parts[i] in tags), None)
 
 
-def _item(block: Block, position: int) -> _Item:
+def _data_tables(blocks: Sequence[Block]) -> set[int]:
+    """The tables (element ids) in which some row keeps text in two cells or more: data, whose cells may hold
+    paragraphs, lists or headings, unlike a layout table around a whole story."""
+    cells: dict[tuple[int, int], set[int]] = {}
+    for block in blocks:
+        if block.within("td") or block.within("th"):
+            table, row, cell = (_enclosing(block, tags) for tags in (_TABLE_TAGS, _ROW_TAGS, _CELL_TAGS))
+            if table is not None and row is not None and cell is not None:
+                cells.setdefault((table, row), set()).add(cell)
+    return {table for (table, _), held in cells.items() if len(held) > 1}
+
+
+def _cell_tag(block: Block, data_tables: set[int]) -> str:
+    """"td" or "th" for a block that is a table cell or lies in a cell of a data table; else ""."""
+    if block.tag in _CELL_TAGS:
+        return block.tag
+    if data_tables and _enclosing(block, _TABLE_TAGS) in data_tables:
+        return next((tag for tag in reversed(block.path.split("/")) if tag in _CELL_TAGS), "")
+    return ""
+
+
+def _item(block: Block, position: int, data_tables: set[int]) -> _Item:
     """Classify a block as heading, list item, code, table cell or paragraph (`position`: its place among the
     kept blocks, a row of its own for a cell whose row the path does not tell)."""
     quote = 0
     if block.within("blockquote"):
         element = _enclosing(block, _QUOTE_TAGS)
         quote = -1 if element is None else element + 1
+    cell_tag = _cell_tag(block, data_tables)
+    if cell_tag:
+        table, row, cell = (_enclosing(block, tags) for tags in (_TABLE_TAGS, _ROW_TAGS, _CELL_TAGS))
+        if row is None or cell is None:
+            row = cell = -1 - position
+        return _Item("cell", block.text, quote=quote, header=cell_tag == "th",
+                     group=_prefix(block.path, _TABLE_TAGS) if table is None else f"table {table}", row=row, cell=cell,
+                     column=block.column)
     if block.heading:
         return _Item("h", block.text, level=block.heading, quote=quote)
     if block.within("pre"):
@@ -86,13 +118,6 @@ def _item(block: Block, position: int) -> _Item:
         pre = _enclosing(block, _PRE_TAGS)  # two <pre> in a row are two code blocks
         return _Item("pre", block.shown, quote=quote, language=match.group(1).lower() if match else "",
                      group=_prefix(block.path, _PRE_TAGS) if pre is None else f"pre {pre}")
-    if block.tag in _CELL_TAGS:
-        table, row, cell = (_enclosing(block, tags) for tags in (_TABLE_TAGS, _ROW_TAGS, _CELL_TAGS))
-        if row is None or cell is None:
-            row = cell = -1 - position
-        return _Item("cell", block.text, quote=quote, header=block.tag == "th",
-                     group=_prefix(block.path, _TABLE_TAGS) if table is None else f"table {table}", row=row, cell=cell,
-                     column=block.column)
     if block.within("li"):
         parts = block.path.split("/")
         lists = [p for p in parts if p in _LIST_TAGS]
@@ -144,7 +169,9 @@ def _joined(blocks: list[_Item]) -> _Item:
 
 
 def _kept_items(ex: Extraction) -> list[_Item]:
-    return [_item(b.block, i) for i, b in enumerate(b for b in ex.blocks if b.keep)]
+    kept = [b.block for b in ex.blocks if b.keep]
+    data_tables = _data_tables(kept)
+    return [_item(block, i, data_tables) for i, block in enumerate(kept)]
 
 
 def to_text(ex: Extraction) -> str:

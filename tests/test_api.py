@@ -172,6 +172,17 @@ def test_table_rows_and_cells_come_from_the_table_not_from_counting_cells() -> N
     _check_html(html)
 
 
+def test_cells_of_a_data_table_hold_their_paragraphs_and_a_layout_table_keeps_its_story() -> None:
+    page = (b"<table><tr><th>A</th><th>B</th><th>C</th></tr><tr><td>a2</td><td><div>div one</div><div>div two</div>"
+            b"</td><td><p>c2</p></td></tr><tr><td>a3</td><td><ul><li>li one</li><li>li two</li></ul></td><td><h4>Head</h4>"
+            b"</td></tr></table><table><tr><td><h1>Story</h1><p>First paragraph of a story in a layout table.</p>"
+            b"<p>Second.</p></td><td></td></tr></table>")
+    assert to_markdown(_all_kept(page)) == ("| A | B | C |\n| --- | --- | --- |\n| a2 | div one div two | c2 |\n"
+                                            "| a3 | li one li two | Head |\n\n# Story\n\n"
+                                            "First paragraph of a story in a layout table.\n\nSecond.")
+    assert "<tr><td>a3</td><td>li one li two</td><td>Head</td></tr>" in to_html(_all_kept(page))
+
+
 def test_a_list_level_without_an_item_of_its_own_and_a_quote_of_several_paragraphs() -> None:
     page = (b"<html><body><ul><li>top item<ul><li><ul><li>grandchild item</li><li>sibling</li></ul></li></ul></li>"
             b"<li>back</li></ul><blockquote><p>Quoted one.</p><p>Quoted two.</p></blockquote>"

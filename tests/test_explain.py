@@ -72,6 +72,11 @@ def test_explain_command_reads_stdin_and_refuses_record_files_and_bad_reports_be
         assert f"error: {message}" in " ".join(result.output.split())
         assert "Soak the roots" not in result.output  # refused before the table
     assert page.read_bytes() == PAGE.read_bytes()
+    from noiseclf.inference import default_model_path
+
+    shipped = default_model_path("text").with_suffix(".manifest.json")  # without -m, the shipped models' files
+    result = CliRunner().invoke(app, ["explain", str(page), "--html-report", str(shipped)])
+    assert result.exit_code == 2 and f"{shipped}: is {shipped}, an input of explain" in " ".join(result.output.split())
     warc = b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 0\r\n\r\n\r\n\r\n"
     for data in (warc, gzip.compress(warc)):  # a WARC on stdin is refused as a WARC file is
         result = CliRunner().invoke(app, ["explain", "-", "--model", str(tiny_model)], input=data)
