@@ -1404,8 +1404,8 @@ def _cut_torn_line(path: str) -> None:
 
 
 def _parquet_keys(path: str, schema: pa.Schema, html_text: bool) -> Counter[Key]:
-    """(path, id) of each row of a Parquet output whose columns are `schema`'s and whose texts are of this run's
-    text format (html or not)."""
+    """(path, id) of each row of a Parquet output whose columns are `schema`'s and whose text format (html or
+    not) is this run's, as its first text says: a resumed run never mixed them."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -1413,11 +1413,11 @@ def _parquet_keys(path: str, schema: pa.Schema, html_text: bool) -> Counter[Key]
         source = pq.ParquetFile(path)
         if not source.schema_arrow.equals(schema, check_metadata=False):
             raise BatchError(f"{path}: output has other columns (was --blocks different?), {_OTHER_RUN}")
+        texts = (text for batch in source.iter_batches(columns=["text"]) for text in batch.column(0).to_pylist())
+        _check_text_format(next((text for text in texts if text), None), html_text, path)
         keys: Counter[Key] = Counter()
-        for batch in source.iter_batches(columns=["path", "id", "text"]):
+        for batch in source.iter_batches(columns=["path", "id"]):
             keys.update(zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()))
-            for text in batch.column(2).to_pylist():
-                _check_text_format(text, html_text, path)
     except (pa.ArrowException, OSError) as exc:
         raise BatchError(f"{path}: output unreadable ({exc}); name another output, or leave out resume to "
                          f"overwrite it") from None

@@ -452,16 +452,12 @@ def _check_report_target(report: Path, model: Path | None, data: Path | None, pl
     """Refuse a --report path that is an input of the run (a model file, a corpus file, your pages) or a file
     --plots writes: the report would replace it."""
     from . import corpora
-    from .artifact import manifest_path, trees_path
     from .batch import same_file
-    from .inference import default_model_path
     from .report import REPORT_FILES
 
-    models = [model] if model is not None else [default_model_path(fmt) for fmt in ("html", "text")]
-    for path in models:
-        for used in (path, manifest_path(path), trees_path(path)):
-            if same_file(report, used):
-                _fail(InputError(f"{report}: is {used}, a file of the model; give the report another name"))
+    used = next((file for file in _model_files(model) if same_file(report, file)), None)
+    if used is not None:
+        _fail(InputError(f"{report}: is {used}, a file of the model; give the report another name"))
     root = (data or corpora.data_root()).resolve()
     held = [root / name for name in corpora.CORPORA] + [root / f"{name}.tar.gz" for name in corpora.CORPORA]
     if report.exists() and any(report.resolve().is_relative_to(place) for place in held):
@@ -497,16 +493,16 @@ def explain(
         _fail(ValueError("--top must be at least 1"))
     kind, suffix_format = input_kind(str(page)) or ("page", "auto")
     if kind != "page":
-        _fail(InputError(f"{page}: explain reads one page, not a {kind.upper()} file of records; "
-                         f"`noiseclf extract --blocks` gives every record's blocks"))
+        _fail(_not_one_page(str(page), kind))
     if html_report is not None:
         _check_writable(html_report)
         _check_explain_report(html_report, page, model)
     if model is not None:
         _note_other_format(model, format)
     try:
-        extractor = Extractor.load(model, threshold=threshold)  # as extract reads the page: the other format's
-        stdin = str(page) == "-"                                 # input goes to the shipped model of its own
+        # as extract loads them: a page of the format -m does not classify goes to the shipped model of its own
+        extractor = Extractor.load(model, threshold=threshold)
+        stdin = str(page) == "-"
         try:
             content = sys.stdin.buffer.read() if stdin else page.read_bytes()
             if content[:2] == b"\x1f\x8b" or page.name.endswith(".gz"):
@@ -515,8 +511,7 @@ def explain(
             raise _path_error(page, exc) from None
         source = "-" if stdin else str(page)
         if content.lstrip().startswith(b"WARC/"):
-            raise InputError(f"{source}: explain reads one page, not a WARC file of records; "
-                             "`noiseclf extract --blocks` gives every record's blocks")
+            raise _not_one_page(source, "warc")
         if format == "auto":  # as extract reads it: the content, and the suffix where the content is not clear
             content = decode_html(content, None, source)
             format = settle_format(content, suffix_format)
@@ -532,18 +527,29 @@ def explain(
         err.print(f"wrote {written}", highlight=False)
 
 
-def _check_explain_report(report: Path, page: Path, model: Optional[Path]) -> None:
-    """Refuse an --html-report path that is the page explained or a file of the model (the shipped ones without
-    -m): it would replace it."""
+def _model_files(model: Optional[Path]) -> list[Path]:
+    """The files of the model a command reads: those of `model` (-m), else of the shipped models."""
     from .artifact import manifest_path, trees_path
-    from .batch import same_file
     from .inference import default_model_path
 
     models = [model] if model is not None else [default_model_path(fmt) for fmt in ("html", "text")]
-    inputs = [page] + [file for path in models for file in (path, trees_path(path), manifest_path(path))]
+    return [file for path in models for file in (path, manifest_path(path), trees_path(path))]
+
+
+def _check_explain_report(report: Path, page: Path, model: Optional[Path]) -> None:
+    """Refuse an --html-report path that is the page explained or a file of the model (the shipped ones without
+    -m): it would replace it."""
+    from .batch import same_file
+
+    inputs = [page, *_model_files(model)]
     taken = next((given for given in inputs if str(given) != "-" and same_file(report, given)), None)
     if taken is not None:
         _fail(InputError(f"{report}: is {taken}, an input of explain; give the report another name"))
+
+
+def _not_one_page(source: str, kind: str) -> InputError:
+    return InputError(f"{source}: explain reads one page, not a {kind.upper()} file of records; "
+                      "`noiseclf extract --blocks` gives every record's blocks")
 
 
 def _path_error(path: Path, exc: BaseException) -> InputError:

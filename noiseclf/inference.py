@@ -202,7 +202,8 @@ class Extractor:
     def extract_document(self, doc: Document, *, with_blocks: bool = False, output: str = "text") -> Extraction:
         """Classify the blocks of a segmented page and assemble the result; `output`: text, markdown or html."""
         if not isinstance(doc, Document):
-            raise InputError(f"extract_document takes a Document (noiseclf.segmentation.segment), not {type(doc).__name__}")
+            raise InputError(f"extract_document takes a Document (noiseclf.segmentation.segment), "
+                             f"not {type(doc).__name__}")
         check_output(output, doc.source)
         if not doc.blocks:
             return Extraction(title=doc.title, text="", format=doc.format, confidence=0.0)

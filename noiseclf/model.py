@@ -52,9 +52,9 @@ from .scoring import (
 )
 from .types import ModelError
 
-__all__ = ["COMPILED_TREES", "DEFAULT_LEAVES", "DEFAULT_TREES", "AveragedTrees", "BlockClassifier", "Manifest",
-           "after_story_thread", "content_proba", "default_router", "default_trees", "leaf_minimum", "fit_per_draw", "load_model",
-           "manifest_path", "pack", "pack_trees", "save_model"]
+__all__ = ["COMPILED_TREES", "DEFAULT_LEAVES", "DEFAULT_TREES", "MIN_LEAF", "AveragedTrees", "BlockClassifier",
+           "Manifest", "after_story_thread", "content_proba", "default_router", "default_trees", "fit_per_draw",
+           "leaf_minimum", "load_model", "manifest_path", "pack", "pack_trees", "save_model"]
 
 DEFAULT_TREES = 120  # fewer, larger trees at a higher rate than 200 x 0.1: scoring a page costs per tree
 DEFAULT_LEAVES = 63  # leaves a tree (scikit-learn's max_leaf_nodes); 127 measured a little better, a tenth slower

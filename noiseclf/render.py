@@ -7,11 +7,11 @@ and table cells. A table's rows and cells are its blocks' enclosing <tr> and <td
 (`Block.elements`, one per `Block.path` component), so two tables never merge and a cell's blocks
 stay one cell; a first row of <th> only is the header of a Markdown table (rows padded to its
 width), and a table without one is a ` | `-joined line per row. A cell that held no text leaves no
-block, so each cell sits at its column (`Block.column`: the colspans before it in its row, not the rowspans of
-rows above) with empty cells before it. In a table where a row keeps text in two cells or more, paragraphs,
-lists and headings inside a cell are that cell's text; a table around a whole story (one cell a row) keeps
-them as paragraphs. Text inside <pre> keeps its line breaks and
-indentation (`Block.shown`), in every output.
+block, so each cell sits at its column (`Block.column`: the colspans before it in its row, not the
+rowspans of rows above) with empty cells before it. In a table where a row keeps text in two cells or more,
+paragraphs, lists and headings inside a cell are that cell's text; a table around a whole story (one cell a
+row) keeps them as paragraphs. Text inside <pre> keeps its line breaks and indentation (`Block.shown`), in
+every output.
 """
 
 from __future__ import annotations
@@ -22,11 +22,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from itertools import groupby
 
-from .types import Block, Extraction, InputError
+from .types import CELL_TAGS, Block, Extraction, InputError
 
 OUTPUTS: tuple[str, ...] = ("text", "markdown", "html")
 _LIST_TAGS = frozenset({"ul", "ol", "menu"})
-_CELL_TAGS = frozenset({"td", "th"})
 _ROW_TAGS = frozenset({"tr"})
 _TABLE_TAGS = frozenset({"table"})
 _QUOTE_TAGS = frozenset({"blockquote"})
@@ -81,7 +80,7 @@ def _data_tables(blocks: Sequence[Block]) -> set[int]:
     cells: dict[tuple[int, int], set[int]] = {}
     for block in blocks:
         if block.within("td") or block.within("th"):
-            table, row, cell = (_enclosing(block, tags) for tags in (_TABLE_TAGS, _ROW_TAGS, _CELL_TAGS))
+            table, row, cell = (_enclosing(block, tags) for tags in (_TABLE_TAGS, _ROW_TAGS, CELL_TAGS))
             if table is not None and row is not None and cell is not None:
                 cells.setdefault((table, row), set()).add(cell)
     return {table for (table, _), held in cells.items() if len(held) > 1}
@@ -89,10 +88,10 @@ def _data_tables(blocks: Sequence[Block]) -> set[int]:
 
 def _cell_tag(block: Block, data_tables: set[int]) -> str:
     """"td" or "th" for a block that is a table cell or lies in a cell of a data table; else ""."""
-    if block.tag in _CELL_TAGS:
+    if block.tag in CELL_TAGS:
         return block.tag
     if data_tables and _enclosing(block, _TABLE_TAGS) in data_tables:
-        return next((tag for tag in reversed(block.path.split("/")) if tag in _CELL_TAGS), "")
+        return next((tag for tag in reversed(block.path.split("/")) if tag in CELL_TAGS), "")
     return ""
 
 
@@ -105,7 +104,7 @@ def _item(block: Block, position: int, data_tables: set[int]) -> _Item:
         quote = -1 if element is None else element + 1
     cell_tag = _cell_tag(block, data_tables)
     if cell_tag:
-        table, row, cell = (_enclosing(block, tags) for tags in (_TABLE_TAGS, _ROW_TAGS, _CELL_TAGS))
+        table, row, cell = (_enclosing(block, tags) for tags in (_TABLE_TAGS, _ROW_TAGS, CELL_TAGS))
         if row is None or cell is None:
             row = cell = -1 - position
         return _Item("cell", block.text, quote=quote, header=cell_tag == "th",
@@ -285,15 +284,13 @@ def _md_quote(para: str) -> str:
 
 
 # What HTML does not allow in a document's text: controls other than its white space, and noncharacters
-_NOT_HTML_TEXT = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef"
-                            + "".join(f"{chr(plane + 0xFFFE)}{chr(plane + 0xFFFF)}" for plane in range(0, 0x110000, 0x10000))
-                            + "]")
+_NONCHARACTERS = "".join(chr(plane + 0xFFFE) + chr(plane + 0xFFFF) for plane in range(0, 0x110000, 0x10000))
+_NOT_HTML_TEXT = re.compile(f"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef{_NONCHARACTERS}]")
 
 
 def html_escaped(text: str) -> str:
     """`text` as HTML text or an attribute value: escaped, without the characters HTML does not allow."""
     return html.escape(_NOT_HTML_TEXT.sub("", text), quote=True)
-
 
 
 def _html_list(items: Sequence[_Item]) -> str:

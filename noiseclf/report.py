@@ -146,7 +146,8 @@ def evaluate_side_by_side(systems: Sequence[System], sources: Sequence[tuple[str
             for system in systems:
                 reports.append(evaluate(system, corpus, split, format=format, pages=pages,
                                         keep_texts=corpus in keep_texts))
-                log(f"{split if corpus == 'user' else corpus}/{system.name}: {PRIMARY[corpus]} {reports[-1].primary:.4f} on {len(pages)} pages, "
+                named = split if corpus == "user" else corpus  # your pages by their file or folder
+                log(f"{named}/{system.name}: {PRIMARY[corpus]} {reports[-1].primary:.4f} on {len(pages)} pages, "
                     f"{reports[-1].summary.get('errors', 0)} errors")
             if keep_pages:
                 pages_by[corpus_label(reports[-1])] = pages

@@ -21,7 +21,8 @@ from collections import Counter
 import charset_normalizer
 from lxml import etree
 
-from .types import ANCESTOR_BIT, HINT_BIT, HINT_WORDS, Block, Document, Format, InputError, Page, verbatim, visible
+from .types import (ANCESTOR_BIT, CELL_TAGS, HINT_BIT, HINT_WORDS, Block, Document, Format, InputError, Page,
+                    verbatim, visible)
 
 BLOCK_TAGS = frozenset(
     "p div h1 h2 h3 h4 h5 h6 li td th tr table ul ol dl dt dd section article header footer nav "
@@ -291,7 +292,6 @@ _FALLBACK_CHARS = 500  # a page showing less text is read again with its <noscri
 _DOCUMENT_END = re.compile(r"</(?:body|html)\s*>", re.I)
 _TITLE_OPEN = re.compile(r"<title\b[^>]*>", re.I)
 _SKIPPED = (0, 0, (), 0, "", 0, 0, "#skipped", (), (), 0, False)
-CELL_TAGS = frozenset({"td", "th"})
 _SPAN = re.compile(r"[\t\n\f\r ]*0*([0-9]+)")  # HTML's rules for parsing integers: ASCII space and digits
 
 

@@ -311,7 +311,8 @@ def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> T
     validation = {
         "method": f"{config.n_folds}-fold cross-validation grouped by site"
                   + (f" ({alone} pages without enough sites held out one by one)" if alone else ""),
-        "sites": int(len(np.unique(m.sites))) - alone, "pages": int(len(m.page_keys)), "page_word_f1_blocks": round(val_f1, 4),
+        "sites": int(len(np.unique(m.sites))) - alone, "pages": int(len(m.page_keys)),
+        "page_word_f1_blocks": round(val_f1, 4),
         "first_pass_page_word_f1_blocks": round(first_f1, 4), "first_pass_threshold": first_threshold,
         "block_accuracy": round(block_acc, 4), "threshold": threshold,
         "thread_floor": thread_floor if np.isfinite(thread_floor) else None,

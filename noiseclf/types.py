@@ -67,6 +67,9 @@ def verbatim(raw: str, text: str) -> str:
     return "" if kept == text else kept
 
 
+CELL_TAGS = frozenset({"td", "th"})  # a table cell's elements: `Block.column` counts them, the renderers join them
+
+
 # Bits of Block.ancestors: structural elements enclosing the block (the block's own element included).
 ANCESTOR_TAGS: tuple[str, ...] = (
     "a", "p", "li", "ul", "ol", "dl", "table", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6",

@@ -47,7 +47,7 @@ import shutil
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -56,10 +56,10 @@ from .inference import Extractor
 from .labelling import label_blocks
 from .metrics import word_prf
 from .model import load_model
-from .segmentation import as_format, segment_marked
+from .segmentation import segment_marked
 from .tables import block_columns, page_document, table_cache, table_schema
 from .training import TrainResult
-from .types import SURROGATE, BlockClass, Format, InputError, Page
+from .types import SURROGATE, BlockClass, Document, Format, InputError, Page
 
 if TYPE_CHECKING:
     import datasets
@@ -142,24 +142,37 @@ def _record_page(line: str, where: str, default_id: str) -> Page:
                 page_type=str(record.get("page_type") or ""))  # a JSON string is text: its <meta charset> is moot
 
 
+class _Found(NamedTuple):
+    """A labelled page with the file it comes from; a marked page also with which of its blocks are marked."""
+
+    file: Path
+    page: Page
+    marked: list[bool] | None = None
+
+
 def marked_text(html: str | bytes, source: str = "") -> str:
     """The gold text of a page marked with data-noiseclf="content": its blocks (as the page is read) that hold
     marked text, in order; a marked element hidden on the page, or in a <noscript> it does not read, gives none."""
-    doc, inside = segment_marked(html, _MARKED_XPATH, source=source)
-    return "\n\n".join(block.text for block, marked in zip(doc.blocks, inside) if marked)
+    return _marked_gold(*segment_marked(html, _MARKED_XPATH, source=source))
 
 
-def _html_page(path: Path, name: str) -> Page:
-    """A page from an HTML file whose content elements carry data-noiseclf="content", its id `name`."""
+def _marked_gold(doc: Document, marked: list[bool]) -> str:
+    return "\n\n".join(block.text for block, inside in zip(doc.blocks, marked) if inside)
+
+
+def _html_page(path: Path, name: str) -> _Found:
+    """A page from an HTML file whose content elements carry data-noiseclf="content", its id `name`, and which of
+    its blocks the marks hold (its labels, read where the page is read for its gold text)."""
     try:
         content = gzip.decompress(path.read_bytes()) if path.name.lower().endswith(".gz") else path.read_bytes()
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"{path}: cannot be read: {exc}") from None
-    gold = marked_text(content, str(path))
+    doc, marked = segment_marked(content, _MARKED_XPATH, source=str(path))
+    gold = _marked_gold(doc, marked)
     if not gold:
         raise InputError(f"{path}: no text marked {MARK}=\"content\" (no element is marked, the marked ones hold "
                          "no text or are hidden, or they sit deeper in the page than the parser reads)")
-    return Page(id=name, corpus=CORPUS, split="all", content=content, gold_text=gold)
+    return _Found(path, Page(id=name, corpus=CORPUS, split="all", content=content, gold_text=gold), marked)
 
 
 def _file_id(path: Path, file: Path) -> str:
@@ -169,19 +182,19 @@ def _file_id(path: Path, file: Path) -> str:
     return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
-def _read_files(path: Path) -> list[tuple[Path, Page]]:
+def _read_files(path: Path) -> list[_Found]:
     """Every labelled page under a path with the file it comes from; ids must not repeat."""
-    found: list[tuple[Path, Page]] = []
+    found: list[_Found] = []
     for file in page_files(path):
         name = _file_id(path, file)
         if file.name.lower().endswith(_JSONL):
-            found += [(file, page) for page in _jsonl_pages(file, f"{name}:" if path.is_dir() else "")]
+            found += [_Found(file, page) for page in _jsonl_pages(file, f"{name}:" if path.is_dir() else "")]
         else:
-            found.append((file, _html_page(file, name)))
+            found.append(_html_page(file, name))
     if not found:
         raise InputError(f"{path}: no pages found")
     seen: dict[str, Path] = {}
-    for file, page in found:
+    for file, page, _ in found:
         if page.key in seen:
             where = "more than once" if seen[page.key] == file else f"in both {seen[page.key]} and {file}"
             raise InputError(f"{file}: page id {page.id!r} occurs {where}")
@@ -189,15 +202,12 @@ def _read_files(path: Path) -> list[tuple[Path, Page]]:
     return found
 
 
-def _page_columns(page: Page, format: Format, site: str, source: Path, marked: bool) -> dict[str, np.ndarray] | None:
-    """The block rows of one page as columns (None for a page without text blocks). A `marked` page's blocks are
-    content where its marks enclose them; other pages' blocks where they align with the gold text."""
+def _page_columns(found: _Found, format: Format, site: str) -> dict[str, np.ndarray] | None:
+    """The block rows of one page as columns (None for a page without text blocks). A marked page's blocks are
+    content where its marks hold them; other pages' blocks where they align with the gold text."""
+    source, page, marked = found
     try:
-        if marked:
-            html_doc, inside = segment_marked(page.content, _MARKED_XPATH, source=page.key)
-            doc = as_format(html_doc, format, page.key)
-        else:
-            doc = page_document(page, format)
+        doc = page_document(page, format)
     except InputError as exc:
         raise InputError(f"{source}: page {page.id}: {exc}") from exc
     if not doc.blocks:
@@ -205,8 +215,8 @@ def _page_columns(page: Page, format: Format, site: str, source: Path, marked: b
             raise InputError(f"{source}: page {page.id}: its gold text is not empty, but the page holds no text; "
                              "is it the right page?")
         return None
-    if marked:
-        content = np.array(inside, bool)
+    if marked is not None:  # the same blocks: `page_document` reads the page as `segment_marked` did
+        content = np.array(marked, bool)
         classes = np.where(content, BlockClass.FULL_TEXT, BlockClass.NOT_CONTENT)
     else:
         labels = label_blocks(doc, page)
@@ -221,18 +231,17 @@ def read_pages(path: Path) -> list[Page]:
     """Every labelled page under a path (a JSONL file, a marked HTML file, or a folder of them); in a folder,
     pages are named by their file's path inside it, and a JSON Lines record without an id by its file and line
     ("part-1.jsonl:12")."""
-    return [page for _, page in _read_files(Path(path))]
+    return [found.page for found in _read_files(Path(path))]
 
 
-def _build(found: Sequence[tuple[Path, Page]], format: Format, source: Path) -> datasets.Dataset:
+def _build(found: Sequence[_Found], format: Format, source: Path) -> datasets.Dataset:
     """A block table (`datasets.Dataset`) of pages (with the files they come from, for messages), with the row
     layout of corpus tables."""
     import datasets
 
-    by_site = len({p.domain for _, p in found if p.domain}) >= MIN_SITES
-    parts = [c for file, p in found
-             if (c := _page_columns(p, format, p.domain if by_site and p.domain else p.key, file,
-                                    marked=file.name.lower().endswith(_HTML))) is not None]
+    by_site = len({f.page.domain for f in found if f.page.domain}) >= MIN_SITES
+    parts = [c for f in found
+             if (c := _page_columns(f, format, f.page.domain if by_site and f.page.domain else f.page.key)) is not None]
     if not parts:
         raise InputError(f"{source}: none of the pages has any text block")
     schema = table_schema()

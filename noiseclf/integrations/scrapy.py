@@ -87,14 +87,17 @@ def _charset(value: object) -> str | None:
         return None
 
 
-def _whole_bytes(value: object) -> object:
-    """NOISECLF_MAX_BYTES as set (a number, or its digits as a string) as an int, 0 for no limit; anything else
-    is returned as it is, for `checked_limits` to refuse by name."""
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+def _max_bytes(value: object) -> object:
+    """NOISECLF_MAX_BYTES as set (a number, or its digits as a string): an int, None for 0 (no limit). A string
+    of anything else is refused; another value that is no whole number is returned for `checked_limits` to
+    refuse by name."""
+    if isinstance(value, str):
+        if not value.strip().isdigit():
+            raise InputError(f"NOISECLF_MAX_BYTES must be a whole number of bytes (0: no limit), not {value!r}")
+        value = int(value.strip())
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return None if type(value) is int and value == 0 else value
 
 
 def _threshold(value: object) -> object:
@@ -137,13 +140,10 @@ class NoiseclfPipeline:
             keep_html = s.getbool("NOISECLF_KEEP_HTML", False)
         except ValueError as exc:
             raise InputError(f"NOISECLF_KEEP_HTML: {exc}") from None
-        max_bytes = _whole_bytes(s.get("NOISECLF_MAX_BYTES", MAX_BYTES))
-        if isinstance(max_bytes, str):
-            raise InputError(f"NOISECLF_MAX_BYTES must be a whole number of bytes (0: no limit), not {max_bytes!r}")
         return cls(s.get("NOISECLF_MODEL"), output=s.get("NOISECLF_OUTPUT", "text"),
                    prefix=s.get("NOISECLF_FIELD_PREFIX", ""), html_field=s.get("NOISECLF_HTML_FIELD", "html"),
                    url_field=s.get("NOISECLF_URL_FIELD", "url"), keep_html=keep_html,
-                   max_bytes=None if type(max_bytes) is int and max_bytes == 0 else max_bytes,  # type: ignore[arg-type]
+                   max_bytes=_max_bytes(s.get("NOISECLF_MAX_BYTES", MAX_BYTES)),  # type: ignore[arg-type]
                    threshold=_threshold(s.get("NOISECLF_THRESHOLD")),  # type: ignore[arg-type]
                    encoding_field=s.get("NOISECLF_ENCODING_FIELD", "encoding"))
 
@@ -174,9 +174,9 @@ class NoiseclfPipeline:
         if self.max_bytes and len(page) > self.max_bytes:
             raise DropItem(f"noiseclf could not read {url or 'the page'}: over NOISECLF_MAX_BYTES "
                            f"({len(page):,} > {self.max_bytes:,})")
+        charset = None if isinstance(page, str) else _charset(adapter.get(self.encoding_field))
         try:
-            result = await maybe_deferred_to_future(deferToThread(
-                self.extract, page, url, None if isinstance(page, str) else _charset(adapter.get(self.encoding_field))))
+            result = await maybe_deferred_to_future(deferToThread(self.extract, page, url, charset))
         except NoiseclfError as exc:
             named = str(exc) if url and str(exc).startswith(url) else f"{url or 'the page'}: {exc}"
             raise DropItem(f"noiseclf could not read {named}") from exc
@@ -197,4 +197,3 @@ class NoiseclfPipeline:
             self._warned = True
             logger.warning("noiseclf replaces the item's own %s (set NOISECLF_FIELD_PREFIX to keep both); "
                            "said once a crawl", ", ".join(held))
-
