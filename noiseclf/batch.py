@@ -449,15 +449,22 @@ def _stream_records(stream: BinaryIO, source: str, options: BatchOptions) -> Ite
 
 class _ForwardReader:
     """A non-seekable stream (a pipe) as fastwarc wants it: read, plus tell counted by hand. It keeps the
-    bytes read since `keep_from` (the last record's start), up to `keep_max`, to check the stream's end."""
+    bytes read since `keep_from` (the last record's start), up to `keep_max`, to check the stream's end and to
+    read on past a damaged gzip member (`read_on_after`)."""
 
     def __init__(self, stream: BinaryIO, keep_max: int) -> None:
         self._stream = stream
-        self._pos = 0
+        self._pos = 0  # the stream offset of the next byte `read` returns
         self._kept, self._kept_at, self._keep_max = bytearray(), 0, keep_max
+        self._pending = b""  # bytes read from the stream and not yet returned, from `_pos` on
 
     def read(self, size: int = -1) -> bytes:
-        data = self._stream.read(size)
+        if not self._pending:
+            data = self._stream.read(size)
+        elif size < 0:
+            data, self._pending = self._pending + self._stream.read(), b""
+        else:
+            data, self._pending = self._pending[:size], self._pending[size:]
         if self._kept_at >= 0:
             self._kept += data
             if len(self._kept) > self._keep_max:
@@ -477,6 +484,31 @@ class _ForwardReader:
         while self._kept_at >= 0 and self.read(1 << 20):
             pass
         return None if self._kept_at < 0 else (self._kept_at, bytes(self._kept))
+
+    def read_on_after(self, after: int) -> int | None:
+        """Go back to the first gzip member at or after stream offset `after` that decompresses, whole, to a
+        record header (reading on as far as it takes), and return its offset; None where no such member
+        follows, or where the bytes since the last record were more than `keep_max` (the pipe cannot rewind)."""
+        if self._kept_at < 0 or after < self._kept_at:
+            return None
+        data, base = self._kept + self._pending, self._kept_at
+        self._pending, pos = b"", after - base
+        while True:
+            pos = data.find(_GZIP_MAGIC + b"\x08", pos)
+            whole = _whole_record_member(data, pos, ends=False) if pos >= 0 else None
+            if whole:
+                self._kept, self._kept_at, self._pos = bytearray(), base + pos, base + pos
+                self._pending = bytes(data[pos:])
+                return self._pos
+            if whole is False:
+                pos += 1
+                continue
+            more = self._stream.read(1 << 20)  # no magic yet, or a member that runs past what is read
+            if not more or len(data) > self._keep_max:
+                self._kept_at = -1
+                return None
+            pos = max(0, len(data) - 2) if pos < 0 else pos
+            data += more
 
     def tell(self) -> int:
         return self._pos
@@ -663,8 +695,8 @@ def _as_text(value: object) -> str:
 def _warc_records(stream: str | _ForwardReader, source: str, options: BatchOptions) -> Iterator[Record]:
     """Response and conversion records of a WARC/WET file or stream. fastwarc's quirks mode reads on from
     the next record header after bytes that are not one (a Content-Length too short); a gzip member that
-    does not decompress gives an error row, and a `.warc.gz` file is read on from the next member that
-    opens a record (a stream, which cannot seek, ends there)."""
+    does not decompress gives an error row, and a gzipped WARC file or stream is read on from the next member
+    that opens a record."""
     count, last, start = 0, 0, 0
     while True:
         with contextlib.ExitStack() as opened:
@@ -684,7 +716,8 @@ def _warc_records(stream: str | _ForwardReader, source: str, options: BatchOptio
                 if not _is_read_failure(exc):
                     raise
                 damage = describe(exc)
-                start = _next_member(stream, max(last, start) + 1) if isinstance(stream, str) else None
+                after = max(last, start) + 1
+                start = _next_member(stream, after) if isinstance(stream, str) else stream.read_on_after(after)
         went_on = "" if start is None else f"; read on from byte {start:,}"
         yield _failed(source, None, f"{source}: corrupt WARC after {count} records: {damage}{went_on}")
         if start is None:
@@ -718,8 +751,9 @@ def _inflated_head(raw: bytes) -> bytes:
 
 @contextlib.contextmanager
 def _opened_at(stream: str | _ForwardReader, start: int) -> Iterator[str | BinaryIO | _ForwardReader]:
-    """The input as fastwarc reads it from its start, or a WARC file opened at byte `start`."""
-    if not start:
+    """The input as fastwarc reads it from its start, a WARC file opened at byte `start`, or a stream that
+    went back to it."""
+    if not start or isinstance(stream, _ForwardReader):
         yield stream
         return
     with open(stream, "rb") as f:  # type: ignore[arg-type]
@@ -743,8 +777,10 @@ def _next_member(path: str, after: int) -> int | None:
     return None
 
 
-def _whole_record_member(data: mmap.mmap, pos: int, chunk: int = 1 << 20) -> bool:
-    """Whether the gzip member at `pos` decompresses to its end and opens with a WARC record header."""
+def _whole_record_member(data: bytes | bytearray | mmap.mmap, pos: int, chunk: int = 1 << 20,
+                         ends: bool = True) -> bool | None:
+    """Whether the gzip member at `pos` decompresses to its end and opens with a WARC record header; with
+    `ends` False, None for a member that runs past the end of `data` (more bytes may tell)."""
     inflate, head = zlib.decompressobj(wbits=31), b""
     try:
         while not inflate.eof and pos < len(data):
@@ -753,7 +789,9 @@ def _whole_record_member(data: mmap.mmap, pos: int, chunk: int = 1 << 20) -> boo
             pos += chunk
     except zlib.error:
         return False
-    return inflate.eof and head.startswith(b"WARC/1.")
+    if not inflate.eof:
+        return False if ends or head and not head.startswith(b"WARC/1.") else None
+    return head.startswith(b"WARC/1.")
 
 
 def _archive(stream: Any) -> Any:

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from noiseclf import batch
 from noiseclf.batch import (
     BatchError,
     BatchOptions,
@@ -400,16 +401,34 @@ def test_a_corrupt_gzip_member_costs_only_its_record_in_a_warc_file(
     members[2] = members[2][:cut] + bytes(30) + members[2][cut + 30:]
     warc = tmp_path / "damaged.warc.gz"
     warc.write_bytes(b"".join(members))
-    if via == "stdin":  # a pipe cannot seek to the next member: the input ends there
+    if via == "stdin":  # a pipe goes back over what it kept of the damaged member to the next one
         monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(warc.read_bytes()))))
 
     run_batch(["-" if via == "stdin" else str(warc)], options(tmp_path))
 
     rows = read_rows(tmp_path / "out.jsonl")
-    after = ["<urn:r3>", "<urn:r4>"] if via == "file" else []
+    assert [r["id"] for r in rows] == ["<urn:r0>", "<urn:r1>", None, "<urn:r3>", "<urn:r4>"]
+    assert [r["status"] for r in rows] == ["ok", "ok", "error", "ok", "ok"]
+    assert "corrupt WARC after 2 records" in rows[2]["error"]
+    assert f"read on from byte {sum(map(len, members[:3])):,}" in rows[2]["error"]
+
+
+@pytest.mark.parametrize("kept_max, after", [(None, ["<urn:r2>"]), (100_000, [])])
+def test_a_stream_reads_past_a_damaged_member_larger_than_a_read_while_it_kept_the_bytes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept_max: int | None, after: list) -> None:
+    members = [gzip.compress(_raw_response(n, filler=os.urandom(1_500_000).hex())) for n in range(3)]
+    assert min(map(len, members)) > 1 << 20  # each member runs past one read of the stream
+    members[1] = members[1][:len(members[1]) // 2] + bytes(64) + members[1][len(members[1]) // 2 + 64:]
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(b"".join(members)))))
+    if kept_max:  # more than this since the last record: the pipe cannot go back, and the input ends there
+        monkeypatch.setattr(batch, "_STREAM_TAIL_MAX", kept_max)
+
+    run_batch(["-"], options(tmp_path))
+
+    rows = read_rows(tmp_path / "out.jsonl")  # the damaged record's row, then the damage's
     assert [r["id"] for r in rows] == ["<urn:r0>", "<urn:r1>", None, *after]
-    assert rows[2]["status"] == "error" and "corrupt WARC after 2 records" in rows[2]["error"]
-    assert (f"read on from byte {sum(map(len, members[:3])):,}" in rows[2]["error"]) == (via == "file")
+    assert "unreadable payload" in rows[1]["error"] and "corrupt WARC after 2 records" in rows[2]["error"]
+    assert ("read on from byte" in rows[2]["error"]) == (kept_max is None)
 
 
 def test_a_swallowed_record_is_found_whatever_its_version_and_header_order(tmp_path: Path) -> None:
@@ -663,7 +682,7 @@ def test_parquet_from_stdin_or_under_an_unknown_name_is_read_by_its_content(
     assert len(rows) == 10 and rows[9]["error"].startswith(f"{cut}: not a readable Parquet file")
 
 
-def test_gzipped_warc_damaged_mid_stream_loses_no_earlier_record_from_stdin_or_an_unknown_name(
+def test_gzipped_warc_damaged_mid_stream_loses_no_record_from_stdin_or_an_unknown_name(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     warc = tmp_path / "crawl.warc.gz"  # one gzip member per record
     write_warc(warc, [("response", f"https://ex.com/{i}", page(f"P{i}", f"Body {i}.").encode(), "text/html")
@@ -680,11 +699,10 @@ def test_gzipped_warc_damaged_mid_stream_loses_no_earlier_record_from_stdin_or_a
     run_batch(["-", str(unknown)], options(tmp_path))
 
     by_path = [(r["id"], r["status"]) for r in read_rows(tmp_path / "by_path.jsonl")]
-    damage = by_path.index((None, "error"))  # a file by its name is read on from the next member
+    damage = by_path.index((None, "error"))  # each is read on from the next member
     assert 10 < damage < 29 and len(by_path) == 30 and by_path.count((None, "error")) == 1
     assert all(status == "ok" for rid, status in by_path if rid)
-    expected = by_path[:damage + 1]  # a stream ends at the damage
-    assert [(r["id"], r["status"]) for r in read_rows(tmp_path / "out.jsonl")] == expected * 2
+    assert [(r["id"], r["status"]) for r in read_rows(tmp_path / "out.jsonl")] == by_path * 2
 
 
 def test_json_lines_with_a_byte_order_mark_are_sniffed_as_json_lines(tmp_path: Path,
