@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import functools
 import gzip
 import io
 import json
@@ -114,6 +115,7 @@ _TIMEOUT_MAX = 1e8  # seconds; the interval timer overflows not far above
 _POLL_SECONDS = 0.05  # how often an unordered run looks for any finished chunk
 _WATCH_SECONDS = 2.0  # how long the parent waits for a row before checking that workers live
 _READ_ERRORS = (OSError, EOFError, zlib.error)
+_JSONL_OUTPUT_NAMES = (".jsonl", ".jsonl.gz", ".json", ".json.gz", ".ndjson", ".ndjson.gz")
 
 
 class BatchError(NoiseclfError):
@@ -525,7 +527,11 @@ class _ForwardReader:
 def _jsonl_records(stream: BinaryIO, source: str, options: BatchOptions) -> Iterator[Record]:
     """Records of JSON Lines, of a JSON array of objects (Scrapy's `-o items.json`), or of pretty-printed
     objects (a first line of "{" alone), as the head tells."""
-    head = stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES].removeprefix(_BOM).lstrip()  # type: ignore[attr-defined]
+    try:
+        head = stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES].removeprefix(_BOM).lstrip()  # type: ignore[attr-defined]
+    except _READ_ERRORS as exc:  # a `.jsonl.gz` that is not gzip
+        yield _failed(source, None, f"{source}: unreadable: {describe(exc)}")
+        return
     if head[:1] == b"[" or head.split(b"\n", 1)[0].strip() == b"{":  # an array, or an object over many lines
         yield from _json_sequence_records(stream, source, options, array=head[:1] == b"[")
         return
@@ -1316,8 +1322,10 @@ class _Output:
 
     def __init__(self, options: BatchOptions) -> None:
         self.path = None if options.output in (None, "-") else os.path.abspath(options.output)
-        by_name = self.path is not None and self.path.lower().endswith(".parquet")
-        self.parquet = options.output_format == "parquet" or (options.output_format is None and by_name)
+        name = (self.path or "").lower()
+        self.named = "parquet" if name.endswith(".parquet") else "jsonl" if name.endswith(_JSONL_OUTPUT_NAMES) else None
+        self.parquet = options.output_format == "parquet" or (options.output_format is None and self.named == "parquet")
+        self.gzip = not self.parquet and name.endswith(".gz")  # JSON Lines, gzipped as the name says
         self.with_blocks = options.with_blocks
         self.html_text = options.text_format == "html"
         folder, name = os.path.split(self.path or "")
@@ -1328,7 +1336,12 @@ class _Output:
         """Refuse an output that cannot be written, or that is one of the inputs, before any work rather than
         after extracting everything (and overwriting that input)."""
         if self.path is None:
+            if self.parquet and sys.stdout.isatty():
+                raise InputError("Parquet is binary: name an output file (-o rows.parquet) or redirect standard output")
             return
+        if self.named and self.named != ("parquet" if self.parquet else "jsonl"):
+            raise InputError(f"{self.path}: the name says {self.named} and the output format is "
+                             f"{'parquet' if self.parquet else 'jsonl'}; name the file for its format")
         check_writable(self.path)
         for given in inputs:
             if given != "-" and same_file(given, self.path):
@@ -1345,7 +1358,8 @@ class _Output:
         if self.parquet:
             keys = _parquet_keys(where, row_schema(self.with_blocks), self.html_text)
         else:
-            keys = _jsonl_keys(where, partial, self.with_blocks, self.html_text)  # a finished output ends whole
+            # a finished output ends whole
+            keys = _jsonl_keys(where, partial, self.with_blocks, self.html_text, self.gzip)
         if not partial:
             os.replace(self.path, self.partial)
         return keys
@@ -1360,7 +1374,9 @@ class _Output:
         elif self.parquet:
             sink = self._parquet_partial(resume)
         else:
-            sink = _JsonlSink(open(self.partial, "ab" if resume else "wb", buffering=1 << 20), owned=True)
+            mode = "ab" if resume else "wb"  # gzip: a resumed run adds a member
+            opened = gzip.open(self.partial, mode, compresslevel=6) if self.gzip else open(self.partial, mode, 1 << 20)
+            sink = _JsonlSink(opened, owned=True)  # type: ignore[arg-type]
         try:
             yield sink
         finally:
@@ -1398,13 +1414,14 @@ _OTHER_RUN = "so this run cannot resume it; name another output, or leave out re
 _HTML_DOCUMENT = "<!DOCTYPE html>"  # how --text-format html output opens (render.to_html)
 
 
-def _jsonl_keys(path: str, torn: bool, with_blocks: bool, html_text: bool) -> Counter[Key]:
-    """(path, id) of each row of a JSON Lines output; with `torn` (a partial file), after cutting off a torn
-    last line. Rows made with other `--blocks` or with html text against another text format are refused."""
+def _jsonl_keys(path: str, torn: bool, with_blocks: bool, html_text: bool, gzipped: bool = False) -> Counter[Key]:
+    """(path, id) of each row of a JSON Lines output (gzipped or not); with `torn` (a partial file), after cutting
+    off a torn last line. Rows made with other `--blocks` or with html text against another text format are
+    refused."""
     if torn:
-        _cut_torn_line(path)
+        (_cut_torn_gzip if gzipped else _cut_torn_line)(path)
     keys: Counter[Key] = Counter()
-    with open(path, "rb") as rows:
+    with (gzip.open(path, "rb") if gzipped else open(path, "rb")) as rows:
         for lineno, line in enumerate(rows, 1):
             try:
                 row = json.loads(line)
@@ -1439,6 +1456,27 @@ def _cut_torn_line(path: str) -> None:
                 return
             end = start
         f.truncate(0)
+
+
+def _cut_torn_gzip(path: str) -> None:
+    """Rewrite a gzipped file with the whole lines that decompress: a hard kill leaves its last member cut short."""
+    whole = f"{path}.whole"
+    with open(path, "rb") as raw, gzip.open(whole, "wb", compresslevel=6) as out:
+        inflate, rest = zlib.decompressobj(wbits=31), b""
+        for chunk in iter(functools.partial(raw.read, 1 << 20), b""):
+            while chunk:
+                try:
+                    rest += inflate.decompress(chunk)
+                except zlib.error:  # the damage: nothing after it is read
+                    chunk = b""
+                    break
+                chunk = inflate.unused_data if inflate.eof else b""
+                if inflate.eof:  # a member ends: its lines are whole, and the next member starts
+                    inflate = zlib.decompressobj(wbits=31)
+                cut = rest.rfind(b"\n") + 1
+                out.write(rest[:cut])
+                rest = rest[cut:]
+    os.replace(whole, path)
 
 
 def _parquet_keys(path: str, schema: pa.Schema, html_text: bool) -> Counter[Key]:

@@ -75,7 +75,7 @@ def _sources(specs: list[str]) -> list[tuple[str, Optional[str]]]:
 @app.command()
 def extract(
     inputs: list[str] = typer.Argument(..., help="HTML/text files or folders (.gz too), JSON Lines (.jsonl, .ndjson, .json; a .json array of objects too), Parquet (.parquet), WARC/WET (.warc, .wet, .gz), or - for stdin."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file (.jsonl or .parquet); stdout if omitted."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file (.jsonl, .jsonl.gz or .parquet); stdout if omitted."),
     output_format: Optional[str] = typer.Option(None, "--output-format", help="jsonl or parquet (default: from the suffix)."),
     format: str = typer.Option("auto", "--format", "-f", help="auto, html or text: how to read pages."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="A model file (default: the shipped models)."),

@@ -90,7 +90,8 @@ def options(tmp_path: Path, name: str = "out.jsonl", **overrides: Any) -> BatchO
 def read_rows(path: Path) -> list[dict[str, Any]]:
     if path.suffix == ".parquet":
         return pq.read_table(path).to_pylist()
-    return [json.loads(line) for line in path.read_bytes().splitlines()]
+    data = path.read_bytes()
+    return [json.loads(line) for line in (gzip.decompress(data) if path.suffix == ".gz" else data).splitlines()]
 
 
 def write_warc(path: Path, entries: list[tuple[str, str, bytes, str]], compress: bool = True,
@@ -368,6 +369,25 @@ def test_a_wrong_content_length_costs_only_its_own_record(tmp_path: Path, compre
             assert rows[3]["status"] == "error" and rows[4]["status"] == "ok"
     else:  # too short: reading goes on at the next record header
         assert [r["status"] for r in rows if r["id"] != "<urn:r1>"] == ["ok"] * 4
+
+
+def test_a_gz_name_on_content_that_is_no_gzip_costs_that_file_only(tmp_path: Path) -> None:
+    good = tmp_path / "good.html"
+    good.write_text(page("Good", "A page that reads."))
+    plain = tmp_path / "rows.jsonl.gz"  # JSON Lines under a gzip name
+    plain.write_text('{"id": "a", "html": "<p>One.</p>"}\n')
+    bad_method = tmp_path / "items.json.gz"
+    bad_method.write_bytes(b"\x1f\x8b\x07" + bytes(40))  # a gzip magic with an unknown method
+    folder = tmp_path / "more"
+    folder.mkdir()
+    (folder / "rows.jsonl.gz").write_bytes(plain.read_bytes())
+
+    run_batch([str(plain), str(good), str(bad_method), str(folder)], options(tmp_path))
+
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert [(r["path"], r["status"]) for r in rows] == [
+        (str(plain), "error"), (str(good), "ok"), (str(bad_method), "error"), (str(folder / "rows.jsonl.gz"), "error")]
+    assert rows[0]["error"].startswith(f"{plain}: unreadable: ") and "gzip" in rows[0]["error"].lower()
 
 
 def test_a_json_array_of_records_as_scrapy_exports_it(tmp_path: Path) -> None:
@@ -807,7 +827,7 @@ def test_parquet_output_with_blocks(tmp_path: Path) -> None:
     assert rows[1]["blocks"] == [] and rows[2]["blocks"] is None and rows[2]["confidence"] is None
 
 
-@pytest.mark.parametrize("name", ["out.jsonl", "out.parquet"])
+@pytest.mark.parametrize("name", ["out.jsonl", "out.jsonl.gz", "out.parquet"])
 def test_resume_after_interruption_writes_every_record_once(tmp_path: Path, name: str) -> None:
     source = tmp_path / "pages.jsonl"
     ids = numbered_jsonl(source, 10)
@@ -816,11 +836,15 @@ def test_resume_after_interruption_writes_every_record_once(tmp_path: Path, name
     with pytest.raises(KeyboardInterrupt):
         run_batch([str(source)], options(tmp_path, name, extractor_factory=InterruptAfter(4)))
     assert not (tmp_path / name).exists()
-    done = read_rows(partial) if name.endswith(".jsonl") else pq.read_table(partial).to_pylist()
+    done = (pq.read_table(partial).to_pylist() if name.endswith(".parquet")
+            else [json.loads(line) for line in gzip.open(partial)] if name.endswith(".gz") else read_rows(partial))
     assert [r["id"] for r in done] == ids[:4]
     if name.endswith(".jsonl"):
         with open(partial, "ab") as f:
             f.write(b'{"path": "torn')  # what a hard kill mid-write leaves
+    elif name.endswith(".gz"):
+        with open(partial, "ab") as f:
+            f.write(gzip.compress(b'{"path": "torn')[:-6])  # a member cut short
     else:
         (tmp_path / f".{name}.partial.writing").write_bytes(b"PAR1 half a file")
 
@@ -832,6 +856,24 @@ def test_resume_after_interruption_writes_every_record_once(tmp_path: Path, name
     again = run_batch([str(source)], options(tmp_path, name, resume=True))  # finished: nothing to do
     assert (again.resumed, again.records) == (10, 0)
     assert [r["id"] for r in read_rows(tmp_path / name)] == ids
+
+
+def test_a_gz_output_is_gzipped_json_lines_and_a_name_of_the_other_format_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = tmp_path / "pages.jsonl"
+    ids = numbered_jsonl(source, 3)
+
+    run_batch([str(source)], options(tmp_path, "rows.jsonl.gz"))
+
+    assert (tmp_path / "rows.jsonl.gz").read_bytes()[:2] == b"\x1f\x8b"
+    assert [r["id"] for r in read_rows(tmp_path / "rows.jsonl.gz")] == ids
+    with pytest.raises(InputError, match="the name says jsonl and the output format is parquet"):
+        run_batch([str(source)], options(tmp_path, "rows.jsonl", output_format="parquet"))
+    with pytest.raises(InputError, match="the name says parquet and the output format is jsonl"):
+        run_batch([str(source)], options(tmp_path, "rows.parquet", output_format="jsonl"))
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    with pytest.raises(InputError, match="Parquet is binary"):
+        run_batch([str(source)], options(tmp_path, output=None, output_format="parquet"))
 
 
 @pytest.mark.parametrize("name", ["out.jsonl", "out.parquet"])
