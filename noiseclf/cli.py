@@ -118,6 +118,18 @@ def extract(
         _reader_gone()
     except (NoiseclfError, OSError) as exc:
         _fail(exc)
+    _check_inputs_read(inputs, quiet)
+
+
+def _check_inputs_read(inputs: Sequence[str], quiet: bool) -> None:
+    """Exit with status 1 when an input named on the command line is missing or unreadable (its row says so
+    and every other input has its rows), as `cat` does; a bad record inside an input is only its row."""
+    unread = [path for path in inputs if path != "-" and not os.access(path, os.R_OK)]
+    if unread:
+        if not quiet:
+            err.print(Text.assemble(("error:", "red"), f" not found or unreadable: {', '.join(unread)}"),
+                      highlight=False)
+        raise typer.Exit(1)
 
 
 @app.command()

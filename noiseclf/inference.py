@@ -139,6 +139,11 @@ class Extractor:
             raise ModelError(f"no model given and no default model in {default_model_dir()}")
         return cls(models, paths=paths, threshold=threshold)
 
+    def __repr__(self) -> str:
+        models = ", ".join(f"{fmt}={str(self._paths.get(fmt, 'in memory'))!r} threshold {self.threshold_for(fmt)}"
+                           for fmt in sorted(self._models))
+        return f"Extractor({models})"
+
     def with_threshold(self, threshold: float | None) -> Extractor:
         """The same models deciding at `threshold` (None: each model's own)."""
         twin = Extractor(self._models, paths=self._paths, threshold=threshold)
@@ -222,11 +227,14 @@ class Extractor:
 
     def extract(self, content: str | bytes, *, format: str = "auto", source: str = "",
                 url: str | None = None, with_blocks: bool = False, encoding: str | None = None,
-                output: str = "text") -> Extraction:
-        """Extract the title and main text (rendered as text, markdown or html) of one page, str or bytes."""
+                output: str = "text", threshold: float | None = None) -> Extraction:
+        """Extract the title and main text (rendered as text, markdown or html) of one page, str or bytes.
+        `source` (else `url`) names the page in errors; `encoding` is the charset of bytes (an HTTP header's),
+        else sniffed; `threshold` replaces this extractor's for this page."""
         check_output(output, source or url or "")
+        extractor = self if threshold is None else self.with_threshold(threshold)
         doc = segment(content, format=format, source=source or url or "", encoding=encoding)
-        return self.extract_document(doc, with_blocks=with_blocks, output=output)
+        return extractor.extract_document(doc, with_blocks=with_blocks, output=output)
 
 
 def checked_threshold(threshold: object, name: str = "threshold") -> float | None:
@@ -265,7 +273,5 @@ def extract(content: str | bytes, *, format: str = "auto", with_blocks: bool = F
             output: str = "text", threshold: float | None = None) -> Extraction:
     """One-call extraction with the shipped default models (loaded once, on first use); `threshold` as in
     `Extractor.load`."""
-    extractor = _default_extractor()
-    if threshold is not None:
-        extractor = extractor.with_threshold(threshold)
-    return extractor.extract(content, format=format, with_blocks=with_blocks, output=output)
+    return _default_extractor().extract(content, format=format, with_blocks=with_blocks, output=output,
+                                        threshold=threshold)

@@ -19,6 +19,7 @@ from noiseclf import Extraction, Extractor, InputError, ModelError, NoiseclfErro
 from noiseclf.artifact import trees_path
 from noiseclf.features import FEATURE_NAMES, block_features
 from noiseclf.model import load_model, manifest_path, save_model
+from noiseclf.inference import default_model_path
 from noiseclf.scoring import PackedModel
 from noiseclf.render import to_html, to_markdown, to_text
 from noiseclf.segmentation import segment
@@ -252,6 +253,12 @@ def test_a_threshold_trades_recall_for_precision_through_every_entry(extractor: 
     assert extractor.with_threshold(1.0).threshold_for("html") == 1.0
     assert extractor.threshold_for("html") == extractor.manifests["html"].threshold  # the original is unchanged
     assert noiseclf.extract(ARTICLE, threshold=0.0).text.count("\n\n") == len(blocks) - 1
+    assert extractor.extract(ARTICLE, threshold=0.0).text == "\n\n".join(b.text for b in blocks)  # one page's
+    assert extractor.threshold is None
+    assert extractor.extract(ARTICLE).text == "\n\n".join(b.text for b in blocks if b.keep)
+    text_model = str(default_model_path("text"))
+    assert repr(Extractor.load(tiny_model, threshold=cut)) == (
+        f"Extractor(html={str(tiny_model)!r} threshold {cut}, text={text_model!r} threshold {cut})")
     for bad in (1.5, -0.1, float("nan"), "0.5", True):
         with pytest.raises(InputError, match=r"threshold must be a number from 0 to 1 .*, not "):
             Extractor.load(tiny_model, threshold=bad)  # type: ignore[arg-type]

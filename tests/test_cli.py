@@ -88,12 +88,16 @@ def test_extract_keeps_a_row_for_every_bad_input(tmp_path, tiny_model):
     out_file = tmp_path / "out.jsonl"
     result = runner.invoke(app, ["extract", str(good), str(empty), str(binary), str(missing),
                                  "--model", str(tiny_model), "-j", "1", "-q", "-o", str(out_file)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1 and result.output == "", result.output  # a named input missing: status 1, quietly
     out = {r["path"]: r for r in rows(out_file.read_text())}
     assert out[str(good)]["status"] == "ok"
     assert out[str(empty)]["status"] == "empty"
     assert out[str(binary)]["status"] == "error" and "binary" in out[str(binary)]["error"]
     assert out[str(missing)]["status"] == "error" and "missing.html" in out[str(missing)]["error"]
+    read = runner.invoke(app, ["extract", str(good), str(empty), str(binary), "--model", str(tiny_model), "-j", "1"])
+    assert read.exit_code == 0 and "error:" not in read.stderr  # bad content is its row's error, not the run's
+    unread = runner.invoke(app, ["extract", str(good), str(missing), "--model", str(tiny_model), "-j", "1"])
+    assert unread.exit_code == 1 and f"error: not found or unreadable: {missing}" in unread.stderr
 
 
 @pytest.mark.parametrize("args, message", [
