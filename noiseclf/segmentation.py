@@ -53,6 +53,7 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codec
 _ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252",
             "ascii": "cp1252", "iso8859-1": "cp1252", "x-user-defined": "cp1252", "utf8": "utf-8"}
 _HAS_WORD = re.compile(r"\w")
+_MENU_SEPARATORS = re.compile(r"\s[|·•»/]\s")  # between the items of a menu printed on one line
 _TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|·|»|:)\s+")
 _HEADINGS = {f"h{i}": i for i in range(1, 7)}
 _ATTR_DEPTH = 3  # class/id tokens kept from the block's element and this many ancestors
@@ -437,17 +438,18 @@ _walk_blocks = _compiled_walk if COMPILED_WALK else _walk
 
 
 def _best_title(title: str, og: str, blocks: list[Block]) -> str:
-    """og:title, else the first <h1> when it restates the <title>, else the <title> minus its site suffix."""
+    """og:title, else the first <h1> when it restates a part of the <title> ("Reading CSV files — mylib
+    documentation"), else the <title>'s longest part (a site's name is mostly the shorter)."""
     if og:
         return og
     parts = _TITLE_SEPARATORS.split(title) if title else []
-    main = max(parts, key=len) if parts else ""
     first_h1 = next((b.text for b in blocks if b.heading == 1), "")
-    if first_h1 and main:
-        shared = set(main.lower().split()) & set(first_h1.lower().split())
-        if len(shared) >= 0.5 * len(set(main.lower().split())):
+    h1_words = set(first_h1.lower().split())
+    for part in parts:
+        words = set(part.lower().split())
+        if h1_words and len(words & h1_words) >= 0.5 * len(words):
             return first_h1
-    return main or first_h1
+    return max(parts, key=len) if parts else first_h1
 
 
 def segment_html(content: str | bytes, *, source: str = "", encoding: str | None = None) -> Document:
@@ -590,9 +592,9 @@ def segment_text(text: str, *, source: str = "", title: str = "") -> Document:
     text = visible(text.translate(_LINE_BREAKS) if _ODD_CHARS.search(text) else text)
     pieces = _blank_line_pieces(text) if _BLANK_LINE.search(text) else _line_pieces(text.split("\n"))
     blocks = _line_blocks_of(pieces)
-    if not title:  # the first headline-like line: a few words, no sentence of body text
+    if not title:  # the first headline-like line: a few words, no sentence of body text, no menu
         title = next((b.text for b in blocks[:8] if 4 <= len(b.text.split()) <= 25
-                      and not b.text.endswith((".", ":"))), "")
+                      and not b.text.endswith((".", ":")) and len(_MENU_SEPARATORS.findall(b.text)) < 2), "")
     return Document(blocks=tuple(blocks), title=title, format="text", source=source)
 
 

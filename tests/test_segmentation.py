@@ -87,6 +87,24 @@ def test_title_prefers_the_headline_over_the_site_suffix():
     assert segment_html(PAGE).title == "Harbour ferry returns after two years"
 
 
+@pytest.mark.parametrize("title, h1, expected", [
+    ("Reading CSV files — mylib 2.1 documentation", "Reading CSV files", "Reading CSV files"),  # a shorter part
+    ("World news | The Daily Post", "World news", "World news"),
+    ("The Daily Post | Council approves the budget", "Council approves the budget", "Council approves the budget"),
+    ("Spring recipes - Kitchen Notes", "Our favourite dishes", "Spring recipes"),  # no match: the longest part
+])
+def test_title_is_the_headline_that_restates_any_part_of_the_title(title, h1, expected):
+    body = "<p>" + "A paragraph of the page that says what the page is about. " * 3 + "</p>"
+    page = f"<html><head><title>{title}</title></head><body><h1>{h1}</h1>{body}</body></html>"
+    assert segment_html(page).title == expected
+
+
+def test_a_text_page_title_is_no_menu_line():
+    text = ("Home | News | Sport | Weather | Culture\n\nHarbour ferry returns after two years\n\n"
+            "The ferry between the two harbours resumed service on Monday, officials said.")
+    assert segment_text(text).title == "Harbour ferry returns after two years"
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "cp1252", "iso-8859-1", "utf-16"])
 def test_encodings_are_detected_from_meta_or_bom(encoding):
     html = '<html><head><meta charset="{}"></head><body><p>Caf\u00e9 cr\u00e8me, na\u00efve</p></body></html>'
