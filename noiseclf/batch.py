@@ -611,6 +611,9 @@ def _jsonl_record(line: bytes, lineno: int, source: str, options: BatchOptions) 
     where = f"{source}:{lineno}"
     try:
         obj = json.loads(line)
+    except UnicodeDecodeError as exc:
+        return _failed(source, str(lineno), f"{where}: not UTF-8, as JSON Lines are (byte {exc.object[exc.start]:#04x} "
+                                            f"at column {exc.start + 1}); re-encode the file to UTF-8")
     except ValueError as exc:
         return _failed(source, str(lineno), f"{where}: not valid JSON: {exc}")
     return _object_record(obj, where, str(lineno), source, options)
@@ -676,7 +679,10 @@ def _object_record(obj: Any, where: str, position: str, source: str, options: Ba
     fields = (options.content_field, "text") if options.content_field != "text" else ("text",)
     name = next((f for f in fields if obj.get(f) is not None), None)
     if name is None:
-        return _failed(source, rid, f"{where}: no {' or '.join(map(repr, fields))} field", url)
+        if any(f in obj for f in fields):
+            return _failed(source, rid, f"{where}: field {next(f for f in fields if f in obj)!r} is null", url)
+        return _failed(source, rid, f"{where}: no {' or '.join(map(repr, fields))} field (it has "
+                                    f"{', '.join(map(str, obj)) or 'none'}); name one with --content-field", url)
     content = obj[name]
     if not isinstance(content, (str, bytes)):  # bytes: a Parquet binary column
         return _failed(source, rid, f"{where}: field {name!r} is not a string", url)

@@ -334,7 +334,7 @@ def evaluate(
     limit: Optional[int] = typer.Option(None, "--limit", help="At most this many pages per corpus."),
     data: Optional[Path] = typer.Option(None, "--data", help="Folder holding the corpora (default $NOISECLF_DATA, else ../shared/data)."),
     report: Optional[Path] = typer.Option(None, "--report", "-r", help="Write the JSON report here."),
-    worst: int = typer.Option(0, "--worst", help="List the N pages with the lowest score, with kept and missed text."),
+    worst: int = typer.Option(0, "--worst", help="List the N pages with the lowest score in each corpus, with kept and missed text."),
     compare: Optional[str] = typer.Option(None, "--compare", help="Peers to run on the same pages, comma-separated: "
                                           "trafilatura,readability,justext,boilerpy3,resiliparse,c4."),
     plots: Optional[Path] = typer.Option(None, "--plots", help="Write plots and report.md here (and the JSON, "

@@ -260,7 +260,8 @@ def _mostly_outside(paragraph: str, words: set[str]) -> bool:
 
 
 def worst_pages(report: CorpusReport, n: int) -> list[dict]:
-    """The n pages with the lowest primary score, with what was wrongly kept and what was missed."""
+    """The n pages with the lowest primary score, with the paragraphs wrongly kept and the gold lines missed
+    (a gold text may hold a paragraph a line)."""
     scores = report.per_page()
     rows = []
     for i in np.argsort(scores)[:n]:
@@ -270,7 +271,7 @@ def worst_pages(report: CorpusReport, n: int) -> list[dict]:
         rows.append({
             "page": p.key, "score": round(float(scores[int(i)]), 4),
             "kept_not_gold": [x for x in p.output.split("\n\n") if x.strip() and _mostly_outside(x, gold_words)],
-            "gold_missed": [x for x in p.gold.split("\n\n") if x.strip() and _mostly_outside(x, out_words)],
+            "gold_missed": [x for x in p.gold.splitlines() if x.strip() and _mostly_outside(x, out_words)],
         })
     return rows
 

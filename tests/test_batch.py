@@ -175,9 +175,18 @@ def test_jsonl_with_custom_and_default_fields(tmp_path: Path) -> None:
     assert rows[0]["url"] == "https://ex.com/7" and rows[0]["text"] == "Body seven."
     assert rows[1]["text"] == "Only a text field.\n\nSecond."
     assert "not valid JSON" in rows[2]["error"] and f"{custom}:4" in rows[2]["error"]
-    assert "not a string" in rows[3]["error"] and "no 'body' or 'text' field" in rows[4]["error"]
+    assert "not a string" in rows[3]["error"]
+    assert rows[4]["error"].endswith("no 'body' or 'text' field (it has doc_id); name one with --content-field")
     assert rows[6]["text"] == "Default html." and rows[6]["url"] == "https://ex.com/d"
     assert {r["path"] for r in rows[:6]} == {str(custom)}
+    odd = tmp_path / "odd.jsonl"
+    odd.write_bytes(b'{"id": "n", "html": null}\n{"id": "l", "html": "<p>Caf\xe9</p>"}\n')  # a null, and Latin-1
+
+    run_batch([str(odd)], options(tmp_path, "odd_out.jsonl"))
+
+    odd_rows = read_rows(tmp_path / "odd_out.jsonl")
+    assert odd_rows[0]["error"] == f"{odd}:1: field 'html' is null"
+    assert odd_rows[1]["error"].startswith(f"{odd}:2: not UTF-8, as JSON Lines are (byte 0xe9 at column 28)")
 
 
 def test_warc_and_wet_records(tmp_path: Path) -> None:
@@ -525,7 +534,7 @@ def test_parquet_rows_are_records_read_by_column(tmp_path: Path) -> None:
         ("7", "https://ex.com/a", "ok"), ("2", "https://ex.com/b", "ok"), ("9", None, "error"),
         ("10", "https://ex.com/d", "empty"), ("11", "https://ex.com/e", "ok"),
         ("\ufffdbin", None, "ok"), (None, None, "error"), (None, None, "error")]
-    assert rows[0]["text"] == "Caf\xe9 one." and rows[2]["error"] == f"{crawl}:#3: no 'body' or 'text' field"
+    assert rows[0]["text"] == "Caf\xe9 one." and rows[2]["error"] == f"{crawl}:#3: field 'body' is null"
     assert rows[5]["text"] == "First paragraph.\n\nSecond."
     assert rows[6]["error"] == f"{columns}: no column 'body' or 'text' (it has page); name one with --content-field"
     assert rows[7]["error"].startswith(f"{damaged}: not a readable Parquet file")

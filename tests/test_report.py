@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from noiseclf import metrics
 from noiseclf.cli import app
 from noiseclf.augment import plain_markup
-from noiseclf.evaluation import CorpusReport, NoiseclfSystem, PageScore, summarise
+from noiseclf.evaluation import CorpusReport, NoiseclfSystem, PageScore, summarise, worst_pages
 from noiseclf.features import block_features, block_path_ids, block_words
 from noiseclf.inference import Extractor
 from noiseclf.labelling import label_blocks
@@ -392,3 +392,13 @@ def test_worst_pages_print_a_line_each_when_piped(fake: tuple[Path, Path]) -> No
     assert result.exit_code == 0, result.output
     missed = [line for line in result.stdout.splitlines() if line.startswith("  - ")]
     assert missed and max(map(len, missed)) > 80  # not wrapped at rich's 80 columns for a pipe
+
+
+def test_worst_pages_list_gold_missed_line_by_line_whatever_separates_them() -> None:
+    page = PageScore(key="p", shingle=(0.0, 1.0, 1.0), word={"f1": 0.0}, snippets=None, related=None, blocks=None,
+                     cpu_ms=1.0, output="Subscribe to our newsletter today",
+                     gold="Weight 540 g per pair\nVotes by district in the last election\n\nA third paragraph here")
+    rows = worst_pages(CorpusReport("noiseclf", "user", None, "html", [page], {}), 1)
+    assert rows[0]["gold_missed"] == ["Weight 540 g per pair", "Votes by district in the last election",
+                                      "A third paragraph here"]
+    assert rows[0]["kept_not_gold"] == ["Subscribe to our newsletter today"]
