@@ -178,6 +178,9 @@ def read_manifest(path: str | Path) -> Manifest:
         raise ModelError(f"{path}: model file not found")
     mpath = manifest_path(path)
     if not mpath.is_file():
+        beside = next((kind for kind in (".trees.npz", ".manifest.json") if path.name.endswith(kind)), None)
+        if beside:  # one of a model's other two files
+            raise ModelError(f"{path}: a model's {beside} file; name the model's .joblib file beside it")
         raise ModelError(f"{path}: manifest {mpath.name} not found beside the model; refusing to load it")
     try:
         raw = json.loads(mpath.read_text())

@@ -245,7 +245,8 @@ class BatchSummary:
     def line(self) -> str:
         """The one-line summary written to standard error at the end of a run."""
         resumed = f", {self.resumed:,} already done" if self.resumed else ""
-        return (f"noiseclf batch: {self.records:,} records (ok {self.ok:,}, empty {self.empty:,}, "
+        records = f"{self.records:,} record{'' if self.records == 1 else 's'}"
+        return (f"noiseclf batch: {records} (ok {self.ok:,}, empty {self.empty:,}, "
                 f"error {self.error:,}, skipped {self.skipped:,}){resumed} in {self.seconds:.1f} s, "
                 f"{self.records_per_second:,.1f} records/s -> {self.output or 'standard output'}")
 
@@ -1416,7 +1417,7 @@ def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
         return False
 
 
-_OTHER_RUN = "so this run cannot resume it; name another output, or leave out resume to overwrite it"
+_OTHER_RUN = "so this run cannot resume it; name another output, or leave out --resume to overwrite it"
 _HTML_DOCUMENT = "<!DOCTYPE html>"  # how --text-format html output opens (render.to_html)
 
 
@@ -1434,7 +1435,7 @@ def _jsonl_keys(path: str, torn: bool, with_blocks: bool, html_text: bool, gzipp
                 keys[(row["path"], row["id"])] += 1
             except (ValueError, KeyError, TypeError) as exc:
                 raise BatchError(f"{path}:{lineno}: not a noiseclf output row ({exc}), so there is no run to "
-                                 f"resume; name another output, or leave out resume to overwrite it") from None
+                                 f"resume; name another output, or leave out --resume to overwrite it") from None
             if ("blocks" in row) != with_blocks:
                 raise BatchError(f"{path}:{lineno}: a row {'without' if with_blocks else 'with'} blocks (was "
                                  f"--blocks different?), {_OTHER_RUN}")
@@ -1501,7 +1502,7 @@ def _parquet_keys(path: str, schema: pa.Schema, html_text: bool) -> Counter[Key]
         for batch in source.iter_batches(columns=["path", "id"]):
             keys.update(zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()))
     except (pa.ArrowException, OSError) as exc:
-        raise BatchError(f"{path}: output unreadable ({exc}); name another output, or leave out resume to "
+        raise BatchError(f"{path}: output unreadable ({exc}); name another output, or leave out --resume to "
                          f"overwrite it") from None
     return keys
 
@@ -1572,6 +1573,8 @@ def run_batch(inputs: Sequence[str], options: BatchOptions) -> BatchSummary:
     writes `BatchSummary.line()` to standard error.
     """
     start = time.perf_counter()
+    if list(map(os.fspath, inputs)).count("-") > 1:
+        raise InputError("-: standard input can be read once; name it once")
     output = _Output(options)
     output.check(inputs)
     tally = _Tally()

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ._version import __version__
 from .types import MAX_BYTES, InputError, NoiseclfError
 
 if TYPE_CHECKING:
@@ -22,8 +23,20 @@ if TYPE_CHECKING:
     from .tables import CacheEntry
     from .training import TrainConfig
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]},
                   help="Separate the main story of web pages from their boilerplate with a trained block classifier.")
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        print(f"noiseclf {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    """Separate the main story of web pages from their boilerplate with a trained block classifier."""
 
 
 class _Console(Console):
@@ -104,7 +117,8 @@ def extract(
     if jobs is not None and jobs < 1:
         _fail(ValueError("--jobs must be at least 1"))
     if model is not None and not model.is_file():
-        _fail(FileNotFoundError(f"{model}: model file not found"))
+        missing = "a folder, not a model file" if model.is_dir() else "model file not found"
+        _fail(FileNotFoundError(f"{model}: {missing}"))
     if model is not None and not quiet:
         _note_other_format(model, format)
     try:
@@ -573,7 +587,8 @@ def _path_error(path: Path, exc: BaseException) -> InputError:
 
 @app.command()
 def info(model: Optional[Path] = typer.Option(None, "--model", "-m", help="A model file (default: shipped).")) -> None:
-    """Show the manifest of a model: versions, features, training data, validation scores."""
+    """Show the manifest of a model (or of both shipped models): file, versions, features, training data,
+    validation scores."""
     from dataclasses import asdict
 
     from .inference import Extractor
@@ -584,7 +599,9 @@ def info(model: Optional[Path] = typer.Option(None, "--model", "-m", help="A mod
         _fail(exc)
     shown = {}
     for fmt, manifest in ex.manifests.items():
-        shown[fmt] = asdict(manifest)
+        if model is not None and ex.model_files[fmt] != model:  # the shipped model of the other format
+            continue
+        shown[fmt] = {"file": str(ex.model_files[fmt]), **asdict(manifest)}
         shown[fmt]["feature_names"] = f"{len(manifest.feature_names)} features"
         shown[fmt]["feature_probe"] = f"{len(manifest.feature_probe)} sums over the reference page (checked)"
     if _print_or_gone(lambda: sys.stdout.write(json.dumps(shown, indent=2) + "\n")):

@@ -155,6 +155,11 @@ class Extractor:
         return self.model_for(fmt)[0].threshold if self.threshold is None else self.threshold
 
     @property
+    def model_files(self) -> dict[str, Path]:
+        """The file each format's model was loaded from."""
+        return dict(self._paths)
+
+    @property
     def manifests(self) -> dict[str, Manifest]:
         return {fmt: manifest for fmt, (_, manifest) in self._models.items()}
 

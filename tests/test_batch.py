@@ -883,6 +883,8 @@ def test_a_gz_output_is_gzipped_json_lines_and_a_name_of_the_other_format_is_ref
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     with pytest.raises(InputError, match="Parquet is binary"):
         run_batch([str(source)], options(tmp_path, output=None, output_format="parquet"))
+    with pytest.raises(InputError, match="standard input can be read once"):
+        run_batch(["-", str(source), "-"], options(tmp_path))
 
 
 @pytest.mark.parametrize("name", ["out.jsonl", "out.parquet"])
@@ -953,7 +955,7 @@ def test_options_are_checked_and_summary_goes_to_stderr(tmp_path: Path, capsys: 
     summary = run_batch([str(tmp_path / "a.html")], options(tmp_path, quiet=False))
     line = capsys.readouterr().err.strip()
     assert line == summary.line()
-    assert line.startswith("noiseclf batch: 1 records (ok 1, empty 0, error 0, skipped 0) in ")
+    assert line.startswith("noiseclf batch: 1 record (ok 1, empty 0, error 0, skipped 0) in ")
     assert line.endswith(f"records/s -> {tmp_path / 'out.jsonl'}")
 
 

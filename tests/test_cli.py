@@ -5,10 +5,12 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+import noiseclf
 from noiseclf.cli import app
 
 runner = CliRunner()
@@ -142,6 +144,9 @@ def test_extract_keeps_a_row_for_every_bad_input(tmp_path, tiny_model):
     (["evaluate", "--worst", "-1"], "--worst is a number of pages, at least 0, not -1"),
     (["evaluate", "--plots", "/proc/nope"], "/proc/nope: cannot write there"),
     (["info", "-m", "/"], "/: a folder, not a model file"),
+    (["extract", "x.html", "-m", "/"], "/: a folder, not a model file"),
+    (["info", "-m", str(Path(__file__).parents[1] / "artifacts" / "default-html.trees.npz")],
+     "a model's .trees.npz file; name the model's .joblib file"),
     (["evaluate", "--oracle", "-c", "trafilatura_eval"], "--oracle needs a gold text, and trafilatura_eval has"),
     (["extract", "x.html", "--threshold", "1.5"], "threshold (--threshold) must be a number from 0 to 1"),
     (["evaluate", "--threshold", "-0.2"], "threshold (--threshold) must be a number from 0 to 1"),
@@ -174,9 +179,20 @@ def test_extract_refuses_a_folder_as_output_before_any_work(tmp_path):
 def test_info_shows_the_manifest(tiny_model):
     result = runner.invoke(app, ["info", "--model", str(tiny_model)])
     assert result.exit_code == 0, result.output
-    manifest = json.loads(result.stdout)["html"]
-    assert manifest["format"] == "html" and len(manifest["model_sha256"]) == 64
-    assert manifest["feature_names"].endswith("features")
+    shown = json.loads(result.stdout)
+    assert list(shown) == ["html"]  # the given model's alone, not the shipped text model beside it
+    manifest = shown["html"]
+    assert manifest["file"] == str(tiny_model) and manifest["format"] == "html"
+    assert len(manifest["model_sha256"]) == 64 and manifest["feature_names"].endswith("features")
+    shipped = json.loads(runner.invoke(app, ["info"]).stdout)
+    assert {fmt: Path(m["file"]).name for fmt, m in shipped.items()} == {
+        "html": "default-html.joblib", "text": "default-text.joblib"}
+
+
+def test_version_and_short_help():
+    version = runner.invoke(app, ["--version"])
+    assert version.exit_code == 0 and version.stdout.strip() == f"noiseclf {noiseclf.__version__}"
+    assert runner.invoke(app, ["extract", "-h"]).exit_code == 0
 
 
 def tampered(tmp_path, tiny_model):
