@@ -6,7 +6,8 @@ ul/ol in `Block.path`, nested by the number of li on the path), blockquotes, pre
 and table cells. A table's rows and cells are its blocks' enclosing <tr> and <td>/<th> elements
 (`Block.elements`, one per `Block.path` component), so two tables never merge and a cell's blocks
 stay one cell; a first row of <th> only is the header of a Markdown table (rows padded to its
-width), and a table without one is a ` | `-joined line per row. A cell that held no text leaves no
+width), and a table without one has an empty header row. In plain text a data table's rows are lines, their
+cells apart by tabs. A cell that held no text leaves no
 block, so each cell sits at its column (`Block.column`: the colspans before it in its row, not the
 rowspans of rows above) with empty cells before it. In a table where a row keeps text in two cells or more,
 paragraphs, lists and headings inside a cell are that cell's text; a table around a whole story (one cell a
@@ -180,17 +181,47 @@ def to_text(ex: Extraction) -> str:
 
 def plain_text(blocks: Iterable[Block]) -> str:
     """Blocks as plain text: a paragraph each, but the lines of one <pre> that <br> cut into blocks one under
-    another, as the page shows them."""
+    another, as the page shows them, and a data table's rows a line each, their cells apart by tabs."""
+    kept = list(blocks)
+    data_tables = _data_tables(kept)
     paragraphs: list[str] = []
-    last = None
-    for block in blocks:
-        pre = _enclosing(block, _PRE_TAGS) if block.within("pre") else None
-        if pre is not None and pre == last:
+    last: tuple = ()  # ("pre", element) or ("table", table, row, cell) of the block before
+    column = 0  # the column of the last cell written
+    for block in kept:
+        at = _table_place(block, data_tables) if data_tables else None
+        if at is not None and last[:2] == at[:2]:  # the same table: another block of the cell, cell or row
+            if last[2] != at[2]:  # a row a line, a cell at its column
+                paragraphs[-1] += "\n" + "\t" * block.column
+                column = block.column
+            elif last[3] != at[3]:
+                paragraphs[-1] += "\t" * max(1, block.column - column)
+                column = max(column + 1, block.column)
+            else:
+                paragraphs[-1] += " "
+            paragraphs[-1] += block.text
+            last = at
+            continue
+        if at is not None:
+            paragraphs.append("\t" * block.column + block.text)
+            last, column = at, block.column
+            continue
+        pre = ("pre", _enclosing(block, _PRE_TAGS)) if block.within("pre") else ()
+        if pre and pre[1] is not None and pre == last:
             paragraphs[-1] += "\n" + block.shown
         else:
             paragraphs.append(block.shown)
         last = pre
     return "\n\n".join(paragraphs)
+
+
+def _table_place(block: Block, data_tables: set[int]) -> tuple[str, int, int, int] | None:
+    """("table", table, row, cell) of a block inside a data table's cell, else None."""
+    if not (block.within("td") or block.within("th")):
+        return None
+    table, row, cell = (_enclosing(block, tags) for tags in (_TABLE_TAGS, _ROW_TAGS, CELL_TAGS))
+    if table not in data_tables or row is None or cell is None:
+        return None
+    return "table", table, row, cell
 
 
 # ------------------------------------------------------------------------------------------ Markdown
@@ -226,10 +257,12 @@ def _md_fence(body: str) -> str:
 
 
 def _md_table(cells: Sequence[_Item]) -> list[str]:
+    """A GitHub-flavoured table: the first row is its header when it is one, else the header is empty (such a
+    table needs a header row), as pandoc writes a table without one."""
     rows, header = _table_rows(cells)
-    if not header:
-        return [_md_line(" | ".join(_md_cell(c.text) for c in row)) for row in rows]
     lines = ["| " + " | ".join(_md_cell(c.text) for c in row) + " |" for row in rows]
+    if not header:
+        lines.insert(0, "|" + "  |" * len(rows[0]))
     lines.insert(1, "|" + " --- |" * len(rows[0]))
     return ["\n".join(lines)]
 

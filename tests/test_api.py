@@ -21,7 +21,7 @@ from noiseclf.features import FEATURE_NAMES, block_features
 from noiseclf.model import load_model, manifest_path, save_model
 from noiseclf.inference import default_model_path
 from noiseclf.scoring import PackedModel
-from noiseclf.render import to_html, to_markdown, to_text
+from noiseclf.render import plain_text, to_html, to_markdown, to_text
 from noiseclf.segmentation import segment
 from noiseclf.types import ANCESTOR_TAGS
 
@@ -142,9 +142,10 @@ def test_code_keeps_its_lines_and_indentation_in_every_output(extractor: Extract
 
 def test_markdown_tables_without_a_header_row() -> None:
     rows = b"<table><tr><th>Name</th><td>Ada</td></tr><tr><th>Born</th><td>1815</td></tr></table>"
-    assert to_markdown(_all_kept(rows)) == "Name | Ada\n\nBorn | 1815"
+    assert to_markdown(_all_kept(rows)) == "|  |  |\n| --- | --- |\n| Name | Ada |\n| Born | 1815 |"  # still a table
+    assert to_text(_all_kept(rows)) == "Name\tAda\nBorn\t1815"  # a row a line
     plain = b"<table><tr><td>a|b</td><td>c</td></tr></table>"
-    assert to_markdown(_all_kept(plain)) == "a\\|b | c"
+    assert to_markdown(_all_kept(plain)) == "|  |  |\n| --- | --- |\n| a\\|b | c |"
 
 
 def test_table_rows_and_cells_come_from_the_table_not_from_counting_cells() -> None:
@@ -154,7 +155,8 @@ def test_table_rows_and_cells_come_from_the_table_not_from_counting_cells() -> N
             b"<table><tr><td>Other</td><td>table</td></tr></table>")
     markdown = to_markdown(_all_kept(page))
     assert markdown == ("| Name | Age | City |\n| --- | --- | --- |\n| Bob |  | Paris |\n| Ann | 44 | 1 Main St Rome |"
-                        "\n\nOther | table")
+                        "\n\n|  |  |\n| --- | --- |\n| Other | table |")
+    assert to_text(_all_kept(page)) == "Name\tAge\tCity\nBob\t\tParis\nAnn\t44\t1 Main St Rome\n\nOther\ttable"
     spans = (b"<table><tr><th></th><th>2024</th><th>2025</th></tr><tr><th>Sales</th><td></td><td>12</td></tr>"
              b"<tr><td colspan=' 2px'>Total</td><td>30</td></tr>"  # an empty corner, a gap, a colspan
              b"<tr><td></td><td>two<br>lines</td><td colspan='\xc2\xa02'>x</td><td>y</td></tr></table>")
@@ -164,7 +166,7 @@ def test_table_rows_and_cells_come_from_the_table_not_from_counting_cells() -> N
             "<tbody><tr><th>Sales</th><td></td><td>12</td><td></td></tr><tr><td>Total</td><td></td><td>30</td><td></td>"
             "</tr>") in to_html(_all_kept(spans))
     header_only = b"<table><tr><th>A</th><th>B</th></tr></table>"  # no rows under it: no table header
-    assert to_markdown(_all_kept(header_only)) == "A | B"
+    assert to_markdown(_all_kept(header_only)) == "|  |  |\n| --- | --- |\n| A | B |"
     wider = b"<table><tr><th>A</th><th>B</th></tr><tr><td>1</td><td>2</td><td>3</td></tr></table>"
     assert to_markdown(_all_kept(wider)) == "| A | B |  |\n| --- | --- | --- |\n| 1 | 2 | 3 |"
     html = to_html(_all_kept(page))
@@ -248,14 +250,15 @@ def test_a_threshold_trades_recall_for_precision_through_every_entry(extractor: 
     cut = probabilities[len(probabilities) // 2]  # a threshold between the page's own scores
     strict = Extractor.load(tiny_model, threshold=cut).extract(ARTICLE, with_blocks=True)
     assert [b.keep for b in strict.blocks] == [b.probability >= cut for b in blocks]
-    assert strict.text == "\n\n".join(b.text for b in blocks if b.probability >= cut)
-    assert Extractor.load(tiny_model, threshold=0.0).extract(ARTICLE).text == "\n\n".join(b.text for b in blocks)
+    assert strict.text == plain_text(b.block for b in blocks if b.probability >= cut)
+    assert Extractor.load(tiny_model, threshold=0.0).extract(ARTICLE).text == plain_text(b.block for b in blocks)
     assert extractor.with_threshold(1.0).threshold_for("html") == 1.0
     assert extractor.threshold_for("html") == extractor.manifests["html"].threshold  # the original is unchanged
-    assert noiseclf.extract(ARTICLE, threshold=0.0).text.count("\n\n") == len(blocks) - 1
-    assert extractor.extract(ARTICLE, threshold=0.0).text == "\n\n".join(b.text for b in blocks)  # one page's
+    everything = noiseclf.extract(ARTICLE, threshold=0.0, with_blocks=True)
+    assert all(b.keep for b in everything.blocks) and everything.text == plain_text(b.block for b in everything.blocks)
+    assert extractor.extract(ARTICLE, threshold=0.0).text == plain_text(b.block for b in blocks)  # one page's
     assert extractor.threshold is None
-    assert extractor.extract(ARTICLE).text == "\n\n".join(b.text for b in blocks if b.keep)
+    assert extractor.extract(ARTICLE).text == plain_text(b.block for b in blocks if b.keep)
     text_model = str(default_model_path("text"))
     assert repr(Extractor.load(tiny_model, threshold=cut)) == (
         f"Extractor(html={str(tiny_model)!r} threshold {cut}, text={text_model!r} threshold {cut})")
