@@ -627,13 +627,17 @@ _PREAMBLE_BYTES = re.compile(_PREAMBLE.encode(), re.S)
 def sniff_format(content: str | bytes) -> Format:
     """Guess whether content is HTML or plain text from the content itself, not a file name.
 
-    HTML starts with a doctype or <html>, or has two of its common tags and a tag at its start or a closing
-    tag: text that only names tags ("wrap it in <div> or <p>") stays text.
+    HTML starts with a doctype or <html>; or has two of its common tags and a tag at its start or a closing
+    tag; or, a fragment, opens with one of them and closes one ("<p>…</p>"): text that only names tags
+    ("wrap it in <div> or <p>") stays text.
     """
     head = _sniff_head(content)
     if head[:9].lower().startswith(("<!doctype", "<html")):
         return "html"
-    if len(_HTML_SNIFF.findall(head)) < 2:
+    tags = len(_HTML_SNIFF.findall(head))
+    if tags == 1 and _HTML_SNIFF.match(head) and _HTML_CLOSE.search(head):
+        return "html"
+    if tags < 2:
         return "text"
     return "html" if head.startswith("<") or _HTML_CLOSE.search(head) else "text"
 

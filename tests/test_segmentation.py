@@ -369,6 +369,9 @@ def test_text_that_names_tags_is_not_sniffed_as_html():
     assert sniff_format(text) == "text"
     assert texts(segment(text)) == ["The template wraps items in <div> and lines in <p> tags.", PROSE]
     assert sniff_format("Intro words <div>one</div> and <p>two") == "html"
+    fragment = f"<p>{PROSE}</p>"  # one element, as a scraper's selector returns it
+    assert sniff_format(fragment) == "html" and texts(segment(fragment)) == [PROSE]
+    assert sniff_format(f"<p>{PROSE}") == sniff_format(f"Use <p>text</p> for paragraphs. {PROSE}") == "text"
 
 
 @pytest.mark.parametrize("tag", ["blockquote", "ul", "article", "nav", "q", "label", "ins", "abbr"])
