@@ -188,12 +188,23 @@ def train(
                           "--limit": (limit, 1)})
     if base is not None and not user_data:
         _fail(ValueError("--base compares the new model with the base on your pages: give them with --pages"))
-    _check_train_outputs(out, user_data, base, cache)
+    _check_train_outputs(out, user_data, base, cache, data)
     sources = _sources(corpus or ([] if user_data else ["wcxb:dev"]))
+    tested = [f"{name}:{split}" if split else name for name, split in sources
+              if any(_overlap((name, split), test) for test in _sources(list(DEFAULT_EVALUATION)))]
+    if tested:
+        err.print(f"note: training on {', '.join(tested)} takes in pages that `noiseclf evaluate` tests on by "
+                  "default (wcxb:test, dragnet:test, l3s_gn1, cleaneval:final); name another split, such as "
+                  "wcxb:dev, to keep them held out", highlight=False)
     corpus_only = [name for name, given in (("--limit", limit is not None), ("--augment", augment != 0.5),
                                             ("--furniture", furniture), ("--inline-teasers", inline_teasers),
                                             ("--related-lists", related_lists), ("--plain-markup", plain_markup),
                                             ("--draws", draws > 1)) if given]
+    shaping = [name for name, share in (("--inline-teasers", inline_teasers), ("--related-lists", related_lists))
+               if share]
+    if shaping and not augment:
+        err.print(f"note: {' and '.join(shaping)} shape the synthetic teasers that --augment adds, and --augment is 0",
+                  highlight=False)
     if corpus_only and not sources:
         err.print(f"note: {', '.join(corpus_only)} {'apply' if len(corpus_only) > 1 else 'applies'} to corpus pages "
                   "(--corpus) only, not to --pages", highlight=False)
@@ -207,6 +218,15 @@ def train(
         _run_training(config, out, user_data, base)
     except NoiseclfError as exc:
         _fail(exc)
+
+
+def _overlap(a: tuple[Optional[str], Optional[str]], b: tuple[Optional[str], Optional[str]]) -> bool:
+    """Whether two CORPUS[:SPLIT] sources share pages (no split: all of the corpus)."""
+    return a[0] == b[0] and (a[1] is None or b[1] is None or a[1] == b[1])
+
+
+def _named(entries: list[dict]) -> str:
+    return ", ".join(f"{e['corpus']}:{e['split']}" if e.get("split") else str(e.get("corpus")) for e in entries)
 
 
 def _check_train_options(format: str, estimator: str, shares: dict[str, tuple[float, str]],
@@ -229,14 +249,15 @@ def _check_train_options(format: str, estimator: str, shares: dict[str, tuple[fl
             _fail(ValueError(f"{name} is {what[name]}, at least {least}, not {count}"))
 
 
-def _check_train_outputs(out: Path, user_data: list[Path], base: Optional[Path], cache: Optional[Path]) -> None:
+def _check_train_outputs(out: Path, user_data: list[Path], base: Optional[Path], cache: Optional[Path],
+                         data: Optional[Path]) -> None:
     """Refuse, before any work, a model path that cannot be written or would replace an input of the run."""
     from .artifact import manifest_path, trees_path
     from .batch import same_file
+    from .corpora import data_root
     from .userdata import is_page_file, page_files
 
-    for written in (out, trees_path(out), manifest_path(out)):
-        _check_writable(written)
+    _check_writable(out)
     try:
         pages = [file for given in user_data for file in page_files(given)]
     except NoiseclfError as exc:
@@ -249,6 +270,14 @@ def _check_train_outputs(out: Path, user_data: list[Path], base: Optional[Path],
                          "next run; name another --out"))
     if base is not None and same_file(out, base):
         _fail(InputError(f"{out}: the model would overwrite the --base model it is compared with; name another --out"))
+    if out.suffix != ".joblib":  # a .trees.npz or .manifest.json of another model among them
+        _fail(InputError(f"{out}: --out names a .joblib file (its .trees.npz and .manifest.json are written "
+                         "beside it)"))
+    written = (out, trees_path(out), manifest_path(out))
+    for file in written[1:]:
+        _check_writable(file)
+    if any(_in_corpora(file, data) for file in written):
+        _fail(InputError(f"{out}: would be written among the corpora in {data or data_root()}; name another --out"))
     if cache is not None:
         _check_writable(cache, folder=True)
 
@@ -378,6 +407,11 @@ def evaluate(
             _check_model_format(model, format)
         extractor = (Extractor.load(model, threshold=threshold) if format == "html" else
                      Extractor.load(text_path=model, threshold=threshold))
+        trained_on = [entry for entry in extractor.manifests[format].training_data
+                      if any(_overlap((entry.get("corpus"), entry.get("split")), source) for source in sources)]
+        if trained_on:
+            err.print(f"note: the {format} model trained on {_named(trained_on)}, pages scored here: its figures "
+                      "there are not held out", highlight=False)
         corpora.check_sources(sources, data)
         page_sets = [(str(path), read_pages(path)) for path in user_data]
         peers = [make_peer(name) for name in peer_names]
@@ -473,6 +507,17 @@ def _print_worst(worst: dict[str, list[dict]]) -> None:
                 out.print(Text(f"  - {x[:160]}", style="yellow"), highlight=False)
 
 
+def _in_corpora(path: Path, data: Path | None) -> bool:
+    """Whether `path` is (or would be written as) a corpus archive or a file inside a corpus folder under the
+    corpora's folder, by its own name or by the file a link names."""
+    from . import corpora
+
+    root = data or corpora.data_root()
+    held = [root / name for name in corpora.CORPORA] + [root / f"{name}.tar.gz" for name in corpora.CORPORA]
+    places = {p for place in held for p in (place.absolute(), place.resolve())}
+    return any(named.is_relative_to(place) for named in (path.absolute(), path.resolve()) for place in places)
+
+
 def _check_report_target(report: Path, model: Path | None, data: Path | None, plots: Path | None,
                          pages: Sequence[Path] = ()) -> None:
     """Refuse a --report path that is an input of the run (a model file, a corpus file, your pages) or a file
@@ -484,10 +529,9 @@ def _check_report_target(report: Path, model: Path | None, data: Path | None, pl
     used = next((file for file in _model_files(model) if same_file(report, file)), None)
     if used is not None:
         _fail(InputError(f"{report}: is {used}, a file of the model; give the report another name"))
-    root = (data or corpora.data_root()).resolve()
-    held = [root / name for name in corpora.CORPORA] + [root / f"{name}.tar.gz" for name in corpora.CORPORA]
-    if report.exists() and any(report.resolve().is_relative_to(place) for place in held):
-        _fail(InputError(f"{report}: is a file of the corpora in {root}; give the report another name"))
+    if _in_corpora(report, data):
+        _fail(InputError(f"{report}: is a file of the corpora in {data or corpora.data_root()}; "
+                         "give the report another name"))
     if report.exists() and any(report.resolve().is_relative_to(given.resolve()) for given in pages):
         _fail(InputError(f"{report}: is among the pages given with --pages; give the report another name"))
     if plots is not None and report.parent.resolve() == plots.resolve() and report.name in REPORT_FILES:

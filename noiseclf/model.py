@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from functools import partial
 from pathlib import Path
@@ -255,9 +258,11 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: np.ndarray, y: np.ndarray, *, pages: np.ndarray, words: np.ndarray,
             paths: np.ndarray, groups: np.ndarray | None = None, special: np.ndarray | None = None,
-            draws: np.ndarray | None = None) -> BlockClassifier:
+            draws: np.ndarray | None = None, typed: np.ndarray | None = None) -> BlockClassifier:
         """Fit both passes; out-of-fold scores of each pass are kept in `oof_first_` and `oof_proba_`
-        (and with a specialist, its own and the router's in `oof_special_` and `oof_route_`).
+        (and with a specialist, its own and the router's in `oof_special_` and `oof_route_`). The router
+        learns from the rows `typed` (pages whose type is known; default all): a page of a corpus without
+        types is no page of another type.
 
         Folds group rows by `groups` (sites) so the held-out scores are honest; the second pass
         trains on the first pass's out-of-fold scores, as it will see unseen pages at inference.
@@ -278,20 +283,21 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
             self.oof_proba_ = _out_of_fold(second, X2, y, folds, draws)
             self.second_ = fit_per_draw(second, X2, y, draws)
         if self.specialist is not None and special is not None and 0 < np.mean(special) < 1:
-            self._fit_specialist(X, y, pages, np.asarray(special, bool), folds, draws)
+            typed = np.ones(len(X), bool) if typed is None else np.asarray(typed, bool)
+            self._fit_specialist(X, y, pages, np.asarray(special, bool), folds, draws, typed)
         self.n_features_in_ = X.shape[1]
         return self
 
     def _fit_specialist(self, X: np.ndarray, y: np.ndarray, pages: np.ndarray, special: np.ndarray,
-                        folds: list, draws: np.ndarray | None) -> None:
-        """The specialist on the special rows and the router on page profiles, each also out of fold;
-        nothing when a training fold lacks pages of either kind."""
-        if any(special[train].all() or not special[train].any() for train, _ in folds):
+                        folds: list, draws: np.ndarray | None, typed: np.ndarray) -> None:
+        """The specialist on the special rows and the router on the page profiles of typed pages, each also
+        out of fold; nothing when a training fold lacks typed pages of either kind."""
+        if any(not special[train].any() or not (typed[train] & ~special[train]).any() for train, _ in folds):
             return  # a fold without pages of both kinds could fit neither the specialist nor the router
         profiles, slices = page_profiles(X, pages)
         page_of_row = np.repeat(np.arange(len(slices)), [s.stop - s.start for s in slices])
         firsts = [s.start for s in slices]
-        is_special = special[firsts]
+        is_special, page_typed = special[firsts], typed[firsts]
         page_draws = _at(draws, firsts)
         router = self.router if self.router is not None else default_router()
         self.oof_special_ = np.zeros(len(X), np.float32)
@@ -301,12 +307,13 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
             self.oof_special_[test] = fit_per_draw(self.specialist, X[rows], y[rows], _at(draws, rows)
                                                    ).predict_proba(X[test])[:, 1]
             train_pages, test_pages = np.unique(page_of_row[train]), np.unique(page_of_row[test])
+            train_pages = train_pages[page_typed[train_pages]]
             fitted = fit_per_draw(router, profiles[train_pages], is_special[train_pages], _at(page_draws, train_pages))
             route = np.zeros(len(slices))
             route[test_pages] = fitted.predict_proba(profiles[test_pages])[:, 1]
             self.oof_route_[test] = route[page_of_row[test]]
         self.special_ = fit_per_draw(self.specialist, X[special], y[special], _at(draws, special))
-        self.router_ = fit_per_draw(router, profiles, is_special, page_draws)
+        self.router_ = fit_per_draw(router, profiles[page_typed], is_special[page_typed], _at(page_draws, page_typed))
 
     def predict_proba(self, X: np.ndarray, *, pages: np.ndarray | None = None, words: np.ndarray | None = None,
                       paths: np.ndarray | None = None) -> np.ndarray:
@@ -334,24 +341,48 @@ def save_model(model: BlockClassifier, manifest: Manifest, path: str | Path) -> 
     manifest.threshold = float(model.threshold)
     manifest.feature_probe = feature_probe(manifest.format)  # the features of the code that trained it
     packed, tpath, mpath = pack(model), trees_path(path), manifest_path(path)
-    staged = {final: final.with_name(f".{final.name}.partial") for final in (path, tpath, mpath)}
+    staged = {final: _staged_name(final) for final in (path, tpath, mpath)}  # a name of this run's own
     try:  # all three written beside their places first: a failed write leaves the old model whole
         joblib.dump(model, staged[path], compress=3)
         manifest.model_sha256 = file_sha256(staged[path])
         manifest.trees_sha256 = file_sha256(packed.save(staged[tpath])) if packed is not None else ""
         staged[mpath].write_text(json.dumps(asdict(manifest), indent=2, sort_keys=True) + "\n")
-        _swap_in({final: temp for final, temp in staged.items() if temp.exists()},
-                 [tpath] if packed is None else [])  # inference unpickles the joblib file instead
+        with _folder_lock(path.parent):  # two runs saving to one path: one model whole, not a mix of both
+            _swap_in({final: temp for final, temp in staged.items() if packed is not None or final != tpath},
+                     [tpath] if packed is None else [])  # inference unpickles the joblib file instead
     finally:
         for temp in staged.values():
             temp.unlink(missing_ok=True)
     return path
 
 
+def _staged_name(final: Path, suffix: str = ".partial") -> Path:
+    """A new file beside `final` that no other run writes to."""
+    fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=suffix, dir=final.parent)
+    os.close(fd)
+    return Path(name)
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """An exclusive lock on a folder, held while a model's files move into it (no lock where flock is missing)."""
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def _swap_in(staged: dict[Path, Path], dropped: list[Path]) -> None:
     """Move each staged file to its place and remove `dropped`, all or none: the files in place are first set
     aside, and put back if any move fails (OSError names the file that could not be replaced)."""
-    aside = {final: final.with_name(f".{final.name}.old") for final in [*staged, *dropped] if final.exists()}
+    aside = {final: _staged_name(final, ".old") for final in [*staged, *dropped] if final.exists()}
     moved: list[Path] = []
     placed: list[Path] = []
     try:
@@ -365,8 +396,11 @@ def _swap_in(staged: dict[Path, Path], dropped: list[Path]) -> None:
         for final in placed:
             if final not in aside:  # no old file to put back: a new model's first files go
                 final.unlink(missing_ok=True)
-        for final in moved:
-            os.replace(aside[final], final)
+        for final, old in aside.items():
+            if final in moved:
+                os.replace(old, final)
+            else:
+                old.unlink(missing_ok=True)
         raise
     for old in aside.values():
         old.unlink(missing_ok=True)

@@ -195,9 +195,14 @@ def table_schema():
 
 def _identity(location: Path) -> str:
     """The corpus archive or folder as a cache key: its path, size and modification time (a folder's: those of
-    its top-level entries too), so tables of another data folder or of a replaced archive are not reused."""
-    paths = [location, *(sorted(location.iterdir()) if location.is_dir() else ())]
-    return "\n".join(f"{p}\t{p.stat().st_size}\t{p.stat().st_mtime_ns}" for p in paths)
+    every file in it), so tables of another data folder, of a replaced archive or of an edited page or gold
+    file are not reused."""
+    paths = [location, *(sorted(location.rglob("*")) if location.is_dir() else ())]
+    digest = hashlib.sha256()
+    for path in paths:
+        status = path.stat() if path.exists() else path.lstat()  # a link to nothing is still an entry
+        digest.update(f"{path}\t{status.st_size}\t{status.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+    return f"{location}\t{digest.hexdigest()}"
 
 
 def build_table(corpus: str, split: str | None, *, format: Format = "html", limit: int | None = None,
@@ -209,20 +214,51 @@ def build_table(corpus: str, split: str | None, *, format: Format = "html", limi
     change it. `version` keys the cache (default: the code's fingerprint now), so the tables of one training
     run share the fingerprint it records even if the files change during the run."""
     import datasets
+    import pyarrow as pa
 
     location = corpora.corpus_location(corpus, split, root).resolve()  # checked here, not in `datasets`' generator
-    schema = table_schema()
     datasets.disable_progress_bars()
     n_proc = min(max(1, num_proc or os.cpu_count() or 1), TABLE_SHARDS)
     version = version or code_fingerprint()
-    return datasets.Dataset.from_generator(  # a process takes a run of shards: rows stay in shard order
-        _rows, features=schema, cache_dir=str(table_cache("tables", cache_dir, version)),
-        num_proc=n_proc if n_proc > 1 else None,
-        gen_kwargs={"corpus": corpus, "split": split, "format": format, "limit": limit,
-                    "root": str(root or corpora.data_root()), "shards": list(range(TABLE_SHARDS)),
-                    "augment": augment, "furniture": furniture, "inline": inline, "draw": draw,
-                    "plain": plain, "lists": lists, "version": version, "source": _identity(location)},
-    )
+    folder = table_cache("tables", cache_dir, version)
+    gen_kwargs = {"corpus": corpus, "split": split, "format": format, "limit": limit,
+                  "root": str(root or corpora.data_root()), "shards": list(range(TABLE_SHARDS)),
+                  "augment": augment, "furniture": furniture, "inline": inline, "draw": draw,
+                  "plain": plain, "lists": lists, "version": version, "source": _identity(location)}
+
+    def build():
+        try:  # a process takes a run of shards: rows stay in shard order
+            return datasets.Dataset.from_generator(_rows, features=table_schema(), cache_dir=str(folder),
+                                                   num_proc=n_proc if n_proc > 1 else None, gen_kwargs=gen_kwargs)
+        except datasets.exceptions.DatasetGenerationError as exc:  # a page that could not be read, in a worker
+            raise _generation_error(exc, f"{corpus}:{split or 'all'}") from None
+        except Exception as exc:
+            if isinstance(exc.__context__, KeyboardInterrupt):  # Ctrl-C: the pool's last wait timed out after it
+                raise KeyboardInterrupt from None
+            raise
+
+    try:
+        return build()
+    except (OSError, ValueError, pa.ArrowException):  # a cached table damaged: the cache is only a cache
+        shutil.rmtree(folder, ignore_errors=True)
+    return build()
+
+
+def _generation_error(exc: BaseException, table: str) -> InputError:
+    """The error behind a failed table build, as one message: the InputError a worker raised (it reaches here
+    as the text of a remote traceback), else the first cause's last line."""
+    causes = []
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+        causes.append(exc)
+    for cause in causes:
+        if isinstance(cause, InputError):
+            return cause
+        found = re.search(r"(?m)^(?:noiseclf\.types\.)?InputError: (.+)$", str(cause))
+        if found:
+            return InputError(found.group(1))
+    last = str(causes[-1]).strip().splitlines()[-1] if causes and str(causes[-1]).strip() else "unknown error"
+    return InputError(f"the block table of {table} could not be built: {last}")
 
 
 @dataclass

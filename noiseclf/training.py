@@ -172,8 +172,9 @@ def _special_rows(config: TrainConfig, m: BlockMatrix) -> np.ndarray | None:
 
 def _fit(model: BlockClassifier, m: BlockMatrix, special: np.ndarray | None = None,
          draws: np.ndarray | None = None) -> BlockClassifier:
+    typed = (m.page_types != "") if special is not None and m.page_types is not None else None
     return model.fit(m.X, m.y, pages=m.pages, words=m.words, paths=m.paths, groups=m.sites, special=special,
-                     draws=draws)
+                     draws=draws, typed=typed)
 
 
 def _choose_routing(model: BlockClassifier, m: BlockMatrix, special: np.ndarray, val_proba: np.ndarray,

@@ -139,6 +139,8 @@ def test_extract_keeps_a_row_for_every_bad_input(tmp_path, tiny_model):
      "cleaneval and cleaneval:final hold the same pages"),
     (["train", "--base", "b.joblib"], "--base compares the new model with the base on your pages: give them"),
     (["train", "-o", "/proc/nope/m.joblib"], "/proc/nope/m.joblib: cannot write there"),
+    (["train", "-o", "other.manifest.json"], "other.manifest.json: --out names a .joblib file"),
+    (["train", "-o", ""], ".: is a folder, not an output file"),
     (["evaluate", "--limit", "0"], "--limit is a number of pages per corpus, at least 1, not 0"),
     (["evaluate", "--limit", "-1"], "--limit is a number of pages per corpus, at least 1, not -1"),
     (["evaluate", "--worst", "-1"], "--worst is a number of pages, at least 0, not -1"),
@@ -262,3 +264,31 @@ def test_an_empty_cache_variable_means_the_default_cache_not_the_current_folder(
     done = subprocess.run([sys.executable, "-c", "from noiseclf.tables import DEFAULT_CACHE; print(DEFAULT_CACHE)"],
                           capture_output=True, text=True, env=env, cwd=tmp_path, check=True)
     assert done.stdout.strip() == str(tmp_path / ".cache" / "noiseclf")
+
+
+def test_train_refuses_an_out_among_the_corpora(tmp_path):
+    data = tmp_path / "data"
+    (data / "wcxb").mkdir(parents=True)
+    (data / "wcxb" / "metadata.json").write_text("{}")
+    elsewhere = tmp_path / "dragnet-copy"  # a corpus folder linked into the data folder
+    elsewhere.mkdir()
+    (data / "dragnet").symlink_to(elsewhere)
+    for out in (data / "wcxb" / "mine.joblib", elsewhere / "x.joblib"):
+        result = runner.invoke(app, ["train", "--data", str(data), "--limit", "5", "-o", str(out)])
+        assert result.exit_code == 2 and f"would be written among the corpora in {data}" in result.stderr
+    assert sorted(p.name for p in (data / "wcxb").iterdir()) == ["metadata.json"] and not any(elsewhere.iterdir())
+
+
+def test_training_or_scoring_on_pages_the_model_is_tested_or_trained_on_is_noted(tmp_path):
+    trained = runner.invoke(app, ["train", "-c", "wcxb", "-c", "dragnet:train", "--data", str(tmp_path),
+                                  "-o", str(tmp_path / "m.joblib")])
+    assert ("note: training on wcxb takes in pages that `noiseclf evaluate` tests on by default"
+            in " ".join(trained.stderr.split()))
+    assert "dragnet:train" not in trained.stderr.split("note:")[1].split(";")[0]
+    scored = runner.invoke(app, ["evaluate", "-c", "wcxb:dev", "-c", "dragnet:test", "--data", str(tmp_path)])
+    assert "note: the html model trained on wcxb:dev, pages scored here" in " ".join(scored.stderr.split())
+    held_out = runner.invoke(app, ["evaluate", "-c", "wcxb:test", "--data", str(tmp_path)])
+    assert "note:" not in held_out.stderr
+    idle = runner.invoke(app, ["train", "--augment", "0", "--inline-teasers", "0.5", "--data", str(tmp_path),
+                               "-o", str(tmp_path / "m.joblib")])
+    assert "note: --inline-teasers shape the synthetic teasers that --augment adds, and --augment is 0" in idle.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import tarfile
 from pathlib import Path
 
@@ -401,3 +402,75 @@ def test_a_corpus_file_of_another_shape_is_an_error_naming_the_corpus(tmp_path: 
     with pytest.raises(InputError, match=message) as caught:
         list(load_corpus("wcxb", "dev", root=tmp_path / "data", limit=10 ** 30))
     assert str(tmp_path / "data" / "wcxb") in str(caught.value)
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_corpus_page_that_cannot_be_read_fails_the_table_with_one_message(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: int) -> None:
+    from noiseclf import tables
+
+    _story_wcxb(tmp_path / "data", ("river", "harbour", "orchard"))
+    (tmp_path / "data/wcxb/dev/html/0002.html.gz").unlink()
+    monkeypatch.setattr(tables, "TABLE_SHARDS", 2)
+    with pytest.raises(InputError, match=r"wcxb/dev/html/0002\.html\.gz") as raised:
+        tables.build_table("wcxb", "dev", root=tmp_path / "data", cache_dir=tmp_path / "cache", num_proc=processes)
+    assert "\n" not in str(raised.value) and "Traceback" not in str(raised.value)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "delete"])
+def test_a_damaged_cached_table_is_built_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
+    from noiseclf import tables
+
+    _story_wcxb(tmp_path / "data", ("river", "harbour", "orchard", "quarry"))
+    monkeypatch.setattr(tables, "TABLE_SHARDS", 2)
+    build = lambda: tables.build_table("wcxb", "dev", root=tmp_path / "data", cache_dir=tmp_path / "cache",  # noqa: E731
+                                       num_proc=2)
+    first = build()
+    pages, X = list(first["page"]), tables.to_matrix([first]).X  # read before the files under it are damaged
+    del first
+    arrow = sorted((tmp_path / "cache").rglob("*.arrow"))
+    assert arrow
+    if damage == "truncate":
+        arrow[0].write_bytes(arrow[0].read_bytes()[:100])
+    elif damage == "garbage":
+        arrow[0].write_bytes(os.urandom(arrow[0].stat().st_size))
+    else:
+        arrow[-1].unlink()
+
+    again = build()
+
+    assert list(again["page"]) == pages
+    np.testing.assert_array_equal(tables.to_matrix([again]).X, X)
+
+
+def test_ctrl_c_while_a_table_is_built_is_an_interrupt_not_a_pool_timeout(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import datasets
+
+    from noiseclf import tables
+
+    def interrupted(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise TimeoutError from None  # as `datasets`' pool raises it, the interrupt its context
+
+    _story_wcxb(tmp_path / "data", ("river", "harbour"))
+    monkeypatch.setattr(datasets.Dataset, "from_generator", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        tables.build_table("wcxb", "dev", root=tmp_path / "data", cache_dir=tmp_path / "cache", num_proc=1)
+
+
+def test_an_edited_gold_file_in_a_corpus_folder_builds_the_table_again(tmp_path: Path) -> None:
+    from noiseclf import tables
+
+    _story_wcxb(tmp_path / "data", ("river", "harbour", "orchard"))
+    build = lambda: tables.build_table("wcxb", "dev", root=tmp_path / "data", cache_dir=tmp_path / "cache",  # noqa: E731
+                                       num_proc=1)
+    before = np.asarray(build()["label"]).sum()
+    gold = tmp_path / "data/wcxb/dev/ground-truth/0002.json"  # two levels down in the corpus folder
+    record = json.loads(gold.read_text())
+    record["ground_truth"]["main_content"] = ""
+    gold.write_text(json.dumps(record))
+
+    assert np.asarray(build()["label"]).sum() < before

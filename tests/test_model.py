@@ -421,3 +421,23 @@ def test_trees_that_differ_from_the_shipped_ones_in_one_leaf_take_the_table_walk
     assert changed.generated is None
     X32 = _rows_around_thresholds(changed, changed.columns, splits=200, seed=1)
     np.testing.assert_array_equal(changed.raw_scores(X32), changed.raw_scores(X32, compiled=False))
+
+
+def test_the_router_learns_from_typed_pages_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from noiseclf import model as model_module
+
+    X, y, pages, words, paths, article = typed_pages()
+    typed = pages < 30  # pages 30-39 come from a corpus that gives no page types: no "other" pages
+    seen: list[int] = []
+    fit = model_module.fit_per_draw
+
+    def spy(estimator, X_, y_, draws):
+        if X_.shape[0] <= 40:  # page profiles: the router's rows
+            seen.append(X_.shape[0])
+        return fit(estimator, X_, y_, draws)
+
+    monkeypatch.setattr(model_module, "fit_per_draw", spy)
+    BlockClassifier(first=default_trees(10), two_pass=False, n_folds=3, specialist=default_trees(10),
+                    threshold=0.4, route_cut=0.5, route_threshold=0.6).fit(
+        X, y, pages=pages, words=words, paths=paths, special=article & typed, typed=typed)
+    assert seen[-1] == 30 and all(n <= 30 for n in seen)  # the final router, and each fold's

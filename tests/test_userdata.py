@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -365,17 +366,48 @@ def test_validation_says_which_pages_it_held_out_one_by_one(tmp_path: Path) -> N
     assert "out-of-fold (by site):" in result.stderr and (validation["sites"], validation["pages"]) == (14, 14)
 
 
-def test_a_model_that_cannot_be_written_leaves_the_old_one_whole(tmp_path: Path) -> None:
+def test_a_model_that_cannot_be_written_leaves_the_old_one_whole(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from noiseclf import model
+
     result, out = _train(tmp_path, "--pages", str(JSONL))
     assert result.exit_code == 0, result.output
     before = {p.name: p.read_bytes() for p in tmp_path.glob("m.*")}
-    (tmp_path / ".m.manifest.json.partial").mkdir()  # the manifest cannot be written
+    blocked = tmp_path / ".m.manifest.json.blocked"
+    blocked.mkdir()  # the manifest cannot be written
+    staged_name = model._staged_name
+    monkeypatch.setattr(model, "_staged_name", lambda final, suffix=".partial": blocked
+                        if final.name == "m.manifest.json" and suffix == ".partial" else staged_name(final, suffix))
     result, _ = _train(tmp_path, "--pages", str(JSONL), "--max-iter", "6")
     assert result.exit_code == 2 and "the model could not be written" in result.stderr
     assert {p.name: p.read_bytes() for p in tmp_path.glob("m.*")} == before
-    assert sorted(p.name for p in tmp_path.glob(".m.*")) == [".m.manifest.json.partial"]  # no other leftovers
+    assert sorted(p.name for p in tmp_path.glob(".m.*")) == [blocked.name]  # no other leftovers
     assert Extractor.load(out).extract(BRIDGE).text
-    (tmp_path / ".m.manifest.json.partial").rmdir()
+
+
+def test_two_runs_saving_one_model_at_once_leave_one_whole_model(tmp_path: Path) -> None:
+    import threading
+
+    from noiseclf.model import load_model, save_model
+
+    first, manifest = load_model(_train(tmp_path, "--pages", str(JSONL))[1])
+    errors: list[BaseException] = []
+
+    def save(k: int) -> None:
+        try:
+            for _ in range(5):
+                save_model(first, replace(manifest, created=f"run {k}"), tmp_path / "shared.joblib")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    runs = [threading.Thread(target=save, args=(k,)) for k in range(3)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join()
+    assert not errors
+    assert load_model(tmp_path / "shared.joblib")[1].created.startswith("run ")  # its hashes match its files
+    assert not list(tmp_path.glob(".shared.*"))  # nothing staged left behind
 
 
 def test_a_model_whose_last_file_cannot_be_replaced_is_put_back_whole(tmp_path: Path,
