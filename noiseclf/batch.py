@@ -115,6 +115,7 @@ _TIMEOUT_MAX = 1e8  # seconds; the interval timer overflows not far above
 _POLL_SECONDS = 0.05  # how often an unordered run looks for any finished chunk
 _WATCH_SECONDS = 2.0  # how long the parent waits for a row before checking that workers live
 _READ_ERRORS = (OSError, EOFError, zlib.error)
+_RECORD_START = b"WARC/1."
 _JSONL_OUTPUT_NAMES = (".jsonl", ".jsonl.gz", ".json", ".json.gz", ".ndjson", ".ndjson.gz")
 
 
@@ -430,6 +431,9 @@ def _stream_records(stream: BinaryIO, source: str, options: BatchOptions) -> Ite
     try:
         raw = stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]  # type: ignore[attr-defined]
         head = _inflated_head(raw).removeprefix(_BOM).lstrip()
+    except zlib.error:  # a damaged first member: only a WARC, a member a record, can be read on after it
+        yield from _warc_records(_ForwardReader(stream, keep_max=_STREAM_TAIL_MAX), source, options)
+        return
     except _READ_ERRORS as exc:
         yield _failed(source, None, f"{source}: {describe(exc)}")
         return
@@ -506,7 +510,7 @@ class _ForwardReader:
             if whole is False:
                 pos += 1
                 continue
-            more = self._stream.read(1 << 20)  # no magic yet, or a member that runs past what is read
+            more = self._stream.read(max(1 << 20, len(data)))  # no magic yet, or a member running past it
             if not more or len(data) > self._keep_max:
                 self._kept_at = -1
                 return None
@@ -611,7 +615,7 @@ def _jsonl_record(line: bytes, lineno: int, source: str, options: BatchOptions) 
     """One JSON Lines row as a record; a row without usable content becomes an error record."""
     where = f"{source}:{lineno}"
     try:
-        obj = json.loads(line)
+        obj = json.loads(line.decode("utf-8-sig"))  # bytes would be read as UTF-16 or UTF-32 where they look so
     except UnicodeDecodeError as exc:
         return _failed(source, str(lineno), f"{where}: not UTF-8, as JSON Lines are (byte {exc.object[exc.start]:#04x} "
                                             f"at column {exc.start + 1}); re-encode the file to UTF-8")
@@ -682,8 +686,9 @@ def _object_record(obj: Any, where: str, position: str, source: str, options: Ba
     if name is None:
         if any(f in obj for f in fields):
             return _failed(source, rid, f"{where}: field {next(f for f in fields if f in obj)!r} is null", url)
+        held = ", ".join(map(str, list(obj)[:10])) + (", …" if len(obj) > 10 else "")
         return _failed(source, rid, f"{where}: no {' or '.join(map(repr, fields))} field (it has "
-                                    f"{', '.join(map(str, obj)) or 'none'}); name one with --content-field", url)
+                                    f"{held or 'none'}); name one with --content-field", url)
     content = obj[name]
     if not isinstance(content, (str, bytes)):  # bytes: a Parquet binary column
         return _failed(source, rid, f"{where}: field {name!r} is not a string", url)
@@ -732,16 +737,21 @@ def _warc_records(stream: str | _ForwardReader, source: str, options: BatchOptio
                 after = max(last, start) + 1
                 start = _next_member(stream, after) if isinstance(stream, str) else stream.read_on_after(after)
         went_on = "" if start is None else f"; read on from byte {start:,}"
-        yield _failed(source, None, f"{source}: corrupt WARC after {count} records: {damage}{went_on}")
+        yield _failed(source, None, f"{source}: corrupt WARC after {_records(count)}: {damage}{went_on}")
         if start is None:
             return
     if not count and isinstance(stream, str) and not _opens_as_warc(stream):
         yield _failed(source, None, f"{source}: not a WARC file (it opens with no record header)")
         return
-    cut = _last_member_cut(stream, last, skip_first=count > 0)
+    # from the last record read, or the member reading went on at (whole, as read-on found it)
+    cut = _last_member_cut(stream, max(last, start), skip_first=count > 0 or start > 0)
     if cut is not None:
-        yield _failed(source, None, f"{source}: gzip member cut short at byte {cut:,}, after {count} records: "
+        yield _failed(source, None, f"{source}: gzip member cut short at byte {cut:,}, after {_records(count)}: "
                                     "the record in it is lost")
+
+
+def _records(n: int) -> str:
+    return f"{n:,} record{'' if n == 1 else 's'}"
 
 
 def _opens_as_warc(path: str) -> bool:
@@ -798,13 +808,14 @@ def _whole_record_member(data: bytes | bytearray | mmap.mmap, pos: int, chunk: i
     try:
         while not inflate.eof and pos < len(data):
             out = inflate.decompress(data[pos:pos + chunk])
-            head = head or out[:16]
+            if len(head) < len(_RECORD_START):
+                head = (head + out)[:len(_RECORD_START)]
             pos += chunk
     except zlib.error:
         return False
-    if not inflate.eof:
-        return False if ends or head and not head.startswith(b"WARC/1.") else None
-    return head.startswith(b"WARC/1.")
+    if inflate.eof:
+        return head == _RECORD_START
+    return None if not ends and _RECORD_START.startswith(head) else False
 
 
 def _archive(stream: Any) -> Any:
@@ -1330,9 +1341,10 @@ class _Output:
     def __init__(self, options: BatchOptions) -> None:
         self.path = None if options.output in (None, "-") else os.path.abspath(options.output)
         name = (self.path or "").lower()
-        self.named = "parquet" if name.endswith(".parquet") else "jsonl" if name.endswith(_JSONL_OUTPUT_NAMES) else None
+        self.named = ("parquet" if name.endswith((".parquet", ".parquet.gz")) else
+                      "jsonl" if name.endswith(_JSONL_OUTPUT_NAMES) else None)
         self.parquet = options.output_format == "parquet" or (options.output_format is None and self.named == "parquet")
-        self.gzip = not self.parquet and name.endswith(".gz")  # JSON Lines, gzipped as the name says
+        self.gzip = self.named == "jsonl" and name.endswith(".gz")  # JSON Lines, gzipped as the name says
         self.with_blocks = options.with_blocks
         self.html_text = options.text_format == "html"
         folder, name = os.path.split(self.path or "")
@@ -1346,6 +1358,8 @@ class _Output:
             if self.parquet and sys.stdout.isatty():
                 raise InputError("Parquet is binary: name an output file (-o rows.parquet) or redirect standard output")
             return
+        if self.path.lower().endswith(".parquet.gz"):
+            raise InputError(f"{self.path}: Parquet compresses its columns itself; name the file .parquet")
         if self.named and self.named != ("parquet" if self.parquet else "jsonl"):
             raise InputError(f"{self.path}: the name says {self.named} and the output format is "
                              f"{'parquet' if self.parquet else 'jsonl'}; name the file for its format")
@@ -1425,6 +1439,8 @@ def _jsonl_keys(path: str, torn: bool, with_blocks: bool, html_text: bool, gzipp
     """(path, id) of each row of a JSON Lines output (gzipped or not); with `torn` (a partial file), after cutting
     off a torn last line. Rows made with other `--blocks` or with html text against another text format are
     refused."""
+    if gzipped and not _starts_gzip(path):
+        raise BatchError(f"{path}: not gzipped, as its name says, {_OTHER_RUN}")
     if torn:
         (_cut_torn_gzip if gzipped else _cut_torn_line)(path)
     keys: Counter[Key] = Counter()
@@ -1465,9 +1481,27 @@ def _cut_torn_line(path: str) -> None:
         f.truncate(0)
 
 
+def _starts_gzip(path: str) -> bool:
+    """Whether a file is empty or opens with the gzip magic."""
+    with open(path, "rb") as f:
+        head = f.read(2)
+    return not head or head == _GZIP_MAGIC
+
+
 def _cut_torn_gzip(path: str) -> None:
     """Rewrite a gzipped file with the whole lines that decompress: a hard kill leaves its last member cut short."""
     whole = f"{path}.whole"
+    try:
+        _whole_gzip_lines(path, whole)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(whole)
+        raise
+    os.replace(whole, path)
+
+
+def _whole_gzip_lines(path: str, whole: str) -> None:
+    """Write to `whole`, gzipped, the whole lines of the gzip file `path` up to where it stops decompressing."""
     with open(path, "rb") as raw, gzip.open(whole, "wb", compresslevel=6) as out:
         inflate, rest = zlib.decompressobj(wbits=31), b""
         for chunk in iter(functools.partial(raw.read, 1 << 20), b""):
@@ -1475,15 +1509,13 @@ def _cut_torn_gzip(path: str) -> None:
                 try:
                     rest += inflate.decompress(chunk)
                 except zlib.error:  # the damage: nothing after it is read
-                    chunk = b""
-                    break
+                    return
                 chunk = inflate.unused_data if inflate.eof else b""
                 if inflate.eof:  # a member ends: its lines are whole, and the next member starts
                     inflate = zlib.decompressobj(wbits=31)
                 cut = rest.rfind(b"\n") + 1
                 out.write(rest[:cut])
                 rest = rest[cut:]
-    os.replace(whole, path)
 
 
 def _parquet_keys(path: str, schema: pa.Schema, html_text: bool) -> Counter[Key]:

@@ -23,8 +23,7 @@ if TYPE_CHECKING:
     from .tables import CacheEntry
     from .training import TrainConfig
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]},
-                  help="Separate the main story of web pages from their boilerplate with a trained block classifier.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]})
 
 
 def _print_version(wanted: bool) -> None:
@@ -514,8 +513,9 @@ def _in_corpora(path: Path, data: Path | None) -> bool:
 
     root = data or corpora.data_root()
     held = [root / name for name in corpora.CORPORA] + [root / f"{name}.tar.gz" for name in corpora.CORPORA]
-    places = {p for place in held for p in (place.absolute(), place.resolve())}
-    return any(named.is_relative_to(place) for named in (path.absolute(), path.resolve()) for place in places)
+    places = {p for place in held for p in (Path(os.path.abspath(place)), place.resolve())}
+    return any(named.is_relative_to(place) for named in (Path(os.path.abspath(path)), path.resolve())
+               for place in places)
 
 
 def _check_report_target(report: Path, model: Path | None, data: Path | None, plots: Path | None,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -357,10 +357,9 @@ def save_model(model: BlockClassifier, manifest: Manifest, path: str | Path) -> 
 
 
 def _staged_name(final: Path, suffix: str = ".partial") -> Path:
-    """A new file beside `final` that no other run writes to."""
-    fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=suffix, dir=final.parent)
-    os.close(fd)
-    return Path(name)
+    """A name beside `final` that no other run writes to (the file is made by whoever writes it, with the
+    permissions the umask gives, as the model's own)."""
+    return final.with_name(f".{final.name}.{os.getpid()}-{secrets.token_hex(4)}{suffix}")
 
 
 @contextmanager
@@ -381,7 +380,7 @@ def _folder_lock(folder: Path) -> Iterator[None]:
 
 def _swap_in(staged: dict[Path, Path], dropped: list[Path]) -> None:
     """Move each staged file to its place and remove `dropped`, all or none: the files in place are first set
-    aside, and put back if any move fails (OSError names the file that could not be replaced)."""
+    aside, and put back if any move fails or is interrupted (OSError names the file that could not be replaced)."""
     aside = {final: _staged_name(final, ".old") for final in [*staged, *dropped] if final.exists()}
     moved: list[Path] = []
     placed: list[Path] = []
@@ -392,7 +391,7 @@ def _swap_in(staged: dict[Path, Path], dropped: list[Path]) -> None:
         for final, temp in staged.items():
             _replace(temp, final, final)
             placed.append(final)
-    except OSError:
+    except BaseException:  # a failed move, or Ctrl-C between two: the old model goes back
         for final in placed:
             if final not in aside:  # no old file to put back: a new model's first files go
                 final.unlink(missing_ok=True)

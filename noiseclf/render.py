@@ -215,8 +215,9 @@ def plain_text(blocks: Iterable[Block]) -> str:
 
 
 def _table_place(block: Block, data_tables: set[int]) -> tuple[str, int, int, int] | None:
-    """("table", table, row, cell) of a block inside a data table's cell, else None."""
-    if not (block.within("td") or block.within("th")):
+    """("table", table, row, cell) of a block inside a data table's cell, else None (also for code: a <pre> in
+    a cell keeps its lines, a paragraph of its own)."""
+    if not (block.within("td") or block.within("th")) or block.within("pre"):
         return None
     table, row, cell = (_enclosing(block, tags) for tags in (_TABLE_TAGS, _ROW_TAGS, CELL_TAGS))
     if table not in data_tables or row is None or cell is None:

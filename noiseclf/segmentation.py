@@ -53,7 +53,8 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codec
 _ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252",
             "ascii": "cp1252", "iso8859-1": "cp1252", "x-user-defined": "cp1252", "utf8": "utf-8"}
 _HAS_WORD = re.compile(r"\w")
-_MENU_SEPARATORS = re.compile(r"\s[|·•»/]\s")  # between the items of a menu printed on one line
+_MENU_SEPARATORS = re.compile(r"\s[|·•»>]\s")  # between the items of a menu printed on one line
+_MENU_DASHES = re.compile(r"\s[-/]\s")  # the same where titles use them too: three make a menu
 _TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|·|»|:)\s+")
 _HEADINGS = {f"h{i}": i for i in range(1, 7)}
 _ATTR_DEPTH = 3  # class/id tokens kept from the block's element and this many ancestors
@@ -438,18 +439,20 @@ _walk_blocks = _compiled_walk if COMPILED_WALK else _walk
 
 
 def _best_title(title: str, og: str, blocks: list[Block]) -> str:
-    """og:title, else the first <h1> when it restates a part of the <title> ("Reading CSV files — mylib
-    documentation"), else the <title>'s longest part (a site's name is mostly the shorter)."""
+    """og:title, else the first <h1> when it restates the <title>'s longest part or its first ("Reading CSV
+    files — mylib documentation"; not a logo's <h1> restating the site's name after the story's), else the
+    longest part (a site's name is mostly the shorter)."""
     if og:
         return og
     parts = _TITLE_SEPARATORS.split(title) if title else []
+    main = max(parts, key=len) if parts else ""
     first_h1 = next((b.text for b in blocks if b.heading == 1), "")
     h1_words = set(first_h1.lower().split())
-    for part in parts:
+    for part in dict.fromkeys((main, *parts[:1])):
         words = set(part.lower().split())
-        if h1_words and len(words & h1_words) >= 0.5 * len(words):
+        if h1_words and words and len(words & h1_words) >= 0.5 * len(words):
             return first_h1
-    return max(parts, key=len) if parts else first_h1
+    return main or first_h1
 
 
 def segment_html(content: str | bytes, *, source: str = "", encoding: str | None = None) -> Document:
@@ -594,7 +597,8 @@ def segment_text(text: str, *, source: str = "", title: str = "") -> Document:
     blocks = _line_blocks_of(pieces)
     if not title:  # the first headline-like line: a few words, no sentence of body text, no menu
         title = next((b.text for b in blocks[:8] if 4 <= len(b.text.split()) <= 25
-                      and not b.text.endswith((".", ":")) and len(_MENU_SEPARATORS.findall(b.text)) < 2), "")
+                      and not b.text.endswith((".", ":")) and len(_MENU_SEPARATORS.findall(b.text)) < 2
+                      and len(_MENU_DASHES.findall(b.text)) < 3), "")
     return Document(blocks=tuple(blocks), title=title, format="text", source=source)
 
 
@@ -618,6 +622,8 @@ _HTML_SNIFF = re.compile(
     r"<(?:!doctype\s+html|html|head|body|div|p|span|a\s|table|meta|title|script|article|section)\b", re.I
 )
 _ANY_TAG = re.compile(r"<[A-Za-z!/?]")
+_FRAGMENT_OPEN = re.compile(r"<(p|div|span|a|h[1-6]|ul|ol|li|dl|table|tr|td|th|blockquote|pre|main|article|section|"
+                            r"header|footer|nav|aside|figure|em|strong|b|i)\b[^<>]*>", re.I)
 _HTML_CLOSE = re.compile(r"</(?:html|head|body|div|p|span|a|table|title|script|article|section)\s*>", re.I)
 _PREAMBLE = r"\s*(?:<!--.*?-->\s*)*"  # white space and comments before a page's first tag
 _PREAMBLE_TEXT = re.compile("\ufeff?" + _PREAMBLE, re.S)
@@ -635,7 +641,8 @@ def sniff_format(content: str | bytes) -> Format:
     if head[:9].lower().startswith(("<!doctype", "<html")):
         return "html"
     tags = len(_HTML_SNIFF.findall(head))
-    if tags == 1 and _HTML_SNIFF.match(head) and _HTML_CLOSE.search(head):
+    opening = _FRAGMENT_OPEN.match(head)
+    if opening and re.search(f"</{opening.group(1)}\\s*>", head, re.I):  # "<h2>…</h2>", "<ul><li>…</ul>"
         return "html"
     if tags < 2:
         return "text"

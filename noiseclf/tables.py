@@ -10,6 +10,7 @@ types (hint words, ancestor tags, invisible characters) or the row layout rebuil
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -197,7 +198,10 @@ def _identity(location: Path) -> str:
     """The corpus archive or folder as a cache key: its path, size and modification time (a folder's: those of
     every file in it), so tables of another data folder, of a replaced archive or of an edited page or gold
     file are not reused."""
-    paths = [location, *(sorted(location.rglob("*")) if location.is_dir() else ())]
+    paths = [location]
+    if location.is_dir():  # linked folders too
+        paths += sorted(Path(top) / name for top, dirs, files in os.walk(location, followlinks=True)
+                        for name in dirs + files)
     digest = hashlib.sha256()
     for path in paths:
         status = path.stat() if path.exists() else path.lstat()  # a link to nothing is still an entry
@@ -220,11 +224,12 @@ def build_table(corpus: str, split: str | None, *, format: Format = "html", limi
     datasets.disable_progress_bars()
     n_proc = min(max(1, num_proc or os.cpu_count() or 1), TABLE_SHARDS)
     version = version or code_fingerprint()
-    folder = table_cache("tables", cache_dir, version)
     gen_kwargs = {"corpus": corpus, "split": split, "format": format, "limit": limit,
                   "root": str(root or corpora.data_root()), "shards": list(range(TABLE_SHARDS)),
                   "augment": augment, "furniture": furniture, "inline": inline, "draw": draw,
                   "plain": plain, "lists": lists, "version": version, "source": _identity(location)}
+    # a folder a table, so that a damaged one is removed alone
+    folder = table_cache("tables", cache_dir, version) / hashlib.sha256(repr(gen_kwargs).encode()).hexdigest()[:16]
 
     def build():
         try:  # a process takes a run of shards: rows stay in shard order
@@ -239,8 +244,10 @@ def build_table(corpus: str, split: str | None, *, format: Format = "html", limi
 
     try:
         return build()
-    except (OSError, ValueError, pa.ArrowException):  # a cached table damaged: the cache is only a cache
-        shutil.rmtree(folder, ignore_errors=True)
+    except (OSError, pa.ArrowException) as exc:  # a cached table damaged (Arrow's "invalid IPC stream"; a file gone)
+        if isinstance(exc, OSError) and exc.errno not in (None, errno.ENOENT):  # a full disk: the cache is sound
+            raise
+        shutil.rmtree(folder, ignore_errors=True)  # the cache is only a cache
     return build()
 
 

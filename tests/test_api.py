@@ -140,6 +140,12 @@ def test_code_keeps_its_lines_and_indentation_in_every_output(extractor: Extract
     assert code in extractor.with_threshold(0.0).extract(page).text
 
 
+def test_code_in_a_data_table_keeps_its_lines_in_plain_text() -> None:
+    page = (b"<table><tr><td>Example</td><td><pre>def f(x):\n    return x</pre></td></tr>"
+            b"<tr><td>Other</td><td>plain</td></tr></table>")
+    assert to_text(_all_kept(page)) == "Example\n\ndef f(x):\n    return x\n\nOther\tplain"
+
+
 def test_markdown_tables_without_a_header_row() -> None:
     rows = b"<table><tr><th>Name</th><td>Ada</td></tr><tr><th>Born</th><td>1815</td></tr></table>"
     assert to_markdown(_all_kept(rows)) == "|  |  |\n| --- | --- |\n| Name | Ada |\n| Born | 1815 |"  # still a table

@@ -180,13 +180,15 @@ def test_jsonl_with_custom_and_default_fields(tmp_path: Path) -> None:
     assert rows[6]["text"] == "Default html." and rows[6]["url"] == "https://ex.com/d"
     assert {r["path"] for r in rows[:6]} == {str(custom)}
     odd = tmp_path / "odd.jsonl"
-    odd.write_bytes(b'{"id": "n", "html": null}\n{"id": "l", "html": "<p>Caf\xe9</p>"}\n')  # a null, and Latin-1
+    odd.write_bytes(b'{"id": "n", "html": null}\n{"id": "l", "html": "<p>Caf\xe9</p>"}\n'  # a null, and Latin-1
+                    + '{"id": "w", "text": "UTF-16, as PowerShell writes"}\n'.encode("utf-16"))
 
     run_batch([str(odd)], options(tmp_path, "odd_out.jsonl"))
 
     odd_rows = read_rows(tmp_path / "odd_out.jsonl")
     assert odd_rows[0]["error"] == f"{odd}:1: field 'html' is null"
     assert odd_rows[1]["error"].startswith(f"{odd}:2: not UTF-8, as JSON Lines are (byte 0xe9 at column 28)")
+    assert odd_rows[2]["error"].startswith(f"{odd}:3: not UTF-8, as JSON Lines are (byte 0xff at column 1)")
 
 
 def test_warc_and_wet_records(tmp_path: Path) -> None:
@@ -458,6 +460,50 @@ def test_a_stream_reads_past_a_damaged_member_larger_than_a_read_while_it_kept_t
     assert [r["id"] for r in rows] == ["<urn:r0>", "<urn:r1>", None, *after]
     assert "unreadable payload" in rows[1]["error"] and "corrupt WARC after 2 records" in rows[2]["error"]
     assert ("read on from byte" in rows[2]["error"]) == (kept_max is None)
+
+
+def _metadata_record() -> bytes:
+    body = b"fetchTimeMs: 12\r\n"
+    return (b"WARC/1.0\r\nWARC-Type: metadata\r\nWARC-Record-ID: <urn:m>\r\nContent-Type: application/warc-fields\r\n"
+            b"Content-Length: %d\r\n\r\n%s\r\n\r\n" % (len(body), body))
+
+
+@pytest.mark.parametrize("via", ["file", "stdin"])
+def test_damage_read_past_onto_records_that_give_no_row_ends_with_its_one_row(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, via: str) -> None:
+    members = [gzip.compress(r) for r in (_raw_response(0), _raw_response(1), _raw_response(2), _metadata_record())]
+    members[2] = members[2][:30] + bytes(30) + members[2][60:]
+    warc = tmp_path / "tail.warc.gz"
+    warc.write_bytes(b"".join(members))
+    if via == "stdin":
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(warc.read_bytes()))))
+
+    run_batch(["-" if via == "stdin" else str(warc)], options(tmp_path))
+
+    rows = read_rows(tmp_path / "out.jsonl")  # no second row calling the damaged member cut short
+    assert [(r["id"], r["status"]) for r in rows] == [("<urn:r0>", "ok"), ("<urn:r1>", "ok"), (None, "error")]
+
+
+def test_a_stream_whose_first_member_is_damaged_reads_on_as_a_file_does(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    members = [gzip.compress(_raw_response(n, filler=os.urandom(2_000).hex())) for n in range(3)]
+    members[0] = members[0][:200] + bytes(40) + members[0][240:]
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(b"".join(members)))))
+
+    run_batch(["-"], options(tmp_path))
+
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert [r["id"] for r in rows] == [None, "<urn:r1>", "<urn:r2>"]
+    assert f"read on from byte {len(members[0]):,}" in rows[0]["error"]
+
+
+def test_a_member_cut_anywhere_is_one_to_read_on_not_a_damaged_one() -> None:
+    member = gzip.compress(_raw_response(0, filler=os.urandom(3_000).hex()), compresslevel=1)
+    assert batch._whole_record_member(member, 0, ends=False) is True
+    for cut in range(10, len(member)):  # however few bytes of its head decompress so far
+        assert batch._whole_record_member(member[:cut], 0, ends=False) is None, cut
+        assert batch._whole_record_member(member[:cut], 0) is False
+    assert batch._whole_record_member(gzip.compress(b"<html>not a record</html>"), 0, ends=False) is False
 
 
 def test_a_swallowed_record_is_found_whatever_its_version_and_header_order(tmp_path: Path) -> None:
@@ -885,6 +931,11 @@ def test_a_gz_output_is_gzipped_json_lines_and_a_name_of_the_other_format_is_ref
         run_batch([str(source)], options(tmp_path, output=None, output_format="parquet"))
     with pytest.raises(InputError, match="standard input can be read once"):
         run_batch(["-", str(source), "-"], options(tmp_path))
+    with pytest.raises(InputError, match="Parquet compresses its columns itself; name the file .parquet"):
+        run_batch([str(source)], options(tmp_path, "rows.parquet.gz"))
+    (tmp_path / "plain.jsonl.gz").write_text('{"path": "x", "id": null}\n')  # written under a gzip name before
+    with pytest.raises(BatchError, match="plain.jsonl.gz: not gzipped, as its name says, so this run cannot resume"):
+        run_batch([str(source)], options(tmp_path, "plain.jsonl.gz", resume=True))
 
 
 @pytest.mark.parametrize("name", ["out.jsonl", "out.parquet"])

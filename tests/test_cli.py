@@ -277,6 +277,9 @@ def test_train_refuses_an_out_among_the_corpora(tmp_path):
         result = runner.invoke(app, ["train", "--data", str(data), "--limit", "5", "-o", str(out)])
         assert result.exit_code == 2 and f"would be written among the corpora in {data}" in result.stderr
     assert sorted(p.name for p in (data / "wcxb").iterdir()) == ["metadata.json"] and not any(elsewhere.iterdir())
+    beside = runner.invoke(app, ["train", "--data", str(data), "--limit", "5",  # data/m.joblib, by way of ".."
+                                 "-o", str(data / "wcxb" / ".." / "m.joblib")])
+    assert "among the corpora" not in beside.stderr
 
 
 def test_training_or_scoring_on_pages_the_model_is_tested_or_trained_on_is_noted(tmp_path):

@@ -474,3 +474,38 @@ def test_an_edited_gold_file_in_a_corpus_folder_builds_the_table_again(tmp_path:
     gold.write_text(json.dumps(record))
 
     assert np.asarray(build()["label"]).sum() < before
+
+
+def test_a_full_disk_while_one_table_builds_leaves_the_other_tables(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import datasets
+
+    from noiseclf import tables
+
+    _story_wcxb(tmp_path / "data", ("river", "harbour"))
+    build = lambda **kw: tables.build_table("wcxb", "dev", root=tmp_path / "data",  # noqa: E731
+                                            cache_dir=tmp_path / "cache", num_proc=1, **kw)
+    build()
+    kept = sorted((tmp_path / "cache").rglob("*.arrow"))
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(datasets.Dataset, "from_generator", full)
+    with pytest.raises(OSError, match="No space left"):
+        build(augment=1.0)
+    assert kept and all(path.exists() for path in kept)
+
+
+def test_a_corpus_folder_linked_inside_the_corpus_is_part_of_its_identity(tmp_path: Path) -> None:
+    from noiseclf.tables import _identity
+
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "page.html").write_text("<p>One.</p>")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "html").symlink_to(real)
+    before = _identity(corpus)
+    (real / "page.html").write_text("<p>One, edited.</p>")
+    assert _identity(corpus) != before

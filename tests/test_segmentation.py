@@ -92,6 +92,8 @@ def test_title_prefers_the_headline_over_the_site_suffix():
     ("World news | The Daily Post", "World news", "World news"),
     ("The Daily Post | Council approves the budget", "Council approves the budget", "Council approves the budget"),
     ("Spring recipes - Kitchen Notes", "Our favourite dishes", "Spring recipes"),  # no match: the longest part
+    ("Storm floods the coast overnight | The Daily Times", "The Daily Times", "Storm floods the coast overnight"),
+    ("Storm floods the coast overnight - Times", "Times Square reopens", "Storm floods the coast overnight"),
 ])
 def test_title_is_the_headline_that_restates_any_part_of_the_title(title, h1, expected):
     body = "<p>" + "A paragraph of the page that says what the page is about. " * 3 + "</p>"
@@ -103,6 +105,9 @@ def test_a_text_page_title_is_no_menu_line():
     text = ("Home | News | Sport | Weather | Culture\n\nHarbour ferry returns after two years\n\n"
             "The ferry between the two harbours resumed service on Monday, officials said.")
     assert segment_text(text).title == "Harbour ferry returns after two years"
+    dashes = text.replace(" | ", " - ")
+    assert segment_text(dashes).title == "Harbour ferry returns after two years"
+    assert segment_text("Oil / gas / coal prices climb again this winter\n\n" + text).title.startswith("Oil / gas")
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "cp1252", "iso-8859-1", "utf-16"])
@@ -371,6 +376,8 @@ def test_text_that_names_tags_is_not_sniffed_as_html():
     assert sniff_format("Intro words <div>one</div> and <p>two") == "html"
     fragment = f"<p>{PROSE}</p>"  # one element, as a scraper's selector returns it
     assert sniff_format(fragment) == "html" and texts(segment(fragment)) == [PROSE]
+    for element in ("<h2>Sub</h2>", "<ul><li>one</li><li>two</li></ul>", "<blockquote>Quoted.</blockquote>"):
+        assert sniff_format(element) == "html", element
     assert sniff_format(f"<p>{PROSE}") == sniff_format(f"Use <p>text</p> for paragraphs. {PROSE}") == "text"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -408,6 +409,31 @@ def test_two_runs_saving_one_model_at_once_leave_one_whole_model(tmp_path: Path)
     assert not errors
     assert load_model(tmp_path / "shared.joblib")[1].created.startswith("run ")  # its hashes match its files
     assert not list(tmp_path.glob(".shared.*"))  # nothing staged left behind
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert {p.stat().st_mode & 0o777 for p in tmp_path.glob("shared.*")} == {0o666 & ~umask}  # as any file's
+
+
+def test_ctrl_c_while_a_model_moves_in_puts_the_old_one_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from noiseclf import model as model_module
+
+    first, manifest = model_module.load_model(_train(tmp_path, "--pages", str(JSONL))[1])
+    out = tmp_path / "m.joblib"
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("m.*")}
+    moves = []
+    real = model_module._replace
+
+    def interrupted(source, target, named):
+        moves.append(named)
+        if len(moves) == 5:  # the old files set aside, two new ones in place
+            raise KeyboardInterrupt
+        real(source, target, named)
+
+    monkeypatch.setattr(model_module, "_replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        model_module.save_model(first, replace(manifest, created="new"), out)
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("m.*")} == before
+    assert not list(tmp_path.glob(".m.*"))
 
 
 def test_a_model_whose_last_file_cannot_be_replaced_is_put_back_whole(tmp_path: Path,
