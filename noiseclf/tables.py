@@ -198,15 +198,24 @@ def _identity(location: Path) -> str:
     """The corpus archive or folder as a cache key: its path, size and modification time (a folder's: those of
     every file in it), so tables of another data folder, of a replaced archive or of an edited page or gold
     file are not reused."""
-    paths = [location]
-    if location.is_dir():  # linked folders too
-        paths += sorted(Path(top) / name for top, dirs, files in os.walk(location, followlinks=True)
-                        for name in dirs + files)
+    paths = [location, *(sorted(_files_within(location)) if location.is_dir() else ())]
     digest = hashlib.sha256()
     for path in paths:
         status = path.stat() if path.exists() else path.lstat()  # a link to nothing is still an entry
         digest.update(f"{path}\t{status.st_size}\t{status.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
     return f"{location}\t{digest.hexdigest()}"
+
+
+def _files_within(folder: Path) -> Iterator[Path]:
+    """Every entry under a folder, linked folders too, each real folder once (a link loop ends)."""
+    seen: set[str] = set()
+    for top, dirs, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(top)
+        if real in seen:
+            dirs.clear()
+            continue
+        seen.add(real)
+        yield from (Path(top) / name for name in dirs + files)
 
 
 def build_table(corpus: str, split: str | None, *, format: Format = "html", limit: int | None = None,

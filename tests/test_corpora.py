@@ -509,3 +509,5 @@ def test_a_corpus_folder_linked_inside_the_corpus_is_part_of_its_identity(tmp_pa
     before = _identity(corpus)
     (real / "page.html").write_text("<p>One, edited.</p>")
     assert _identity(corpus) != before
+    (real / "loop").symlink_to(corpus)  # a link back up: walked once
+    assert _identity(corpus) != before
