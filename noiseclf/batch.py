@@ -431,8 +431,9 @@ def _stream_records(stream: BinaryIO, source: str, options: BatchOptions) -> Ite
     try:
         raw = stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]  # type: ignore[attr-defined]
         head = _inflated_head(raw).removeprefix(_BOM).lstrip()
-    except zlib.error:  # a damaged first member: only a WARC, a member a record, can be read on after it
-        yield from _warc_records(_ForwardReader(stream, keep_max=_STREAM_TAIL_MAX), source, options)
+    except zlib.error as exc:  # a damaged first member: only a WARC, a member a record, can be read on after it
+        yield from _read_on_or_fail(_warc_records(_ForwardReader(stream, keep_max=_STREAM_TAIL_MAX), source, options),
+                                    source, exc)
         return
     except _READ_ERRORS as exc:
         yield _failed(source, None, f"{source}: {describe(exc)}")
@@ -452,6 +453,18 @@ def _stream_records(stream: BinaryIO, source: str, options: BatchOptions) -> Ite
             yield _page_record(stream, source, "auto", options)
         except _READ_ERRORS as exc:
             yield _failed(source, None, f"{source}: {describe(exc)}")
+
+
+def _read_on_or_fail(records: Iterator[Record], source: str, damage: BaseException) -> Iterator[Record]:
+    """The records of a gzip stream read as a WARC after its first member failed; where no member after it
+    opens a record either, it was no WARC that can be told: one row for the damage."""
+    first = next(records, None)
+    if first is not None and first.error and " after 0 records: " in first.error and "read on from" not in first.error:
+        yield _failed(source, None, f"{source}: unreadable: gzip data damaged from its start ({describe(damage)})")
+        return
+    if first is not None:
+        yield first
+    yield from records
 
 
 class _ForwardReader:
@@ -740,7 +753,7 @@ def _warc_records(stream: str | _ForwardReader, source: str, options: BatchOptio
         yield _failed(source, None, f"{source}: corrupt WARC after {_records(count)}: {damage}{went_on}")
         if start is None:
             return
-    if not count and isinstance(stream, str) and not _opens_as_warc(stream):
+    if not count and not start and isinstance(stream, str) and not _opens_as_warc(stream):  # read-on found a record
         yield _failed(source, None, f"{source}: not a WARC file (it opens with no record header)")
         return
     # from the last record read, or the member reading went on at (whole, as read-on found it)
@@ -803,7 +816,8 @@ def _next_member(path: str, after: int) -> int | None:
 def _whole_record_member(data: bytes | bytearray | mmap.mmap, pos: int, chunk: int = 1 << 20,
                          ends: bool = True) -> bool | None:
     """Whether the gzip member at `pos` decompresses to its end and opens with a WARC record header; with
-    `ends` False, None for a member that runs past the end of `data` (more bytes may tell)."""
+    `ends` False, None for a member that runs past the end of `data` while what it opens with may still be one
+    (more bytes may tell)."""
     inflate, head = zlib.decompressobj(wbits=31), b""
     try:
         while not inflate.eof and pos < len(data):
@@ -891,7 +905,7 @@ def _warc_record(rec: Any, source: str, cap: int | None) -> Iterator[Record]:
         return
     try:
         body = rec.reader.read()
-        swallowed = _NEXT_WARC_RECORD.search(body) if b"WARC/1." in body else None  # the regex is slow
+        swallowed = _NEXT_WARC_RECORD.search(body) if _RECORD_START in body else None  # the regex is slow
         if swallowed:
             yield _failed(source, rid, f"{url or rid}: its Content-Length {length.strip()} runs into the next "
                                        f"record, {len(body) - swallowed.start():,} bytes before its end", url)
@@ -1344,7 +1358,7 @@ class _Output:
         self.named = ("parquet" if name.endswith((".parquet", ".parquet.gz")) else
                       "jsonl" if name.endswith(_JSONL_OUTPUT_NAMES) else None)
         self.parquet = options.output_format == "parquet" or (options.output_format is None and self.named == "parquet")
-        self.gzip = self.named == "jsonl" and name.endswith(".gz")  # JSON Lines, gzipped as the name says
+        self.gzip = not self.parquet and name.endswith(".gz")  # JSON Lines, gzipped as the name says
         self.with_blocks = options.with_blocks
         self.html_text = options.text_format == "html"
         folder, name = os.path.split(self.path or "")
@@ -1358,7 +1372,7 @@ class _Output:
             if self.parquet and sys.stdout.isatty():
                 raise InputError("Parquet is binary: name an output file (-o rows.parquet) or redirect standard output")
             return
-        if self.path.lower().endswith(".parquet.gz"):
+        if self.parquet and self.path.lower().endswith(".gz"):
             raise InputError(f"{self.path}: Parquet compresses its columns itself; name the file .parquet")
         if self.named and self.named != ("parquet" if self.parquet else "jsonl"):
             raise InputError(f"{self.path}: the name says {self.named} and the output format is "

@@ -382,24 +382,18 @@ def _swap_in(staged: dict[Path, Path], dropped: list[Path]) -> None:
     """Move each staged file to its place and remove `dropped`, all or none: the files in place are first set
     aside, and put back if any move fails or is interrupted (OSError names the file that could not be replaced)."""
     aside = {final: _staged_name(final, ".old") for final in [*staged, *dropped] if final.exists()}
-    moved: list[Path] = []
-    placed: list[Path] = []
     try:
         for final, old in aside.items():
             _replace(final, old, final)
-            moved.append(final)
         for final, temp in staged.items():
             _replace(temp, final, final)
-            placed.append(final)
-    except BaseException:  # a failed move, or Ctrl-C between two: the old model goes back
-        for final in placed:
-            if final not in aside:  # no old file to put back: a new model's first files go
+    except BaseException:  # a failed move, or Ctrl-C between two: what is on disk tells what to put back
+        for final, temp in staged.items():
+            if final not in aside and not temp.exists():  # a new model's file already in place goes
                 final.unlink(missing_ok=True)
         for final, old in aside.items():
-            if final in moved:
+            if old.exists():
                 os.replace(old, final)
-            else:
-                old.unlink(missing_ok=True)
         raise
     for old in aside.values():
         old.unlink(missing_ok=True)

@@ -53,8 +53,7 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codec
 _ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252",
             "ascii": "cp1252", "iso8859-1": "cp1252", "x-user-defined": "cp1252", "utf8": "utf-8"}
 _HAS_WORD = re.compile(r"\w")
-_MENU_SEPARATORS = re.compile(r"\s[|·•»>]\s")  # between the items of a menu printed on one line
-_MENU_DASHES = re.compile(r"\s[-/]\s")  # the same where titles use them too: three make a menu
+_MENU_SEPARATORS = re.compile(r"\s[|·•»>/\-–—]\s")  # between the items of a menu printed on one line
 _TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|·|»|:)\s+")
 _HEADINGS = {f"h{i}": i for i in range(1, 7)}
 _ATTR_DEPTH = 3  # class/id tokens kept from the block's element and this many ancestors
@@ -439,16 +438,18 @@ _walk_blocks = _compiled_walk if COMPILED_WALK else _walk
 
 
 def _best_title(title: str, og: str, blocks: list[Block]) -> str:
-    """og:title, else the first <h1> when it restates the <title>'s longest part or its first ("Reading CSV
-    files — mylib documentation"; not a logo's <h1> restating the site's name after the story's), else the
+    """og:title, else the first <h1> when it restates the <title>'s longest part, or its first ("Reading CSV
+    files — mylib documentation") unless the <h1> is a link (a logo's, restating the site's name), else the
     longest part (a site's name is mostly the shorter)."""
     if og:
         return og
     parts = _TITLE_SEPARATORS.split(title) if title else []
     main = max(parts, key=len) if parts else ""
-    first_h1 = next((b.text for b in blocks if b.heading == 1), "")
+    h1 = next((b for b in blocks if b.heading == 1), None)
+    first_h1 = h1.text if h1 is not None else ""
     h1_words = set(first_h1.lower().split())
-    for part in dict.fromkeys((main, *parts[:1])):
+    logo = h1 is not None and h1.link_chars >= len(first_h1)
+    for part in dict.fromkeys((main, *([] if logo else parts[:1]))):
         words = set(part.lower().split())
         if h1_words and words and len(words & h1_words) >= 0.5 * len(words):
             return first_h1
@@ -597,9 +598,14 @@ def segment_text(text: str, *, source: str = "", title: str = "") -> Document:
     blocks = _line_blocks_of(pieces)
     if not title:  # the first headline-like line: a few words, no sentence of body text, no menu
         title = next((b.text for b in blocks[:8] if 4 <= len(b.text.split()) <= 25
-                      and not b.text.endswith((".", ":")) and len(_MENU_SEPARATORS.findall(b.text)) < 2
-                      and len(_MENU_DASHES.findall(b.text)) < 3), "")
+                      and not b.text.endswith((".", ":")) and not _menu_line(b.text)), "")
     return Document(blocks=tuple(blocks), title=title, format="text", source=source)
+
+
+def _menu_line(text: str) -> bool:
+    """A menu printed on one line: three items or more, none over two words ("Home | News | Sport")."""
+    items = _MENU_SEPARATORS.split(text)
+    return len(items) >= 3 and all(len(item.split()) <= 2 for item in items)
 
 
 def flatten(doc: Document) -> str:
@@ -641,6 +647,8 @@ def sniff_format(content: str | bytes) -> Format:
     if head[:9].lower().startswith(("<!doctype", "<html")):
         return "html"
     tags = len(_HTML_SNIFF.findall(head))
+    if tags == 1 and _HTML_SNIFF.match(head) and _HTML_CLOSE.search(head):  # "<body>…</body>", "<title>…</title>"
+        return "html"
     opening = _FRAGMENT_OPEN.match(head)
     if opening and re.search(f"</{opening.group(1)}\\s*>", head, re.I):  # "<h2>…</h2>", "<ul><li>…</ul>"
         return "html"

@@ -253,7 +253,8 @@ def build_table(corpus: str, split: str | None, *, format: Format = "html", limi
 
     try:
         return build()
-    except (OSError, pa.ArrowException) as exc:  # a cached table damaged (Arrow's "invalid IPC stream"; a file gone)
+    except (OSError, ValueError, pa.ArrowException) as exc:  # a cached table damaged: Arrow's "invalid IPC stream",
+        # a file gone, its dataset_info.json cut short
         if isinstance(exc, OSError) and exc.errno not in (None, errno.ENOENT):  # a full disk: the cache is sound
             raise
         shutil.rmtree(folder, ignore_errors=True)  # the cache is only a cache

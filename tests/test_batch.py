@@ -497,6 +497,32 @@ def test_a_stream_whose_first_member_is_damaged_reads_on_as_a_file_does(tmp_path
     assert f"read on from byte {len(members[0]):,}" in rows[0]["error"]
 
 
+@pytest.mark.parametrize("via", ["file", "stdin"])
+def test_a_first_member_damaged_before_records_of_no_row_is_one_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   via: str) -> None:
+    first = gzip.compress(_raw_response(0))
+    warc = tmp_path / "first.warc.gz"
+    warc.write_bytes(first[:30] + bytes(30) + first[60:] + gzip.compress(_metadata_record()))
+    if via == "stdin":
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(warc.read_bytes()))))
+
+    run_batch(["-" if via == "stdin" else str(warc)], options(tmp_path))
+
+    rows = read_rows(tmp_path / "out.jsonl")  # no "not a WARC file" row after the read-on found a record
+    assert len(rows) == 1 and "corrupt WARC after 0 records" in rows[0]["error"] and "read on from" in rows[0]["error"]
+
+
+def test_a_gzip_stream_damaged_from_its_start_that_holds_no_warc_says_so(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    data = gzip.compress(b'{"id": "a", "html": "<p>One.</p>"}\n' * 50)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(data[:10] + bytes(20) + data[30:]))))
+
+    run_batch(["-"], options(tmp_path))
+
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert len(rows) == 1 and rows[0]["error"].startswith("-: unreadable: gzip data damaged from its start")
+
+
 def test_a_member_cut_anywhere_is_one_to_read_on_not_a_damaged_one() -> None:
     member = gzip.compress(_raw_response(0, filler=os.urandom(3_000).hex()), compresslevel=1)
     assert batch._whole_record_member(member, 0, ends=False) is True
@@ -919,8 +945,9 @@ def test_a_gz_output_is_gzipped_json_lines_and_a_name_of_the_other_format_is_ref
     ids = numbered_jsonl(source, 3)
 
     run_batch([str(source)], options(tmp_path, "rows.jsonl.gz"))
+    run_batch([str(source)], options(tmp_path, "rows.gz"))
 
-    assert (tmp_path / "rows.jsonl.gz").read_bytes()[:2] == b"\x1f\x8b"
+    assert (tmp_path / "rows.jsonl.gz").read_bytes()[:2] == (tmp_path / "rows.gz").read_bytes()[:2] == b"\x1f\x8b"
     assert [r["id"] for r in read_rows(tmp_path / "rows.jsonl.gz")] == ids
     with pytest.raises(InputError, match="the name says jsonl and the output format is parquet"):
         run_batch([str(source)], options(tmp_path, "rows.jsonl", output_format="parquet"))

@@ -417,7 +417,7 @@ def test_a_corpus_page_that_cannot_be_read_fails_the_table_with_one_message(
     assert "\n" not in str(raised.value) and "Traceback" not in str(raised.value)
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "delete"])
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "delete", "info"])
 def test_a_damaged_cached_table_is_built_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
     from noiseclf import tables
 
@@ -434,6 +434,9 @@ def test_a_damaged_cached_table_is_built_again(tmp_path: Path, monkeypatch: pyte
         arrow[0].write_bytes(arrow[0].read_bytes()[:100])
     elif damage == "garbage":
         arrow[0].write_bytes(os.urandom(arrow[0].stat().st_size))
+    elif damage == "info":  # the table's description cut short
+        info = next((tmp_path / "cache").rglob("dataset_info.json"))
+        info.write_text(info.read_text()[: len(info.read_text()) // 2])
     else:
         arrow[-1].unlink()
 

@@ -94,8 +94,10 @@ def test_title_prefers_the_headline_over_the_site_suffix():
     ("Spring recipes - Kitchen Notes", "Our favourite dishes", "Spring recipes"),  # no match: the longest part
     ("Storm floods the coast overnight | The Daily Times", "The Daily Times", "Storm floods the coast overnight"),
     ("Storm floods the coast overnight - Times", "Times Square reopens", "Storm floods the coast overnight"),
+    ("The Daily Times | Storm floods the coast overnight", "<a href='/'>The Daily Times</a>",  # a logo's <h1>
+     "Storm floods the coast overnight"),
 ])
-def test_title_is_the_headline_that_restates_any_part_of_the_title(title, h1, expected):
+def test_title_is_the_headline_that_restates_the_longest_or_first_part_of_the_title(title, h1, expected):
     body = "<p>" + "A paragraph of the page that says what the page is about. " * 3 + "</p>"
     page = f"<html><head><title>{title}</title></head><body><h1>{h1}</h1>{body}</body></html>"
     assert segment_html(page).title == expected
@@ -105,8 +107,9 @@ def test_a_text_page_title_is_no_menu_line():
     text = ("Home | News | Sport | Weather | Culture\n\nHarbour ferry returns after two years\n\n"
             "The ferry between the two harbours resumed service on Monday, officials said.")
     assert segment_text(text).title == "Harbour ferry returns after two years"
-    dashes = text.replace(" | ", " - ")
+    dashes = text.replace("Home | News | Sport | Weather | Culture", "Home - News - Sport")
     assert segment_text(dashes).title == "Harbour ferry returns after two years"
+    assert segment_text("Storm - what we know - live updates\n\n" + text).title.startswith("Storm - what")
     assert segment_text("Oil / gas / coal prices climb again this winter\n\n" + text).title.startswith("Oil / gas")
 
 
@@ -376,7 +379,8 @@ def test_text_that_names_tags_is_not_sniffed_as_html():
     assert sniff_format("Intro words <div>one</div> and <p>two") == "html"
     fragment = f"<p>{PROSE}</p>"  # one element, as a scraper's selector returns it
     assert sniff_format(fragment) == "html" and texts(segment(fragment)) == [PROSE]
-    for element in ("<h2>Sub</h2>", "<ul><li>one</li><li>two</li></ul>", "<blockquote>Quoted.</blockquote>"):
+    for element in ("<h2>Sub</h2>", "<ul><li>one</li><li>two</li></ul>", "<blockquote>Quoted.</blockquote>",
+                    "<body><h1>Title</h1>Some words</body>", "<title>Foo</title>\nSome text"):
         assert sniff_format(element) == "html", element
     assert sniff_format(f"<p>{PROSE}") == sniff_format(f"Use <p>text</p> for paragraphs. {PROSE}") == "text"
 

@@ -434,6 +434,17 @@ def test_ctrl_c_while_a_model_moves_in_puts_the_old_one_back(tmp_path: Path, mon
         model_module.save_model(first, replace(manifest, created="new"), out)
     assert {p.name: p.read_bytes() for p in tmp_path.glob("m.*")} == before
     assert not list(tmp_path.glob(".m.*"))
+    moves.clear()
+
+    def interrupted_after(source, target, named):  # the first file set aside, then Ctrl-C
+        real(source, target, named)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(model_module, "_replace", interrupted_after)
+    with pytest.raises(KeyboardInterrupt):
+        model_module.save_model(first, replace(manifest, created="new"), out)
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("m.*")} == before
+    assert not list(tmp_path.glob(".m.*"))
 
 
 def test_a_model_whose_last_file_cannot_be_replaced_is_put_back_whole(tmp_path: Path,
