@@ -75,37 +75,48 @@ def _enclosing(block: Block, tags: frozenset[str]) -> int | None:
     return next((block.elements[i] for i in range(len(parts) - 1, -1, -1) if parts[i] in tags), None)
 
 
-def _data_tables(blocks: Sequence[Block]) -> set[int]:
-    """The tables (element ids) in which some row keeps text in two cells or more: data, whose cells may hold
-    paragraphs, lists or headings, unlike a layout table around a whole story."""
+_Place = tuple[int | None, int | None, int | None]  # (table, row, cell) element ids of a table cell's block
+
+
+def _cell_place(block: Block) -> _Place | None:
+    """The enclosing table, row and cell of a block inside a table cell (each None where the path does not tell);
+    None outside cells."""
+    if not (block.within("td") or block.within("th")):
+        return None
+    table, row, cell = (_enclosing(block, tags) for tags in (_TABLE_TAGS, _ROW_TAGS, CELL_TAGS))
+    return table, row, cell
+
+
+def _data_tables(places: Sequence[_Place | None]) -> set[int]:
+    """The tables (element ids) in which some row keeps text in two cells or more (`places`: the kept blocks'):
+    data, whose cells may hold paragraphs, lists or headings, unlike a layout table around a whole story."""
     cells: dict[tuple[int, int], set[int]] = {}
-    for block in blocks:
-        if block.within("td") or block.within("th"):
-            table, row, cell = (_enclosing(block, tags) for tags in (_TABLE_TAGS, _ROW_TAGS, CELL_TAGS))
-            if table is not None and row is not None and cell is not None:
-                cells.setdefault((table, row), set()).add(cell)
+    for place in places:
+        if place is not None and None not in place:
+            table, row, cell = place
+            cells.setdefault((table, row), set()).add(cell)
     return {table for (table, _), held in cells.items() if len(held) > 1}
 
 
-def _cell_tag(block: Block, data_tables: set[int]) -> str:
-    """"td" or "th" for a block that is a table cell or lies in a cell of a data table; else ""."""
+def _cell_tag(block: Block, table: int | None, data_tables: set[int]) -> str:
+    """"td" or "th" for a block that is a table cell or lies in a cell (of `table`) of a data table; else ""."""
     if block.tag in CELL_TAGS:
         return block.tag
-    if data_tables and _enclosing(block, _TABLE_TAGS) in data_tables:
+    if data_tables and table in data_tables:
         return next((tag for tag in reversed(block.path.split("/")) if tag in CELL_TAGS), "")
     return ""
 
 
-def _item(block: Block, position: int, data_tables: set[int]) -> _Item:
+def _item(block: Block, position: int, place: _Place | None, data_tables: set[int]) -> _Item:
     """Classify a block as heading, list item, code, table cell or paragraph (`position`: its place among the
-    kept blocks, a row of its own for a cell whose row the path does not tell)."""
+    kept blocks, a row of its own for a cell whose row the path does not tell; `place`: its `_cell_place`)."""
     quote = 0
     if block.within("blockquote"):
         element = _enclosing(block, _QUOTE_TAGS)
         quote = -1 if element is None else element + 1
-    cell_tag = _cell_tag(block, data_tables)
+    cell_tag = _cell_tag(block, place[0], data_tables) if place is not None else ""
     if cell_tag:
-        table, row, cell = (_enclosing(block, tags) for tags in (_TABLE_TAGS, _ROW_TAGS, CELL_TAGS))
+        table, row, cell = place  # type: ignore[misc]
         if row is None or cell is None:
             row = cell = -1 - position
         return _Item("cell", block.text, quote=quote, header=cell_tag == "th",
@@ -170,8 +181,9 @@ def _joined(blocks: list[_Item]) -> _Item:
 
 def _kept_items(ex: Extraction) -> list[_Item]:
     kept = [b.block for b in ex.blocks if b.keep]
-    data_tables = _data_tables(kept)
-    return [_item(block, i, data_tables) for i, block in enumerate(kept)]
+    places = [_cell_place(block) for block in kept]
+    data_tables = _data_tables(places)
+    return [_item(block, i, place, data_tables) for i, (block, place) in enumerate(zip(kept, places))]
 
 
 def to_text(ex: Extraction) -> str:
@@ -183,12 +195,13 @@ def plain_text(blocks: Iterable[Block]) -> str:
     """Blocks as plain text: a paragraph each, but the lines of one <pre> that <br> cut into blocks one under
     another, as the page shows them, and a data table's rows a line each, their cells apart by tabs."""
     kept = list(blocks)
-    data_tables = _data_tables(kept)
+    places = [_cell_place(block) for block in kept]
+    data_tables = _data_tables(places)
     paragraphs: list[str] = []
     last: tuple = ()  # ("pre", element) or ("table", table, row, cell) of the block before
     column = 0  # the column of the last cell written
-    for block in kept:
-        at = _table_place(block, data_tables) if data_tables else None
+    for block, place in zip(kept, places):
+        at = _table_place(block, place, data_tables)
         if at is not None and last[:2] == at[:2]:  # the same table: another block of the cell, cell or row
             if last[2] != at[2]:  # a row a line, a cell at its column
                 paragraphs[-1] += "\n" + "\t" * block.column
@@ -214,15 +227,12 @@ def plain_text(blocks: Iterable[Block]) -> str:
     return "\n\n".join(paragraphs)
 
 
-def _table_place(block: Block, data_tables: set[int]) -> tuple[str, int, int, int] | None:
-    """("table", table, row, cell) of a block inside a data table's cell, else None (also for code: a <pre> in
-    a cell keeps its lines, a paragraph of its own)."""
-    if not (block.within("td") or block.within("th")) or block.within("pre"):
+def _table_place(block: Block, place: _Place | None, data_tables: set[int]) -> tuple | None:
+    """("table", table, row, cell) of a block inside a data table's cell (`place`: its `_cell_place`), else None
+    (also for code: a <pre> in a cell keeps its lines, a paragraph of its own)."""
+    if place is None or place[0] not in data_tables or None in place or block.within("pre"):
         return None
-    table, row, cell = (_enclosing(block, tags) for tags in (_TABLE_TAGS, _ROW_TAGS, CELL_TAGS))
-    if table not in data_tables or row is None or cell is None:
-        return None
-    return "table", table, row, cell
+    return ("table", *place)
 
 
 # ------------------------------------------------------------------------------------------ Markdown
