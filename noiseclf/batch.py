@@ -246,8 +246,7 @@ class BatchSummary:
     def line(self) -> str:
         """The one-line summary written to standard error at the end of a run."""
         resumed = f", {self.resumed:,} already done" if self.resumed else ""
-        records = f"{self.records:,} record{'' if self.records == 1 else 's'}"
-        return (f"noiseclf batch: {records} (ok {self.ok:,}, empty {self.empty:,}, "
+        return (f"noiseclf batch: {_records(self.records)} (ok {self.ok:,}, empty {self.empty:,}, "
                 f"error {self.error:,}, skipped {self.skipped:,}){resumed} in {self.seconds:.1f} s, "
                 f"{self.records_per_second:,.1f} records/s -> {self.output or 'standard output'}")
 
@@ -432,8 +431,7 @@ def _stream_records(stream: BinaryIO, source: str, options: BatchOptions) -> Ite
         raw = stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]  # type: ignore[attr-defined]
         head = _inflated_head(raw).removeprefix(_BOM).lstrip()
     except zlib.error as exc:  # a damaged first member: only a WARC, a member a record, can be read on after it
-        yield from _read_on_or_fail(_warc_records(_ForwardReader(stream, keep_max=_STREAM_TAIL_MAX), source, options),
-                                    source, exc)
+        yield from _warc_records(_ForwardReader(stream, keep_max=_STREAM_TAIL_MAX), source, options, damaged_head=exc)
         return
     except _READ_ERRORS as exc:
         yield _failed(source, None, f"{source}: {describe(exc)}")
@@ -453,18 +451,6 @@ def _stream_records(stream: BinaryIO, source: str, options: BatchOptions) -> Ite
             yield _page_record(stream, source, "auto", options)
         except _READ_ERRORS as exc:
             yield _failed(source, None, f"{source}: {describe(exc)}")
-
-
-def _read_on_or_fail(records: Iterator[Record], source: str, damage: BaseException) -> Iterator[Record]:
-    """The records of a gzip stream read as a WARC after its first member failed; where no member after it
-    opens a record either, it was no WARC that can be told: one row for the damage."""
-    first = next(records, None)
-    if first is not None and first.error and " after 0 records: " in first.error and "read on from" not in first.error:
-        yield _failed(source, None, f"{source}: unreadable: gzip data damaged from its start ({describe(damage)})")
-        return
-    if first is not None:
-        yield first
-    yield from records
 
 
 class _ForwardReader:
@@ -723,11 +709,13 @@ def _as_text(value: object) -> str:
         return str(value)
 
 
-def _warc_records(stream: str | _ForwardReader, source: str, options: BatchOptions) -> Iterator[Record]:
+def _warc_records(stream: str | _ForwardReader, source: str, options: BatchOptions,
+                  damaged_head: BaseException | None = None) -> Iterator[Record]:
     """Response and conversion records of a WARC/WET file or stream. fastwarc's quirks mode reads on from
     the next record header after bytes that are not one (a Content-Length too short); a gzip member that
     does not decompress gives an error row, and a gzipped WARC file or stream is read on from the next member
-    that opens a record."""
+    that opens a record. `damaged_head`: the gzip stream's first member failed before it could tell a WARC,
+    so where no record is found after it either, its one row says the data is damaged, not the WARC."""
     count, last, start = 0, 0, 0
     while True:
         with contextlib.ExitStack() as opened:
@@ -750,6 +738,10 @@ def _warc_records(stream: str | _ForwardReader, source: str, options: BatchOptio
                 after = max(last, start) + 1
                 start = _next_member(stream, after) if isinstance(stream, str) else stream.read_on_after(after)
         went_on = "" if start is None else f"; read on from byte {start:,}"
+        if damaged_head is not None and not count and start is None:
+            yield _failed(source, None, f"{source}: unreadable: gzip data damaged from its start "
+                                        f"({describe(damaged_head)})")
+            return
         yield _failed(source, None, f"{source}: corrupt WARC after {_records(count)}: {damage}{went_on}")
         if start is None:
             return
