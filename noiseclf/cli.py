@@ -189,12 +189,12 @@ def train(
         _fail(ValueError("--base compares the new model with the base on your pages: give them with --pages"))
     _check_train_outputs(out, user_data, base, cache, data)
     sources = _sources(corpus or ([] if user_data else ["wcxb:dev"]))
-    tested = [f"{name}:{split}" if split else name for name, split in sources
-              if any(_overlap((name, split), test) for test in _sources(list(DEFAULT_EVALUATION)))]
+    evaluated = [test for test in _sources(list(DEFAULT_EVALUATION)) if test[0] != "scrapinghub_aeb"]  # refused
+    tested = [source for source in sources if any(_overlap(source, test) for test in evaluated)]
     if tested:
-        err.print(f"note: training on {', '.join(tested)} takes in pages that `noiseclf evaluate` tests on by "
-                  "default (wcxb:test, dragnet:test, l3s_gn1, cleaneval:final); name another split, such as "
-                  "wcxb:dev, to keep them held out", highlight=False)
+        err.print(f"note: training on {_named(tested)} takes in pages that `noiseclf evaluate` tests on by default "
+                  f"({_named(evaluated)}); name another split, such as wcxb:dev, to keep them held out",
+                  highlight=False)
     corpus_only = [name for name, given in (("--limit", limit is not None), ("--augment", augment != 0.5),
                                             ("--furniture", furniture), ("--inline-teasers", inline_teasers),
                                             ("--related-lists", related_lists), ("--plain-markup", plain_markup),
@@ -224,8 +224,10 @@ def _overlap(a: tuple[Optional[str], Optional[str]], b: tuple[Optional[str], Opt
     return a[0] == b[0] and (a[1] is None or b[1] is None or a[1] == b[1])
 
 
-def _named(entries: list[dict]) -> str:
-    return ", ".join(f"{e['corpus']}:{e['split']}" if e.get("split") else str(e.get("corpus")) for e in entries)
+def _named(sources: Sequence[tuple[str, Optional[str]]]) -> str:
+    from .corpora import source_name
+
+    return ", ".join(source_name(corpus, split) for corpus, split in sources)
 
 
 def _check_train_options(format: str, estimator: str, shares: dict[str, tuple[float, str]],
@@ -406,8 +408,9 @@ def evaluate(
             _check_model_format(model, format)
         extractor = (Extractor.load(model, threshold=threshold) if format == "html" else
                      Extractor.load(text_path=model, threshold=threshold))
-        trained_on = [entry for entry in extractor.manifests[format].training_data
-                      if any(_overlap((entry.get("corpus"), entry.get("split")), source) for source in sources)]
+        trained_on = [(entry["corpus"], entry.get("split")) for entry in extractor.manifests[format].training_data
+                      if "corpus" in entry]
+        trained_on = [used for used in trained_on if any(_overlap(used, source) for source in sources)]
         if trained_on:
             err.print(f"note: the {format} model trained on {_named(trained_on)}, pages scored here: its figures "
                       "there are not held out", highlight=False)
