@@ -23,7 +23,40 @@ if TYPE_CHECKING:
     from .tables import CacheEntry
     from .training import TrainConfig
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]})
+class _FlagsUntyped:
+    """Help that prints no type beside a flag: typer shows `<bool>` there, as if the flag took a value."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class _Group(_FlagsUntyped, typer.core.TyperGroup):
+    pass
+
+
+class _Command(_FlagsUntyped, typer.core.TyperCommand):
+    pass
+
+
+app = typer.Typer(cls=_Group, add_completion=False, no_args_is_help=True,
+                  context_settings={"help_option_names": ["-h", "--help"]})
+
+
+def _path(value: str) -> Path:
+    """A path given on the command line; an empty one is refused, as it would name the current folder."""
+    if not value:
+        raise typer.BadParameter("an empty path names no file or folder")
+    return Path(value)
+
+
+def _path_text(value: str) -> str:
+    """`_path` for a path kept as text."""
+    _path(value)
+    return value
 
 
 def _print_version(wanted: bool) -> None:
@@ -84,13 +117,13 @@ def _sources(specs: list[str]) -> list[tuple[str, Optional[str]]]:
     return out
 
 
-@app.command()
+@app.command(cls=_Command)
 def extract(
     inputs: list[str] = typer.Argument(..., help="HTML/text files or folders (.gz too), JSON Lines (.jsonl, .ndjson, .json; a .json array of objects too), Parquet (.parquet), WARC/WET (.warc, .wet, .gz), or - for stdin."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file (.jsonl, .jsonl.gz or .parquet); stdout if omitted."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", parser=_path_text, help="Output file (.jsonl, .jsonl.gz or .parquet); stdout if omitted."),
     output_format: Optional[str] = typer.Option(None, "--output-format", help="jsonl or parquet (default: from the suffix)."),
     format: str = typer.Option("auto", "--format", "-f", help="auto, html or text: how to read pages."),
-    model: Optional[Path] = typer.Option(None, "--model", "-m", help="A model file (default: the shipped models)."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", parser=_path, help="A model file (default: the shipped models)."),
     threshold: Optional[float] = typer.Option(None, "--threshold", help=THRESHOLD_HELP),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Worker processes (default: all cores; no more than the files when all inputs are page files)."),
     unordered: bool = typer.Option(False, "--unordered", help="Write rows as they finish, not in input order."),
@@ -145,11 +178,11 @@ def _check_inputs_read(inputs: Sequence[str], quiet: bool) -> None:
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=_Command)
 def train(
     corpus: list[str] = typer.Option([], "--corpus", "-c", help="CORPUS[:SPLIT] to train on (repeatable; "
                                      "default wcxb:dev unless --pages is given)."),
-    out: Path = typer.Option(Path("model.joblib"), "--out", "-o", help="Where to write the model (+ .trees.npz and .manifest.json beside it)."),
+    out: Path = typer.Option(Path("model.joblib"), "--out", "-o", parser=_path, help="Where to write the model (+ .trees.npz and .manifest.json beside it)."),
     format: str = typer.Option("html", "--format", "-f", help="html or text: the input the model will classify."),
     estimator: str = typer.Option("trees", "--estimator", help="trees (gradient boosting), forest or logistic."),
     max_iter: Optional[int] = typer.Option(None, "--max-iter", help="Boosting iterations (trees; default 120) or the size knob of others."),
@@ -169,11 +202,11 @@ def train(
     specialist: str = typer.Option("article", "--specialist", help="Page type of a specialist model blended in on "
                                    "pages a router deems of that type (needs pages that say their type, as WCXB's "
                                    "do); '' for none."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Folder holding the corpora (default $NOISECLF_DATA, else ../shared/data)."),
-    user_data: list[Path] = typer.Option([], "--pages", help="Your labelled pages: JSON Lines of {html, text}, or HTML files marked data-noiseclf=\"content\"; files or folders (repeatable)."),
-    base: Optional[Path] = typer.Option(None, "--base", help="A model to compare the new one with on your pages "
+    data: Optional[Path] = typer.Option(None, "--data", parser=_path, help="Folder holding the corpora (default $NOISECLF_DATA, else ../shared/data)."),
+    user_data: list[Path] = typer.Option([], "--pages", parser=_path, help="Your labelled pages: JSON Lines of {html, text}, or HTML files marked data-noiseclf=\"content\"; files or folders (repeatable)."),
+    base: Optional[Path] = typer.Option(None, "--base", parser=_path, help="A model to compare the new one with on your pages "
                                         "(the ones it trains on: the new model's figure is optimistic)."),
-    cache: Optional[Path] = typer.Option(None, "--cache", help="Block-table cache folder."),
+    cache: Optional[Path] = typer.Option(None, "--cache", parser=_path, help="Block-table cache folder."),
 ) -> None:
     """Train a block classifier on labelled corpora and/or your own pages."""
     from .model import DEFAULT_LEAVES, DEFAULT_TREES
@@ -365,23 +398,23 @@ def _print_reports(rows: list[dict]) -> None:
     _print_table(table)
 
 
-@app.command()
+@app.command(cls=_Command)
 def evaluate(
     corpus: list[str] = typer.Option([], "--corpus", "-c", help="CORPUS[:SPLIT] to evaluate on (repeatable; default "
                                      f"{', '.join(DEFAULT_EVALUATION)} unless --pages is given)."),
-    user_data: list[Path] = typer.Option([], "--pages", help="Your labelled pages, as train reads them (JSON Lines "
+    user_data: list[Path] = typer.Option([], "--pages", parser=_path, help="Your labelled pages, as train reads them (JSON Lines "
                                          "of {html, text}, or HTML files marked data-noiseclf=\"content\"; files "
                                          "or folders; repeatable), scored by word F1."),
-    model: Optional[Path] = typer.Option(None, "--model", "-m", help="A model file (default: the shipped models)."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", parser=_path, help="A model file (default: the shipped models)."),
     threshold: Optional[float] = typer.Option(None, "--threshold", help=THRESHOLD_HELP),
     format: str = typer.Option("html", "--format", "-f", help="html, or text to score on pages flattened to text."),
     limit: Optional[int] = typer.Option(None, "--limit", help="At most this many pages per corpus."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Folder holding the corpora (default $NOISECLF_DATA, else ../shared/data)."),
-    report: Optional[Path] = typer.Option(None, "--report", "-r", help="Write the JSON report here."),
+    data: Optional[Path] = typer.Option(None, "--data", parser=_path, help="Folder holding the corpora (default $NOISECLF_DATA, else ../shared/data)."),
+    report: Optional[Path] = typer.Option(None, "--report", "-r", parser=_path, help="Write the JSON report here."),
     worst: int = typer.Option(0, "--worst", help="List the N pages with the lowest score in each corpus, with kept and missed text."),
     compare: Optional[str] = typer.Option(None, "--compare", help="Peers to run on the same pages, comma-separated: "
                                           "trafilatura,readability,justext,boilerpy3,resiliparse,c4."),
-    plots: Optional[Path] = typer.Option(None, "--plots", help="Write plots and report.md here (and the JSON, "
+    plots: Optional[Path] = typer.Option(None, "--plots", parser=_path, help="Write plots and report.md here (and the JSON, "
                                          "unless --report names it)."),
     oracle: bool = typer.Option(False, "--oracle", help="Also score the gold-labelled blocks: the segmentation's ceiling."),
     plain_markup: bool = typer.Option(False, "--plain-markup", help="Read each HTML page as older markup: no <nav>, "
@@ -541,12 +574,12 @@ def _check_report_target(report: Path, model: Path | None, data: Path | None, pl
         _fail(InputError(f"{report}: --plots writes {report.name} there; give the report another name"))
 
 
-@app.command()
+@app.command(cls=_Command)
 def explain(
-    page: Path = typer.Argument(..., help="An HTML or text page (.gz too), or - for stdin."),
-    model: Optional[Path] = typer.Option(None, "--model", "-m", help="A model file (default: the shipped models)."),
+    page: Path = typer.Argument(..., parser=_path, help="An HTML or text page (.gz too), or - for stdin."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", parser=_path, help="A model file (default: the shipped models)."),
     format: str = typer.Option("auto", "--format", "-f", help="auto, html or text: how to read the page."),
-    html_report: Optional[Path] = typer.Option(None, "--html-report", help="Also write an HTML report here."),
+    html_report: Optional[Path] = typer.Option(None, "--html-report", parser=_path, help="Also write an HTML report here."),
     top: int = typer.Option(3, "--top", "-k", help="Features shown per block."),
     threshold: Optional[float] = typer.Option(None, "--threshold", help=THRESHOLD_HELP),
 ) -> None:
@@ -632,8 +665,8 @@ def _path_error(path: Path, exc: BaseException) -> InputError:
     return InputError(f"{path}: {describe(exc)}")
 
 
-@app.command()
-def info(model: Optional[Path] = typer.Option(None, "--model", "-m", help="A model file (default: shipped).")) -> None:
+@app.command(cls=_Command)
+def info(model: Optional[Path] = typer.Option(None, "--model", "-m", parser=_path, help="A model file (default: shipped).")) -> None:
     """Show the manifest of a model (or of both shipped models): file, versions, features, training data,
     validation scores."""
     from dataclasses import asdict
@@ -678,9 +711,9 @@ def _print_cache(entries: list[CacheEntry], title: str, total: str) -> None:
     _print_table(table)
 
 
-@app.command("cache")
+@app.command("cache", cls=_Command)
 def cache_command(
-    cache: Optional[Path] = typer.Option(None, "--cache", help="Block-table cache folder (default: train's)."),
+    cache: Optional[Path] = typer.Option(None, "--cache", parser=_path, help="Block-table cache folder (default: train's)."),
     prune: bool = typer.Option(False, "--prune", help="Remove the tables of other code versions than this one."),
     dry_run: bool = typer.Option(False, "--dry-run", help="With --prune: only list what would be removed."),
 ) -> None:

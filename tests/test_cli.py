@@ -140,7 +140,7 @@ def test_extract_keeps_a_row_for_every_bad_input(tmp_path, tiny_model):
     (["train", "--base", "b.joblib"], "--base compares the new model with the base on your pages: give them"),
     (["train", "-o", "/proc/nope/m.joblib"], "/proc/nope/m.joblib: cannot write there"),
     (["train", "-o", "other.manifest.json"], "other.manifest.json: --out names a .joblib file"),
-    (["train", "-o", ""], ".: is a folder, not an output file"),
+    (["train", "-o", ""], "an empty path names no file or folder"),
     (["evaluate", "--limit", "0"], "--limit is a number of pages per corpus, at least 1, not 0"),
     (["evaluate", "--limit", "-1"], "--limit is a number of pages per corpus, at least 1, not -1"),
     (["evaluate", "--worst", "-1"], "--worst is a number of pages, at least 0, not -1"),
@@ -195,6 +195,29 @@ def test_version_and_short_help():
     version = runner.invoke(app, ["--version"])
     assert version.exit_code == 0 and version.stdout.strip() == f"noiseclf {noiseclf.__version__}"
     assert runner.invoke(app, ["extract", "-h"]).exit_code == 0
+
+
+@pytest.mark.parametrize("command", ["extract", "train", "evaluate", "explain", "info", "cache"])
+def test_help_prints_no_value_type_beside_a_flag(command):
+    """typer would print `<bool>` beside --quiet, --help and the like, as if they took a value."""
+    result = runner.invoke(app, [command, "-h"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "--help" in result.output and "<bool>" not in result.output
+
+
+@pytest.mark.parametrize("args", [
+    ["extract", "-o", "", "page.html"], ["extract", "-m", "", "page.html"], ["train", "--out", ""],
+    ["train", "--pages", ""], ["train", "--data", ""], ["train", "--cache", ""], ["evaluate", "--plots", ""],
+    ["evaluate", "--report", ""], ["explain", ""], ["info", "-m", ""], ["cache", "--cache", ""],
+])
+def test_an_empty_path_is_refused_not_read_as_the_current_folder(tmp_path, monkeypatch, args):
+    """`--pages ''` trained on the pages of the current folder and `--plots ''` wrote into it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "page.html").write_text(ARTICLE)
+    result = runner.invoke(app, args, terminal_width=200)
+    assert result.exit_code == 2, result.output
+    assert "an empty path names no file or folder" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["page.html"]
 
 
 def tampered(tmp_path, tiny_model):
