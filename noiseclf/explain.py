@@ -37,8 +37,8 @@ from .features import (
     block_words,
     neighbour_features,
 )
-from .inference import Extractor, card_teasers, scored_without_thread, without
-from .model import AveragedTrees, after_story_thread, content_proba
+from .inference import Extractor, page_scores
+from .model import AveragedTrees, content_proba
 from .render import html_escaped
 from .scoring import page_confidence
 from .segmentation import segment
@@ -142,7 +142,6 @@ class _Attribution:
 
     trees: np.ndarray  # the model's probability before the thread rule
     first: np.ndarray  # the first pass's
-    thread: np.ndarray  # the blocks the thread rule drops
     routed: bool
     names: list[str]
     values: np.ndarray
@@ -173,44 +172,40 @@ def _attribute(model, doc: Document, X: np.ndarray, words: np.ndarray, candidate
         occluded = routing.mix(general[:, None] - deltas[:, own],
                                special[:, None] - occlusion(model.special_, X, special, own_cols))
         deltas[:, own] = proba[:, None] - occluded
-    return _Attribution(proba, p1, after_story_thread(X, model.thread_floor), routed, names, values, deltas)
+    return _Attribution(proba, p1, routed, names, values, deltas)
 
 
 def explain_document(extractor: Extractor, doc: Document, *, top: int = 5,
                      candidates: int = CANDIDATES) -> PageExplanation:
-    """Classify a segmented page as `Extractor.score` does (a page that keeps almost nothing once its
-    thread is dropped scored again without it; teaser cards dropped) and attribute each block's
-    probability to its top inputs."""
+    """Classify a segmented page as `Extractor.score` does (`inference.page_scores`: the thread rule, a page
+    that keeps almost nothing without its thread scored again without it, teaser cards dropped) and
+    attribute each block's probability to its top inputs."""
     model, threshold = extractor.classifier(doc.format), extractor.threshold_for(doc.format)
     if not doc.blocks:
         return PageExplanation(doc.source, doc.title, doc.format, threshold, 0.0, model.two_pass, ())
+    scorings: list[_Attribution] = []  # the page's, then the page's without its thread if scored again
+
+    def attributed(part: Document, X: np.ndarray, part_words: np.ndarray) -> np.ndarray:
+        scorings.append(_attribute(model, part, X, part_words, candidates))
+        return scorings[-1].trees
+
     words = block_words(doc)
-    page = _attribute(model, doc, block_features(doc), words, candidates)
-    n = len(doc.blocks)
-    source, row = [page] * n, list(range(n))  # the scoring each block's verdict comes from, and its row there
-    proba = np.where(page.thread, 0.0, page.trees)
-    if scored_without_thread(page.thread, words, proba >= model.threshold):
-        outside = np.flatnonzero(~page.thread)
-        rest = without(doc, page.thread)
-        again = _attribute(model, rest, block_features(rest), words[outside], candidates)
-        proba[outside] = np.where(again.thread, 0.0, again.trees)
-        for k, i in enumerate(outside.tolist()):
-            source[i], row[i] = again, k
-    cards = card_teasers(doc)
-    proba = np.where(cards, 0.0, proba)
-    keep = proba >= threshold
+    scores = page_scores(doc, block_features(doc), words, attributed, model)
+    # each block's row in the scoring its probability comes from
+    rows = np.where(scores.rescored, np.cumsum(scores.rescored) - 1, np.arange(len(doc.blocks)))
+    keep = scores.proba >= threshold
     blocks = []
     for i, b in enumerate(doc.blocks):
-        a, r = source[i], row[i]
-        if a.thread[r] or cards[i]:
-            rule = "after_story_thread" if a.thread[r] else "card_teaser"
+        a, r = scorings[-1 if scores.rescored[i] else 0], rows[i]
+        if scores.thread[i] or scores.cards[i]:
+            rule = "after_story_thread" if scores.thread[i] else "card_teaser"
             reasons = _rule_first(rule, float(a.trees[r]), _top(a.names, a.values[r], a.deltas[r], top - 1))
         else:
             reasons = _top(a.names, a.values[r], a.deltas[r], top)
-        blocks.append(BlockExplanation(i, b, float(proba[i]), float(a.first[r]), bool(keep[i]), reasons))
+        blocks.append(BlockExplanation(i, b, float(scores.proba[i]), float(a.first[r]), bool(keep[i]), reasons))
     return PageExplanation(doc.source, doc.title, doc.format, threshold,
-                           page_confidence(proba, words, keep, model), bool(model.two_pass), tuple(blocks),
-                           page.routed)
+                           page_confidence(scores.proba, words, keep, model), bool(model.two_pass), tuple(blocks),
+                           scorings[0].routed)
 
 
 def _rule_first(rule: str, before: float, others: tuple[Contribution, ...]) -> tuple[Contribution, ...]:

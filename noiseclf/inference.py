@@ -12,8 +12,9 @@ import numbers
 import os
 import re
 from collections import Counter
-from dataclasses import replace
-from functools import lru_cache
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
@@ -196,18 +197,9 @@ class Extractor:
         return self.score(doc, block_features(doc))
 
     def score(self, doc: Document, X: np.ndarray) -> np.ndarray:
-        """Content probability of every block of a page from its feature matrix `X`. A page that keeps
-        under `THREADLESS_WORDS` words once the thread rule dropped its reader thread is scored again
-        without the thread; teaser cards (`card_teasers`) score 0."""
+        """Content probability of every block of a page from its feature matrix `X` (`page_scores`)."""
         model, _ = self.model_for(doc.format)
-        words = block_words(doc)
-        p = _model_scores(model, doc, X, words)
-        thread = after_story_thread(X, model.thread_floor)
-        if scored_without_thread(thread, words, p >= model.threshold):
-            rest = without(doc, thread)
-            p[~thread] = _model_scores(model, rest, block_features(rest), words[~thread])
-        cards = card_teasers(doc)
-        return np.where(cards, 0.0, p) if cards.any() else p
+        return page_scores(doc, X, block_words(doc), partial(_model_scores, model), model).proba
 
     def extract_document(self, doc: Document, *, with_blocks: bool = False, output: str = "text") -> Extraction:
         """Classify the blocks of a segmented page and assemble the result; `output`: text, markdown or html."""
@@ -249,6 +241,35 @@ def checked_threshold(threshold: object, name: str = "threshold") -> float | Non
     if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0 <= threshold <= 1:
         raise InputError(f"{name} must be a number from 0 to 1 (a block's content probability), not {threshold!r}")
     return float(threshold)
+
+
+@dataclass(frozen=True, slots=True)
+class PageScores:
+    """Every block's content probability, and the rules after the model that dropped blocks (for explanations)."""
+
+    proba: np.ndarray
+    thread: np.ndarray  # dropped by the after-story thread rule, in the scoring the block's probability comes from
+    cards: np.ndarray  # dropped as teaser cards (`card_teasers`)
+    rescored: np.ndarray  # scored again on the page without its thread (`scored_without_thread`)
+
+
+def page_scores(doc: Document, X: np.ndarray, words: np.ndarray,
+                scores: Callable[[Document, np.ndarray, np.ndarray], np.ndarray], model: Scorer) -> PageScores:
+    """The one scoring flow of extraction and explanation: `scores(doc, X, words)` (the model's probabilities,
+    with or without its thread rule), the after-story thread rule, a page that keeps under `THREADLESS_WORDS`
+    words without its thread scored again without it, and teaser cards at 0."""
+    thread = after_story_thread(X, model.thread_floor)
+    p = np.where(thread, 0.0, scores(doc, X, words))
+    rescored = np.zeros(len(thread), bool)
+    if scored_without_thread(thread, words, p >= model.threshold):
+        rescored = ~thread
+        rest = without(doc, thread)
+        X_rest = block_features(rest)
+        thread_rest = after_story_thread(X_rest, model.thread_floor)
+        p[rescored] = np.where(thread_rest, 0.0, scores(rest, X_rest, words[rescored]))
+        thread[rescored] = thread_rest
+    cards = card_teasers(doc)
+    return PageScores(np.where(cards, 0.0, p) if cards.any() else p, thread, cards, rescored)
 
 
 def scored_without_thread(thread: np.ndarray, words: np.ndarray, keep: np.ndarray) -> bool:

@@ -117,8 +117,8 @@ def test_probabilities_match_the_extractor(tiny_model: Path) -> None:
     content = PAGE.read_bytes()
     exp = explain(extractor, content, top=4)
     result = extractor.extract(content, with_blocks=True)
-    assert np.allclose([b.probability for b in exp.blocks], [b.probability for b in result.blocks])
-    assert exp.confidence == pytest.approx(result.confidence)
+    assert [b.probability for b in exp.blocks] == [b.probability for b in result.blocks]
+    assert exp.confidence == result.confidence
     assert [b.keep for b in exp.blocks] == [b.keep for b in result.blocks]
     assert all(len(b.contributions) <= 4 for b in exp.blocks)
     features = {c.feature for b in exp.blocks for c in b.contributions}
@@ -206,6 +206,21 @@ def test_a_teaser_card_is_explained_by_the_card_rule(default_extractor) -> None:
     assert not any(b.block.text in result.text for b in cards)
 
 
+@pytest.mark.parametrize("name,format", [("court_ruling.html", "html"), ("heat_wave.txt", "text")])
+def test_explain_reports_the_extractors_probabilities_where_the_rules_drop_blocks(default_extractor, name: str,
+                                                                                 format: str) -> None:
+    """On news pages with a reader thread after the story and teaser cards, explanation and extraction
+    score every block alike, to the last bit (both run `inference.page_scores`)."""
+    content = (Path(__file__).parent / "fixtures" / "news" / name).read_bytes()
+    exp = explain(default_extractor, content, format=format, top=3)
+    result = default_extractor.extract(content, format=format, with_blocks=True)
+    rules = {b.contributions[0].feature for b in exp.blocks if b.contributions}
+    assert {"after_story_thread", "card_teaser"} <= rules
+    assert [b.probability for b in exp.blocks] == [b.probability for b in result.blocks]
+    assert [b.keep for b in exp.blocks] == [b.keep for b in result.blocks]
+    assert exp.confidence == result.confidence
+
+
 @pytest.mark.parametrize("threshold", [0.999, 0.001], ids=["keeps-nothing", "keeps-plenty"])
 def test_a_page_keeping_almost_nothing_beside_its_thread_is_scored_without_it(tiny_model: Path,
                                                                                threshold: float) -> None:
@@ -233,4 +248,4 @@ def test_a_page_keeping_almost_nothing_beside_its_thread_is_scored_without_it(ti
     assert scores[~thread].tolist() == expected.tolist() and not scores[thread].any()
     assert threshold < 0.5 or expected.tolist() != whole[~thread].tolist()
     exp = explain_document(extractor, doc, top=3)
-    assert np.allclose([b.probability for b in exp.blocks], scores)
+    assert [b.probability for b in exp.blocks] == scores.tolist()
