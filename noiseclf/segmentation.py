@@ -628,8 +628,11 @@ _HTML_SNIFF = re.compile(
     r"<(?:!doctype\s+html|html|head|body|div|p|span|a\s|table|meta|title|script|article|section)\b", re.I
 )
 _ANY_TAG = re.compile(r"<[A-Za-z!/?]")
-_FRAGMENT_OPEN = re.compile(r"<(p|div|span|a|h[1-6]|ul|ol|li|dl|table|tr|td|th|blockquote|pre|main|article|section|"
-                            r"header|footer|nav|aside|figure|em|strong|b|i)\b[^<>]*>", re.I)
+# a fragment (as a scraper's selector returns one) opens with one of these elements and closes one of them
+_FRAGMENT_TAGS = (r"(?:html|head|body|meta|title|script|p|div|span|a|h[1-6]|ul|ol|li|dl|table|tr|td|th|blockquote|pre|"
+                  r"main|article|section|header|footer|nav|aside|figure|em|strong|b|i)\b")
+_FRAGMENT_OPEN = re.compile("<" + _FRAGMENT_TAGS, re.I)
+_FRAGMENT_CLOSE = re.compile("</" + _FRAGMENT_TAGS + r"\s*>", re.I)
 _HTML_CLOSE = re.compile(r"</(?:html|head|body|div|p|span|a|table|title|script|article|section)\s*>", re.I)
 _PREAMBLE = r"\s*(?:<!--.*?-->\s*)*"  # white space and comments before a page's first tag
 _PREAMBLE_TEXT = re.compile("\ufeff?" + _PREAMBLE, re.S)
@@ -639,19 +642,16 @@ _PREAMBLE_BYTES = re.compile(_PREAMBLE.encode(), re.S)
 def sniff_format(content: str | bytes) -> Format:
     """Guess whether content is HTML or plain text from the content itself, not a file name.
 
-    HTML starts with a doctype or <html>; or has two of its common tags and a tag at its start or a closing
-    tag; or, a fragment, opens with one of them and closes one ("<p>…</p>"): text that only names tags
-    ("wrap it in <div> or <p>") stays text.
+    HTML starts with a doctype or <html>; or, a fragment, opens with one of its elements and closes one
+    ("<p>…</p>", "<body>…</html>"); or has two of its common tags and a tag at its start or a closing tag:
+    text that only names tags ("wrap it in <div> or <p>") stays text.
     """
     head = _sniff_head(content)
     if head[:9].lower().startswith(("<!doctype", "<html")):
         return "html"
+    if _FRAGMENT_OPEN.match(head) and _FRAGMENT_CLOSE.search(head):
+        return "html"
     tags = len(_HTML_SNIFF.findall(head))
-    if tags == 1 and _HTML_SNIFF.match(head) and _HTML_CLOSE.search(head):  # "<body>…</body>", "<title>…</title>"
-        return "html"
-    opening = _FRAGMENT_OPEN.match(head)
-    if opening and re.search(f"</{opening.group(1)}\\s*>", head, re.I):  # "<h2>…</h2>", "<ul><li>…</ul>"
-        return "html"
     if tags < 2:
         return "text"
     return "html" if head.startswith("<") or _HTML_CLOSE.search(head) else "text"

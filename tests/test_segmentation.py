@@ -385,6 +385,20 @@ def test_text_that_names_tags_is_not_sniffed_as_html():
     assert sniff_format(f"<p>{PROSE}") == sniff_format(f"Use <p>text</p> for paragraphs. {PROSE}") == "text"
 
 
+def test_a_fragment_opening_with_a_listed_element_and_closing_one_is_html():
+    """One rule for fragments: opening with one of the elements sniffing lists and closing one of them, the
+    same or another (a page's tail, a paragraph left open round inline markup), is HTML; opening with another
+    tag, or with a listed one and closing none, stays text."""
+    for fragment in ("<head><title>Page</title></head>", "<script>var a = 1;</script>\nSome text",
+                     '<meta charset="utf-8">\n<h1>Title</h1>', '<a href="/x">Read more</a>',
+                     "<table><tr><td>1</td></tr></table>", "<ul><li>one<li>two</ul>", "<li>one<li>two</ul>",
+                     f"<p>{PROSE} <b>Bold</b> words", "<body><h1>Title</h1>Some words</html>"):
+        assert sniff_format(fragment) == sniff_format(fragment.encode()) == "html", fragment
+    assert texts(segment(f"<p>{PROSE} <b>Bold</b> words")) == [PROSE + " Bold words"]
+    for text in ("<br> breaks a line, and </p> ends a paragraph.", f"<b>{PROSE}", f"<i>{PROSE}\n\n{PROSE}"):
+        assert sniff_format(text) == "text", text
+
+
 @pytest.mark.parametrize("tag", ["blockquote", "ul", "article", "nav", "q", "label", "ins", "abbr"])
 def test_deep_nesting_of_any_tag_keeps_the_text(tag):
     assert texts(segment_html(f"<html><body>{f'<{tag}>' * 3000}{PROSE}{f'</{tag}>' * 3000}")) == [PROSE]
