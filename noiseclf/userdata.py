@@ -56,7 +56,7 @@ from .inference import Extractor
 from .labelling import label_blocks
 from .metrics import word_prf
 from .model import load_model
-from .segmentation import segment_marked
+from .segmentation import as_format, segment_marked
 from .tables import block_columns, page_document, table_cache, table_schema
 from .training import TrainResult
 from .types import SURROGATE, BlockClass, Document, Format, InputError, Page
@@ -143,11 +143,12 @@ def _record_page(line: str, where: str, default_id: str) -> Page:
 
 
 class _Found(NamedTuple):
-    """A labelled page with the file it comes from; a marked page also with which of its blocks are marked."""
+    """A labelled page with the file it comes from; a marked page also as it was segmented, with which of its
+    blocks are marked (read once, for its gold text and its labels)."""
 
     file: Path
     page: Page
-    marked: list[bool] | None = None
+    marks: tuple[Document, list[bool]] | None = None
 
 
 def marked_text(html: str | bytes, source: str = "") -> str:
@@ -172,7 +173,7 @@ def _html_page(path: Path, name: str) -> _Found:
     if not gold:
         raise InputError(f"{path}: no text marked {MARK}=\"content\" (no element is marked, the marked ones hold "
                          "no text or are hidden, or they sit deeper in the page than the parser reads)")
-    return _Found(path, Page(id=name, corpus=CORPUS, split="all", content=content, gold_text=gold), marked)
+    return _Found(path, Page(id=name, corpus=CORPUS, split="all", content=content, gold_text=gold), (doc, marked))
 
 
 def _file_id(path: Path, file: Path) -> str:
@@ -205,9 +206,9 @@ def _read_files(path: Path) -> list[_Found]:
 def _page_columns(found: _Found, format: Format, site: str) -> dict[str, np.ndarray] | None:
     """The block rows of one page as columns (None for a page without text blocks). A marked page's blocks are
     content where its marks hold them; other pages' blocks where they align with the gold text."""
-    source, page, marked = found
+    source, page, marks = found
     try:
-        doc = page_document(page, format)
+        doc = page_document(page, format) if marks is None else as_format(marks[0], format, page.key)
     except InputError as exc:
         raise InputError(f"{source}: page {page.id}: {exc}") from exc
     if not doc.blocks:
@@ -215,8 +216,8 @@ def _page_columns(found: _Found, format: Format, site: str) -> dict[str, np.ndar
             raise InputError(f"{source}: page {page.id}: its gold text is not empty, but the page holds no text; "
                              "is it the right page?")
         return None
-    if marked is not None:  # the same blocks: `page_document` reads the page as `segment_marked` did
-        content = np.array(marked, bool)
+    if marks is not None:
+        content = np.array(marks[1], bool)
         classes = np.where(content, BlockClass.FULL_TEXT, BlockClass.NOT_CONTENT)
     else:
         labels = label_blocks(doc, page)

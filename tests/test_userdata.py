@@ -509,6 +509,24 @@ def test_marked_blocks_are_content_even_where_their_text_repeats_unmarked(tmp_pa
     assert table["label"] == [False, True, False, False]
 
 
+@pytest.mark.parametrize("format", ["html", "text"])
+def test_a_marked_page_is_segmented_once_for_its_gold_and_its_labels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     format: str) -> None:
+    """Its blocks are read once, for its gold text and its labels, in either format."""
+    from noiseclf import segmentation
+
+    original, sources = segmentation._segmented, []
+
+    def counted(content: bytes, source: str, encoding: str | None) -> tuple:
+        sources.append(source)
+        return original(content, source, encoding)
+
+    monkeypatch.setattr(segmentation, "_segmented", counted)
+    [table] = user_tables([MARKED], format=format, cache_dir=tmp_path)
+    assert sorted(sources) == sorted(str(file) for file in MARKED.glob("*.html"))
+    assert len(set(table["page"])) == len(sources) and 0 < sum(table["label"]) < len(table)
+
+
 def test_the_gold_of_a_marked_page_is_what_the_page_shows_inside_its_marks(tmp_path: Path) -> None:
     page = tmp_path / "shown.html"
     page.write_text(f'<html><body><article {MARK}="content"><p>The story as the page shows it to readers.</p>'
