@@ -40,6 +40,7 @@ class SystemOutput:
     keep: np.ndarray | None = None
     proba: np.ndarray | None = None
     confidence: float | None = None
+    title: str | None = None  # None: the system gives no title
 
 
 class System(Protocol):
@@ -62,6 +63,7 @@ class PageScore:
     blocks: tuple[int, int, int, int] | None
     cpu_ms: float
     confidence: float | None = None
+    title: bool | None = None  # the title is the gold's; None where either gives none
     error: str = ""
     output: str = field(default="", repr=False)
     gold: str = field(default="", repr=False)
@@ -148,8 +150,9 @@ def score_page(page: Page, out: SystemOutput, cpu_ms: float, keep_texts: bool = 
         gold = label_blocks(out.doc, page).content
         c = metrics.block_counts(out.keep, gold)
         blocks = (c.tp, c.fp, c.fn, c.tn)
+    title = metrics.title_matches(out.title, page.title) if out.title is not None and page.title else None
     return PageScore(key=page.key, shingle=shingle, word=word, snippets=snippets, related=related,
-                     blocks=blocks, cpu_ms=cpu_ms, confidence=out.confidence,
+                     blocks=blocks, cpu_ms=cpu_ms, confidence=out.confidence, title=title,
                      output=out.text if keep_texts else "", gold=page.gold_text if keep_texts else "")
 
 
@@ -176,6 +179,9 @@ def summarise(pages: Sequence[PageScore]) -> dict:
     rel = [p.related for p in pages if p.related is not None]
     if rel and sum(t for _, t in rel):
         s["related_kept"] = sum(k for k, _ in rel) / sum(t for _, t in rel)
+    titles = [p.title for p in pages if p.title is not None]
+    if titles:
+        s["title_match"] = sum(titles) / len(titles)
     cpu = [p.cpu_ms for p in pages if not p.error]
     if cpu:
         s.update(cpu_ms_median=statistics.median(cpu), cpu_ms_mean=statistics.fmean(cpu))
@@ -233,7 +239,8 @@ class NoiseclfSystem:
         result = self.extractor.extract_document(doc, with_blocks=True)
         keep = np.array([b.keep for b in result.blocks], dtype=bool)
         proba = np.array([b.probability for b in result.blocks])
-        return SystemOutput(text=result.text, doc=doc, keep=keep, proba=proba, confidence=result.confidence)
+        return SystemOutput(text=result.text, doc=doc, keep=keep, proba=proba, confidence=result.confidence,
+                            title=result.title)
 
 
 class OracleSystem:

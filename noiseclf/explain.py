@@ -182,7 +182,7 @@ def explain_document(extractor: Extractor, doc: Document, *, top: int = 5,
     attribute each block's probability to its top inputs."""
     model, threshold = extractor.classifier(doc.format), extractor.threshold_for(doc.format)
     if not doc.blocks:
-        return PageExplanation(doc.source, doc.title, doc.format, threshold, 0.0, model.two_pass, ())
+        return PageExplanation(doc.source, doc.shown_title, doc.format, threshold, 0.0, model.two_pass, ())
     scorings: list[_Attribution] = []  # the page's, then the page's without its thread if scored again
 
     def attributed(part: Document, X: np.ndarray, part_words: np.ndarray) -> np.ndarray:
@@ -203,7 +203,7 @@ def explain_document(extractor: Extractor, doc: Document, *, top: int = 5,
         else:
             reasons = _top(a.names, a.values[r], a.deltas[r], top)
         blocks.append(BlockExplanation(i, b, float(scores.proba[i]), float(a.first[r]), bool(keep[i]), reasons))
-    return PageExplanation(doc.source, doc.title, doc.format, threshold,
+    return PageExplanation(doc.source, doc.shown_title, doc.format, threshold,
                            page_confidence(scores.proba, words, keep, model), bool(model.two_pass), tuple(blocks),
                            scorings[0].routed)
 

@@ -208,7 +208,7 @@ class Extractor:
                              f"not {type(doc).__name__}")
         check_output(output, doc.source)
         if not doc.blocks:
-            return Extraction(title=doc.title, text="", format=doc.format, confidence=0.0)
+            return Extraction(title=doc.shown_title, text="", format=doc.format, confidence=0.0)
         model, _ = self.model_for(doc.format)
         proba = self.classify(doc)
         keep = proba >= self.threshold_for(doc.format)
@@ -216,7 +216,7 @@ class Extractor:
         text = plain_text(b for b, k in zip(doc.blocks, keep) if k)
         scored = tuple(ScoredBlock(b, float(p), bool(k)) for b, p, k in zip(doc.blocks, proba, keep)) \
             if with_blocks or output != "text" else ()
-        result = Extraction(title=doc.title, text=text, format=doc.format,
+        result = Extraction(title=doc.shown_title, text=text, format=doc.format,
                             confidence=page_confidence(proba, words, keep, model), blocks=scored)
         if output != "text":  # the other renderings need every block's layout context
             result = replace(result, text=render(result, output), blocks=scored if with_blocks else ())

@@ -4,6 +4,7 @@
 - WCXB word P/R/F1: Murrough-Foley/web-content-extraction-benchmark, evaluate.py.
 - Snippet with/without counts: adbar/trafilatura, tests/eval_common.py (used by tests/evaluate.py).
 - Block P/R/F1 (micro), L3S related content kept, and a paired page bootstrap of each corpus score.
+- Title match: a page's title as its gold gives it (WCXB's, CleanEval's), ignoring case, white space and quotes.
 """
 
 from __future__ import annotations
@@ -160,6 +161,18 @@ def mean_prf(pages: Sequence[PRF]) -> PRF:
         sum(p.f1 for p in pages) / n,
         n,
     )
+
+
+# --- titles --------------------------------------------------------------------------------------
+
+_TITLE_QUOTES = str.maketrans("‘’“”–—", "''\"\"--")
+
+
+def title_matches(pred: str, gold: str) -> bool:
+    """Whether a title is the gold's, ignoring case, white space runs, curly quotes and dash kinds."""
+    def fold(text: str) -> str:
+        return " ".join(text.translate(_TITLE_QUOTES).lower().split())
+    return fold(pred) == fold(gold)
 
 
 # --- trafilatura: with/without snippets -------------------------------------------------------

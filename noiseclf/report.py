@@ -147,8 +147,10 @@ def evaluate_side_by_side(systems: Sequence[System], sources: Sequence[tuple[str
                 reports.append(evaluate(system, corpus, split, format=format, pages=pages,
                                         keep_texts=corpus in keep_texts))
                 named = split if corpus == "user" else corpus  # your pages by their file or folder
+                summary = reports[-1].summary
+                titles = f", title {summary['title_match']:.3f}" if "title_match" in summary else ""
                 log(f"{named}/{system.name}: {PRIMARY[corpus]} {reports[-1].primary:.4f} on {len(pages)} pages, "
-                    f"{reports[-1].summary.get('errors', 0)} errors")
+                    f"{summary.get('errors', 0)} errors{titles}")
             if keep_pages:
                 pages_by[corpus_label(reports[-1])] = pages
     return reports, pages_by

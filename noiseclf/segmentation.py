@@ -17,6 +17,8 @@ import os
 import re
 import threading
 from collections import Counter
+from typing import NamedTuple
+from urllib.parse import urlsplit
 
 import charset_normalizer
 from lxml import etree
@@ -235,20 +237,53 @@ def _unnest(html: str, root: etree._Element | None) -> str:
     return re.sub(rf"</?(?:{'|'.join(names)})\b[^>]*>", "\n", html, flags=re.I) if names else html
 
 
-def _meta_title(root: etree._Element) -> tuple[str, str]:
-    """The page's <title> text and og:title, whitespace-normalised.
+class _PageMeta(NamedTuple):
+    """What a page's head says of it: its <title>, og:title, and the names it gives its site."""
 
-    One pass over the title and meta elements; it reads the first <title> outside inline SVG and MathML
-    (whose <title> names a picture) and `//meta[@property='og:title' or @name='twitter:title']/@content`.
+    title: str
+    og: str
+    site: tuple[str, ...]  # og:site_name, application-name, and the host of og:url or the canonical link
+
+
+def _meta_title(root: etree._Element) -> _PageMeta:
+    """The page's <title> text, og:title and site names, whitespace-normalised.
+
+    One pass over the title, meta and link elements; it reads the first <title> outside inline SVG and MathML
+    (whose <title> names a picture), `//meta[@property='og:title' or @name='twitter:title']/@content`, and the
+    first of each site name.
     """
     title = og = None
-    for el in root.iter("title", "meta"):
+    found: dict[str, str] = {}
+    for el in root.iter("title", "meta", "link"):
         if el.tag == "title":
             if title is None and next(el.iterancestors("svg", "math"), None) is None:
                 title = "".join(el.itertext())
+        elif el.tag == "link":
+            if "canonical" in (el.get("rel") or "").lower().split():
+                found.setdefault("url", el.get("href") or "")
         elif og is None and (el.get("property") == "og:title" or el.get("name") == "twitter:title"):
             og = el.get("content")
-    return " ".join(visible(title).split()) if title else "", " ".join(visible(og).split()) if og else ""
+        else:
+            key = _SITE_META.get(el.get("property") or el.get("name") or "")
+            if key:
+                found.setdefault(key, el.get("content") or "")
+    names = [" ".join(visible(found.get(key, "")).split()) for key in ("name", "app")]
+    host = _host(found.get("og_url") or found.get("url") or "")
+    site = tuple(name for name in (*names, host) if name)
+    return _PageMeta(" ".join(visible(title).split()) if title else "", " ".join(visible(og).split()) if og else "",
+                     site)
+
+
+_SITE_META = {"og:site_name": "name", "application-name": "app", "og:url": "og_url"}
+
+
+def _host(url: str) -> str:
+    """A URL's host without "www.", "" for anything else."""
+    try:
+        host = urlsplit(url.strip()).hostname or ""
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")
 
 
 _HINT_CACHE: dict[tuple, tuple[int, str]] = {}
@@ -456,6 +491,47 @@ def _best_title(title: str, og: str, blocks: list[Block]) -> str:
     return main or first_h1
 
 
+def _story_title(title: str, site: tuple[str, ...], blocks: list[Block]) -> str:
+    """`title` without the site's name: its leading parts that the first <h1> restates ("Kayaks" of "Kayaks |
+    REI Co-op"), else the title less trailing parts that name the site ("What is Cloud Computing? | Google
+    Cloud"), leaving two words at least (a home page's "Home - Ohio Artisan Collective" stays whole)."""
+    cuts = [m.start() for m in _TITLE_SEPARATORS.finditer(title)]
+    if not cuts:
+        return title
+    h1 = next((_folded(b.text) for b in blocks if b.heading == 1), "")
+    head = next((title[:cut] for cut in cuts if h1 and _folded(title[:cut]) == h1), None)
+    if head is not None:
+        return head
+    names = [_folded(name) for name in site]
+    ends = [*cuts, len(title)]
+    parts = [title[m.end():end] for m, end in zip(_TITLE_SEPARATORS.finditer(title), ends[1:])]
+    keep = len(cuts)
+    while keep and _names_site(parts[keep - 1], names) and len(title[:cuts[keep - 1]].split()) >= 2:
+        keep -= 1
+    return title[:cuts[keep]] if keep < len(cuts) else title
+
+
+def _folded(text: str) -> str:
+    """Text compared without case, curly quotes or runs of white space."""
+    return " ".join(text.translate(_QUOTES).lower().split())
+
+
+_QUOTES = str.maketrans("‘’“”–", "''\"\"-")
+
+
+def _names_site(part: str, names: list[str]) -> bool:
+    """Whether a title part is the site's name: one of `names` (a little more, as "The Motley Fool Inc"), or the
+    letters of a host among them ("Move.org", "Fastarz" of fastarz.com)."""
+    part = _folded(part)
+    letters = re.sub(r"[^a-z0-9]", "", part)
+    for name in names:
+        if part == name or (name in part and len(part) <= len(name) + 4):
+            return True
+        if "." in name and len(letters) >= 3 and letters in re.sub(r"[^a-z0-9]", "", name):
+            return True
+    return False
+
+
 def segment_html(content: str | bytes, *, source: str = "", encoding: str | None = None) -> Document:
     """Cut an HTML page into text blocks; scripts, styles and hidden elements are dropped."""
     return _segmented(content, source, encoding)[0]
@@ -485,7 +561,7 @@ def _segmented(content: str | bytes, source: str,
     root = _parse(html, source) if html.strip() else None
     if root is None:
         return Document(blocks=(), format="html", source=source), None, _DROP, False
-    title, og = _meta_title(root)
+    meta = _meta_title(root)
     blocks, drop, hidden = _walk_blocks(root, _DROP), _DROP, False
     if sum(len(b.text) for b in blocks) < _FALLBACK_CHARS:
         # Some sites (Discourse forums) render the whole page inside <noscript> for non-JS readers; others
@@ -495,7 +571,10 @@ def _segmented(content: str | bytes, source: str,
             if sum(len(b.text) for b in fallback) >= _FALLBACK_CHARS:
                 blocks, drop, hidden = fallback, drop_tags, read_hidden
                 break
-    doc = Document(blocks=tuple(blocks), title=_best_title(title, og, blocks), format="html", source=source)
+    title = _best_title(meta.title, meta.og, blocks)
+    story = _story_title(title, meta.site, blocks)
+    doc = Document(blocks=tuple(blocks), title=title, format="html", source=source,
+                   story_title=story if story != title else "")
     return doc, root, drop, hidden
 
 

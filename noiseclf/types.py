@@ -130,9 +130,15 @@ class Document:
     """A page cut into ordered blocks; the unit every stage after segmentation works on."""
 
     blocks: tuple[Block, ...]
-    title: str = ""
+    title: str = ""  # the page's title as the features read it (og:title, or the <title> part its <h1> restates)
     format: Format = "html"
     source: str = ""  # a name for the input in messages: a path, URL or record id
+    story_title: str = ""  # `title` without the site's name, as outputs show it; "" where it is `title`
+
+    @property
+    def shown_title(self) -> str:
+        """The title outputs show: the story's, without the site's name."""
+        return self.story_title or self.title
 
     def __len__(self) -> int:
         return len(self.blocks)

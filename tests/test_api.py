@@ -103,6 +103,14 @@ def test_extract_returns_title_text_and_confidence(extractor: Extractor) -> None
     assert noiseclf.extract(ARTICLE).text == Extractor.load().extract(ARTICLE).text  # the one-call helper too
 
 
+def test_the_title_is_the_story_s_without_the_site_name(extractor: Extractor) -> None:
+    page = ARTICLE.replace(b"<head>", b'<head><meta property="og:title" content="' + TITLE.encode()
+                           + b' | Garden Weekly"><meta property="og:site_name" content="Garden Weekly">', 1)
+    assert page != ARTICLE
+    assert extractor.extract(page).title == TITLE
+    assert extractor.extract(page, output="html").text.count(f"<title>{TITLE}</title>") == 1
+
+
 def test_with_blocks_gives_every_block_and_the_same_text(extractor: Extractor) -> None:
     result = extractor.extract(ARTICLE, with_blocks=True)
     assert len(result.blocks) == len(segment(ARTICLE).blocks)

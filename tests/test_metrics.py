@@ -23,6 +23,7 @@ from noiseclf.metrics import (
     snippet_counts,
     snippet_f1_score,
     snippet_prf,
+    title_matches,
     word_prf,
 )
 
@@ -292,3 +293,9 @@ def test_paired_bootstrap_rejects_unpaired_input() -> None:
         paired_bootstrap(np.array([1.0, 2.0]), np.array([1.0]))
     with pytest.raises(ValueError):
         paired_bootstrap(np.array([]), np.array([]))
+
+
+def test_a_title_matches_ignoring_case_spaces_quotes_and_dash_kinds() -> None:
+    assert title_matches("We’ve  compiled the TOP 7 – agencies", "We've compiled the top 7 - agencies")
+    assert not title_matches("What is cloud computing? | Google Cloud", "What is cloud computing?")
+    assert not title_matches("", "A title")

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from noiseclf import metrics
 from noiseclf.cli import app
 from noiseclf.augment import plain_markup
-from noiseclf.evaluation import CorpusReport, NoiseclfSystem, PageScore, summarise, worst_pages
+from noiseclf.evaluation import CorpusReport, NoiseclfSystem, PageScore, run_system, summarise, worst_pages
 from noiseclf.features import block_features, block_path_ids, block_words
 from noiseclf.inference import Extractor
 from noiseclf.labelling import label_blocks
@@ -401,3 +401,18 @@ def test_worst_pages_list_gold_missed_line_by_line_whatever_separates_them() -> 
     assert rows[0]["gold_missed"] == ["Weight 540 g per pair", "Votes by district in the last election",
                                       "A third paragraph here"]
     assert rows[0]["kept_not_gold"] == ["Subscribe to our newsletter today"]
+
+
+def test_evaluation_scores_the_title_against_the_gold_s() -> None:
+    """WCXB and CleanEval give each page's title: the share noiseclf gets right is reported beside the text's
+    figures; a page whose gold has no title does not count."""
+    head = ('<meta property="og:title" content="The river closes the old bridge | River Post">'
+            '<meta property="og:site_name" content="River Post">')
+    body = "".join(f"<p>The river rose {i} feet overnight, and the town closed its old bridge to traffic.</p>"
+                   for i in range(5))
+    html = f"<html><head>{head}</head><body><article>{body}</article></body></html>".encode()
+    pages = [Page(id=key, corpus="wcxb", split="test", content=html, gold_text=body, title=title)
+             for key, title in (("a", "The river closes the old bridge"), ("b", "Bridge news"), ("c", ""))]
+    scores = run_system(NoiseclfSystem(Extractor.load()), pages)
+    assert [s.title for s in scores] == [True, False, None]
+    assert summarise(scores)["title_match"] == 0.5

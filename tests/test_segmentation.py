@@ -103,6 +103,42 @@ def test_title_is_the_headline_that_restates_the_longest_or_first_part_of_the_ti
     assert segment_html(page).title == expected
 
 
+BODY = "<p>" + "A paragraph of the page that says what the page is about. " * 3 + "</p>"
+
+
+@pytest.mark.parametrize("head, h1, expected", [
+    ('<meta property="og:title" content="What is Cloud Computing? | Google Cloud">'  # og:title keeps its suffix
+     '<meta property="og:site_name" content="Google Cloud">', "", "What is Cloud Computing?"),
+    ("<title>Kayaks | REI Co-op</title>", "Kayaks", "Kayaks"),  # the <h1> restates the leading part
+    ("<title>Galaxy S25 Ultra | Features &amp; Highlights | Samsung US</title>", "Galaxy S25 Ultra",
+     "Galaxy S25 Ultra"),
+    ('<title>Best Long-Distance Movers of 2026 | Move.org</title><link rel="canonical" '  # the host's letters
+     'href="https://www.move.org/best-movers/">', "", "Best Long-Distance Movers of 2026"),
+    ('<title>Seven Tips for Renting a Car - Fastarz</title><meta property="og:url" content="https://fastarz.com/tips">',
+     "", "Seven Tips for Renting a Car"),
+    ('<title>Best Stocks of 2025 | The Motley Fool</title><meta name="application-name" content="Motley Fool">',
+     "", "Best Stocks of 2025"),
+    ('<meta property="og:title" content="Home - Ohio Artisan Collective">'
+     '<meta property="og:site_name" content="Ohio Artisan Collective">',
+     "", "Home - Ohio Artisan Collective"),  # what is left would be one word: a home page keeps its title
+    ('<meta property="og:title" content="Ohio Artisan Collective - Handmade gifts from Ohio makers">'  # only a trailing
+     # name goes
+     '<meta property="og:site_name" content="Ohio Artisan Collective">', "",
+     "Ohio Artisan Collective - Handmade gifts from Ohio makers"),
+    ('<meta property="og:title" content="Storm floods the coast: what we know">', "",  # no site named
+     "Storm floods the coast: what we know"),
+    ('<meta property="og:title" content="Storm floods the coast | Weather"><link rel="canonical" href="not a url">', "",
+     "Storm floods the coast | Weather"),
+])
+def test_the_shown_title_leaves_out_the_site_name(head, h1, expected):
+    """What outputs show as a page's title: the story's, without the name of its site that <title> and
+    og:title mostly carry (the features read the title as the page gives it, as the shipped models learned)."""
+    page = f"<html><head>{head}</head><body>{f'<h1>{h1}</h1>' if h1 else ''}{BODY}</body></html>"
+    doc = segment_html(page)
+    assert doc.shown_title == expected
+    assert doc.title.startswith(expected)
+
+
 def test_a_text_page_title_is_no_menu_line():
     text = ("Home | News | Sport | Weather | Culture\n\nHarbour ferry returns after two years\n\n"
             "The ferry between the two harbours resumed service on Monday, officials said.")
