@@ -213,13 +213,15 @@ class Extractor:
         proba = self.classify(doc)
         keep = proba >= self.threshold_for(doc.format)
         words = block_words(doc)
-        text = plain_text(b for b, k in zip(doc.blocks, keep) if k)
+        text = plain_text((b for b, k in zip(doc.blocks, keep) if k), doc.symbol_cells)
         scored = tuple(ScoredBlock(b, float(p), bool(k)) for b, p, k in zip(doc.blocks, proba, keep)) \
             if with_blocks or output != "text" else ()
         result = Extraction(title=doc.shown_title, text=text, format=doc.format,
-                            confidence=page_confidence(proba, words, keep, model), blocks=scored)
+                            confidence=page_confidence(proba, words, keep, model), blocks=scored,
+                            symbol_cells=doc.symbol_cells if scored else ())
         if output != "text":  # the other renderings need every block's layout context
-            result = replace(result, text=render(result, output), blocks=scored if with_blocks else ())
+            result = replace(result, text=render(result, output), blocks=scored if with_blocks else (),
+                             symbol_cells=result.symbol_cells if with_blocks else ())
         return result
 
     def extract(self, content: str | bytes, *, format: str = "auto", source: str = "",

@@ -9,10 +9,13 @@ stay one cell; a first row of <th> only is the header of a Markdown table (rows 
 width), and a table without one has an empty header row. In plain text a data table's rows are lines, their
 cells apart by tabs. A cell that held no text leaves no
 block, so each cell sits at its column (`Block.column`: the colspans before it in its row, not the
-rowspans of rows above) with empty cells before it. In a table where a row keeps text in two cells or more,
-paragraphs, lists and headings inside a cell are that cell's text; a table around a whole story (one cell a
-row) keeps them as paragraphs. Text inside <pre> keeps its line breaks and indentation (`Block.shown`), in
-every output.
+rowspans of rows above) with empty cells before it. A cell showing only symbols ("✓", "—") leaves no block
+either (no word to classify): the page's `Document.symbol_cells` (`Extraction.symbol_cells`) put it back in the
+rows of a data table that keep a block. In a table where a row keeps text in two cells or more, paragraphs, lists
+and headings inside a cell are that cell's text, and so is a short table nested in a cell beside others (its
+rows apart by "; ", their cells by ", ", as a list of items is written in a sentence), so the row stays one row;
+a table around a whole story (one cell a row) keeps them as paragraphs. Text inside <pre> keeps its line breaks
+and indentation (`Block.shown`), in every output.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import html
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from itertools import groupby
+from itertools import groupby, pairwise
 
 from .types import CELL_TAGS, Block, Extraction, InputError
 
@@ -54,7 +57,8 @@ class _Item:
     language: str = ""  # a code block's language, from class names like "language-python"
     row: int = 0  # a table cell's <tr> element (a number of its own where the path does not tell)
     cell: int = 0  # a table cell's <td>/<th> element: the blocks of one cell join
-    column: int = 0  # a table cell's column in its row
+    column: int = 0  # a table cell's column in its row (0 for a block of a table nested in the cell: not known)
+    nested: tuple[_Place, ...] = ()  # a block of tables nested in the cell: its places in them (`_cell_places`)
 
 
 def _prefix(path: str, tags: frozenset[str]) -> str:
@@ -76,26 +80,120 @@ def _enclosing(block: Block, tags: frozenset[str]) -> int | None:
 
 
 _Place = tuple[int | None, int | None, int | None]  # (table, row, cell) element ids of a table cell's block
+_Places = tuple[_Place, ...]
 
 
-def _cell_place(block: Block) -> _Place | None:
-    """The enclosing table, row and cell of a block inside a table cell (each None where the path does not tell);
-    None outside cells."""
+def _cell_places(block: Block) -> _Places:
+    """The table, row and cell of each table cell enclosing a block, outermost first; () outside cells. The last
+    is its nearest table, row and cell, each None where the path does not tell (all where it is cut short)."""
     if not (block.within("td") or block.within("th")):
-        return None
-    table, row, cell = (_enclosing(block, tags) for tags in (_TABLE_TAGS, _ROW_TAGS, CELL_TAGS))
-    return table, row, cell
+        return ()
+    parts = block.path.split("/")
+    if len(parts) != len(block.elements):
+        return ((None, None, None),)
+    cells: list[_Place] = []
+    table = row = None
+    for part, element in zip(parts, block.elements):
+        if part in CELL_TAGS:
+            cells.append((table, row, element))
+        elif part in _TABLE_TAGS:
+            table = element
+        elif part in _ROW_TAGS:
+            row = element
+    nearest = cells.pop()[2] if cells else None
+    return (*cells, (table, row, nearest))
 
 
-def _data_tables(places: Sequence[_Place | None]) -> set[int]:
-    """The tables (element ids) in which some row keeps text in two cells or more (`places`: the kept blocks'):
-    data, whose cells may hold paragraphs, lists or headings, unlike a layout table around a whole story."""
-    cells: dict[tuple[int, int], set[int]] = {}
-    for place in places:
-        if place is not None and None not in place:
-            table, row, cell = place
-            cells.setdefault((table, row), set()).add(cell)
-    return {table for (table, _), held in cells.items() if len(held) > 1}
+# A cell whose nested tables keep more text is no row's value but a story or list laid out in a table of its own
+_NESTED_CHARS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class _Tables:
+    """What the kept blocks tell of the tables they lie in."""
+
+    data: set[int]  # tables in which some row keeps text in two cells or more (by the blocks' nearest cells)
+    marked: set[int]  # tables in which some row shows two cells or more, its symbol cells counted
+    holding: set[_Place]  # cells of data tables' rows of two cells or more whose nested tables are that cell's text
+
+
+def _tables(kept: Sequence[Block], places: Sequence[_Places], marks: Sequence[_Places]) -> _Tables:
+    """What the kept blocks (`places`: theirs; `marks`: the symbol cells') tell of their tables: the data tables,
+    whose cells may hold paragraphs, lists or headings, unlike a layout table around a whole story; the tables
+    whose rows show cells beside a kept block's; and the cells of data tables' rows of several cells that hold
+    tables of at most `_NESTED_CHARS` characters of text."""
+    nearest: dict[tuple[int, int], set[int]] = {}
+    outer: dict[tuple[int, int], set[int]] = {}
+    nested: dict[_Place, int] = {}  # the characters of nested tables' text in each cell
+    for block, levels in zip(kept, places):
+        if levels and None not in levels[-1]:
+            table, row, cell = levels[-1]
+            nearest.setdefault((table, row), set()).add(cell)  # type: ignore[arg-type]
+            for place in levels[:-1]:
+                outer.setdefault(place[:2], set()).add(place[2])  # type: ignore[arg-type]
+                nested[place] = nested.get(place, 0) + len(block.text)
+    data = {table for (table, _), held in nearest.items() if len(held) > 1}
+    shown = {row: set(held) for row, held in nearest.items()}
+    for levels in marks:
+        if levels and levels[-1][:2] in shown and levels[-1][2] is not None:
+            shown[levels[-1][:2]].add(levels[-1][2])  # type: ignore[index, arg-type]
+    holding = {place for place, chars in nested.items() if place[0] in data and chars <= _NESTED_CHARS
+               and len(outer[place[:2]] | nearest.get(place[:2], set())) > 1}  # type: ignore[index]
+    return _Tables(data, {table for (table, _), held in shown.items() if len(held) > 1}, holding)
+
+
+def _data_level(places: _Places, tables: _Tables) -> int | None:
+    """Which of a block's `places` it renders in: the outermost cell that holds it (`_Tables.holding`) through
+    tables that show rows of cells (a short table of cells nested in a row of cells is its cell's text; a long one,
+    one alone in its row and a layout table stay as they are), else its nearest cell's in a data table; None
+    outside data tables."""
+    for level, place in enumerate(places[:-1]):
+        if place in tables.holding and all(inner[0] in tables.marked for inner in places[level + 1:]):
+            return level
+    if places and places[-1][0] in tables.data and None not in places[-1]:
+        return len(places) - 1
+    return None
+
+
+def _separator(before: _Places, after: _Places) -> str:
+    """What parts two blocks of one cell (by their places in tables nested in it): "; " between the rows of a
+    nested table, ", " between the cells of one of its rows, else a space."""
+    for (table, row, cell), (table2, row2, cell2) in zip(before, after):
+        if table != table2:
+            break
+        if row != row2:
+            return "; "
+        if cell != cell2:
+            return ", "
+    return " "
+
+
+def _with_symbols(kept: list[Block], places: list[_Places], marks: Sequence[tuple[Block, _Places]],
+                  tables: _Tables) -> tuple[list[Block], list[_Places]]:
+    """The kept blocks and their places with the symbol cells (`Document.symbol_cells`) of the data tables' rows
+    that keep a block among them: each after the row's last kept block of an earlier cell, else before its first.
+    A symbol shows where its row is kept, and only there."""
+    held: dict[tuple[int | None, int | None], list[tuple[int, int]]] = {}  # a row's kept blocks, and their cells
+    for i, levels in enumerate(places):
+        for table, row, cell in levels:
+            if row is not None and cell is not None:
+                held.setdefault((table, row), []).append((i, cell))
+    before: dict[int, list[tuple[Block, _Places]]] = {}  # the symbols to put before each kept block
+    for symbol, levels in marks:
+        table, row, cell = levels[-1] if levels else (None, None, None)
+        row_blocks = held.get((table, row))
+        if not row_blocks or cell is None or _data_level(levels, tables) is None:
+            continue
+        earlier = [i for i, other in row_blocks if other < cell]
+        before.setdefault(max(earlier) + 1 if earlier else row_blocks[0][0], []).append((symbol, levels))
+    if not before:
+        return kept, places
+    merged: list[tuple[Block, _Places]] = []
+    for i, pair in enumerate(zip(kept, places)):
+        merged += before.get(i, [])
+        merged.append(pair)
+    merged += before.get(len(kept), [])
+    return [block for block, _ in merged], [levels for _, levels in merged]
 
 
 def _cell_tag(block: Block, table: int | None, data_tables: set[int]) -> str:
@@ -107,14 +205,30 @@ def _cell_tag(block: Block, table: int | None, data_tables: set[int]) -> str:
     return ""
 
 
-def _item(block: Block, position: int, place: _Place | None, data_tables: set[int]) -> _Item:
+def _nested_cell(block: Block, places: _Places, tables: _Tables, quote: int) -> _Item | None:
+    """The cell item of a block inside a table nested in a data table's cell: a part of that cell's text (its
+    header from that cell's tag, its column not known); None for any other block."""
+    level = _data_level(places, tables)
+    if level is None or level == len(places) - 1:
+        return None
+    table, row, cell = places[level]
+    tag = [part for part in block.path.split("/") if part in CELL_TAGS][level]
+    return _Item("cell", block.text, quote=quote, header=tag == "th", group=f"table {table}",
+                 row=row, cell=cell, nested=places[level + 1:])  # type: ignore[arg-type]
+
+
+def _item(block: Block, position: int, places: _Places, tables: _Tables) -> _Item:
     """Classify a block as heading, list item, code, table cell or paragraph (`position`: its place among the
-    kept blocks, a row of its own for a cell whose row the path does not tell; `place`: its `_cell_place`)."""
+    kept blocks, a row of its own for a cell whose row the path does not tell; `places`: its `_cell_places`)."""
     quote = 0
     if block.within("blockquote"):
         element = _enclosing(block, _QUOTE_TAGS)
         quote = -1 if element is None else element + 1
-    cell_tag = _cell_tag(block, place[0], data_tables) if place is not None else ""
+    nested = _nested_cell(block, places, tables, quote) if len(places) > 1 else None
+    if nested is not None:
+        return nested
+    place = places[-1] if places else None
+    cell_tag = _cell_tag(block, place[0], tables.data) if place is not None else ""
     if cell_tag:
         table, row, cell = place  # type: ignore[misc]
         if row is None or cell is None:
@@ -172,51 +286,69 @@ def _placed(cells: list[_Item]) -> list[_Item]:
 
 
 def _joined(blocks: list[_Item]) -> _Item:
-    """The blocks of one table cell (lines split by <br>, paragraphs) as one cell."""
+    """The blocks of one table cell (lines split by <br>, paragraphs, tables nested in it) as one cell, at the
+    column its own blocks tell."""
     first = blocks[0]
     if len(blocks) == 1:
         return first
-    return replace(first, text=" ".join(b.text for b in blocks))
+    text = first.text + "".join(_separator(a.nested, b.nested) + b.text for a, b in pairwise(blocks))
+    return replace(first, text=text, column=max(b.column for b in blocks), nested=())
+
+
+def _kept_blocks(ex: Extraction) -> tuple[list[Block], list[_Places], _Tables]:
+    """The kept blocks of an extraction with its symbol cells among them, their places in tables, and the data
+    tables."""
+    return _placed_blocks([b.block for b in ex.blocks if b.keep], ex.symbol_cells)
+
+
+def _placed_blocks(kept: list[Block], symbols: Sequence[Block]) -> tuple[list[Block], list[_Places], _Tables]:
+    """Kept blocks with the `symbols` of their data tables among them, their `_cell_places` and the data tables
+    (told by the kept blocks alone)."""
+    places = [_cell_places(block) for block in kept]
+    marks = [(symbol, _cell_places(symbol)) for symbol in symbols]
+    tables = _tables(kept, places, [levels for _, levels in marks])
+    if marks and tables.data:
+        kept, places = _with_symbols(kept, places, marks, tables)
+    return kept, places, tables
 
 
 def _kept_items(ex: Extraction) -> list[_Item]:
-    kept = [b.block for b in ex.blocks if b.keep]
-    places = [_cell_place(block) for block in kept]
-    data_tables = _data_tables(places)
-    return [_item(block, i, place, data_tables) for i, (block, place) in enumerate(zip(kept, places))]
+    kept, places, tables = _kept_blocks(ex)
+    return [_item(block, i, levels, tables) for i, (block, levels) in enumerate(zip(kept, places))]
 
 
 def to_text(ex: Extraction) -> str:
     """The kept blocks as plain text, one paragraph per block (see `plain_text`)."""
-    return plain_text(b.block for b in ex.blocks if b.keep)
+    return plain_text((b.block for b in ex.blocks if b.keep), ex.symbol_cells)
 
 
-def plain_text(blocks: Iterable[Block]) -> str:
+def plain_text(blocks: Iterable[Block], symbol_cells: Sequence[Block] = ()) -> str:
     """Blocks as plain text: a paragraph each, but the lines of one <pre> that <br> cut into blocks one under
-    another, as the page shows them, and a data table's rows a line each, their cells apart by tabs."""
-    kept = list(blocks)
-    places = [_cell_place(block) for block in kept]
-    data_tables = _data_tables(places)
+    another, as the page shows them, and a data table's rows a line each, their cells apart by tabs (a table nested
+    in a cell is that cell's text: its rows apart by "; ", their cells by ", "). `symbol_cells`: the page's
+    `Document.symbol_cells`, shown in the data tables' rows kept."""
+    kept, places, tables = _placed_blocks(list(blocks), symbol_cells)
     paragraphs: list[str] = []
-    last: tuple = ()  # ("pre", element) or ("table", table, row, cell) of the block before
+    last: tuple = ()  # ("pre", element) or ("table", table, row, cell, nested places) of the block before
     column = 0  # the column of the last cell written
-    for block, place in zip(kept, places):
-        at = _table_place(block, place, data_tables)
+    for block, levels in zip(kept, places):
+        at = _table_place(block, levels, tables)
+        at_column = block.column if at is not None and not at[4] else 0  # a nested table's cell's is not the row's
         if at is not None and last[:2] == at[:2]:  # the same table: another block of the cell, cell or row
             if last[2] != at[2]:  # a row a line, a cell at its column
-                paragraphs[-1] += "\n" + "\t" * block.column
-                column = block.column
+                paragraphs[-1] += "\n" + "\t" * at_column
+                column = at_column
             elif last[3] != at[3]:
-                paragraphs[-1] += "\t" * max(1, block.column - column)
-                column = max(column + 1, block.column)
+                paragraphs[-1] += "\t" * max(1, at_column - column)
+                column = max(column + 1, at_column)
             else:
-                paragraphs[-1] += " "
+                paragraphs[-1] += _separator(last[4], at[4])
             paragraphs[-1] += block.text
             last = at
             continue
         if at is not None:
-            paragraphs.append("\t" * block.column + block.text)
-            last, column = at, block.column
+            paragraphs.append("\t" * at_column + block.text)
+            last, column = at, at_column
             continue
         pre = ("pre", _enclosing(block, _PRE_TAGS)) if block.within("pre") else ()
         if pre and pre[1] is not None and pre == last:
@@ -227,12 +359,13 @@ def plain_text(blocks: Iterable[Block]) -> str:
     return "\n\n".join(paragraphs)
 
 
-def _table_place(block: Block, place: _Place | None, data_tables: set[int]) -> tuple | None:
-    """("table", table, row, cell) of a block inside a data table's cell (`place`: its `_cell_place`), else None
-    (also for code: a <pre> in a cell keeps its lines, a paragraph of its own)."""
-    if place is None or place[0] not in data_tables or None in place or block.within("pre"):
+def _table_place(block: Block, places: _Places, tables: _Tables) -> tuple | None:
+    """("table", table, row, cell, nested places) of a block inside a data table's cell, the outermost (`places`:
+    its `_cell_places`), else None (also for code: a <pre> in a cell keeps its lines, a paragraph of its own)."""
+    level = _data_level(places, tables)
+    if level is None or block.within("pre"):
         return None
-    return ("table", *place)
+    return ("table", *places[level], places[level + 1:])
 
 
 # ------------------------------------------------------------------------------------------ Markdown

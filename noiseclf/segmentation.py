@@ -574,8 +574,82 @@ def _segmented(content: str | bytes, source: str,
     title = _best_title(meta.title, meta.og, blocks)
     story = _story_title(title, meta.site, blocks)
     doc = Document(blocks=tuple(blocks), title=title, format="html", source=source,
-                   story_title=story if story != title else "")
+                   story_title=story if story != title else "", symbol_cells=_symbol_cells(root, blocks, drop, hidden))
     return doc, root, drop, hidden
+
+
+_CELL_BITS = ANCESTOR_BIT["td"] | ANCESTOR_BIT["th"]
+
+
+def _symbol_cells(root: etree._Element, blocks: list[Block], drop_tags: frozenset[str],
+                  hidden: bool) -> tuple[Block, ...]:
+    """The table cells whose text holds no word character ("✓", "✗", "—"), which leave no block (a block needs a
+    word), as the blocks the walk would have cut from them: for the renderers only, never classified. Looked
+    for on a page with a table cell's block; the tree is walked again only for a page holding such a cell."""
+    if not any(b.ancestors & _CELL_BITS for b in blocks):
+        return ()
+    candidates = {cell for cell in root.iter("td", "th") if _wordless(cell)}
+    return _cell_blocks(root, candidates, drop_tags, hidden) if candidates else ()
+
+
+def _wordless(cell: etree._Element) -> bool:
+    """Whether a table cell's text (its hidden and dropped elements' included) has something but no word
+    character, and it holds no other cell: a cell that may show only symbols."""
+    if cell.text and _HAS_WORD.search(cell.text):  # most cells: no generator needed
+        return False
+    texts = []
+    for text in cell.itertext():
+        if _HAS_WORD.search(text):
+            return False
+        texts.append(text)
+    return bool("".join(texts).strip()) and next(cell.iterdescendants("td", "th"), None) is None
+
+
+def _cell_blocks(root: etree._Element, cells: set[etree._Element], drop_tags: frozenset[str],
+                 hidden: bool) -> tuple[Block, ...]:
+    """Blocks of `cells` as `_walk` would cut them from its tree (same element ids, path, ancestors and column;
+    text read as it reads text: hidden and dropped elements left out), those with text left; one cell one block."""
+    found: list[Block] = []
+    stack: list[tuple | None] = [("", (0,), 0, 0)]  # path, element ids, ancestor bits, depth of the open elements
+    serial = 0
+    cell: etree._Element | None = None  # the cell of `cells` being read, and its frame and text
+    frame: tuple = ()
+    parts: list[str] = []
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for event, el in walker:
+        if event == "end":
+            if el is cell:
+                text = " ".join(visible("".join(parts)).split())
+                if text:
+                    path, chain, anc, depth = frame
+                    found.append(Block(text, el.tag, depth, path, ancestors=anc, elements=chain,
+                                       column=_cell_column(el)))
+                cell = None
+            elif cell is not None and el.tail:
+                parts.append(el.tail)
+            stack.pop()
+            continue
+        tag = el.tag
+        if type(tag) is not str or tag in drop_tags or (not hidden and _hidden(el)):
+            walker.skip_subtree()
+            stack.append(None)
+            continue
+        path, chain, anc, depth = stack[-1]  # type: ignore[misc]
+        serial += 1
+        if depth < 40:
+            path, chain = path + "/" + tag, chain + (serial,)
+        stack.append((path, chain, anc | ANCESTOR_BIT.get(tag, 0), depth + 1))
+        if cell is None and el in cells:
+            cell, frame, parts = el, stack[-1], []
+        if cell is not None and el.text:
+            parts.append(el.text)
+    return tuple(found)
+
+
+def _hidden(el: etree._Element) -> bool:
+    """Whether the walk skips an element as hidden: a style hiding it, or the `hidden` attribute."""
+    style = el.get("style")
+    return bool(style and _HIDDEN_STYLE.search(style)) or el.get("hidden") is not None
 
 
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")  # a line of white space, no-break and ideographic spaces among it

@@ -134,6 +134,9 @@ class Document:
     format: Format = "html"
     source: str = ""  # a name for the input in messages: a path, URL or record id
     story_title: str = ""  # `title` without the site's name, as outputs show it; "" where it is `title`
+    # table cells showing only symbols ("✓", "—"), cut as blocks but left out of `blocks` (no word to classify):
+    # only the renderers read them, in the rows of a data table they keep
+    symbol_cells: tuple[Block, ...] = field(default=(), repr=False)
 
     @property
     def shown_title(self) -> str:
@@ -204,6 +207,7 @@ class Extraction:
     format: Format
     confidence: float  # page-level: how sure the model is that `text` is the page's main content
     blocks: tuple[ScoredBlock, ...] = field(default=(), repr=False)
+    symbol_cells: tuple[Block, ...] = field(default=(), repr=False)  # the page's `Document.symbol_cells`, with `blocks`
 
     @property
     def kept(self) -> tuple[ScoredBlock, ...]:

@@ -23,7 +23,7 @@ from noiseclf.inference import default_model_path
 from noiseclf.scoring import PackedModel
 from noiseclf.render import plain_text, to_html, to_markdown, to_text
 from noiseclf.segmentation import segment
-from noiseclf.types import ANCESTOR_TAGS
+from noiseclf.types import ANCESTOR_TAGS, Document
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ARTICLE = (FIXTURES / "article.html").read_bytes()
@@ -36,10 +36,11 @@ def extractor(tiny_model: Path) -> Extractor:
     return Extractor.load(tiny_model)
 
 
-def _all_kept(content: bytes) -> Extraction:
+def _all_kept(content: bytes | str | Document) -> Extraction:
     """An extraction keeping every block of a page: renderers tested without a model's verdicts."""
-    doc = segment(content, format="html")
-    return Extraction(doc.title, "", doc.format, 1.0, tuple(ScoredBlock(b, 1.0, True) for b in doc.blocks))
+    doc = content if isinstance(content, Document) else segment(content, format="html")
+    return Extraction(doc.title, "", doc.format, 1.0, tuple(ScoredBlock(b, 1.0, True) for b in doc.blocks),
+                      symbol_cells=doc.symbol_cells)
 
 
 class _Nesting(HTMLParser):
@@ -198,6 +199,59 @@ def test_cells_of_a_data_table_hold_their_paragraphs_and_a_layout_table_keeps_it
                                             "| a3 | li one li two | Head |\n\n# Story\n\n"
                                             "First paragraph of a story in a layout table.\n\nSecond.")
     assert "<tr><td>a3</td><td>li one li two</td><td>Head</td></tr>" in to_html(_all_kept(page))
+
+
+MATRIX = ("<html><body><h2>Plans compared</h2><table><tr><th>Feature</th><th>Free</th><th>Pro</th></tr>"
+          "<tr><td>Backups</td><td>\u2713</td><td><span class='yes'>\u2713</span></td></tr>"
+          "<tr><td>Sync</td><td> \u2717 </td><td>\u2713</td></tr>"
+          "<tr><td>Price</td><td>\u2014</td><td>5 euros</td></tr>"
+          "<tr><td>Support</td><td><span hidden>\u2713</span></td><td style='display:none'>*</td></tr></table>"
+          "</body></html>")
+
+
+def test_cells_showing_only_symbols_keep_their_marks_in_the_rows_kept(extractor: Extractor) -> None:
+    every = extractor.with_threshold(0.0)
+    assert every.extract(MATRIX).text == ("Plans compared\n\nFeature\tFree\tPro\nBackups\t\u2713\t\u2713\n"
+                                          "Sync\t\u2717\t\u2713\nPrice\t\u2014\t5 euros\nSupport")  # hidden: not shown
+    assert every.extract(MATRIX, output="markdown").text.endswith(
+        "| Feature | Free | Pro |\n| --- | --- | --- |\n| Backups | \u2713 | \u2713 |\n| Sync | \u2717 | \u2713 |\n"
+        "| Price | \u2014 | 5 euros |\n| Support |  |  |")
+    assert ("<tr><td>Sync</td><td>\u2717</td><td>\u2713</td></tr>"
+            in every.extract(MATRIX, output="html", with_blocks=True).text)
+    # the classifier reads the same blocks as without the marks: no block of its own for a mark
+    blank = MATRIX.replace("\u2713", "").replace("\u2717", "").replace("\u2014", "")
+    assert segment(MATRIX).blocks == segment(blank).blocks
+    assert [b.text for b in every.extract(MATRIX, with_blocks=True).blocks][-2:] == ["5 euros", "Support"]
+
+
+def test_marks_show_only_in_a_data_table_s_rows_that_keep_a_block() -> None:
+    doc = segment(MATRIX)
+    kept = Extraction(doc.title, "", "html", 1.0, tuple(ScoredBlock(b, 0.9, b.text != "Sync") for b in doc.blocks),
+                      symbol_cells=doc.symbol_cells)  # the classifier dropped the row "Sync"
+    assert "\u2717" not in to_text(kept) and "Backups\t\u2713\t\u2713\nPrice\t\u2014\t5 euros" in to_text(kept)
+    assert "| Backups | \u2713 | \u2713 |\n| Price | \u2014 | 5 euros |" in to_markdown(kept)
+    layout = segment("<table><tr><td><p>The story of the harbour, told in a layout table.</p><p>More of it.</p></td>"
+                     "<td>|</td></tr></table>")  # one cell a row keeps text: no data table, no marks
+    assert layout.symbol_cells and to_text(_all_kept(layout)) == ("The story of the harbour, told in a layout table."
+                                                                  "\n\nMore of it.")
+
+
+def test_a_short_table_nested_in_a_row_of_cells_is_its_cell_s_text(extractor: Extractor) -> None:
+    page = ("<table><tr><th>Name</th><th>Sizes</th><th>Price</th></tr><tr><td>Shirt</td><td><p>In stock:</p><table>"
+            "<tr><td>S</td><td>10 left</td></tr><tr><td>M</td><td>\u2014</td></tr></table></td><td>20 euros</td></tr>"
+            "<tr><td>Hat</td><td>one size</td><td>8 euros</td></tr></table>")
+    every = extractor.with_threshold(0.0)
+    assert every.extract(page).text == ("Name\tSizes\tPrice\nShirt\tIn stock: S, 10 left; M, \u2014\t20 euros\n"
+                                        "Hat\tone size\t8 euros")  # one row a line, the nested rows in its cell
+    assert every.extract(page, output="markdown").text == (
+        "| Name | Sizes | Price |\n| --- | --- | --- |\n| Shirt | In stock: S, 10 left; M, \u2014 | 20 euros |\n"
+        "| Hat | one size | 8 euros |")
+    html = every.extract(page, output="html").text
+    assert html.count("<table>") == 1 and "<td>In stock: S, 10 left; M, \u2014</td>" in html
+    long = ("<table><tr><td>Ref</td><td>Notes</td></tr><tr><td>1</td><td><table>"
+            + "".join(f"<tr><td>{i}.</td><td>{'A citation of some length to a paper ' * 3}</td></tr>" for i in range(4))
+            + "</table></td></tr></table>")  # a long nested table is no value of its cell: it stays a table
+    assert every.extract(long).text.startswith("Ref\tNotes\n1\n\n0.\tA citation")
 
 
 def test_a_list_level_without_an_item_of_its_own_and_a_quote_of_several_paragraphs() -> None:

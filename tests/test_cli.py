@@ -69,6 +69,19 @@ def test_extract_and_explain_at_a_threshold_of_their_own(tmp_path, tiny_model):
     assert "kept at threshold 0;" in " ".join(explained.stdout.split())
 
 
+def test_extract_as_markdown_keeps_a_feature_matrix_s_marks_and_a_nested_table_s_row(tmp_path, tiny_model):
+    page = tmp_path / "plans.html"
+    page.write_text("<table><tr><th>Feature</th><th>Free</th><th>Pro</th></tr><tr><td>Backups</td><td>\u2713</td>"
+                    "<td>\u2713</td></tr><tr><td>Sync</td><td>\u2717</td><td><table><tr><td>Desktop</td><td>\u2713</td>"
+                    "</tr><tr><td>Phone</td><td>\u2717</td></tr></table></td></tr></table>", encoding="utf-8")
+    result = runner.invoke(app, ["extract", str(page), "--model", str(tiny_model), "-j", "1", "-q", "--threshold", "0",
+                                 "-t", "markdown"])
+    assert result.exit_code == 0, result.output
+    assert rows(result.stdout)[0]["text"] == ("| Feature | Free | Pro |\n| --- | --- | --- |\n"
+                                              "| Backups | \u2713 | \u2713 |\n"
+                                              "| Sync | \u2717 | Desktop, \u2713; Phone, \u2717 |")
+
+
 def test_explain_reads_a_file_as_extract_does(tmp_path, tiny_model):
     page = tmp_path / "lines.html"  # lines of a page separated by <br>: HTML by its suffix, text by a sniff alone
     page.write_text("<br>\n".join(["Night trains return to the valley"] + ARTICLE.split("<p>")[1:3]) + "<br>")
