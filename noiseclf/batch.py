@@ -1302,6 +1302,26 @@ class _JsonlSink:
             self._stream.close()
 
 
+class _NamedGzip(gzip.GzipFile):
+    """Gzip written to `path` whose header names `output`, the finished file (what `gunzip -N` restores), not the
+    partial file being written; it closes the file it opens."""
+
+    def __init__(self, path: str, mode: str, output: str) -> None:
+        self._raw = open(path, mode, 1 << 20)
+        super().__init__(filename=os.path.basename(output), mode=mode, compresslevel=6, fileobj=self._raw)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
+
+
+def _finished_name(partial: str) -> str:
+    """The output a partial file (`.<name>.partial`) becomes."""
+    return os.path.basename(partial).removeprefix(".").removesuffix(".partial")
+
+
 class _ParquetSink:
     """Rows as Parquet, written in row groups of _PARQUET_ROWS with a ParquetWriter."""
 
@@ -1402,7 +1422,7 @@ class _Output:
             sink = self._parquet_partial(resume)
         else:
             mode = "ab" if resume else "wb"  # gzip: a resumed run adds a member
-            opened = gzip.open(self.partial, mode, compresslevel=6) if self.gzip else open(self.partial, mode, 1 << 20)
+            opened = _NamedGzip(self.partial, mode, self.path) if self.gzip else open(self.partial, mode, 1 << 20)
             sink = _JsonlSink(opened, owned=True)  # type: ignore[arg-type]
         try:
             yield sink
@@ -1508,7 +1528,7 @@ def _cut_torn_gzip(path: str) -> None:
 
 def _whole_gzip_lines(path: str, whole: str) -> None:
     """Write to `whole`, gzipped, the whole lines of the gzip file `path` up to where it stops decompressing."""
-    with open(path, "rb") as raw, gzip.open(whole, "wb", compresslevel=6) as out:
+    with open(path, "rb") as raw, _NamedGzip(whole, "wb", _finished_name(path)) as out:
         inflate, rest = zlib.decompressobj(wbits=31), b""
         for chunk in iter(functools.partial(raw.read, 1 << 20), b""):
             while chunk:

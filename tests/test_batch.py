@@ -14,6 +14,7 @@ import os
 import sys
 import threading
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -908,6 +909,19 @@ def test_parquet_output_with_blocks(tmp_path: Path) -> None:
     assert rows[1]["blocks"] == [] and rows[2]["blocks"] is None and rows[2]["confidence"] is None
 
 
+def gzip_member_names(data: bytes) -> list[str]:
+    """The file name stored in the header of each member of a gzip stream (RFC 1952: FNAME after 10 bytes)."""
+    names = []
+    while data:
+        assert data[:2] == b"\x1f\x8b" and data[3] == 0x08  # FNAME and no other optional field
+        end = data.index(b"\0", 10)
+        names.append(data[10:end].decode("latin-1"))
+        inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+        inflate.decompress(data[end + 1:])
+        data = inflate.unused_data[8:]  # past the CRC and size trailer
+    return names
+
+
 @pytest.mark.parametrize("name", ["out.jsonl", "out.jsonl.gz", "out.parquet"])
 def test_resume_after_interruption_writes_every_record_once(tmp_path: Path, name: str) -> None:
     source = tmp_path / "pages.jsonl"
@@ -934,6 +948,8 @@ def test_resume_after_interruption_writes_every_record_once(tmp_path: Path, name
     assert (summary.resumed, summary.records) == (4, 6)
     assert [r["id"] for r in read_rows(tmp_path / name)] == ids
     assert not partial.exists()
+    if name.endswith(".gz"):  # each member's header names the output, as gunzip -N restores it
+        assert gzip_member_names((tmp_path / name).read_bytes()) == ["out.jsonl", "out.jsonl"]
     again = run_batch([str(source)], options(tmp_path, name, resume=True))  # finished: nothing to do
     assert (again.resumed, again.records) == (10, 0)
     assert [r["id"] for r in read_rows(tmp_path / name)] == ids
@@ -948,6 +964,7 @@ def test_a_gz_output_is_gzipped_json_lines_and_a_name_of_the_other_format_is_ref
     run_batch([str(source)], options(tmp_path, "rows.gz"))
 
     assert (tmp_path / "rows.jsonl.gz").read_bytes()[:2] == (tmp_path / "rows.gz").read_bytes()[:2] == b"\x1f\x8b"
+    assert gzip_member_names((tmp_path / "rows.gz").read_bytes()) == ["rows"]  # not ".rows.gz.partial"
     assert [r["id"] for r in read_rows(tmp_path / "rows.jsonl.gz")] == ids
     with pytest.raises(InputError, match="the name says jsonl and the output format is parquet"):
         run_batch([str(source)], options(tmp_path, "rows.jsonl", output_format="parquet"))
