@@ -218,6 +218,8 @@ def train(
                                              "--plain-markup": (plain_markup, "pages")},
                          {"--draws": (draws, 1), "--leaves": (leaves, 2), "--max-iter": (max_iter, 1),
                           "--limit": (limit, 1)})
+    if leaves is not None and estimator != "trees":
+        _fail(ValueError(f"--leaves sets the boosted trees' size: it does not apply to --estimator {estimator}"))
     if base is not None and not user_data:
         _fail(ValueError("--base compares the new model with the base on your pages: give them with --pages"))
     _check_train_outputs(out, user_data, base, cache, data)

@@ -326,7 +326,8 @@ def train(config: TrainConfig, log: Callable[[str], None] = lambda _: None) -> T
         format=config.format, threshold=threshold, validation=validation,
         training_data=[_source_record(c, s, sm, config.root) for c, s, sm in records]
         + [_pages_record(name, table) for name, [table] in named[len(config.sources):]],
-        params={"estimator": config.estimator, "max_iter": config.max_iter, "leaves": config.leaves,
+        params={"estimator": config.estimator, "max_iter": config.max_iter,
+                "leaves": config.leaves if config.estimator == "trees" else None,
                 "min_leaf": min_leaf if config.estimator == "trees" else None,
                 "two_pass": config.two_pass, "n_folds": config.n_folds, "limit": config.limit,
                 "augment": config.augment, "furniture": config.furniture, "inline_teasers": config.inline_teasers,

@@ -302,7 +302,11 @@ def test_a_fold_that_saw_one_class_does_not_stop_other_estimators(tmp_path: Path
                                  "text": STORY[0]}]
     result, out = _train(tmp_path, "--pages", str(_write(tmp_path / "two.jsonl", rows)), "--estimator", estimator)
     assert result.exit_code == 0, result.output
-    assert out.exists()
+    params = json.loads(out.with_suffix(".manifest.json").read_text())["params"]
+    assert params["estimator"] == estimator and params["leaves"] is None and params["min_leaf"] is None
+    result, _ = _train(tmp_path, "--pages", str(tmp_path / "two.jsonl"), "--estimator", estimator,
+                       "--leaves", "15")
+    assert result.exit_code == 2 and f"it does not apply to --estimator {estimator}" in result.stderr
 
 
 @pytest.fixture(scope="module")
