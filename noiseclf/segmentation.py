@@ -495,16 +495,23 @@ def _story_title(title: str, site: tuple[str, ...], blocks: list[Block]) -> str:
     """`title` without the site's name: its leading parts that the first <h1> restates ("Kayaks" of "Kayaks |
     REI Co-op"), else the title less trailing parts that name the site ("What is Cloud Computing? | Google
     Cloud"), leaving two words at least (a home page's "Home - Ohio Artisan Collective" stays whole)."""
-    cuts = [m.start() for m in _TITLE_SEPARATORS.finditer(title)]
+    separators = list(_TITLE_SEPARATORS.finditer(title))
+    cuts = [m.start() for m in separators]
     if not cuts:
         return title
-    h1 = next((_folded(b.text) for b in blocks if b.heading == 1), "")
-    head = next((title[:cut] for cut in cuts if h1 and _folded(title[:cut]) == h1), None)
-    if head is not None:
-        return head
     names = [_folded(name) for name in site]
+    h1 = next((b for b in blocks if b.heading == 1), None)
+    if h1 is not None:
+        restated, logo = _folded(h1.text), h1.link_chars >= len(h1.text)
+        for m in separators:
+            head = title[:m.start()]
+            # a logo's <h1> (a link, as `_best_title` tells it) or one naming the site restates the site's name
+            # where it leads the title, shorter than the story after it ("REI Co-op | Kayaks and paddling gear")
+            if _folded(head) == restated and not ((logo or _names_site(head, names))
+                                                  and len(head) < len(title) - m.end()):
+                return head
     ends = [*cuts, len(title)]
-    parts = [title[m.end():end] for m, end in zip(_TITLE_SEPARATORS.finditer(title), ends[1:])]
+    parts = [title[m.end():end] for m, end in zip(separators, ends[1:])]
     keep = len(cuts)
     while keep and _names_site(parts[keep - 1], names) and len(title[:cuts[keep - 1]].split()) >= 2:
         keep -= 1

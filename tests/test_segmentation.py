@@ -125,6 +125,10 @@ BODY = "<p>" + "A paragraph of the page that says what the page is about. " * 3 
      # name goes
      '<meta property="og:site_name" content="Ohio Artisan Collective">', "",
      "Ohio Artisan Collective - Handmade gifts from Ohio makers"),
+    ('<meta property="og:title" content="REI Co-op | Kayaks and paddling gear">', '<a href="/">REI Co-op</a>',
+     "REI Co-op | Kayaks and paddling gear"),  # a logo's <h1> restates the site's name, not the story
+    ('<meta property="og:title" content="REI Co-op | Kayaks and paddling gear">'
+     '<meta property="og:site_name" content="REI Co-op">', "REI Co-op", "REI Co-op | Kayaks and paddling gear"),
     ('<meta property="og:title" content="Storm floods the coast: what we know">', "",  # no site named
      "Storm floods the coast: what we know"),
     ('<meta property="og:title" content="Storm floods the coast | Weather"><link rel="canonical" href="not a url">', "",
