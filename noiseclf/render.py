@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from itertools import groupby, pairwise
+from itertools import accumulate, groupby, pairwise
 
 from .types import CELL_TAGS, Block, Extraction, InputError
 
@@ -137,8 +138,9 @@ def _tables(kept: Sequence[Block], places: Sequence[_Places], marks: Sequence[_P
     for levels in marks:
         if levels and levels[-1][:2] in shown and levels[-1][2] is not None:
             shown[levels[-1][:2]].add(levels[-1][2])  # type: ignore[index, arg-type]
+    wide = {row for row, held in outer.items() if len(held | nearest.get(row, set())) > 1}  # rows of cells
     holding = {place for place, chars in nested.items() if place[0] in data and chars <= _NESTED_CHARS
-               and len(outer[place[:2]] | nearest.get(place[:2], set())) > 1}  # type: ignore[index]
+               and place[:2] in wide}
     return _Tables(data, {table for (table, _), held in shown.items() if len(held) > 1}, holding)
 
 
@@ -179,13 +181,20 @@ def _with_symbols(kept: list[Block], places: list[_Places], marks: Sequence[tupl
             if row is not None and cell is not None:
                 held.setdefault((table, row), []).append((i, cell))
     before: dict[int, list[tuple[Block, _Places]]] = {}  # the symbols to put before each kept block
+    # a row's cells in order, with the last kept block among the cells up to each: read without a pass over the
+    # row for each symbol, which a wide row of marks made quadratic
+    ordered: dict[tuple[int | None, int | None], tuple[list[int], list[int]]] = {}
     for symbol, levels in marks:
         table, row, cell = levels[-1] if levels else (None, None, None)
         row_blocks = held.get((table, row))
         if not row_blocks or cell is None or _data_level(levels, tables) is None:
             continue
-        earlier = [i for i, other in row_blocks if other < cell]
-        before.setdefault(max(earlier) + 1 if earlier else row_blocks[0][0], []).append((symbol, levels))
+        if (table, row) not in ordered:
+            by_cell = sorted(row_blocks, key=lambda pair: pair[1])
+            ordered[table, row] = [c for _, c in by_cell], list(accumulate((i for i, _ in by_cell), max))
+        cells, last = ordered[table, row]
+        earlier = bisect_left(cells, cell)
+        before.setdefault(last[earlier - 1] + 1 if earlier else row_blocks[0][0], []).append((symbol, levels))
     if not before:
         return kept, places
     merged: list[tuple[Block, _Places]] = []

@@ -622,6 +622,7 @@ def _cell_blocks(root: etree._Element, cells: set[etree._Element], drop_tags: fr
     cell: etree._Element | None = None  # the cell of `cells` being read, and its frame and text
     frame: tuple = ()
     parts: list[str] = []
+    columns: dict[etree._Element, int] = {}  # the cells' columns, counted a row at a time: not again a cell
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, el in walker:
         if event == "end":
@@ -629,11 +630,16 @@ def _cell_blocks(root: etree._Element, cells: set[etree._Element], drop_tags: fr
                 text = " ".join(visible("".join(parts)).split())
                 if text:
                     path, chain, anc, depth = frame
+                    if el not in columns:
+                        columns.update(_row_columns(el))
                     found.append(Block(text, el.tag, depth, path, ancestors=anc, elements=chain,
-                                       column=_cell_column(el)))
+                                       column=columns[el]))
                 cell = None
-            elif cell is not None and el.tail:
-                parts.append(el.tail)
+            elif cell is not None:
+                if el.tag in BLOCK_TAGS and stack[-1] is not None:  # "✓<br>✗", "<li>✓</li><li>✗</li>": apart
+                    parts.append(" ")
+                if el.tail:
+                    parts.append(el.tail)
             stack.pop()
             continue
         tag = el.tag
@@ -648,9 +654,24 @@ def _cell_blocks(root: etree._Element, cells: set[etree._Element], drop_tags: fr
         stack.append((path, chain, anc | ANCESTOR_BIT.get(tag, 0), depth + 1))
         if cell is None and el in cells:
             cell, frame, parts = el, stack[-1], []
+        elif cell is not None and tag in BLOCK_TAGS:
+            parts.append(" ")
         if cell is not None and el.text:
             parts.append(el.text)
     return tuple(found)
+
+
+def _row_columns(cell: etree._Element) -> dict[etree._Element, int]:
+    """The column of a cell and of its sibling cells (`_cell_column` of each), in one pass over the row."""
+    parent = cell.getparent()
+    if parent is None:
+        return {cell: 0}
+    columns, column = {}, 0
+    for sibling in parent:
+        if sibling.tag in CELL_TAGS:
+            columns[sibling] = column
+            column += colspan(sibling.get("colspan"))
+    return columns
 
 
 def _hidden(el: etree._Element) -> bool:

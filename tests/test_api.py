@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
@@ -234,6 +235,41 @@ def test_marks_show_only_in_a_data_table_s_rows_that_keep_a_block() -> None:
                      "<td>|</td></tr></table>")  # one cell a row keeps text: no data table, no marks
     assert layout.symbol_cells and to_text(_all_kept(layout)) == ("The story of the harbour, told in a layout table."
                                                                   "\n\nMore of it.")
+
+
+def test_marks_of_one_cell_on_lines_or_items_of_their_own_stay_apart() -> None:
+    page = ("<table><tr><th>Feature</th><th>Free</th><th>Pro</th></tr><tr><td>Sync</td><td>\u2713<br>\u2717</td>"
+            "<td><ul><li>\u2713</li><li>\u2014</li></ul></td></tr></table>")
+    doc = segment(page)  # as the cells' words are: "yes<br>no" is "yes no"
+    assert [b.text for b in doc.symbol_cells] == ["\u2713 \u2717", "\u2713 \u2014"]
+    assert to_text(_all_kept(doc)) == "Feature\tFree\tPro\nSync\t\u2713 \u2717\t\u2713 \u2014"
+
+
+def test_a_wide_row_of_marks_costs_a_pass_over_the_row_not_one_a_mark(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each mark's column and its place among its row's kept blocks are read once for the row: a pass over the row
+    for each mark made a page of one wide row of marks quadratic."""
+    from noiseclf import segmentation
+
+    mark = "\u2713"
+    segment("<table><tr><td>a</td><td>\u2713</td></tr></table>")  # the compiled walk takes colspan once, first
+    counted: list[str | None] = []
+    spans = segmentation.colspan
+    monkeypatch.setattr(segmentation, "colspan", lambda value: counted.append(value) or spans(value))
+    cells = "".join(f"<td>{'w' + str(i) if i % 2 == 0 else mark}</td>" for i in range(4000))
+    wide = segment(f"<table><tr>{cells}</tr><tr><td>a</td><td>b</td></tr></table>")
+    assert len(wide.symbol_cells) == 2000 and len(counted) <= 4000  # a colspan read once a cell
+    tall = segment("<table>" + "".join(f"<tr><td>w{i}</td><td>\u2713</td></tr>" for i in range(2000)) + "</table>")
+
+    def seconds(doc: Document) -> float:
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            to_text(_all_kept(doc))
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    assert to_text(_all_kept(wide)).count("\u2713") == 2000
+    assert seconds(wide) < 6 * seconds(tall) + 0.01  # as many blocks and marks: about as long (12 times, quadratic)
 
 
 def test_a_short_table_nested_in_a_row_of_cells_is_its_cell_s_text(extractor: Extractor) -> None:
