@@ -211,6 +211,8 @@ cdef class _Walker:
     cdef list blocks, parts, link_parts
     cdef Py_ssize_t offset, serial
     cdef bint has_text
+    cdef tree.xmlNode* last_cell  # the table cell counted last, and the column it ends at
+    cdef Py_ssize_t last_end
     # per level
     cdef Py_ssize_t capacity
     cdef unsigned long long* anc
@@ -228,6 +230,8 @@ cdef class _Walker:
 
     def __cinit__(self, _Element root, drop_tags, bint hidden):
         self.root = root
+        self.last_cell = NULL
+        self.last_end = 0
         self.drop_tags = drop_tags
         self.hidden = hidden
         self.blocks, self.parts, self.link_parts = [], [], []
@@ -375,14 +379,20 @@ cdef class _Walker:
         return attrib
 
     cdef Py_ssize_t _cell_column(self, tree.xmlNode* node) except -1:
-        """A table cell's column in its row, as `segmentation._cell_column` counts it."""
+        """A table cell's column in its row, as `segmentation._cell_column` counts it: back to the cell counted
+        last where it is an earlier sibling, so a wide row costs one pass."""
         cdef Py_ssize_t column = 0
         cdef tree.xmlNode* sibling = node.prev
         while sibling is not NULL:
+            if sibling is self.last_cell:
+                column += self.last_end
+                break
             if sibling.type == tree.XML_ELEMENT_NODE and sibling.ns is NULL and (
                     strcmp(<const char*>sibling.name, "td") == 0 or strcmp(<const char*>sibling.name, "th") == 0):
                 column += _colspan(self._colspan_value(sibling))
             sibling = sibling.prev
+        self.last_cell = node
+        self.last_end = column + _colspan(self._colspan_value(node))
         return column
 
     cdef object _colspan_value(self, tree.xmlNode* node):

@@ -340,9 +340,16 @@ def colspan(value: str | None) -> int:
     return 1000 if len(digits) > 4 else min(max(int(digits), 1), 1000)
 
 
-def _cell_column(el: etree._Element) -> int:
-    """A table cell's column in its row: the columns its earlier sibling cells span."""
-    return sum(colspan(cell.get("colspan")) for cell in el.itersiblings(preceding=True) if cell.tag in CELL_TAGS)
+def _cell_column(el: etree._Element, last: etree._Element | None = None, last_end: int = 0) -> int:
+    """A table cell's column in its row: the columns its earlier sibling cells span. Counting stops at `last`,
+    the cell counted before it, which ends at column `last_end`: a wide row costs one pass, not one a cell."""
+    column = 0
+    for cell in el.itersiblings(preceding=True):
+        if cell is last:
+            return column + last_end
+        if cell.tag in CELL_TAGS:
+            column += colspan(cell.get("colspan"))
+    return column
 
 
 def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP, hidden: bool = False,
@@ -360,6 +367,7 @@ def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP, hidden: bool 
     serial = 0
     has_text = False
     has_marked = False  # text from inside a marked element among `parts`
+    last_cell: tuple[etree._Element | None, int] = (None, 0)  # the cell counted last and the column it ends at
     # A frame per open element:
     # (ancestor bits, hint bits, attr tokens, depth, path, heading, in-anchor, tag, element chain,
     #  each chain element's own hint bits, table column, inside a marked element)
@@ -417,7 +425,8 @@ def _walk(root: etree._Element, drop_tags: frozenset[str] = _DROP, hidden: bool 
             if depth < 40:
                 path, chain, chain_hints = path + "/" + tag, chain + (serial,), chain_hints + (own,)
             if tag in CELL_TAGS:
-                column = _cell_column(el)
+                column = _cell_column(el, *last_cell)
+                last_cell = (el, column + colspan(el.get("colspan")))
             in_mark = in_mark or (marks is not None and el in marks)
             frame = (anc, hints, attrs, depth + 1, path, heading, anchor or tag == "a", tag, chain, chain_hints, column,
                      in_mark)
