@@ -541,7 +541,7 @@ def _names_site(part: str, names: list[str]) -> bool:
     part = _folded(part)
     letters = re.sub(r"[^a-z0-9]", "", part)
     for name in names:
-        if part == name or (name in part and len(part) <= len(name) + 4):
+        if part == name or (len(part) <= len(name) + 4 and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", part)):
             return True
         if "." in name and len(letters) >= 3 and letters in re.sub(r"[^a-z0-9]", "", name):
             return True

@@ -130,6 +130,10 @@ BODY = "<p>" + "A paragraph of the page that says what the page is about. " * 3 
      "REI Co-op | Kayaks and paddling gear"),  # a logo's <h1> restates the site's name, not the story
     ('<meta property="og:title" content="REI Co-op | Kayaks and paddling gear">'
      '<meta property="og:site_name" content="REI Co-op">', "REI Co-op", "REI Co-op | Kayaks and paddling gear"),
+    ('<meta property="og:title" content="Moose cross the highway | Alaska"><meta property="og:site_name" '
+     'content="AL">', "", "Moose cross the highway | Alaska"),  # a site named "AL" is no "Alaska"
+    ('<meta property="og:title" content="Moose cross the highway | The AL Post"><meta property="og:site_name" '
+     'content="AL Post">', "", "Moose cross the highway"),
     ('<meta property="og:title" content="Storm floods the coast: what we know">', "",  # no site named
      "Storm floods the coast: what we know"),
     ('<meta property="og:title" content="Storm floods the coast | Weather"><link rel="canonical" href="not a url">', "",
